@@ -1,0 +1,17 @@
+"""The simulation engine: fluid fair sharing of rate resources on a SimPy clock.
+
+Knows nothing of experiment files; see :mod:`virtsim.config` for those.
+"""
+
+from .fairshare import POLICIES, proportional, waterfill, waterfill_with_floors
+from .sharing import Activity, RateResource, ShareNode
+
+__all__ = [
+    "Activity",
+    "POLICIES",
+    "RateResource",
+    "ShareNode",
+    "proportional",
+    "waterfill",
+    "waterfill_with_floors",
+]

@@ -1,0 +1,470 @@
+"""Hierarchical fluid sharing of one rate resource, driven by SimPy.
+
+A :class:`RateResource` is one sharing domain: a host's CPU, a disk, a link. Its
+capacity flows down a tree of :class:`ShareNode` consumers (host → VMs →
+containers), each with a weight, an optional cap and an optional reservation.
+Activities (an amount of work, e.g. core-seconds) run at a leaf of the tree; at
+every node the rate is split by weighted max-min fairness (or proportionally).
+
+Events happen only at changes: an activity starts, ends or is cancelled, or a
+parameter changes. Then the demands are updated on the path to the root, the
+allocation is recomputed from the lowest node whose own demand did not change,
+and one wake-up is scheduled for the domain's next completion. A superseded
+wake-up is not cancelled; it fires and is ignored because it is no longer the
+domain's pending event.
+
+Activities of one node with the same per-activity rate limit form a group that
+shares a *virtual service clock*: every member runs at the same rate, so a
+member's finish tag is ``clock at arrival + work``, and a heap of tags yields the
+next completion without touching the other members. An event therefore costs
+O(entries on the changed path and their siblings), independent of how many
+activities, hosts or other domains exist.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections.abc import Callable
+from typing import Any
+
+import simpy
+
+from .fairshare import proportional, waterfill, waterfill_with_floors
+
+INF = math.inf
+
+#: An activity whose remaining work is within this fraction of its finish tag
+#: completes now (absorbs rounding in the virtual clock).
+REL_TOLERANCE = 1e-9
+
+
+class Activity:
+    """An amount of work running in a :class:`ShareNode`.
+
+    ``on_done(activity)`` is called once when it completes; ``data`` is free for
+    the caller (a job record, an event to trigger).
+    """
+
+    __slots__ = ("work", "started_at", "on_done", "data", "_group", "_tag", "_live")
+
+    def __init__(self, work: float, started_at: float, on_done: Callable[[Activity], Any] | None, data: Any):
+        self.work = work
+        self.started_at = started_at
+        self.on_done = on_done
+        self.data = data
+        self._group: _Group | None = None
+        self._tag = 0.0
+        self._live = True
+
+    @property
+    def done(self) -> bool:
+        """True once the activity completed or was cancelled."""
+        return not self._live
+
+    @property
+    def rate(self) -> float:
+        """Current service rate (work units per second); 0 once done."""
+        return self._group.rate if self._live else 0.0
+
+    def remaining(self, now: float) -> float:
+        """Work left at time ``now`` (work units)."""
+        if not self._live:
+            return 0.0
+        g = self._group
+        clock = g.clock + g.rate * (now - g.t_clock)
+        return max(0.0, self._tag - clock)
+
+
+class _Group:
+    """The activities of one node sharing one per-activity rate limit."""
+
+    __slots__ = (
+        "node", "max_rate", "task_weight", "heap", "n", "weight", "demand", "floor",
+        "alloc", "rate", "clock", "t_clock", "t_finish", "dirty", "is_group",
+    )
+
+    def __init__(self, node: ShareNode, max_rate: float):
+        self.node = node
+        self.max_rate = max_rate
+        self.task_weight = node.task_weight
+        self.heap: list = []
+        self.n = 0
+        self.weight = 0.0
+        self.demand = 0.0
+        self.floor = 0.0
+        self.alloc = 0.0
+        self.rate = 0.0
+        self.clock = 0.0
+        self.t_clock = 0.0
+        self.t_finish = INF
+        self.dirty = False
+        self.is_group = True
+
+
+class ShareNode:
+    """A consumer in a sharing tree: a host, a VM, a container, a thread pool.
+
+    Rates are in work units per second (for a CPU: reference-core seconds per
+    second). ``weight`` > 0 is relative among siblings; ``cap`` is the most the
+    node may ever receive; ``reservation`` is served before weights apply.
+    Activities started directly in the node weigh ``task_weight`` each against
+    the node's child consumers.
+    """
+
+    __slots__ = (
+        "name", "parent", "resource", "weight", "cap", "reservation", "task_weight",
+        "children", "entries", "groups", "demand", "floor", "alloc", "dirty", "is_group",
+        "t_acc", "acc_alloc", "acc_demand", "_has_floors",
+    )
+
+    def __init__(self, resource: RateResource, name: str, parent: ShareNode | None,
+                 weight: float, cap: float, reservation: float, task_weight: float):
+        _check_positive("weight", weight, name)
+        _check_positive("cap", cap, name)
+        _check_positive("task_weight", task_weight, name)
+        if not reservation >= 0:
+            raise ValueError(f"{name}: reservation must be >= 0, got {reservation!r}")
+        self.name = name
+        self.parent = parent
+        self.resource = resource
+        self.weight = float(weight)
+        self.cap = float(cap)
+        self.reservation = float(reservation)
+        self.task_weight = float(task_weight)
+        self.children: list[ShareNode] = []
+        self.entries: list = []  # child nodes and activity groups, in creation order
+        self.groups: dict[float, _Group] = {}
+        self.demand = 0.0
+        self.floor = 0.0
+        self.alloc = 0.0
+        self.dirty = False
+        self.is_group = False
+        self.t_acc = resource.env.now
+        self.acc_alloc = 0.0
+        self.acc_demand = 0.0
+        self._has_floors = False
+
+    def __repr__(self) -> str:
+        return f"<ShareNode {self.path} alloc={self.alloc:g} demand={self.demand:g}>"
+
+    @property
+    def path(self) -> str:
+        """Names from the root down, joined by '/'."""
+        names = []
+        node: ShareNode | None = self
+        while node is not None:
+            names.append(node.name)
+            node = node.parent
+        return "/".join(reversed(names))
+
+    def add_child(self, name: str, *, weight: float = 1.0, cap: float = INF,
+                  reservation: float = 0.0, task_weight: float = 1.0) -> ShareNode:
+        """Create a child consumer below this node."""
+        child = ShareNode(self.resource, name, self, weight, cap, reservation, task_weight)
+        self.children.append(child)
+        self.entries.append(child)
+        if reservation > 0:
+            self._has_floors = True
+        return child
+
+    def submit(self, work: float, *, max_rate: float, on_done: Callable[[Activity], Any] | None = None,
+               data: Any = None) -> Activity:
+        """Start ``work`` units in this node, each second at most ``max_rate`` units.
+
+        A single-threaded task on a core of speed s has ``max_rate = s``; a task
+        of n threads ``n * s``.
+        """
+        if not work > 0 or work == INF:
+            raise ValueError(f"{self.path}: work must be a finite number > 0, got {work!r}")
+        if not max_rate > 0:
+            raise ValueError(f"{self.path}: max_rate must be > 0, got {max_rate!r}")
+        return self.resource._submit(self, work, max_rate, on_done, data)
+
+    def set_cap(self, cap: float) -> None:
+        """Change the cap (rate units); takes effect now."""
+        _check_positive("cap", cap, self.name)
+        self.resource._change(self, "cap", float(cap))
+
+    def set_weight(self, weight: float) -> None:
+        """Change the weight; takes effect now."""
+        _check_positive("weight", weight, self.name)
+        self.resource._change(self, "weight", float(weight))
+
+    def set_reservation(self, reservation: float) -> None:
+        """Change the reservation (rate units); takes effect now."""
+        if not reservation >= 0:
+            raise ValueError(f"{self.name}: reservation must be >= 0, got {reservation!r}")
+        if reservation > 0 and self.parent is not None:
+            self.parent._has_floors = True
+        self.resource._change(self, "reservation", float(reservation))
+
+    def time_integrals(self, now: float) -> tuple[float, float]:
+        """(∫ allocation dt, ∫ demand dt) from the start to ``now``, in work units."""
+        dt = now - self.t_acc
+        return self.acc_alloc + self.alloc * dt, self.acc_demand + self.demand * dt
+
+    def active_activities(self) -> int:
+        """Number of activities running directly in this node."""
+        return sum(g.n for g in self.groups.values())
+
+
+def _check_positive(what: str, value: float, name: str) -> None:
+    if not value > 0:
+        raise ValueError(f"{name}: {what} must be > 0, got {value!r}")
+
+
+class RateResource:
+    """One sharing domain: ``capacity`` rate units split along a tree of consumers.
+
+    ``policy`` is ``"max-min"`` (weighted water-filling, the default; what equal
+    cgroup weights give) or ``"proportional"`` (shares proportional to demand,
+    SimGrid's VM model). ``root`` is the top consumer; its cap is the capacity.
+    """
+
+    def __init__(self, env: simpy.Environment, capacity: float, *, name: str = "resource",
+                 policy: str = "max-min", task_weight: float = 1.0):
+        _check_positive("capacity", capacity, name)
+        if policy not in ("max-min", "proportional"):
+            raise ValueError(f"{name}: policy must be 'max-min' or 'proportional', got {policy!r}")
+        self.env = env
+        self.name = name
+        self.policy = policy
+        self.root = ShareNode(self, name, None, 1.0, float(capacity), 0.0, task_weight)
+        self._active: dict[_Group, None] = {}  # groups with members, insertion-ordered
+        self._pending: simpy.Event | None = None
+        self._pending_time = INF
+        self._next_group: _Group | None = None
+        self._batch = False
+        self._seq = 0
+        self.completions = 0
+
+    @property
+    def capacity(self) -> float:
+        """Total rate of the domain (work units per second)."""
+        return self.root.cap
+
+    # -- changes -----------------------------------------------------------------
+
+    def _submit(self, node: ShareNode, work: float, max_rate: float, on_done, data) -> Activity:
+        now = self.env.now
+        act = Activity(work, now, on_done, data)
+        group = node.groups.get(max_rate)
+        if group is None:
+            group = node.groups[max_rate] = _Group(node, max_rate)
+            node.entries.append(group)
+        if group.n:
+            group.clock += group.rate * (now - group.t_clock)
+        else:
+            group.clock = 0.0  # rebase an idle clock: keeps tags small and exact
+            self._active[group] = None
+        group.t_clock = now
+        tag = group.clock + work
+        act._group = group
+        act._tag = tag
+        self._seq += 1
+        heapq.heappush(group.heap, (tag, self._seq, act))
+        self._resize(group, group.n + 1, now)
+        return act
+
+    def cancel(self, activity: Activity) -> None:
+        """Stop an activity without completing it (its ``on_done`` is not called)."""
+        if not activity._live:
+            return
+        activity._live = False
+        group = activity._group
+        now = self.env.now
+        group.clock += group.rate * (now - group.t_clock)
+        group.t_clock = now
+        heap = group.heap
+        while heap and not heap[0][2]._live:
+            heapq.heappop(heap)
+        self._resize(group, group.n - 1, now)
+
+    def _change(self, node: ShareNode, attr: str, value: float) -> None:
+        now = self.env.now
+        setattr(node, attr, value)
+        demand = 0.0
+        for e in node.entries:
+            demand += e.demand
+        self._account(node, now)
+        node.demand = demand if demand < node.cap else node.cap
+        node.floor = node.demand if node.reservation > node.demand else node.reservation
+        node.dirty = True
+        # A weight, cap or reservation changes how the parent splits its rate.
+        self._propagate(node.parent or node, now)
+
+    def _resize(self, group: _Group, n: int, now: float) -> None:
+        group.n = n
+        group.demand = n * group.max_rate
+        group.weight = n * group.task_weight
+        group.dirty = True
+        if not n:
+            del self._active[group]
+            group.clock = 0.0
+            group.heap.clear()  # only cancelled entries can remain
+        self._propagate(group.node, now)
+
+    def _propagate(self, node: ShareNode, now: float) -> None:
+        """Update demands from ``node`` up while they change, then re-share."""
+        node.dirty = True
+        while True:
+            demand = 0.0
+            for e in node.entries:
+                demand += e.demand
+            if demand > node.cap:
+                demand = node.cap
+            parent = node.parent
+            if demand == node.demand:
+                break
+            self._account(node, now)
+            node.demand = demand
+            floor = node.reservation
+            node.floor = demand if floor > demand else floor
+            if parent is None:
+                break
+            parent.dirty = True
+            node = parent
+        if self._batch:
+            # Re-shared from the root when the batch ends: mark the way down.
+            while node.parent is not None and not node.parent.dirty:
+                node = node.parent
+                node.dirty = True
+            return
+        self._settle(node, now)
+
+    # -- re-sharing --------------------------------------------------------------
+
+    def _settle(self, start: ShareNode, now: float) -> None:
+        if start.parent is None:
+            alloc = start.demand  # the root's demand is already capped at the capacity
+            if alloc != start.alloc:
+                self._account(start, now)
+                start.alloc = alloc
+        self._distribute(start, start.alloc, now)
+        self._plan_wakeup(now)
+
+    def _distribute(self, node: ShareNode, amount: float, now: float) -> None:
+        node.dirty = False
+        entries = node.entries
+        if len(entries) == 1:
+            allocs = (amount,)
+        else:
+            demands = [e.demand for e in entries]
+            total = 0.0
+            for d in demands:
+                total += d
+            if total <= amount:
+                allocs = demands
+            elif self.policy == "max-min":
+                if node._has_floors:
+                    allocs = waterfill_with_floors(amount, demands, [e.weight or 1.0 for e in entries],
+                                                   [e.floor for e in entries])
+                else:
+                    allocs = waterfill(amount, demands, [e.weight or 1.0 for e in entries])
+            else:
+                allocs = proportional(amount, demands, [e.weight or 1.0 for e in entries],
+                                      [e.floor for e in entries] if node._has_floors else None)
+        for e, a in zip(entries, allocs):
+            if e.is_group:
+                if a != e.alloc or e.dirty:
+                    self._set_group_alloc(e, a, now)
+            elif a != e.alloc:
+                self._account(e, now)
+                e.alloc = a
+                self._distribute(e, a, now)
+            elif e.dirty:
+                self._distribute(e, a, now)
+
+    @staticmethod
+    def _set_group_alloc(g: _Group, alloc: float, now: float) -> None:
+        g.dirty = False
+        g.clock += g.rate * (now - g.t_clock)
+        g.t_clock = now
+        g.alloc = alloc
+        n = g.n
+        if n:
+            rate = g.rate = alloc / n
+            g.t_finish = now + (g.heap[0][0] - g.clock) / rate if rate > 0.0 else INF
+        else:
+            g.rate = 0.0
+            g.t_finish = INF
+
+    def _plan_wakeup(self, now: float) -> None:
+        best = INF
+        best_group = None
+        for g in self._active:
+            if g.t_finish < best:
+                best = g.t_finish
+                best_group = g
+        if best == self._pending_time and best_group is self._next_group:
+            return
+        self._pending_time = best
+        self._next_group = best_group
+        if best_group is None:
+            self._pending = None
+            return
+        ev = self.env.timeout(best - now if best > now else 0.0)
+        ev.callbacks.append(self._wake)
+        self._pending = ev
+
+    def _wake(self, event: simpy.Event) -> None:
+        if event is not self._pending:
+            return  # superseded by a later change
+        self._pending = None
+        self._pending_time = INF
+        now = self.env.now
+        forced = self._next_group
+        finished: list[Activity] = []
+        self._batch = True
+        # The planned group completes its head unconditionally (this wake-up was
+        # computed for it); others whose head is due within tolerance join in.
+        horizon = now + REL_TOLERANCE * (now if now > 1.0 else 1.0)
+        due = [g for g in self._active if g is forced or g.t_finish <= horizon]
+        for g in due:
+            heap = g.heap
+            clock = g.clock + g.rate * (now - g.t_clock)
+            g.clock = clock
+            g.t_clock = now
+            popped = 0
+            while heap:
+                tag, _, act = heap[0]
+                if not act._live:
+                    heapq.heappop(heap)
+                    continue
+                if g is forced and not popped or tag - clock <= REL_TOLERANCE * (tag if tag > 1.0 else 1.0):
+                    heapq.heappop(heap)
+                    act._live = False
+                    finished.append(act)
+                    popped += 1
+                else:
+                    break
+            if popped:
+                self._resize(g, g.n - popped, now)
+        self.completions += len(finished)
+        # Callbacks run inside the batch so that activities they start are
+        # shared out together with the completions, in one recomputation.
+        for act in finished:
+            if act.on_done is not None:
+                act.on_done(act)
+        self._batch = False
+        self._settle(self.root, now)
+
+    # -- accounting --------------------------------------------------------------
+
+    @staticmethod
+    def _account(node: ShareNode, now: float) -> None:
+        dt = now - node.t_acc
+        if dt:
+            node.acc_alloc += node.alloc * dt
+            node.acc_demand += node.demand * dt
+            node.t_acc = now
+
+    def nodes(self) -> list[ShareNode]:
+        """All consumers of the domain, root first, depth-first."""
+        out, stack = [], [self.root]
+        while stack:
+            node = stack.pop()
+            out.append(node)
+            stack.extend(reversed(node.children))
+        return out
