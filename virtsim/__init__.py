@@ -1,0 +1,34 @@
+"""virtsim: discrete-event simulation of virtualization stacks.
+
+Run an experiment file and get its tables as pandas DataFrames::
+
+    import virtsim
+    results = virtsim.run_experiment("experiments/quickstart.yaml")
+    results.summary
+
+Or build a simulation and drive it with your own SimPy generator workloads; see
+:class:`Simulation` and the README.
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from .config import ConfigError, ExperimentSpec, load_experiment
+from .experiment import Results, Simulation, collect, run_experiment, run_spec, write_results
+
+try:
+    __version__ = version("virtsim")
+except PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = "0+unknown"
+
+__all__ = [
+    "ConfigError",
+    "ExperimentSpec",
+    "Results",
+    "Simulation",
+    "collect",
+    "__version__",
+    "load_experiment",
+    "run_experiment",
+    "run_spec",
+    "write_results",
+]

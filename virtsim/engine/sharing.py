@@ -232,9 +232,10 @@ class RateResource:
         self.policy = policy
         self.root = ShareNode(self, name, None, 1.0, float(capacity), 0.0, task_weight)
         self._active: dict[_Group, None] = {}  # groups with members, insertion-ordered
-        self._pending: simpy.Event | None = None
+        self._pending: simpy.Event | None = None  # the one wake-up that counts
         self._pending_time = INF
-        self._next_group: _Group | None = None
+        self._planned_time = INF  # the next completion as last computed
+        self._planned_group: _Group | None = None
         self._batch = False
         self._seq = 0
         self.completions = 0
@@ -356,39 +357,46 @@ class RateResource:
                 total += d
             if total <= amount:
                 allocs = demands
-            elif self.policy == "max-min":
-                if node._has_floors:
-                    allocs = waterfill_with_floors(amount, demands, [e.weight or 1.0 for e in entries],
-                                                   [e.floor for e in entries])
-                else:
-                    allocs = waterfill(amount, demands, [e.weight or 1.0 for e in entries])
             else:
-                allocs = proportional(amount, demands, [e.weight or 1.0 for e in entries],
-                                      [e.floor for e in entries] if node._has_floors else None)
+                allocs = self._split(node, amount, demands)
         for e, a in zip(entries, allocs):
             if e.is_group:
-                if a != e.alloc or e.dirty:
-                    self._set_group_alloc(e, a, now)
+                if a == e.alloc and not e.dirty:
+                    continue
+                # The group's members run at alloc / n from now on: advance the
+                # virtual clock at the old rate first.
+                e.dirty = False
+                e.clock += e.rate * (now - e.t_clock)
+                e.t_clock = now
+                e.alloc = a
+                n = e.n
+                if n:
+                    rate = e.rate = a / n
+                    e.t_finish = now + (e.heap[0][0] - e.clock) / rate if rate > 0.0 else INF
+                else:
+                    e.rate = 0.0
+                    e.t_finish = INF
             elif a != e.alloc:
-                self._account(e, now)
+                dt = now - e.t_acc
+                if dt:
+                    e.acc_alloc += e.alloc * dt
+                    e.acc_demand += e.demand * dt
+                    e.t_acc = now
                 e.alloc = a
                 self._distribute(e, a, now)
             elif e.dirty:
                 self._distribute(e, a, now)
 
-    @staticmethod
-    def _set_group_alloc(g: _Group, alloc: float, now: float) -> None:
-        g.dirty = False
-        g.clock += g.rate * (now - g.t_clock)
-        g.t_clock = now
-        g.alloc = alloc
-        n = g.n
-        if n:
-            rate = g.rate = alloc / n
-            g.t_finish = now + (g.heap[0][0] - g.clock) / rate if rate > 0.0 else INF
-        else:
-            g.rate = 0.0
-            g.t_finish = INF
+    def _split(self, node: ShareNode, amount: float, demands: list[float]) -> list[float]:
+        """Allocations of ``amount`` among the node's entries when demand exceeds it."""
+        entries = node.entries
+        weights = [e.weight or 1.0 for e in entries]  # an idle group has weight 0 and demand 0
+        floors = [e.floor for e in entries] if node._has_floors else None
+        if self.policy == "proportional":
+            return proportional(amount, demands, weights, floors)
+        if floors is None:
+            return waterfill(amount, demands, weights)
+        return waterfill_with_floors(amount, demands, weights, floors)
 
     def _plan_wakeup(self, now: float) -> None:
         best = INF
@@ -397,28 +405,30 @@ class RateResource:
             if g.t_finish < best:
                 best = g.t_finish
                 best_group = g
-        if best == self._pending_time and best_group is self._next_group:
+        self._planned_time = best
+        self._planned_group = best_group
+        # A pending wake-up at or before the new plan is kept: when it fires
+        # early it only re-plans. This saves an event whenever a change merely
+        # postpones the next completion (an arrival slowing the others down).
+        if best >= self._pending_time:
             return
         self._pending_time = best
-        self._next_group = best_group
-        if best_group is None:
-            self._pending = None
-            return
         ev = self.env.timeout(best - now if best > now else 0.0)
         ev.callbacks.append(self._wake)
         self._pending = ev
 
     def _wake(self, event: simpy.Event) -> None:
         if event is not self._pending:
-            return  # superseded by a later change
+            return  # superseded by an earlier wake-up
         self._pending = None
         self._pending_time = INF
         now = self.env.now
-        forced = self._next_group
+        if now < self._planned_time:
+            self._plan_wakeup(now)  # planned earlier, since postponed
+            return
+        forced = self._planned_group
         finished: list[Activity] = []
         self._batch = True
-        # The planned group completes its head unconditionally (this wake-up was
-        # computed for it); others whose head is due within tolerance join in.
         horizon = now + REL_TOLERANCE * (now if now > 1.0 else 1.0)
         due = [g for g in self._active if g is forced or g.t_finish <= horizon]
         for g in due:
@@ -432,6 +442,8 @@ class RateResource:
                 if not act._live:
                     heapq.heappop(heap)
                     continue
+                # The planned group completes its head unconditionally (this
+                # wake-up was computed for it); others join when due within tolerance.
                 if g is forced and not popped or tag - clock <= REL_TOLERANCE * (tag if tag > 1.0 else 1.0):
                     heapq.heappop(heap)
                     act._live = False

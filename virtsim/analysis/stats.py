@@ -1,0 +1,34 @@
+"""Statistics on observations: response-time percentiles, confidence intervals."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+def response_time_stats(response_times_s: np.ndarray) -> dict[str, float]:
+    """Mean and p50/p95/p99 of per-job response times (seconds); NaN when empty."""
+    x = np.asarray(response_times_s, dtype=float)
+    if x.size == 0:
+        nan = float("nan")
+        return {"response_time_mean_s": nan, "response_time_p50_s": nan,
+                "response_time_p95_s": nan, "response_time_p99_s": nan}
+    p50, p95, p99 = np.percentile(x, [50, 95, 99])
+    return {"response_time_mean_s": float(x.mean()), "response_time_p50_s": float(p50),
+            "response_time_p95_s": float(p95), "response_time_p99_s": float(p99)}
+
+
+def confidence_interval(values, level: float = 0.95) -> tuple[float, float]:
+    """(mean, half-width) of a Student-t confidence interval over replications."""
+    x = np.asarray(values, dtype=float)
+    n = x.size
+    if n == 0:
+        return float("nan"), float("nan")
+    mean = float(x.mean())
+    if n == 1:
+        return mean, float("nan")
+    from scipy.stats import t
+
+    half = float(t.ppf(0.5 + level / 2.0, n - 1) * x.std(ddof=1) / math.sqrt(n))
+    return mean, half

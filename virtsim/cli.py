@@ -1,0 +1,91 @@
+"""The ``virtsim`` command line."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from .config import ConfigError, load_experiment
+
+EXIT_BAD_INPUT = 2
+EXIT_FAILED = 1
+
+SUMMARY_COLUMNS = (
+    ("jobs_completed", "jobs completed", "{:.0f}"),
+    ("throughput_per_s", "throughput", "{:.4g} /s"),
+    ("response_time_mean_s", "response time, mean", "{:.4g} s"),
+    ("response_time_p50_s", "response time, p50", "{:.4g} s"),
+    ("response_time_p95_s", "response time, p95", "{:.4g} s"),
+    ("response_time_p99_s", "response time, p99", "{:.4g} s"),
+    ("cpu_utilization", "host CPU utilization", "{:.1%}"),
+)
+
+
+def _fail(message: str, code: int) -> None:
+    click.echo(message, err=True)
+    sys.exit(code)
+
+
+def _load(file: str):
+    try:
+        return load_experiment(file)
+    except ConfigError as err:
+        _fail(str(err), EXIT_BAD_INPUT)
+
+
+def _print_summary(results) -> None:
+    row = results.summary.iloc[0]
+    click.echo(f"{row['name']}  (seed {row['seed']}, measured {row['measured_s']:g} s of simulated time)")
+    for key, label, fmt in SUMMARY_COLUMNS:
+        click.echo(f"  {label:<24} {fmt.format(row[key])}")
+    wl = results.workloads
+    if len(wl) > 1:
+        click.echo("  per workload:")
+        for _, w in wl.iterrows():
+            click.echo(f"    {w['workload']:<16} {w['jobs_completed']:>8} jobs  "
+                       f"mean {w['response_time_mean_s']:.4g} s  p99 {w['response_time_p99_s']:.4g} s")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="virtsim")
+def main() -> None:
+    """Simulate virtualization stacks: hypervisors, containers and the hardware they share."""
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", "output", type=click.Path(file_okay=False),
+              help="Folder for manifest.json and the result tables (CSV).")
+@click.option("--seed", type=click.IntRange(min=0), help="Override the file's seed.")
+def run(file: str, output: str | None, seed: int | None) -> None:
+    """Run the experiment FILE and print its summary."""
+    from .experiment import run_spec, write_results
+
+    spec = _load(file)
+    try:
+        results = run_spec(spec, seed=seed)
+    except ConfigError as err:
+        _fail(str(err), EXIT_BAD_INPUT)
+    except (ValueError, KeyError, OSError) as err:
+        _fail(f"{file}: the run failed: {err}", EXIT_FAILED)
+    _print_summary(results)
+    if output:
+        try:
+            folder = write_results(results, output)
+        except OSError as err:
+            _fail(f"{output}: cannot write results: {err}", EXIT_FAILED)
+        click.echo(f"results written to {folder}{'' if str(folder).endswith('/') else '/'}")
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+def validate(file: str) -> None:
+    """Check the experiment FILE and report every problem in it."""
+    spec = _load(file)
+    click.echo(f"{file}: ok ({len(spec.hosts)} host(s), {len(spec.workloads)} workload(s))")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

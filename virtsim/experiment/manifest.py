@@ -1,0 +1,52 @@
+"""The manifest: what was run, with which inputs, seed and software versions."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import sys
+from importlib import metadata
+
+KEY_LIBRARIES = ("simpy", "numpy", "pandas", "scipy", "pydantic", "pint", "pyyaml", "click")
+
+TIMING_FIELDS = ("started_at", "wall_s")
+"""Manifest fields that differ between identical runs."""
+
+
+def canonical_json(data) -> str:
+    """JSON with sorted keys and no spacing variance: the form that is hashed."""
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def config_hash(resolved: dict) -> str:
+    """sha256 of the canonical JSON of a resolved configuration."""
+    return hashlib.sha256(canonical_json(resolved).encode("utf-8")).hexdigest()
+
+
+def versions() -> dict[str, str]:
+    """Versions of virtsim, Python and the libraries that shape results."""
+    out = {"virtsim": _version("virtsim"), "python": platform.python_version()}
+    for name in KEY_LIBRARIES:
+        out[name] = _version(name)
+    return out
+
+
+def _version(dist: str) -> str:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def build_manifest(resolved: dict, *, seed: int, source: str, started_at: str, wall_s: float) -> dict:
+    return {
+        "source": source,
+        "seed": seed,
+        "config_sha256": config_hash(resolved),
+        "versions": versions(),
+        "platform": sys.platform,
+        "started_at": started_at,
+        "wall_s": wall_s,
+        "config": resolved,
+    }

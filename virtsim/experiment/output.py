@@ -1,0 +1,35 @@
+"""Writing a run's tables and manifest to a folder."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from .results import Results
+
+TABLE_FILES = {"summary": "summary.csv", "workloads": "workloads.csv",
+               "consumers": "consumers.csv", "jobs": "jobs.csv"}
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    """Write to a temporary file beside ``path`` then rename: never a half file."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_results(results: Results, folder: str | os.PathLike) -> Path:
+    """Write ``manifest.json`` and one CSV per table into ``folder`` (created if needed)."""
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, table in results.tables().items():
+        _atomic_write(out / TABLE_FILES[name], table.to_csv(index=False))
+    _atomic_write(out / "manifest.json", json.dumps(results.manifest, indent=2, sort_keys=True) + "\n")
+    return out

@@ -1,0 +1,140 @@
+"""One simulation run: a platform, its workloads and the clock, from a resolved spec."""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+
+import numpy as np
+import simpy
+
+from ..components import Consumer, Platform
+from ..workloads.context import Context
+from ..workloads.distributions import make_sampler
+from ..workloads.jobs import JobLog
+from ..workloads.sources import ClosedLoop, OpenLoop, TraceReplay
+
+
+def random_stream(seed: int, name: str) -> np.random.Generator:
+    """An independent generator for the source called ``name``.
+
+    The stream depends only on the run's seed and the name, not on how many
+    other sources exist or in which order they were built.
+    """
+    key = zlib.crc32(name.encode("utf-8"))
+    return np.random.default_rng(np.random.SeedSequence(entropy=seed, spawn_key=(key,)))
+
+
+@dataclass
+class Snapshot:
+    """Time integrals of every consumer at one instant: (∫alloc, ∫demand) in work units."""
+
+    time_s: float
+    integrals: dict[str, tuple[float, float]]
+
+
+class Simulation:
+    """Builds the platform and the workloads of ``spec`` on a fresh SimPy clock.
+
+    ``run()`` advances to the end (the duration, or the ``stop_after_jobs``-th
+    completion, whichever comes first). Custom generator workloads can be added
+    before with :meth:`context` and :meth:`process`.
+    """
+
+    def __init__(self, spec, *, seed: int | None = None, arrivals_tables: dict | None = None):
+        self.spec = spec
+        self.seed = spec.seed if seed is None else seed
+        self.env = simpy.Environment()
+        self.platform = Platform(self.env, spec.hosts)
+        self.targets = list(self.platform.consumers)
+        self._target_code = {path: i for i, path in enumerate(self.targets)}
+        workload_names = [w.name for w in spec.workloads]
+        self.log = JobLog(workload_names, self.targets)
+        self._arrivals_tables = arrivals_tables or {}
+        self.sources = [self._build_source(i, w) for i, w in enumerate(spec.workloads)]
+        self.warmup: Snapshot | None = None
+        self.end: Snapshot | None = None
+        self._stop = self.env.event()
+
+    # -- building ----------------------------------------------------------------
+
+    def _stream(self, workload: str, purpose: str) -> np.random.Generator:
+        return random_stream(self.seed, f"{workload}/{purpose}")
+
+    def _build_source(self, index: int, w):
+        threads = w.demand.threads if w.demand is not None else 1
+        if w.type == "closed":
+            consumer = self.platform.consumer(w.target)
+            return ClosedLoop(self.env, self.log, index, consumer, self._target_code[w.target], w.clients,
+                              make_sampler(w.think_time, self._stream(w.name, "think")),
+                              make_sampler(w.demand.cpu, self._stream(w.name, "cpu")), threads)
+        if w.arrivals.type == "poisson":
+            consumer = self.platform.consumer(w.target)
+            mean_gap = 1.0 / w.arrivals.rate_per_s
+            rng = self._stream(w.name, "arrivals")
+            gaps = make_sampler(_Exponential(mean_gap), rng)
+            return OpenLoop(self.env, self.log, index, consumer, self._target_code[w.target], gaps,
+                            make_sampler(w.demand.cpu, self._stream(w.name, "cpu")), threads)
+        table = self._arrivals_tables[w.name]
+        consumers = [self.platform.consumer(t) for t in table.target_names]
+        codes = [self._target_code[t] for t in table.target_names]
+        return TraceReplay(self.env, self.log, index, consumers, codes, table.times_s.tolist(),
+                           table.target_codes.tolist(), table.cpu_s.tolist(), threads)
+
+    def context(self, target: str, workload: str | None = None) -> Context:
+        """A context for a custom workload running at ``target``.
+
+        ``workload`` names the workload in the job table (default: the target).
+        """
+        consumer = self.platform.consumer(target)
+        name = workload or target
+        if name not in self.log.workload_names:
+            self.log.workload_names.append(name)
+        return Context(self.env, consumer, self.log, self.log.workload_names.index(name),
+                       self._target_code[target], self._stream(name, "custom"))
+
+    def process(self, generator) -> simpy.Process:
+        """Start a custom workload (a generator using a :meth:`context`)."""
+        return self.env.process(generator)
+
+    # -- running -----------------------------------------------------------------
+
+    def _snapshot(self) -> Snapshot:
+        now = self.env.now
+        return Snapshot(now, {c.path: c.node.time_integrals(now) for c in self.platform.consumers.values()})
+
+    def _take_warmup(self, _event=None) -> None:
+        self.warmup = self._snapshot()
+
+    def _request_stop(self, _event=None) -> None:
+        if not self._stop.triggered:
+            self._stop.succeed()
+
+    def run(self) -> Simulation:
+        """Run to the end; returns ``self`` with ``warmup`` and ``end`` snapshots taken."""
+        spec = self.spec
+        for source in self.sources:
+            source.start()
+        if spec.warmup_s > 0:
+            self.env.timeout(spec.warmup_s).callbacks.append(self._take_warmup)
+        else:
+            self._take_warmup()
+        if spec.stop_after_jobs is not None:
+            self.log.limit = spec.stop_after_jobs
+            self.log.on_limit = self._request_stop
+        if spec.duration_s is not None:
+            self.env.timeout(spec.duration_s).callbacks.append(self._request_stop)
+        self.env.run(until=self._stop)
+        if self.warmup is None:  # stopped before the warm-up ended
+            self._take_warmup()
+        self.end = self._snapshot()
+        return self
+
+
+@dataclass(frozen=True)
+class _Exponential:
+    mean_s: float
+    type: str = "exponential"
+
+
+__all__ = ["Consumer", "Simulation", "Snapshot", "random_stream"]

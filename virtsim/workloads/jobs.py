@@ -1,0 +1,69 @@
+"""The record of every job: compact columns, turned into a DataFrame at the end."""
+
+from __future__ import annotations
+
+from array import array
+
+import numpy as np
+import pandas as pd
+
+NOT_DONE = float("nan")
+
+
+class JobLog:
+    """Appends one row per job; a job's id is its row number.
+
+    Columns are typed arrays (8 bytes a value) rather than Python objects, so a
+    million jobs cost tens of megabytes.
+    """
+
+    def __init__(self, workload_names: list[str], target_names: list[str]):
+        self.workload_names = workload_names
+        self.target_names = target_names
+        self.workload = array("i")
+        self.target = array("i")
+        self.arrival = array("d")
+        self.end = array("d")
+        self.cpu = array("d")
+        self.completed = 0
+        self.limit: int | None = None
+        """When this many jobs have completed, ``on_limit()`` is called once."""
+        self.on_limit = None
+
+    def arrive(self, workload: int, target: int, now: float, cpu_s: float) -> int:
+        """Record a job that arrives now; returns its id."""
+        self.workload.append(workload)
+        self.target.append(target)
+        self.arrival.append(now)
+        self.end.append(NOT_DONE)
+        self.cpu.append(cpu_s)
+        return len(self.arrival) - 1
+
+    def finish(self, job: int, now: float) -> None:
+        self.end[job] = now
+        self.completed += 1
+        if self.completed == self.limit:
+            self.on_limit()
+
+    def add_cpu(self, job: int, cpu_s: float) -> None:
+        self.cpu[job] += cpu_s
+
+    def __len__(self) -> int:
+        return len(self.arrival)
+
+    def to_frame(self) -> pd.DataFrame:
+        """All jobs, unfinished ones with ``end_s`` NaN."""
+        arrival = np.frombuffer(self.arrival, dtype=float) if len(self) else np.empty(0)
+        end = np.frombuffer(self.end, dtype=float) if len(self) else np.empty(0)
+        wl = np.frombuffer(self.workload, dtype=np.int32) if len(self) else np.empty(0, np.int32)
+        tg = np.frombuffer(self.target, dtype=np.int32) if len(self) else np.empty(0, np.int32)
+        return pd.DataFrame({
+            "job": np.arange(len(self), dtype=np.int64),
+            "workload": pd.Categorical.from_codes(wl, categories=self.workload_names),
+            "target": pd.Categorical.from_codes(tg, categories=self.target_names),
+            "arrival_s": arrival.copy(),
+            "start_s": arrival.copy(),
+            "end_s": end.copy(),
+            "response_time_s": end - arrival,
+            "cpu_demand_s": np.frombuffer(self.cpu, dtype=float).copy() if len(self) else np.empty(0),
+        })

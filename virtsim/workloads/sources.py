@@ -1,0 +1,119 @@
+"""Built-in workloads, driven by callbacks rather than a SimPy process per job.
+
+A process per job costs several times a callback chain (see ``benchmarks/``),
+so open loops, closed loops and trace replays schedule their next step with a
+plain timeout and a callback, and start work directly in the target consumer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import simpy
+
+from ..components import Consumer
+from .jobs import JobLog
+
+
+class _JobStarter:
+    """Starts a job's CPU work in a consumer and records its end in the log."""
+
+    def __init__(self, env: simpy.Environment, log: JobLog, workload: int, threads: int,
+                 then: Callable[[], None] | None = None):
+        self.env = env
+        self.log = log
+        self.workload = workload
+        self.threads = threads
+        self.then = then
+
+    def start(self, consumer: Consumer, target: int, cpu_s: float) -> None:
+        job = self.log.arrive(self.workload, target, self.env.now, cpu_s)
+        if cpu_s > 0.0:
+            consumer.node.submit(cpu_s, max_rate=self.threads * consumer.core_speed,
+                                 on_done=self._done, data=job)
+        else:  # nothing to do: done on arrival
+            self.log.finish(job, self.env.now)
+            if self.then is not None:
+                self.then()
+
+    def _done(self, activity) -> None:
+        self.log.finish(activity.data, self.env.now)
+        if self.then is not None:
+            self.then()
+
+
+class OpenLoop:
+    """Jobs arrive by a renewal process (e.g. Poisson) regardless of completions."""
+
+    def __init__(self, env, log, workload: int, consumer: Consumer, target: int,
+                 interarrival: Callable[[], float], cpu: Callable[[], float], threads: int):
+        self.env = env
+        self.consumer = consumer
+        self.target = target
+        self.interarrival = interarrival
+        self.cpu = cpu
+        self.starter = _JobStarter(env, log, workload, threads)
+
+    def start(self) -> None:
+        self.env.timeout(self.interarrival()).callbacks.append(self._arrive)
+
+    def _arrive(self, _event) -> None:
+        self.starter.start(self.consumer, self.target, self.cpu())
+        self.env.timeout(self.interarrival()).callbacks.append(self._arrive)
+
+
+class TraceReplay:
+    """Jobs arrive at given times, each with its own target and CPU demand.
+
+    ``times_s`` must be non-decreasing; ``targets[i]`` indexes ``consumers``
+    and the job log's target names through ``target_codes``.
+    """
+
+    def __init__(self, env, log, workload: int, consumers: list[Consumer], target_codes: list[int],
+                 times_s: list[float], targets: list[int], cpu_s: list[float], threads: int):
+        self.env = env
+        self.consumers = consumers
+        self.target_codes = target_codes
+        self.times = times_s
+        self.targets = targets
+        self.cpu = cpu_s
+        self.next = 0
+        self.starter = _JobStarter(env, log, workload, threads)
+
+    def start(self) -> None:
+        if self.times:
+            self.env.timeout(self.times[0]).callbacks.append(self._arrive)
+
+    def _arrive(self, _event) -> None:
+        i = self.next
+        k = self.targets[i]
+        self.starter.start(self.consumers[k], self.target_codes[k], self.cpu[i])
+        i += 1
+        self.next = i
+        if i < len(self.times):
+            delay = self.times[i] - self.env.now
+            self.env.timeout(delay if delay > 0.0 else 0.0).callbacks.append(self._arrive)
+
+
+class ClosedLoop:
+    """``clients`` users, each alternating think time and one job."""
+
+    def __init__(self, env, log, workload: int, consumer: Consumer, target: int, clients: int,
+                 think: Callable[[], float], cpu: Callable[[], float], threads: int):
+        self.env = env
+        self.consumer = consumer
+        self.target = target
+        self.clients = clients
+        self.think = think
+        self.cpu = cpu
+        self.starter = _JobStarter(env, log, workload, threads, then=self._think)
+
+    def start(self) -> None:
+        for _ in range(self.clients):
+            self._think()
+
+    def _think(self) -> None:
+        self.env.timeout(self.think()).callbacks.append(self._submit)
+
+    def _submit(self, _event) -> None:
+        self.starter.start(self.consumer, self.target, self.cpu())
