@@ -1,0 +1,444 @@
+"""Loading experiment files: the resolved spec, and every problem reported with its path.
+
+The config layer turns a YAML experiment (or a dict) into a frozen spec in SI
+units, or raises one ``ConfigError`` that lists *all* problems found, each
+with the path to the offending key, e.g. ``hosts[0].vms[1].vcpus``.
+"""
+
+import copy
+import json
+import textwrap
+
+import numpy as np
+import pytest
+
+from virtsim.config import (
+    ConfigError,
+    ConstantDist,
+    EmpiricalDist,
+    ExperimentSpec,
+    ExponentialDist,
+    FileArrivals,
+    PoissonArrivals,
+    Problem,
+    catalog_names,
+    dump_resolved,
+    load_arrivals,
+    load_catalog_entry,
+    load_experiment,
+)
+
+EXAMPLE = """\
+name: two-vms
+seed: 7
+duration: 20000 s          # simulated time; unit strings: s, ms, us, min, h
+warmup: 1000 s             # jobs arriving before this are not counted
+hosts:
+  - name: h1
+    hardware: {cores: 8, core_speed: 1.0, memory: 64 GiB}   # or a name from models/hardware
+    vms:
+      - {name: a, vcpus: 4, memory: 8 GiB, shares: 2000}
+      - name: b
+        vcpus: 4
+        memory: 8 GiB
+        shares: 1000
+        cap: 2                  # cores
+        containers:
+          - {name: web, cpus: 1.5, cpu_weight: 100, memory: 1 GiB}
+workloads:
+  - name: web
+    target: h1/b/web           # a host, a VM (host/vm) or a container (host/vm/ctr or host/ctr)
+    type: open
+    arrivals: {type: poisson, rate: 0.8 /s}        # or {type: file, path: jobs.csv}
+    demand: {cpu: {type: exponential, mean: 1 s}}  # constant | exponential | lognormal | empirical
+  - name: batch
+    target: h1/a
+    type: closed
+    clients: 8
+    think_time: 0 s
+    demand: {cpu: {type: constant, value: 10 s}}
+"""
+
+
+def base() -> dict:
+    """A small valid experiment as a dict, for tests to break one piece at a time."""
+    return {
+        "name": "t",
+        "duration": "100 s",
+        "hosts": [{"name": "h1", "hardware": {"cores": 8, "memory": "64 GiB"},
+                   "vms": [{"name": "a", "vcpus": 4, "memory": "8 GiB",
+                            "containers": [{"name": "web", "cpus": 1}]}]}],
+        "workloads": [{"name": "w", "target": "h1/a", "type": "open",
+                       "arrivals": {"type": "poisson", "rate": "1 /s"}, "demand": {"cpu": "1 s"}}],
+    }
+
+
+def problems(source, **kwargs) -> dict[str, str]:
+    """path → message for every problem; fails if the source loads."""
+    with pytest.raises(ConfigError) as info:
+        load_experiment(source, **kwargs)
+    return {problem.path: problem.message for problem in info.value.problems}
+
+
+def write(tmp_path, name: str, text: str):
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+# --- the example loads exactly ----------------------------------------------------------
+
+
+def test_the_example_file_resolves_to_si_units(tmp_path):
+    spec = load_experiment(write(tmp_path, "two-vms.yaml", EXAMPLE))
+    assert isinstance(spec, ExperimentSpec)
+    assert (spec.name, spec.seed, spec.duration_s, spec.warmup_s) == ("two-vms", 7, 20000.0, 1000.0)
+    assert spec.stop_after_jobs is None and spec.source.endswith("two-vms.yaml")
+    host = spec.hosts[0]
+    assert (host.hardware.cores, host.hardware.core_speed) == (8, 1.0)
+    assert host.hardware.memory_bytes == 68719476736
+    a, b = host.vms
+    assert (a.vcpus, a.memory_bytes, a.shares, a.cap_cores, a.reservation_cores) == (4, 8 * 2**30, 2000, None, 0)
+    assert (b.shares, b.cap_cores) == (1000, 2.0)
+    web = b.containers[0]
+    assert (web.cpus, web.cpu_weight, web.memory_bytes) == (1.5, 100, 2**30)
+    open_wl, closed_wl = spec.workloads
+    assert open_wl.target == "h1/b/web" and open_wl.arrivals == PoissonArrivals(rate_per_s=0.8)
+    assert open_wl.demand.cpu == ExponentialDist(mean_s=1.0) and open_wl.demand.threads == 1
+    assert closed_wl.clients == 8 and closed_wl.think_time == ConstantDist(value_s=0.0)
+    assert closed_wl.demand.cpu == ConstantDist(value_s=10.0)
+
+
+def test_dump_is_plain_json_with_stable_order(tmp_path):
+    spec = load_experiment(write(tmp_path, "x.yaml", EXAMPLE))
+    dumped = dump_resolved(spec)
+    assert json.loads(json.dumps(dumped)) == dumped
+    assert list(dumped)[:4] == ["name", "description", "seed", "duration_s"]
+    assert dumped["hosts"][0]["hardware"]["memory_bytes"] == 68719476736
+    again = dump_resolved(load_experiment(write(tmp_path, "y.yaml", EXAMPLE)))
+    assert again == {**dumped, "source": dumped["source"].replace("x.yaml", "y.yaml")}
+
+
+def test_dict_source_and_defaults():
+    spec = load_experiment(base())
+    assert spec.source == "<dict>" and spec.seed == 0 and spec.warmup_s == 0
+    assert spec.hosts[0].vms[0].shares == 1000 and spec.hosts[0].vms[0].containers[0].cpu_weight == 100
+    assert spec.workloads[0].demand.cpu == ConstantDist(value_s=1.0)  # a bare time means constant
+
+
+def test_catalog_profile_with_overrides():
+    assert {"server-2s-32c", "server-1s-16c", "laptop-8c"} <= set(catalog_names("hardware"))
+    entry = load_catalog_entry("hardware", "server-2s-32c")
+    assert entry["cores"] == 32 and set(entry["source"]) == {"cores", "core_speed", "memory"}
+    data = base()
+    data["hosts"][0]["hardware"] = {"profile": "server-2s-32c", "cores": 16}
+    hardware = load_experiment(data).hosts[0].hardware
+    assert (hardware.name, hardware.cores, hardware.memory_bytes) == ("server-2s-32c", 16, 256 * 2**30)
+    data["hosts"][0]["hardware"] = "laptop-8c"
+    assert load_experiment(data).hosts[0].hardware.cores == 8
+
+
+def test_catalog_files_are_schema_checked(tmp_path, monkeypatch):
+    (tmp_path / "hardware").mkdir()
+    (tmp_path / "hardware" / "odd.yaml").write_text("name: odd\ncores: 4\ncorez: 4\nmemory: 8 GiB\n")
+    monkeypatch.setenv("VIRTSIM_MODELS", str(tmp_path))
+    data = base()
+    data["hosts"][0]["hardware"] = "odd"
+    found = problems(data)
+    message = found["hosts[0].hardware"]
+    assert "hardware/odd.yaml" in message and "corez: unknown key; did you mean 'cores'?" in message
+
+
+def test_host_containers_and_native_hosts_are_targets():
+    data = base()
+    data["hosts"].append({"name": "h2", "hardware": {"cores": 4, "memory": "8 GiB"},
+                          "containers": [{"name": "db", "cpus": 2, "memory": "2 GiB"}]})
+    data["workloads"] += [
+        {"name": "n", "target": "h2", "type": "closed", "clients": 2, "demand": {"cpu": "1 s", "threads": 4}},
+        {"name": "c", "target": "h2/db", "type": "closed", "clients": 1,
+         "think_time": {"type": "exponential", "mean": "2 s"}, "demand": {"cpu": "1 s"}},
+    ]
+    spec = load_experiment(data)
+    assert spec.hosts[1].containers[0].memory_bytes == 2 * 2**30
+    assert spec.workloads[2].think_time == ExponentialDist(mean_s=2.0)
+
+
+def test_stop_after_jobs_replaces_duration():
+    data = base()
+    del data["duration"]
+    data["stop_after_jobs"] = 1000
+    spec = load_experiment(data)
+    assert spec.duration_s is None and spec.stop_after_jobs == 1000
+
+
+# --- each class of bad input --------------------------------------------------------------
+
+
+def test_zero_vcpus():
+    data = base()
+    data["hosts"][0]["vms"][0]["vcpus"] = 0
+    assert problems(data)["hosts[0].vms[0].vcpus"] == "must be an integer ≥ 1, got 0"
+
+
+def test_wrong_type_quotes_the_value():
+    data = base()
+    data["hosts"][0]["vms"][0]["vcpus"] = "four"
+    assert problems(data)["hosts[0].vms[0].vcpus"] == "must be an integer ≥ 1, got 'four'"
+
+
+def test_unknown_key_suggests_the_right_one():
+    data = base()
+    vm = data["hosts"][0]["vms"][0]
+    vm["vcpu"] = vm.pop("vcpus")
+    found = problems(data)
+    assert found["hosts[0].vms[0].vcpu"] == "unknown key; did you mean 'vcpus'?"
+    assert found["hosts[0].vms[0].vcpus"] == "required key is missing"
+
+
+def test_unknown_key_inside_a_distribution():
+    data = base()
+    data["workloads"][0]["demand"]["cpu"] = {"type": "exponential", "meen": "1 s"}
+    found = problems(data)
+    assert found["workloads[0].demand.cpu.meen"] == "unknown key; did you mean 'mean'?"
+
+
+def test_bad_unit():
+    data = base()
+    data["duration"] = "20 parsecs"
+    assert problems(data)["duration"] == "expected a time like '20 s', '150 ms', '2 h'; got '20 parsecs'"
+
+
+def test_size_needs_a_unit():
+    data = base()
+    data["hosts"][0]["vms"][0]["memory"] = 8
+    assert "unit like '8 GiB'" in problems(data)["hosts[0].vms[0].memory"]
+
+
+def test_negative_quantity():
+    data = base()
+    data["workloads"][0]["arrivals"]["rate"] = "-2 /s"
+    assert problems(data)["workloads[0].arrivals.rate"] == "must be a rate > 0, got '-2 /s'"
+
+
+def test_warmup_must_be_shorter_than_duration():
+    data = base()
+    data["warmup"] = "200 s"
+    assert problems(data)["warmup"] == "must be less than duration (100 s), got 200 s"
+
+
+def test_unknown_target_lists_valid_ones():
+    data = base()
+    data["workloads"][0]["target"] = "h1/a/wbe"
+    message = problems(data)["workloads[0].target"]
+    assert message.startswith("unknown target 'h1/a/wbe' (did you mean 'h1/a/web'?)")
+    assert "valid targets: h1, h1/a, h1/a/web" in message
+
+
+def test_container_cpus_above_vm_vcpus():
+    data = base()
+    data["hosts"][0]["vms"].append({"name": "b", "vcpus": 4, "memory": "8 GiB",
+                                    "containers": [{"name": "web", "cpus": 6}]})
+    found = problems(data)
+    assert found["hosts[0].vms[1].containers[0].cpus"] == "asks 6 cores but VM 'b' has 4 vCPUs"
+
+
+def test_capacity_checks():
+    data = base()
+    vm = data["hosts"][0]["vms"][0]
+    vm.update(vcpus=16, cap=20, reservation=5)
+    data["hosts"][0]["vms"].append({"name": "b", "vcpus": 4, "memory": "8 GiB", "reservation": 4, "cap": 2})
+    found = problems(data)
+    assert found["hosts[0].vms[0].vcpus"] == "asks 16 vCPUs but host 'h1' has 8 cores"
+    assert found["hosts[0].vms[0].cap"] == "cap of 20 cores exceeds the VM's 16 vCPUs"
+    assert found["hosts[0].vms[1].reservation"] == "reserves 4 cores but the VM's cap allow 2 cores"
+    assert found["hosts[0]"] == "VM reservations add up to 9 cores but host 'h1' has 8 cores"
+
+
+def test_duplicate_names_and_workload_kind_keys():
+    data = base()
+    data["hosts"][0]["vms"].append({"name": "a", "vcpus": 1, "memory": "1 GiB"})
+    data["workloads"].append({"name": "w", "target": "h1", "type": "closed", "demand": {"cpu": "1 s"},
+                              "arrivals": {"type": "poisson", "rate": 1}})
+    found = problems(data)
+    assert found["hosts[0].vms[1].name"] == "duplicate VM or container name 'a'"
+    assert found["workloads[1].name"] == "duplicate workload name 'w'"
+    assert found["workloads[1].clients"] == "required key is missing for a closed workload"
+    assert found["workloads[1].arrivals"] == "only for open workloads (this one is closed)"
+
+
+def test_unknown_distribution_type():
+    data = base()
+    data["workloads"][0]["demand"]["cpu"] = {"type": "expo", "mean": "1 s"}
+    assert problems(data)["workloads[0].demand.cpu.type"] == (
+        "must be one of 'constant', 'exponential', 'lognormal', 'empirical', got 'expo'; did you mean 'exponential'?"
+    )
+
+
+def test_unknown_catalog_name_lists_valid_names():
+    data = base()
+    data["hosts"][0]["hardware"] = "servr-2s-32c"
+    message = problems(data)["hosts[0].hardware"]
+    assert "unknown hardware profile 'servr-2s-32c' (did you mean 'server-2s-32c'?)" in message
+    assert "laptop-8c" in message and "server-1s-16c" in message
+
+
+def test_bad_yaml_reports_its_line(tmp_path):
+    path = write(tmp_path, "bad.yaml", "name: x\nhosts:\n  - name: h1\n   hardware: [\n")
+    with pytest.raises(ConfigError) as info:
+        load_experiment(path)
+    (problem,) = info.value.problems
+    assert problem.message.startswith("invalid YAML") and problem.line == 4
+    assert str(info.value).startswith(f"{path}: 1 problem\n")
+
+
+def test_not_a_mapping_and_missing_file(tmp_path):
+    assert "must be a mapping" in problems(write(tmp_path, "list.yaml", "- 1\n- 2\n"))[""]
+    assert "empty file" in problems(write(tmp_path, "empty.yaml", ""))[""]
+    with pytest.raises(ConfigError) as info:
+        load_experiment(tmp_path / "nope.yaml")
+    assert "file not found" in str(info.value) and "nope.yaml" in info.value.source
+
+
+def test_duplicate_yaml_keys_are_reported(tmp_path):
+    text = EXAMPLE.replace("seed: 7\n", "seed: 7\nseed: 8\n")
+    assert "duplicate key 'seed'" in problems(write(tmp_path, "dup.yaml", text))[""]
+
+
+# --- data files ---------------------------------------------------------------------------
+
+
+def file_workload(path="jobs.csv"):
+    data = base()
+    data["workloads"] = [{"name": "replay", "type": "open", "arrivals": {"type": "file", "path": path}}]
+    return data
+
+
+def test_arrivals_file_is_parsed_once_and_kept_on_the_spec(tmp_path):
+    (tmp_path / "jobs.csv").write_text("time_s,target,cpu_s\n0.5,h1/a,1.0\n\n1.5,h1/a/web,0.25\n2.0,h1,3\n")
+    spec = load_experiment(file_workload(), base_dir=tmp_path)
+    workload = spec.workloads[0]
+    assert workload.target is None and workload.demand is None
+    assert isinstance(workload.arrivals, FileArrivals) and workload.arrivals.rows == 3
+    table = load_arrivals(spec, workload)
+    assert table is workload.arrivals.table
+    np.testing.assert_array_equal(table.times_s, [0.5, 1.5, 2.0])
+    assert list(table.targets) == ["h1/a", "h1/a/web", "h1"]
+    assert "table" not in dump_resolved(spec)["workloads"][0]["arrivals"]
+    rebuilt = ExperimentSpec.model_validate(dump_resolved(spec))  # e.g. on a worker
+    np.testing.assert_array_equal(load_arrivals(rebuilt, rebuilt.workloads[0]).cpu_s, [1.0, 0.25, 3.0])
+
+
+def test_missing_arrivals_file(tmp_path):
+    message = problems(file_workload("gone.csv"), base_dir=tmp_path)["workloads[0].arrivals.path"]
+    assert message.startswith("gone.csv: file not found")
+
+
+def test_bad_arrivals_rows_are_named_by_line(tmp_path):
+    (tmp_path / "jobs.csv").write_text(
+        "time_s,target,cpu_s\n0.5,h1/a,1\n0.4,h1/a,1\nabc,h1/a,1\n0.9,h1/x,1\n1.0,h1/a,-1\n"
+    )
+    with pytest.raises(ConfigError) as info:
+        load_experiment(file_workload(), base_dir=tmp_path)
+    messages = [p.message for p in info.value.problems]
+    assert all(p.path == "workloads[0].arrivals.path" for p in info.value.problems)
+    assert "jobs.csv line 3: time_s 0.4 is earlier than the previous row's" in messages
+    assert "jobs.csv line 4: time_s must be a finite number ≥ 0, got 'abc'" in messages
+    assert "jobs.csv line 5: unknown target 'h1/x' (did you mean 'h1/a'?)" in messages
+    assert "jobs.csv line 6: cpu_s must be a finite number > 0, got '-1'" in messages
+
+
+def test_arrivals_header_and_problem_cap(tmp_path):
+    (tmp_path / "bad.csv").write_text("time,target,cpu\n1,h1,1\n")
+    assert "header must be exactly time_s,target,cpu_s" in problems(file_workload("bad.csv"), base_dir=tmp_path)[
+        "workloads[0].arrivals.path"]
+    (tmp_path / "many.csv").write_text("time_s,target,cpu_s\n" + "1,h1,0\n" * 50)
+    with pytest.raises(ConfigError) as info:
+        load_experiment(file_workload("many.csv"), base_dir=tmp_path)
+    assert len(info.value.problems) == 21 and "... and 30 more" in info.value.problems[-1].message
+
+
+def test_empirical_samples_from_a_file_and_inline(tmp_path):
+    (tmp_path / "s.csv").write_text("cpu_s\n0.5\n1.5\n\n2\n")
+    data = base()
+    data["workloads"][0]["demand"]["cpu"] = {"type": "empirical", "path": "s.csv"}
+    spec = load_experiment(data, base_dir=tmp_path)
+    assert spec.workloads[0].demand.cpu.samples_s == (0.5, 1.5, 2.0)
+    data["workloads"][0]["demand"]["cpu"] = {"type": "empirical", "samples": ["1 s", "500 ms"]}
+    assert load_experiment(data).workloads[0].demand.cpu == EmpiricalDist(samples_s=(1.0, 0.5))
+    (tmp_path / "s.csv").write_text("0.5\nfast\n-1\n")
+    data["workloads"][0]["demand"]["cpu"] = {"type": "empirical", "path": "s.csv"}
+    with pytest.raises(ConfigError) as info:
+        load_experiment(data, base_dir=tmp_path)
+    assert [(p.path, p.message) for p in info.value.problems] == [
+        ("workloads[0].demand.cpu.path", "s.csv line 2: must be a number of seconds ≥ 0, got 'fast'"),
+        ("workloads[0].demand.cpu.path", "s.csv line 3: must be a number of seconds ≥ 0, got '-1'"),
+    ]
+
+
+# --- all at once ----------------------------------------------------------------------------
+
+
+BROKEN = """\
+name: broken
+duration: 20 parsecs
+warmup: -5 s
+hosts:
+  - name: h1
+    hardware: {cores: 8, memory: 64 GiB}
+    vms:
+      - {name: a, vcpu: 4, memory: 8 GiB}
+      - name: b
+        vcpus: 0
+        memory: 8 GiB
+      - name: c
+        vcpus: 4
+        memory: 8 GiB
+        containers:
+          - {name: web, cpus: 6}
+  - name: h2
+    hardware: servr-2s-32c
+workloads:
+  - name: web
+    target: h1/c/wbe
+    type: open
+    arrivals: {type: file, path: missing.csv}
+  - name: batch
+    target: h1/b
+    type: closd
+    demand: {cpu: {type: expo, mean: 1 s}}
+"""
+
+
+def test_every_problem_is_reported_at_once_with_lines(tmp_path):
+    path = write(tmp_path, "broken.yaml", BROKEN)
+    with pytest.raises(ConfigError) as info:
+        load_experiment(path)
+    found = {(p.path, p.line) for p in info.value.problems}
+    assert {
+        ("duration", 2), ("warmup", 3), ("hosts[0].vms[0].vcpu", 8), ("hosts[0].vms[1].vcpus", 10),
+        ("hosts[0].vms[2].containers[0].cpus", 16), ("hosts[1].hardware", 18), ("workloads[0].target", 21),
+        ("workloads[0].arrivals.path", 23), ("workloads[1].type", 26), ("workloads[1].demand.cpu.type", 27),
+    } <= found
+    report = str(info.value).splitlines()
+    assert report[0] == f"{path}: {len(info.value.problems)} problems"
+    assert "  hosts[0].vms[1].vcpus: must be an integer ≥ 1, got 0  (line 10)" in report
+
+
+def test_the_input_is_not_modified():
+    data = base()
+    before = copy.deepcopy(data)
+    load_experiment(data)
+    assert data == before
+
+
+@pytest.mark.parametrize("name", catalog_names("hardware"))
+def test_every_shipped_hardware_profile_is_valid_and_sourced(name):
+    entry = load_catalog_entry("hardware", name)
+    assert entry["name"] == name and entry["source"]["core_speed"]
+
+
+def test_config_error_survives_pickling():
+    import pickle
+
+    err = pickle.loads(pickle.dumps(ConfigError([Problem("a", "b", 3)], "f.yaml")))
+    assert err.problems[0].line == 3 and str(err) == "f.yaml: 1 problem\n  a: b  (line 3)"

@@ -1,0 +1,57 @@
+"""The config layer: experiment files in, resolved plain-data specs out.
+
+``load_experiment`` reads a YAML file (or a dict), validates it against the
+input schema, expands catalog profiles, reads data files, cross-checks
+capacities and targets, and returns a frozen :class:`ExperimentSpec` in SI
+units. Every problem is collected and raised at once as a :class:`ConfigError`.
+This package knows nothing of the simulation engine.
+"""
+
+from .arrivals import ArrivalsTable, load_arrivals_file
+from .catalog import catalog_names, load_catalog_entry
+from .errors import ConfigError, Problem
+from .loader import dump_resolved, load_arrivals, load_experiment
+from .spec import (
+    ConstantDist,
+    ContainerSpec,
+    DemandSpec,
+    DistributionSpec,
+    EmpiricalDist,
+    ExperimentSpec,
+    ExponentialDist,
+    FileArrivals,
+    HardwareSpec,
+    HostSpec,
+    LognormalDist,
+    PoissonArrivals,
+    VMSpec,
+    WorkloadSpec,
+)
+from .units import parse_quantity
+
+__all__ = [
+    "ArrivalsTable",
+    "ConfigError",
+    "ConstantDist",
+    "ContainerSpec",
+    "DemandSpec",
+    "DistributionSpec",
+    "EmpiricalDist",
+    "ExperimentSpec",
+    "ExponentialDist",
+    "FileArrivals",
+    "HardwareSpec",
+    "HostSpec",
+    "LognormalDist",
+    "PoissonArrivals",
+    "Problem",
+    "VMSpec",
+    "WorkloadSpec",
+    "catalog_names",
+    "dump_resolved",
+    "load_arrivals",
+    "load_arrivals_file",
+    "load_catalog_entry",
+    "load_experiment",
+    "parse_quantity",
+]

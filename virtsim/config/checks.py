@@ -1,0 +1,168 @@
+"""Checks across fields and entities, run on resolved pieces.
+
+Capacities (a VM's vCPUs against its host's cores, a container's cap against
+its VM), unique names, and what each target can run. Pieces that failed to
+parse are simply absent, so their checks are skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import spec as s
+from .resolve import Context
+
+__all__ = ["PlacedHost", "check_hosts", "check_unique_names", "check_workloads", "target_cores", "target_names"]
+
+_GIB = 2**30
+
+
+def _size(n_bytes: float) -> str:
+    return f"{n_bytes / _GIB:g} GiB"
+
+
+def _cores(n: float) -> str:
+    return f"{n:g} core{'' if n == 1 else 's'}"
+
+
+def _duplicates(names: Iterable[tuple[tuple, str]], what: str, ctx: Context) -> None:
+    seen: set[str] = set()
+    for loc, name in names:
+        if name in seen:
+            ctx.add(loc, f"duplicate {what} name {name!r}")
+        seen.add(name)
+
+
+@dataclass(frozen=True)
+class PlacedHost:
+    """A resolved host with its index in the file, and the file index of each VM and host container.
+
+    The indices differ from positions in ``spec`` when some VMs or containers
+    had problems of their own and were left out.
+    """
+
+    index: int
+    spec: s.HostSpec
+    vm_indices: tuple[int, ...]
+    container_indices: tuple[int, ...]
+
+
+def check_unique_names(items: Iterable[tuple[int, object]], key: str, what: str, ctx: Context) -> None:
+    """Report repeated names among top-level items (``key`` is 'hosts' or 'workloads')."""
+    _duplicates((((key, n, "name"), item.name) for n, item in items), what, ctx)
+
+
+def check_hosts(hosts: list[PlacedHost], ctx: Context) -> None:
+    for placed in hosts:
+        _check_host(placed, ("hosts", placed.index), ctx)
+
+
+def _check_host(placed: PlacedHost, loc: tuple, ctx: Context) -> None:
+    host = placed.spec
+    hw = host.hardware
+    vms = list(zip(placed.vm_indices, host.vms, strict=True))
+    containers = zip(placed.container_indices, host.containers, strict=True)
+    siblings = [((*loc, "vms", j, "name"), vm.name) for j, vm in vms]
+    siblings += [((*loc, "containers", k, "name"), ctr.name) for k, ctr in containers]
+    _duplicates(siblings, "VM or container", ctx)
+    for j, vm in vms:
+        vm_loc = (*loc, "vms", j)
+        if vm.vcpus > hw.cores:
+            ctx.add((*vm_loc, "vcpus"), f"asks {vm.vcpus} vCPUs but host {host.name!r} has {_cores(hw.cores)}")
+        if vm.memory_bytes > hw.memory_bytes:
+            ctx.add((*vm_loc, "memory"),
+                    f"asks {_size(vm.memory_bytes)} but host {host.name!r} has {_size(hw.memory_bytes)}")
+        if vm.cap_cores is not None and vm.cap_cores > vm.vcpus:
+            ctx.add((*vm_loc, "cap"), f"cap of {_cores(vm.cap_cores)} exceeds the VM's {vm.vcpus} vCPUs")
+        limit = min(vm.vcpus, vm.cap_cores if vm.cap_cores is not None else vm.vcpus)
+        if vm.reservation_cores > limit:
+            bound = "cap" if vm.cap_cores is not None and vm.cap_cores < vm.vcpus else "vCPUs"
+            ctx.add((*vm_loc, "reservation"),
+                    f"reserves {_cores(vm.reservation_cores)} but the VM's {bound} allow {_cores(limit)}")
+        _check_containers(vm.containers, (*vm_loc, "containers"), f"VM {vm.name!r}", vm, ctx)
+    _check_containers(host.containers, (*loc, "containers"), f"host {host.name!r}", host, ctx,
+                      placed.container_indices)
+    reserved = sum(vm.reservation_cores for vm in host.vms)
+    if reserved > hw.cores:
+        ctx.add(loc, f"VM reservations add up to {_cores(reserved)} but host {host.name!r} has {_cores(hw.cores)}")
+
+
+def _check_containers(containers, loc: tuple, owner: str, parent, ctx: Context, indices=None) -> None:
+    indices = indices if indices is not None else range(len(containers))
+    _duplicates((((*loc, k, "name"), ctr.name) for k, ctr in zip(indices, containers, strict=True)), "container", ctx)
+    if isinstance(parent, s.VMSpec):
+        cores, unit, memory = parent.vcpus, "vCPUs", parent.memory_bytes
+    else:
+        cores, unit, memory = parent.hardware.cores, "cores", parent.hardware.memory_bytes
+    for k, ctr in zip(indices, containers, strict=True):
+        if ctr.cpus is not None:
+            if ctr.cpus > cores:
+                ctx.add((*loc, k, "cpus"), f"asks {_cores(ctr.cpus)} but {owner} has {cores} {unit}")
+            elif isinstance(parent, s.VMSpec) and parent.cap_cores is not None and ctr.cpus > parent.cap_cores:
+                ctx.add((*loc, k, "cpus"),
+                        f"asks {_cores(ctr.cpus)} but {owner} is capped at {_cores(parent.cap_cores)}")
+        if ctr.memory_bytes is not None and ctr.memory_bytes > memory:
+            ctx.add((*loc, k, "memory"), f"limit of {_size(ctr.memory_bytes)} exceeds {owner}'s {_size(memory)}")
+
+
+def target_names(raw_hosts: object) -> set[str]:
+    """Every target string the file defines, read leniently from the raw data.
+
+    Taken from the raw mapping so that a host with an unrelated problem does
+    not also turn every workload aimed at it into an 'unknown target'.
+    """
+    names: set[str] = set()
+    for host in raw_hosts if isinstance(raw_hosts, list) else []:
+        host_name = _name(host)
+        if host_name is None:
+            continue
+        names.add(host_name)
+        for vm in _items(host, "vms"):
+            if (vm_name := _name(vm)) is not None:
+                names.add(f"{host_name}/{vm_name}")
+                names.update(f"{host_name}/{vm_name}/{c}" for c in map(_name, _items(vm, "containers")) if c)
+        names.update(f"{host_name}/{c}" for c in map(_name, _items(host, "containers")) if c)
+    return names
+
+
+def _name(item: object) -> str | None:
+    name = item.get("name") if isinstance(item, dict) else None
+    return name if isinstance(name, str) and name and "/" not in name else None
+
+
+def _items(item: dict, key: str) -> list:
+    value = item.get(key)
+    return value if isinstance(value, list) else []
+
+
+def target_cores(hosts: Iterable[s.HostSpec]) -> dict[str, int]:
+    """Cores a job on each target can run on in parallel (a VM's vCPUs, else the host's cores)."""
+    cores: dict[str, int] = {}
+    for host in hosts:
+        cores[host.name] = host.hardware.cores
+        for ctr in host.containers:
+            cores[f"{host.name}/{ctr.name}"] = host.hardware.cores
+        for vm in host.vms:
+            cores[f"{host.name}/{vm.name}"] = vm.vcpus
+            for ctr in vm.containers:
+                cores[f"{host.name}/{vm.name}/{ctr.name}"] = vm.vcpus
+    return cores
+
+
+def check_workloads(workloads: list[tuple[int, s.WorkloadSpec]], hosts: Iterable[s.HostSpec], ctx: Context) -> None:
+    cores = target_cores(hosts)
+    for i, wl in workloads:
+        if wl.demand is None or wl.demand.threads == 1:
+            continue
+        if isinstance(wl.arrivals, s.FileArrivals) and wl.arrivals.table is not None:
+            table = wl.arrivals.table
+            counts = np.bincount(table.target_codes, minlength=len(table.target_names))
+            used = {name for name, count in zip(table.target_names, counts, strict=True) if count}
+        else:
+            used = {wl.target}
+        for target in sorted(t for t in used if t in cores and wl.demand.threads > cores[t]):
+            ctx.add(("workloads", i, "demand", "threads"),
+                    f"asks {wl.demand.threads} threads but target {target!r} has {_cores(cores[target])}")

@@ -1,0 +1,120 @@
+"""Field types for the input schema, each with a plain-English error message.
+
+Every type here checks its value in one ``BeforeValidator`` so that a bad value
+produces a single message quoting it (``must be an integer ≥ 1, got 0``)
+rather than pydantic's generic wording. The range is also recorded as schema
+metadata so a generated JSON schema shows it.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any, Literal
+
+from pydantic import BeforeValidator, Field, WithJsonSchema
+
+from .errors import format_value
+from .suggest import did_you_mean
+from .units import QuantityKind, parse_quantity
+
+__all__ = ["Name", "Text", "choice", "integer", "number", "quantity"]
+
+
+def _bounds_text(gt, ge, le) -> str:
+    if ge is not None and le is not None:
+        return f" from {ge:g} to {le:g}"
+    if gt is not None:
+        return f" > {gt:g}"
+    if ge is not None:
+        return f" ≥ {ge:g}"
+    if le is not None:
+        return f" ≤ {le:g}"
+    return ""
+
+
+def _in_bounds(value: float, gt, ge, le) -> bool:
+    return (
+        (gt is None or value > gt)
+        and (ge is None or value >= ge)
+        and (le is None or value <= le)
+    )
+
+
+def integer(*, ge: int | None = None, le: int | None = None):
+    """An ``int`` (not a bool, not a fraction) within the given bounds."""
+    expected = f"an integer{_bounds_text(None, ge, le)}"
+
+    def check(value: Any) -> int:
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int) or not _in_bounds(value, None, ge, le):
+            raise ValueError(f"must be {expected}, got {format_value(value)}")
+        return value
+
+    return Annotated[int, Field(ge=ge, le=le), BeforeValidator(check)]
+
+
+def number(*, gt: float | None = None, ge: float | None = None, le: float | None = None):
+    """A finite real number (ints accepted) within the given bounds."""
+    expected = f"a number{_bounds_text(gt, ge, le)}"
+
+    def check(value: Any) -> float:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or not math.isfinite(value)
+            or not _in_bounds(value, gt, ge, le)
+        ):
+            raise ValueError(f"must be {expected}, got {format_value(value)}")
+        return float(value)
+
+    return Annotated[float, Field(gt=gt, ge=ge, le=le), BeforeValidator(check)]
+
+
+def quantity(kind: QuantityKind, *, gt: float | None = None, ge: float | None = None):
+    """A time, size or rate written with a unit; validated to an SI float."""
+    expected = f"a {kind}{_bounds_text(gt, ge, None)}"
+    json_type = ["string"] if kind == "size" else ["string", "number"]
+
+    def check(value: Any) -> float:
+        si_value = parse_quantity(value, kind)  # raises ValueError naming valid forms
+        if not _in_bounds(si_value, gt, ge, None):
+            raise ValueError(f"must be {expected}, got {format_value(value)}")
+        return si_value
+
+    schema = {"type": json_type, "x-quantity": kind}
+    return Annotated[float, BeforeValidator(check), WithJsonSchema(schema)]
+
+
+def _check_name(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip() or "/" in value or value != value.strip():
+        raise ValueError(
+            f"must be a non-empty name without '/' or surrounding spaces, got {format_value(value)}"
+        )
+    return value
+
+
+def _check_text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"must be a string, got {format_value(value)}")
+    return value
+
+
+Name = Annotated[str, Field(min_length=1, pattern=r"^[^/\s](?:[^/]*[^/\s])?$"), BeforeValidator(_check_name)]
+"""A name used in target paths: non-empty, no '/', no surrounding spaces."""
+
+Text = Annotated[str, BeforeValidator(_check_text)]
+"""Free text such as a description or a file path."""
+
+
+def choice(*options: str):
+    """One of a fixed set of strings; a near miss gets a suggestion."""
+    listed = ", ".join(repr(option) for option in options)
+
+    def check(value: Any) -> str:
+        if value not in options:
+            hint = did_you_mean(value, options) if isinstance(value, str) else ""
+            raise ValueError(f"must be one of {listed}, got {format_value(value)}{hint}")
+        return value
+
+    return Annotated[Literal[options], BeforeValidator(check)]

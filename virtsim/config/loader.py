@@ -1,0 +1,173 @@
+"""Load an experiment: read, validate, resolve, cross-check; report every problem."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from . import inputs as i
+from .arrivals import ArrivalsTable, load_arrivals_file
+from .checks import PlacedHost, check_hosts, check_unique_names, check_workloads, target_cores, target_names
+from .errors import ConfigError, Problem
+from .resolve import Context, resolve_host, resolve_workload
+from .spec import ExperimentSpec, FileArrivals, WorkloadSpec
+from .translate import problems_from
+from .yaml_source import read_yaml
+
+__all__ = ["dump_resolved", "load_arrivals", "load_experiment"]
+
+_TOP_KEYS = ", ".join(i.ExperimentInput.model_fields)
+_STOPPING_KEYS = ("duration", "warmup", "stop_after_jobs")
+
+
+def load_experiment(source: str | os.PathLike | dict, *, base_dir: str | os.PathLike | None = None) -> ExperimentSpec:
+    """Load and resolve an experiment from a YAML file path or an already-parsed dict.
+
+    Relative data-file paths resolve against the YAML file's folder (for a
+    dict: ``base_dir``, else the current directory). Raises ``ConfigError``
+    listing every problem found.
+    """
+    if isinstance(source, dict):
+        raw, lines, name = source, None, "<dict>"
+        folder = Path(base_dir) if base_dir is not None else Path.cwd()
+    elif isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        raw, lines = read_yaml(path)
+        name = str(source)
+        folder = Path(base_dir) if base_dir is not None else path.resolve().parent
+    else:
+        raise TypeError(f"source must be a path or a dict, got {type(source).__name__}")
+    if not isinstance(raw, dict):
+        got = "an empty file" if raw is None else f"a {type(raw).__name__}"
+        message = f"must be a mapping with keys such as {_TOP_KEYS}; got {got}"
+        raise ConfigError([Problem("", message, 1 if lines else None)], name)
+
+    ctx = Context(base_dir=folder, lines=lines)
+    parsed, hosts, workloads, top = _validate(raw, ctx)
+    _check_stopping(top, raw, ctx)
+    check_unique_names([(n, host) for n, host, _, _ in hosts], "hosts", "host", ctx)
+    check_unique_names(workloads, "workloads", "workload", ctx)
+    placed = [PlacedHost(n, spec, tuple(vms), tuple(ctrs)) for n, host, vms, ctrs in hosts
+              if (spec := resolve_host(host, ("hosts", n), ctx))]
+    check_hosts(placed, ctx)
+    targets = target_names(raw.get("hosts"))
+    workload_specs = [(n, spec) for n, wl in workloads
+                      if (spec := resolve_workload(wl, ("workloads", n), ctx, targets))]
+    check_workloads(workload_specs, [host.spec for host in placed], ctx)
+
+    if ctx.problems:
+        raise ConfigError(_ordered(ctx.problems), name)
+    return ExperimentSpec(
+        name=parsed.name,
+        description=parsed.description,
+        seed=parsed.seed,
+        duration_s=parsed.duration,
+        warmup_s=parsed.warmup,
+        stop_after_jobs=parsed.stop_after_jobs,
+        hosts=tuple(host.spec for host in placed),
+        workloads=tuple(spec for _, spec in workload_specs),
+        source=name,
+    )
+
+
+def dump_resolved(spec: BaseModel) -> dict[str, Any]:
+    """The resolved spec as JSON-ready plain data, keys in definition order.
+
+    Parsed data-file columns are left out (files are identified by path and
+    SHA-256), so the result is small and suitable for manifests and hashing.
+    """
+    return spec.model_dump(mode="json")
+
+
+def load_arrivals(spec: ExperimentSpec, workload: WorkloadSpec) -> ArrivalsTable:
+    """The parsed jobs of a workload with file arrivals.
+
+    Returns the table parsed when the experiment was loaded; parses the file
+    only if the spec came without it (for example rebuilt from a dump).
+    """
+    arrivals = workload.arrivals
+    if not isinstance(arrivals, FileArrivals):
+        raise ValueError(f"workload {workload.name!r} does not take its arrivals from a file")
+    if arrivals.table is not None:
+        return arrivals.table
+    return load_arrivals_file(arrivals.path, target_cores(spec.hosts), default_target=workload.target)
+
+
+def _validate(raw: dict, ctx: Context):
+    """Validate against the input schema, recording problems.
+
+    Returns the parsed experiment (None if anything failed) and the pieces
+    that did parse: hosts as (index, host, VM indices, host-container indices),
+    workloads as (index, workload), and the stopping keys.
+    """
+    try:
+        parsed = i.ExperimentInput.model_validate(raw)
+    except ValidationError as err:
+        ctx.problems.extend(problems_from(err, i.ExperimentInput, lines=ctx.lines))
+    else:
+        hosts = [(n, host, range(len(host.vms)), range(len(host.containers))) for n, host in enumerate(parsed.hosts)]
+        top = {key: getattr(parsed, key) for key in _STOPPING_KEYS}
+        return parsed, hosts, list(enumerate(parsed.workloads)), top
+    # keep checking the parts that did parse
+    hosts = _parsed_hosts(raw.get("hosts"))
+    workloads = _parsed_items(raw.get("workloads"), i.WorkloadInput)
+    top = {key: _parsed_field(raw, key) for key in _STOPPING_KEYS}
+    return None, hosts, workloads, top
+
+
+def _check_stopping(top: dict, raw: dict, ctx: Context) -> None:
+    duration, warmup = top.get("duration"), top.get("warmup")
+    if "duration" not in raw and "stop_after_jobs" not in raw:
+        ctx.add(("duration",), "required key is missing: give 'duration', 'stop_after_jobs' or both")
+    if duration is not None and warmup is not None and warmup >= duration:
+        ctx.add(("warmup",), f"must be less than duration ({duration:g} s), got {warmup:g} s")
+
+
+def _parsed_items(items: object, model: type[BaseModel]) -> list[tuple[int, Any]]:
+    """(index, model) for each list item that validates on its own."""
+    parsed = []
+    for n, item in enumerate(items if isinstance(items, list) else []):
+        try:
+            parsed.append((n, model.model_validate(item)))
+        except ValidationError:
+            pass  # already reported by the whole-file validation
+    return parsed
+
+
+def _parsed_hosts(items: object) -> list[tuple[int, i.HostInput, list[int], list[int]]]:
+    """Hosts that validate once their invalid VMs and containers are left out.
+
+    Returns (host index, host, file indices of kept VMs, of kept host containers).
+    """
+    hosts = []
+    for n, raw in enumerate(items if isinstance(items, list) else []):
+        if not isinstance(raw, dict):
+            continue
+        kept = {key: _parsed_items(raw.get(key), model)
+                for key, model in (("vms", i.VMInput), ("containers", i.ContainerInput))}
+        pruned = {**raw, **{key: [item for _, item in pairs] for key, pairs in kept.items() if key in raw}}
+        try:
+            host = i.HostInput.model_validate(pruned)
+        except ValidationError:
+            continue
+        hosts.append((n, host, [j for j, _ in kept["vms"]], [k for k, _ in kept["containers"]]))
+    return hosts
+
+
+def _parsed_field(raw: dict, key: str) -> Any:
+    field = i.ExperimentInput.model_fields[key]
+    if key not in raw:
+        return field.get_default(call_default_factory=True)
+    try:
+        return TypeAdapter(field.annotation).validate_python(raw[key])
+    except ValidationError:
+        return None
+
+
+def _ordered(problems: list[Problem]) -> list[Problem]:
+    """File order when lines are known (problems without a line keep their order, last)."""
+    unique = list(dict.fromkeys(problems))
+    return sorted(unique, key=lambda problem: (problem.line is None, problem.line or 0))

@@ -1,0 +1,171 @@
+"""The resolved experiment: plain, frozen data in SI units, ready to simulate.
+
+Everything here has been validated and cross-checked: catalog profiles are
+expanded, quantities are floats in seconds/bytes/per second (the unit is in
+each field name), relative paths are absolute, and data files are parsed.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
+
+from .arrivals import ArrivalsTable
+
+__all__ = [
+    "ConstantDist",
+    "ContainerSpec",
+    "DemandSpec",
+    "DistributionSpec",
+    "EmpiricalDist",
+    "ExperimentSpec",
+    "ExponentialDist",
+    "FileArrivals",
+    "HardwareSpec",
+    "HostSpec",
+    "LognormalDist",
+    "PoissonArrivals",
+    "VMSpec",
+    "WorkloadSpec",
+]
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ConstantDist(_Spec):
+    """Every sample is ``value_s``."""
+
+    type: Literal["constant"] = "constant"
+    value_s: float = Field(description="The value, in seconds.")
+
+
+class ExponentialDist(_Spec):
+    """Exponential distribution with mean ``mean_s``."""
+
+    type: Literal["exponential"] = "exponential"
+    mean_s: float = Field(description="Mean, in seconds.")
+
+
+class LognormalDist(_Spec):
+    """Lognormal distribution with mean ``mean_s``; ``sigma`` is the σ of the underlying normal."""
+
+    type: Literal["lognormal"] = "lognormal"
+    mean_s: float = Field(description="Mean of the distribution, in seconds.")
+    sigma: float = Field(description="Standard deviation of the underlying normal (dimensionless).")
+
+
+class EmpiricalDist(_Spec):
+    """Samples drawn uniformly from ``samples_s``."""
+
+    type: Literal["empirical"] = "empirical"
+    samples_s: tuple[float, ...] = Field(description="Observed values, in seconds.")
+    path: str | None = Field(default=None, description="Absolute path of the file they came from, if any.")
+
+
+DistributionSpec = Annotated[
+    Union[ConstantDist, ExponentialDist, LognormalDist, EmpiricalDist], Field(discriminator="type")
+]
+
+
+class PoissonArrivals(_Spec):
+    """Poisson arrival process."""
+
+    type: Literal["poisson"] = "poisson"
+    rate_per_s: float = Field(description="Mean arrival rate, per second.")
+
+
+class FileArrivals(_Spec):
+    """Arrivals replayed from a CSV file (already parsed into ``table``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
+    type: Literal["file"] = "file"
+    path: str = Field(description="Absolute path of the CSV file.")
+    sha256: str = Field(description="SHA-256 of the file's bytes, so a manifest pins its content.")
+    rows: int = Field(description="Number of jobs in the file.")
+    table: SkipJsonSchema[ArrivalsTable | None] = Field(
+        default=None, exclude=True, repr=False, description="The parsed columns (not serialised)."
+    )
+
+
+ArrivalsSpec = Annotated[Union[PoissonArrivals, FileArrivals], Field(discriminator="type")]
+
+
+class DemandSpec(_Spec):
+    """What each job asks for."""
+
+    cpu: DistributionSpec | None = Field(
+        description="CPU work per job in seconds at reference core speed; None when a file gives it."
+    )
+    threads: int = Field(default=1, description="Threads per job.")
+
+
+class WorkloadSpec(_Spec):
+    """A stream of jobs sent to a consumer."""
+
+    name: str
+    target: str | None = Field(
+        description="'host', 'host/vm', 'host/vm/ctr' or 'host/ctr'; None when a file gives targets."
+    )
+    type: Literal["open", "closed"]
+    arrivals: ArrivalsSpec | None = Field(default=None, description="Open workloads: the arrival process.")
+    clients: int | None = Field(default=None, description="Closed workloads: number of clients.")
+    think_time: DistributionSpec | None = Field(default=None, description="Closed workloads: think time, seconds.")
+    demand: DemandSpec | None = Field(default=None, description="Per-job demand.")
+
+
+class ContainerSpec(_Spec):
+    """A container (cgroup)."""
+
+    name: str
+    cpus: float | None = Field(default=None, description="CPU cap in cores; None for no cap.")
+    cpu_weight: int = Field(default=100, description="cgroup v2 cpu.weight (1 to 10000).")
+    memory_bytes: int | None = Field(default=None, description="Memory limit in bytes; None for no limit.")
+
+
+class VMSpec(_Spec):
+    """A virtual machine."""
+
+    name: str
+    vcpus: int = Field(description="Virtual CPUs.")
+    memory_bytes: int = Field(description="Guest memory in bytes.")
+    shares: float = Field(default=1000.0, description="Proportional-share weight (dimensionless).")
+    cap_cores: float | None = Field(default=None, description="CPU limit in cores; None for no limit.")
+    reservation_cores: float = Field(default=0.0, description="Guaranteed CPU in cores.")
+    containers: tuple[ContainerSpec, ...] = ()
+
+
+class HardwareSpec(_Spec):
+    """A physical machine's capacity."""
+
+    name: str | None = Field(default=None, description="Catalog profile or label, if any.")
+    cores: int = Field(description="Physical cores.")
+    core_speed: float = Field(default=1.0, description="Speed of one core relative to the reference core.")
+    memory_bytes: int = Field(description="Installed memory in bytes.")
+
+
+class HostSpec(_Spec):
+    """A physical host and what runs on it."""
+
+    name: str
+    hardware: HardwareSpec
+    vms: tuple[VMSpec, ...] = ()
+    containers: tuple[ContainerSpec, ...] = Field(default=(), description="Containers run on the host itself.")
+
+
+class ExperimentSpec(_Spec):
+    """A fully resolved experiment."""
+
+    name: str
+    description: str | None = None
+    seed: int = Field(default=0, description="Root random seed.")
+    duration_s: float | None = Field(description="Simulated time in seconds; None to stop on job count only.")
+    warmup_s: float = Field(default=0.0, description="Warm-up in seconds; jobs arriving earlier are not counted.")
+    stop_after_jobs: int | None = Field(default=None, description="Stop at the N-th completed job.")
+    hosts: tuple[HostSpec, ...]
+    workloads: tuple[WorkloadSpec, ...]
+    source: str = Field(default="<dict>", description="The experiment file, or '<dict>'.")

@@ -1,0 +1,104 @@
+"""Parse quantities written with units ("20 s", "8 GiB", "0.8 /s") into SI floats.
+
+Three kinds are understood:
+
+========  =============  ===============================================  =================
+kind      result         accepted units                                   bare number means
+========  =============  ===============================================  =================
+``time``  seconds        s, ms, us, µs, min, h (and their long names)     seconds
+``size``  bytes          B, KB, MB, GB, TB, KiB, MiB, GiB, TiB            rejected
+``rate``  per second     /s, /min, /h, per s, per minute, Hz              per second
+========  =============  ===============================================  =================
+
+Decimal prefixes are powers of 1000 (``1 GB`` = 10⁹ bytes) and binary prefixes
+powers of 1024 (``1 GiB`` = 2³⁰ bytes). Signs are kept: whether a quantity may
+be zero or negative is for the schema to decide, not for this module.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+from typing import Literal
+
+__all__ = ["QuantityKind", "parse_quantity"]
+
+QuantityKind = Literal["time", "size", "rate"]
+
+_EXAMPLES = {
+    "time": "a time like '20 s', '150 ms', '2 h'",
+    "size": "a size like '8 GiB', '512 MiB', '1 TB'",
+    "rate": "a rate like '0.8 /s', '30 /min', '2 per h'",
+}
+_TARGET_UNIT = {"time": "second", "size": "byte", "rate": "1 / second"}
+_DIMENSION = {"time": "[time]", "size": "", "rate": "1 / [time]"}
+# pint knows the SI prefix for kilo only as lower-case "k"; "KB" is common usage.
+_KILO_BYTE = re.compile(r"\bKB\b")
+
+
+@functools.lru_cache(maxsize=1)
+def _registry():
+    """The shared pint registry, built on first use (building it takes ~0.5 s)."""
+    import pint
+
+    return pint.UnitRegistry()
+
+
+def parse_quantity(value: str | int | float, kind: QuantityKind) -> float:
+    """Return ``value`` converted to SI units (seconds, bytes or per second).
+
+    ``value`` is a number or a string such as ``"150 ms"``. Raises
+    ``ValueError`` with a message naming what would be valid when the text is
+    not a quantity of the requested kind.
+    """
+    if kind not in _EXAMPLES:
+        raise ValueError(f"unknown quantity kind {kind!r}; expected one of {sorted(_EXAMPLES)}")
+    if isinstance(value, bool):
+        raise ValueError(f"expected {_EXAMPLES[kind]}; got {value!r}")
+    if isinstance(value, (int, float)):
+        if kind == "size":
+            raise ValueError(f"expected a size with a unit like '8 GiB' or '512 MiB'; got {value!r} (no unit)")
+        return _finite(float(value), value, kind)
+    if not isinstance(value, str):
+        raise ValueError(f"expected {_EXAMPLES[kind]}; got {value!r}")
+    return _parse_text(value.strip(), kind)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_text(text: str, kind: str) -> float:
+    try:
+        number = float(text)
+    except ValueError:
+        pass
+    else:  # a number written as a string
+        if kind == "size":
+            raise ValueError(f"expected a size with a unit like '8 GiB' or '512 MiB'; got {text!r} (no unit)")
+        return _finite(number, text, kind)
+    if kind == "size":
+        text = _KILO_BYTE.sub("kB", text)
+    registry = _registry()
+    try:
+        quantity = registry.Quantity(text)
+    except Exception:  # pint raises several unrelated types for bad text
+        raise ValueError(f"expected {_EXAMPLES[kind]}; got {text!r}") from None
+    if not _has_kind(quantity, kind):
+        raise ValueError(f"expected {_EXAMPLES[kind]}; got {text!r}")
+    magnitude = quantity.to(_TARGET_UNIT[kind]).magnitude
+    return _finite(float(magnitude), text, kind)
+
+
+def _has_kind(quantity, kind: str) -> bool:
+    if isinstance(quantity, (int, float)):
+        return False
+    if kind == "size":
+        # pint treats information units as dimensionless, so check the unit names.
+        units = list(quantity.unit_items())
+        return len(units) == 1 and units[0][0].endswith("byte") and units[0][1] == 1
+    return str(quantity.dimensionality) == _DIMENSION[kind]
+
+
+def _finite(number: float, original, kind: str) -> float:
+    if not math.isfinite(number):
+        raise ValueError(f"expected {_EXAMPLES[kind]} with a finite number; got {original!r}")
+    return number
