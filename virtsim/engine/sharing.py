@@ -24,6 +24,7 @@ activities, hosts or other domains exist.
 from __future__ import annotations
 
 import heapq
+from heapq import heappop, heappush
 import math
 from collections.abc import Callable
 from typing import Any
@@ -248,24 +249,29 @@ class RateResource:
     # -- changes -----------------------------------------------------------------
 
     def _submit(self, node: ShareNode, work: float, max_rate: float, on_done, data) -> Activity:
-        now = self.env.now
+        now = self.env._now
         act = Activity(work, now, on_done, data)
         group = node.groups.get(max_rate)
         if group is None:
             group = node.groups[max_rate] = _Group(node, max_rate)
             node.entries.append(group)
-        if group.n:
+        n = group.n
+        if n:
             group.clock += group.rate * (now - group.t_clock)
         else:
             group.clock = 0.0  # rebase an idle clock: keeps tags small and exact
             self._active[group] = None
         group.t_clock = now
-        tag = group.clock + work
+        tag = act._tag = group.clock + work
         act._group = group
-        act._tag = tag
         self._seq += 1
-        heapq.heappush(group.heap, (tag, self._seq, act))
-        self._resize(group, group.n + 1, now)
+        heappush(group.heap, (tag, self._seq, act))
+        n += 1
+        group.n = n
+        group.demand = n * group.max_rate
+        group.weight = n * group.task_weight
+        group.dirty = True
+        self._propagate(node, now)
         return act
 
     def cancel(self, activity: Activity) -> None:
@@ -279,7 +285,7 @@ class RateResource:
         group.t_clock = now
         heap = group.heap
         while heap and not heap[0][2]._live:
-            heapq.heappop(heap)
+            heappop(heap)
         self._resize(group, group.n - 1, now)
 
     def _change(self, node: ShareNode, attr: str, value: float) -> None:
@@ -307,21 +313,33 @@ class RateResource:
         self._propagate(group.node, now)
 
     def _propagate(self, node: ShareNode, now: float) -> None:
-        """Update demands from ``node`` up while they change, then re-share."""
+        """Update demands from ``node`` up while they change, then re-share.
+
+        Re-sharing starts at the lowest node whose own demand did not change:
+        its parent's split is unaffected, so nothing above it moves.
+        """
         node.dirty = True
         while True:
-            demand = 0.0
-            for e in node.entries:
-                demand += e.demand
+            entries = node.entries
+            if len(entries) == 1:
+                demand = entries[0].demand
+            else:
+                demand = 0.0
+                for e in entries:
+                    demand += e.demand
             if demand > node.cap:
                 demand = node.cap
-            parent = node.parent
             if demand == node.demand:
                 break
-            self._account(node, now)
+            dt = now - node.t_acc
+            if dt:
+                node.acc_alloc += node.alloc * dt
+                node.acc_demand += node.demand * dt
+                node.t_acc = now
             node.demand = demand
             floor = node.reservation
             node.floor = demand if floor > demand else floor
+            parent = node.parent
             if parent is None:
                 break
             parent.dirty = True
@@ -346,6 +364,7 @@ class RateResource:
         self._plan_wakeup(now)
 
     def _distribute(self, node: ShareNode, amount: float, now: float) -> None:
+        """Split ``amount`` among the node's entries; descend where something moved."""
         node.dirty = False
         entries = node.entries
         if len(entries) == 1:
@@ -355,10 +374,7 @@ class RateResource:
             total = 0.0
             for d in demands:
                 total += d
-            if total <= amount:
-                allocs = demands
-            else:
-                allocs = self._split(node, amount, demands)
+            allocs = demands if total <= amount else self._split(node, amount, demands)
         for e, a in zip(entries, allocs):
             if e.is_group:
                 if a == e.alloc and not e.dirty:
@@ -366,26 +382,27 @@ class RateResource:
                 # The group's members run at alloc / n from now on: advance the
                 # virtual clock at the old rate first.
                 e.dirty = False
-                e.clock += e.rate * (now - e.t_clock)
+                clock = e.clock = e.clock + e.rate * (now - e.t_clock)
                 e.t_clock = now
                 e.alloc = a
                 n = e.n
-                if n:
+                if n and a > 0.0:
                     rate = e.rate = a / n
-                    e.t_finish = now + (e.heap[0][0] - e.clock) / rate if rate > 0.0 else INF
+                    e.t_finish = now + (e.heap[0][0] - clock) / rate
                 else:
                     e.rate = 0.0
                     e.t_finish = INF
-            elif a != e.alloc:
+                continue
+            if a != e.alloc:
                 dt = now - e.t_acc
                 if dt:
                     e.acc_alloc += e.alloc * dt
                     e.acc_demand += e.demand * dt
                     e.t_acc = now
                 e.alloc = a
-                self._distribute(e, a, now)
-            elif e.dirty:
-                self._distribute(e, a, now)
+            elif not e.dirty:
+                continue
+            self._distribute(e, a, now)
 
     def _split(self, node: ShareNode, amount: float, demands: list[float]) -> list[float]:
         """Allocations of ``amount`` among the node's entries when demand exceeds it."""
@@ -422,7 +439,7 @@ class RateResource:
             return  # superseded by an earlier wake-up
         self._pending = None
         self._pending_time = INF
-        now = self.env.now
+        now = self.env._now
         if now < self._planned_time:
             self._plan_wakeup(now)  # planned earlier, since postponed
             return
@@ -430,22 +447,20 @@ class RateResource:
         finished: list[Activity] = []
         self._batch = True
         horizon = now + REL_TOLERANCE * (now if now > 1.0 else 1.0)
-        due = [g for g in self._active if g is forced or g.t_finish <= horizon]
-        for g in due:
+        for g in [g for g in self._active if g is forced or g.t_finish <= horizon]:
             heap = g.heap
-            clock = g.clock + g.rate * (now - g.t_clock)
-            g.clock = clock
+            clock = g.clock = g.clock + g.rate * (now - g.t_clock)
             g.t_clock = now
             popped = 0
             while heap:
                 tag, _, act = heap[0]
                 if not act._live:
-                    heapq.heappop(heap)
+                    heappop(heap)
                     continue
                 # The planned group completes its head unconditionally (this
                 # wake-up was computed for it); others join when due within tolerance.
                 if g is forced and not popped or tag - clock <= REL_TOLERANCE * (tag if tag > 1.0 else 1.0):
-                    heapq.heappop(heap)
+                    heappop(heap)
                     act._live = False
                     finished.append(act)
                     popped += 1
