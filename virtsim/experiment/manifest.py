@@ -19,9 +19,24 @@ def canonical_json(data) -> str:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+MACHINE_SPECIFIC_KEYS = frozenset({"source", "path"})
+"""Keys left out of the hash: where the experiment and its data files lie on
+this machine. Data files are identified by their ``sha256`` instead, so the same
+experiment has the same hash in any checkout."""
+
+
+def portable(resolved):
+    """The resolved configuration without machine-specific file locations."""
+    if isinstance(resolved, dict):
+        return {k: portable(v) for k, v in resolved.items() if k not in MACHINE_SPECIFIC_KEYS}
+    if isinstance(resolved, list):
+        return [portable(v) for v in resolved]
+    return resolved
+
+
 def config_hash(resolved: dict) -> str:
-    """sha256 of the canonical JSON of a resolved configuration."""
-    return hashlib.sha256(canonical_json(resolved).encode("utf-8")).hexdigest()
+    """sha256 of the canonical JSON of a resolved configuration's portable form."""
+    return hashlib.sha256(canonical_json(portable(resolved)).encode("utf-8")).hexdigest()
 
 
 def versions() -> dict[str, str]:

@@ -78,8 +78,8 @@ class Simulation:
         table = self._arrivals_tables[w.name]
         consumers = [self.platform.consumer(t) for t in table.target_names]
         codes = [self._target_code[t] for t in table.target_names]
-        return TraceReplay(self.env, self.log, index, consumers, codes, table.times_s.tolist(),
-                           table.target_codes.tolist(), table.cpu_s.tolist(), threads)
+        return TraceReplay(self.env, self.log, index, consumers, codes, table.times_s,
+                           table.target_codes, table.cpu_s, threads)
 
     def context(self, target: str, workload: str | None = None) -> Context:
         """A context for a custom workload running at ``target``.

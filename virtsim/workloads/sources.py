@@ -65,34 +65,52 @@ class OpenLoop:
 class TraceReplay:
     """Jobs arrive at given times, each with its own target and CPU demand.
 
-    ``times_s`` must be non-decreasing; ``targets[i]`` indexes ``consumers``
-    and the job log's target names through ``target_codes``.
+    ``times_s`` (non-decreasing), ``targets`` (indices into ``consumers`` and
+    ``target_codes``) and ``cpu_s`` are numpy arrays; they are turned into
+    Python numbers a chunk at a time, so a million-row trace costs its arrays
+    and no more.
     """
 
+    CHUNK = 65536
+
     def __init__(self, env, log, workload: int, consumers: list[Consumer], target_codes: list[int],
-                 times_s: list[float], targets: list[int], cpu_s: list[float], threads: int):
+                 times_s, targets, cpu_s, threads: int):
         self.env = env
         self.consumers = consumers
         self.target_codes = target_codes
-        self.times = times_s
-        self.targets = targets
-        self.cpu = cpu_s
-        self.next = 0
+        self._arrays = (times_s, targets, cpu_s)
+        self._rows = len(times_s)
+        self._offset = 0  # row number of the chunk's first row
+        self._chunk: tuple[list, list, list] = ([], [], [])
+        self._next = 0  # position in the chunk
         self.starter = _JobStarter(env, log, workload, threads)
 
+    def _load_chunk(self, start: int) -> None:
+        stop = min(start + self.CHUNK, self._rows)
+        self._chunk = tuple(a[start:stop].tolist() for a in self._arrays)
+        self._offset = start
+        self._next = 0
+
     def start(self) -> None:
-        if self.times:
-            self.env.timeout(self.times[0]).callbacks.append(self._arrive)
+        if self._rows:
+            self._load_chunk(0)
+            self.env.timeout(self._chunk[0][0]).callbacks.append(self._arrive)
 
     def _arrive(self, _event) -> None:
-        i = self.next
-        k = self.targets[i]
-        self.starter.start(self.consumers[k], self.target_codes[k], self.cpu[i])
+        times, targets, cpu = self._chunk
+        i = self._next
+        k = targets[i]
+        self.starter.start(self.consumers[k], self.target_codes[k], cpu[i])
         i += 1
-        self.next = i
-        if i < len(self.times):
-            delay = self.times[i] - self.env.now
-            self.env.timeout(delay if delay > 0.0 else 0.0).callbacks.append(self._arrive)
+        if i == len(times):
+            if self._offset + i == self._rows:
+                return
+            self._load_chunk(self._offset + i)
+            times = self._chunk[0]
+            i = 0
+        self._next = i
+        delay = times[i] - self.env.now
+        self.env.timeout(delay if delay > 0.0 else 0.0).callbacks.append(self._arrive)
 
 
 class ClosedLoop:
