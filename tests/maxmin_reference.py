@@ -31,7 +31,8 @@ children are frozen.
 The tree is shared top-down: the root gets ``min(capacity, demand)``, and every
 node's allocation is split among its child nodes and its activities. A node's
 demand is ``min(cap, sum of its children's demands + sum of its activities'
-max_rate)``. Each activity is its own child with demand ``max_rate``, weight
+max_rate)``, except the root's, which is the uncapped sum (what its consumers
+want; the capacity limits only its allocation). Each activity is its own child with demand ``max_rate``, weight
 the node's ``task_weight`` and no floor. (The engine instead bundles the ``n``
 activities of equal ``max_rate`` into one entry of demand ``n * max_rate`` and
 weight ``n * task_weight``; the allocations are the same.)
@@ -181,10 +182,12 @@ class RefNode:
             yield from c.walk()
 
 
-def _compute_demands(node: RefNode) -> float:
+def _compute_demands(node: RefNode, is_root: bool = False) -> float:
     total = sum(_compute_demands(c) for c in node.children)
     total += sum(a.max_rate for a in node.activities)
-    node.demand = min(node.cap, total)
+    # The root's cap is the capacity: it bounds the root's allocation, not its
+    # demand (what the consumers want, contention included).
+    node.demand = total if is_root else min(node.cap, total)
     node.floor = min(node.reservation, node.demand)
     return node.demand
 
@@ -212,5 +215,5 @@ def _split(node: RefNode, amount: float, policy: str) -> None:
 def solve_tree(root: RefNode, policy: str = "max-min") -> None:
     """Fill in ``demand``, ``floor`` and ``alloc`` of every node and ``rate`` of
     every activity; the root's ``cap`` is the capacity of the resource."""
-    _compute_demands(root)
-    _split(root, root.demand, policy)
+    _compute_demands(root, is_root=True)
+    _split(root, min(root.cap, root.demand), policy)

@@ -196,4 +196,7 @@ class ExperimentInput(_Input):
     )
     stop_after_jobs: integer(ge=1) | None = Field(default=None, description="Stop at the N-th completed job.")
     hosts: list[HostInput] = Field(min_length=1, description="Physical hosts (at least one).")
-    workloads: list[WorkloadInput] = Field(min_length=1, description="Workloads (at least one).")
+    workloads: list[WorkloadInput] = Field(
+        default_factory=list,
+        description="Workloads. May be empty when custom workloads are added in Python (virtsim.Simulation.context).",
+    )

@@ -13,6 +13,7 @@ from .arrivals import ArrivalsTable, load_arrivals_file
 from .checks import PlacedHost, check_hosts, check_unique_names, check_workloads, target_cores, target_names
 from .errors import ConfigError, Problem
 from .resolve import Context, resolve_host, resolve_workload
+from .suggest import unknown
 from .spec import ExperimentSpec, FileArrivals, WorkloadSpec
 from .translate import problems_from
 from .yaml_source import read_yaml
@@ -57,6 +58,7 @@ def load_experiment(source: str | os.PathLike | dict, *, base_dir: str | os.Path
     workload_specs = [(n, spec) for n, wl in workloads
                       if (spec := resolve_workload(wl, ("workloads", n), ctx, targets))]
     check_workloads(workload_specs, [host.spec for host in placed], ctx)
+    _check_unparsed_targets(raw.get("workloads"), {n for n, _ in workloads}, targets, ctx)
 
     if ctx.problems:
         raise ConfigError(_ordered(ctx.problems), name)
@@ -116,6 +118,16 @@ def _validate(raw: dict, ctx: Context):
     workloads = _parsed_items(raw.get("workloads"), i.WorkloadInput)
     top = {key: _parsed_field(raw, key) for key in _STOPPING_KEYS}
     return None, hosts, workloads, top
+
+
+def _check_unparsed_targets(items: object, parsed: set[int], targets: set[str], ctx: Context) -> None:
+    """An unknown target is reported even where the rest of its workload is invalid."""
+    for n, item in enumerate(items if isinstance(items, list) else []):
+        if n in parsed or not isinstance(item, dict):
+            continue
+        target = item.get("target")
+        if isinstance(target, str) and target not in targets:
+            ctx.add(("workloads", n, "target"), unknown("target", target, targets))
 
 
 def _check_stopping(top: dict, raw: dict, ctx: Context) -> None:

@@ -111,6 +111,11 @@ class ShareNode:
     node may ever receive; ``reservation`` is served before weights apply.
     Activities started directly in the node weigh ``task_weight`` each against
     the node's child consumers.
+
+    ``demand`` is the most the node could use now: the sum of its entries'
+    demands, limited by its cap. The root is not limited: its demand is what its
+    consumers want, its allocation at most the capacity, and the difference is
+    contention (steal).
     """
 
     __slots__ = (
@@ -295,7 +300,7 @@ class RateResource:
         for e in node.entries:
             demand += e.demand
         self._account(node, now)
-        node.demand = demand if demand < node.cap else node.cap
+        node.demand = demand if demand < node.cap or node.parent is None else node.cap
         node.floor = node.demand if node.reservation > node.demand else node.reservation
         node.dirty = True
         # A weight, cap or reservation changes how the parent splits its rate.
@@ -327,8 +332,8 @@ class RateResource:
                 demand = 0.0
                 for e in entries:
                     demand += e.demand
-            if demand > node.cap:
-                demand = node.cap
+            if demand > node.cap and node.parent is not None:
+                demand = node.cap  # a limit; the root's capacity instead bounds its allocation
             if demand == node.demand:
                 break
             dt = now - node.t_acc
@@ -356,7 +361,7 @@ class RateResource:
 
     def _settle(self, start: ShareNode, now: float) -> None:
         if start.parent is None:
-            alloc = start.demand  # the root's demand is already capped at the capacity
+            alloc = start.demand if start.demand < start.cap else start.cap
             if alloc != start.alloc:
                 self._account(start, now)
                 start.alloc = alloc

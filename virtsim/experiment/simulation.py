@@ -55,6 +55,7 @@ class Simulation:
         self.warmup: Snapshot | None = None
         self.end: Snapshot | None = None
         self._stop = self.env.event()
+        self._contexts: dict[tuple[str, str], int] = {}
 
     # -- building ----------------------------------------------------------------
 
@@ -90,8 +91,11 @@ class Simulation:
         name = workload or target
         if name not in self.log.workload_names:
             self.log.workload_names.append(name)
+        # Each context gets its own stream, named by workload, target and how
+        # many contexts that pair already has, so the streams never coincide.
+        self._contexts[(name, target)] = k = self._contexts.get((name, target), 0) + 1
         return Context(self.env, consumer, self.log, self.log.workload_names.index(name),
-                       self._target_code[target], self._stream(name, "custom"))
+                       self._target_code[target], self._stream(name, f"custom@{target}#{k}"))
 
     def process(self, generator) -> simpy.Process:
         """Start a custom workload (a generator using a :meth:`context`)."""
