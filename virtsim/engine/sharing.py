@@ -254,7 +254,7 @@ class RateResource:
     # -- changes -----------------------------------------------------------------
 
     def _submit(self, node: ShareNode, work: float, max_rate: float, on_done, data) -> Activity:
-        now = self.env._now
+        now = self.env.now
         act = Activity(work, now, on_done, data)
         group = node.groups.get(max_rate)
         if group is None:
@@ -444,7 +444,7 @@ class RateResource:
             return  # superseded by an earlier wake-up
         self._pending = None
         self._pending_time = INF
-        now = self.env._now
+        now = self.env.now
         if now < self._planned_time:
             self._plan_wakeup(now)  # planned earlier, since postponed
             return

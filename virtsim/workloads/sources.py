@@ -27,17 +27,19 @@ class _JobStarter:
         self.then = then
 
     def start(self, consumer: Consumer, target: int, cpu_s: float) -> None:
-        job = self.log.arrive(self.workload, target, self.env.now, cpu_s)
+        now = self.env.now
+        job = self.log.arrive(self.workload, target, now, cpu_s)
         if cpu_s > 0.0:
             consumer.node.submit(cpu_s, max_rate=self.threads * consumer.core_speed,
                                  on_done=self._done, data=job)
         else:  # nothing to do: done on arrival
-            self.log.finish(job, self.env.now)
-            if self.then is not None:
-                self.then()
+            self._finish(job, now)
 
     def _done(self, activity) -> None:
-        self.log.finish(activity.data, self.env.now)
+        self._finish(activity.data, self.env.now)
+
+    def _finish(self, job: int, now: float) -> None:
+        self.log.finish(job, now)
         if self.then is not None:
             self.then()
 
