@@ -27,6 +27,7 @@ import heapq
 from heapq import heappop, heappush
 import math
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 import simpy
@@ -38,6 +39,20 @@ INF = math.inf
 #: An activity whose remaining work is within this fraction of its finish tag
 #: completes now (absorbs rounding in the virtual clock).
 REL_TOLERANCE = 1e-9
+
+
+@lru_cache(maxsize=1 << 16)
+def _split(policy: str, amount: float, demands: tuple, weights: tuple, floors: tuple | None) -> list[float]:
+    """One split, memoised on its exact inputs.
+
+    The same demand patterns recur (jobs come and go) on every host, and a
+    cache hit costs a fifth of a water-filling. Results are never mutated.
+    """
+    if policy == "proportional":
+        return proportional(amount, demands, weights, floors)
+    if floors is None:
+        return waterfill(amount, demands, weights)
+    return waterfill_with_floors(amount, demands, weights, floors)
 
 
 class Activity:
@@ -376,10 +391,7 @@ class RateResource:
             allocs = (amount,)
         else:
             demands = [e.demand for e in entries]
-            total = 0.0
-            for d in demands:
-                total += d
-            allocs = demands if total <= amount else self._split(node, amount, demands)
+            allocs = demands if sum(demands) <= amount else self._split(node, amount, demands)
         for e, a in zip(entries, allocs):
             if e.is_group:
                 if a == e.alloc and not e.dirty:
@@ -412,13 +424,9 @@ class RateResource:
     def _split(self, node: ShareNode, amount: float, demands: list[float]) -> list[float]:
         """Allocations of ``amount`` among the node's entries when demand exceeds it."""
         entries = node.entries
-        weights = [e.weight or 1.0 for e in entries]  # an idle group has weight 0 and demand 0
-        floors = [e.floor for e in entries] if node._has_floors else None
-        if self.policy == "proportional":
-            return proportional(amount, demands, weights, floors)
-        if floors is None:
-            return waterfill(amount, demands, weights)
-        return waterfill_with_floors(amount, demands, weights, floors)
+        weights = tuple([e.weight or 1.0 for e in entries])  # an idle group has weight 0 and demand 0
+        floors = tuple([e.floor for e in entries]) if node._has_floors else None
+        return _split(self.policy, amount, tuple(demands), weights, floors)
 
     def _plan_wakeup(self, now: float) -> None:
         best = INF
@@ -452,7 +460,11 @@ class RateResource:
         finished: list[Activity] = []
         self._batch = True
         horizon = now + REL_TOLERANCE * (now if now > 1.0 else 1.0)
-        for g in [g for g in self._active if g is forced or g.t_finish <= horizon]:
+        due = [forced]
+        for g in self._active:
+            if g.t_finish <= horizon and g is not forced:
+                due.append(g)
+        for g in due:
             heap = g.heap
             clock = g.clock = g.clock + g.rate * (now - g.t_clock)
             g.t_clock = now
