@@ -126,10 +126,31 @@ def test_dict_source_and_defaults():
     assert spec.workloads[0].demand.cpu == ConstantDist(value_s=1.0)  # a bare time means constant
 
 
+def test_catalog_hardware_needs_a_source_for_every_number(tmp_path, monkeypatch):
+    folder = tmp_path / "hardware"
+    folder.mkdir()
+    (folder / "box.yaml").write_text(
+        "name: box\ndescription: test\ncores: 4\ncore_speed: 1.0\nmemory: 8 GiB\n"
+        "nics: [{name: eth0, bandwidth: 10 Mb/s, latency_us: 20}]\n"
+        "source: {cores: a, core_speed: b, memory: c, nics.eth0.latency_us: d, disks.x.iops: e}\n")
+    monkeypatch.setenv("VIRTSIM_MODELS", str(tmp_path))
+    with pytest.raises(ConfigError) as err:
+        load_catalog_entry("hardware", "box")
+    text = str(err.value)
+    assert "hardware/box.yaml" in text
+    assert "nics[0].bandwidth" in text and "Gbit/s" in text  # 'Mb' is a megabarn, not a megabit
+    path = folder / "box.yaml"
+    path.write_text(path.read_text().replace("10 Mb/s", "10 Mbit/s"))
+    with pytest.raises(ConfigError) as err:
+        load_catalog_entry("hardware", "box")
+    text = str(err.value)
+    assert "no source for nics.eth0.bandwidth" in text and "disks.x.iops" in text
+
+
 def test_catalog_profile_with_overrides():
     assert {"server-2s-32c", "server-1s-16c", "laptop-8c"} <= set(catalog_names("hardware"))
     entry = load_catalog_entry("hardware", "server-2s-32c")
-    assert entry["cores"] == 32 and set(entry["source"]) == {"cores", "core_speed", "memory"}
+    assert entry["cores"] == 32 and {"cores", "core_speed", "memory", "disks.nvme0.iops"} <= set(entry["source"])
     data = base()
     data["hosts"][0]["hardware"] = {"profile": "server-2s-32c", "cores": 16}
     hardware = load_experiment(data).hosts[0].hardware

@@ -58,3 +58,18 @@ def test_rejects_with_a_message_naming_valid_forms(text, kind, fragment):
     with pytest.raises(ValueError) as info:
         parse_quantity(text, kind)
     assert fragment in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "bytes_per_s"),
+    [("10 Gbit/s", 1.25e9), ("806.9 MB/s", 806.9e6), ("1 GiB/s", 2.0**30), ("1 KB/s", 1000.0), ("100 Mbit/s", 12.5e6)],
+)
+def test_bandwidth_in_bytes_per_second(text, bytes_per_s):
+    assert parse_quantity(text, "bandwidth") == pytest.approx(bytes_per_s, rel=1e-12)
+
+
+@pytest.mark.parametrize("text", ["100 Mb/s", "5", 5, "3 GiB", "10 /s"])
+def test_bandwidth_needs_an_information_unit_per_time(text):
+    # 'Mb' is pint's megabarn (an area), so it must not pass as a megabit.
+    with pytest.raises(ValueError, match="bandwidth"):
+        parse_quantity(text, "bandwidth")

@@ -11,7 +11,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .errors import ConfigError, Problem
 from .fields import Name, Text, integer, number, quantity
@@ -26,23 +28,63 @@ class _Entry(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class HardwareSources(_Entry):
-    """Where each number of a hardware profile comes from."""
+class DiskProfile(_Entry):
+    """A disk of a hardware profile; reads and writes may differ."""
 
-    cores: Text = Field(description="Spec sheet giving the core count.")
-    core_speed: Text = Field(description="How the relative core speed was derived, or that it is an estimate.")
-    memory: Text = Field(description="Spec sheet or configuration giving the memory size.")
+    name: Name = Field(description="Disk name, unique within the host.")
+    kind: Literal["nvme", "ssd", "hdd", "san"] = Field(description="Device class.")
+    iops: number(gt=0) = Field(description="Random 4 kB read operations per second.")
+    write_iops: number(gt=0) | None = Field(default=None, description="Random 4 kB writes per second (default: iops).")
+    bandwidth: quantity("bandwidth", gt=0) = Field(description="Sequential read bandwidth, e.g. '3 GB/s'.")
+    write_bandwidth: quantity("bandwidth", gt=0) | None = Field(
+        default=None, description="Sequential write bandwidth (default: bandwidth).")
+    latency_us: number(gt=0) = Field(description="Service latency of one random 4 kB read, µs.")
+    write_latency_us: number(gt=0) | None = Field(
+        default=None, description="Service latency of one random 4 kB write, µs (default: latency_us).")
+
+
+class NicProfile(_Entry):
+    """A network interface of a hardware profile."""
+
+    name: Name = Field(description="Interface name, unique within the host.")
+    bandwidth: quantity("bandwidth", gt=0) = Field(description="Line rate, e.g. '25 Gbit/s'.")
+    latency_us: number(gt=0) = Field(description="One-way latency of a small transaction through the native stack, µs.")
 
 
 class HardwareProfile(_Entry):
-    """A catalog hardware profile (``models/hardware/<name>.yaml``)."""
+    """A catalog hardware profile (``models/hardware/<name>.yaml``).
+
+    ``source`` maps every number to where it comes from: ``cores``,
+    ``core_speed``, ``memory``, and ``disks.<name>.<key>`` / ``nics.<name>.<key>``
+    for each number of a disk or NIC.
+    """
 
     name: Name = Field(description="Profile name; equals the file name without '.yaml'.")
     description: Text = Field(description="What machine this is.")
     cores: integer(ge=1) = Field(description="Physical cores.")
     core_speed: number(gt=0) = Field(description="Speed of one core relative to the reference core (1.0).")
     memory: quantity("size", gt=0) = Field(description="Installed memory, e.g. '256 GiB'.")
-    source: HardwareSources = Field(description="A source for every number above.")
+    disks: list[DiskProfile] = Field(default_factory=list, description="Local disks.")
+    nics: list[NicProfile] = Field(default_factory=list, description="Network interfaces.")
+    source: dict[str, Text] = Field(description="A source for every number above, keyed by its dotted path.")
+
+    @model_validator(mode="after")
+    def _every_number_sourced(self) -> HardwareProfile:
+        needed = ["cores", "core_speed", "memory"]
+        for key, items in (("disks", self.disks), ("nics", self.nics)):
+            for item in items:
+                needed += [f"{key}.{item.name}.{field}" for field, value in item
+                           if field not in ("name", "kind") and value is not None]
+        missing = [key for key in needed if key not in self.source]
+        orphans = [key for key in self.source if key not in needed]
+        problems = []
+        if missing:
+            problems.append(f"has no source for {', '.join(missing)}")
+        if orphans:
+            problems.append(f"names numbers the profile does not have: {', '.join(orphans)}")
+        if problems:
+            raise ValueError("source " + "; ".join(problems))
+        return self
 
 
 CATALOG_SCHEMAS: dict[str, type[BaseModel]] = {"hardware": HardwareProfile}

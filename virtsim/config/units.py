@@ -1,6 +1,6 @@
 """Parse quantities written with units ("20 s", "8 GiB", "0.8 /s") into SI floats.
 
-Three kinds are understood:
+Four kinds are understood:
 
 ========  =============  ===============================================  =================
 kind      result         accepted units                                   bare number means
@@ -8,6 +8,7 @@ kind      result         accepted units                                   bare n
 ``time``  seconds        s, ms, us, µs, min, h (and their long names)     seconds
 ``size``  bytes          B, KB, MB, GB, TB, KiB, MiB, GiB, TiB            rejected
 ``rate``  per second     /s, /min, /h, per s, per minute, Hz              per second
+``bandwidth``  bytes/s   MB/s, GiB/s, Gbit/s, Mbit/s, kB/s …              rejected
 ========  =============  ===============================================  =================
 
 Decimal prefixes are powers of 1000 (``1 GB`` = 10⁹ bytes) and binary prefixes
@@ -24,15 +25,20 @@ from typing import Literal
 
 __all__ = ["QuantityKind", "parse_quantity"]
 
-QuantityKind = Literal["time", "size", "rate"]
+QuantityKind = Literal["time", "size", "rate", "bandwidth"]
 
 _EXAMPLES = {
     "time": "a time like '20 s', '150 ms', '2 h'",
     "size": "a size like '8 GiB', '512 MiB', '1 TB'",
     "rate": "a rate like '0.8 /s', '30 /min', '2 per h'",
+    "bandwidth": "a bandwidth like '10 Gbit/s', '800 MB/s', '1 GiB/s'",
 }
-_TARGET_UNIT = {"time": "second", "size": "byte", "rate": "1 / second"}
-_DIMENSION = {"time": "[time]", "size": "", "rate": "1 / [time]"}
+_NEEDS_UNIT = {
+    "size": "a size with a unit like '8 GiB' or '512 MiB'",
+    "bandwidth": "a bandwidth with a unit like '10 Gbit/s' or '800 MB/s'",
+}
+_TARGET_UNIT = {"time": "second", "size": "byte", "rate": "1 / second", "bandwidth": "byte / second"}
+_DIMENSION = {"time": "[time]", "size": "", "rate": "1 / [time]", "bandwidth": "1 / [time]"}
 # pint knows the SI prefix for kilo only as lower-case "k"; "KB" is common usage.
 _KILO_BYTE = re.compile(r"\bKB\b")
 
@@ -57,8 +63,8 @@ def parse_quantity(value: str | int | float, kind: QuantityKind) -> float:
     if isinstance(value, bool):
         raise ValueError(f"expected {_EXAMPLES[kind]}; got {value!r}")
     if isinstance(value, (int, float)):
-        if kind == "size":
-            raise ValueError(f"expected a size with a unit like '8 GiB' or '512 MiB'; got {value!r} (no unit)")
+        if kind in _NEEDS_UNIT:
+            raise ValueError(f"expected {_NEEDS_UNIT[kind]}; got {value!r} (no unit)")
         return _finite(float(value), value, kind)
     if not isinstance(value, str):
         raise ValueError(f"expected {_EXAMPLES[kind]}; got {value!r}")
@@ -72,10 +78,10 @@ def _parse_text(text: str, kind: str) -> float:
     except ValueError:
         pass
     else:  # a number written as a string
-        if kind == "size":
-            raise ValueError(f"expected a size with a unit like '8 GiB' or '512 MiB'; got {text!r} (no unit)")
+        if kind in _NEEDS_UNIT:
+            raise ValueError(f"expected {_NEEDS_UNIT[kind]}; got {text!r} (no unit)")
         return _finite(number, text, kind)
-    if kind == "size":
+    if kind in _NEEDS_UNIT:
         text = _KILO_BYTE.sub("kB", text)
     registry = _registry()
     try:
@@ -95,6 +101,12 @@ def _has_kind(quantity, kind: str) -> bool:
         # pint treats information units as dimensionless, so check the unit names.
         units = list(quantity.unit_items())
         return len(units) == 1 and units[0][0].endswith("byte") and units[0][1] == 1
+    if kind == "bandwidth":
+        # bits or bytes per unit of time; 'Mb' would be a megabarn, so the
+        # information unit is checked by name.
+        units = dict(quantity.unit_items())
+        information = [u for u, power in units.items() if u.endswith(("byte", "bit")) and power == 1]
+        return len(units) == 2 and len(information) == 1 and str(quantity.dimensionality) == "1 / [time]"
     return str(quantity.dimensionality) == _DIMENSION[kind]
 
 
