@@ -463,3 +463,248 @@ def test_config_error_survives_pickling():
 
     err = pickle.loads(pickle.dumps(ConfigError([Problem("a", "b", 3)], "f.yaml")))
     assert err.problems[0].line == 3 and str(err) == "f.yaml: 1 problem\n  a: b  (line 3)"
+
+
+# --- virtualization layers: hypervisors, host OS, engines, demand vectors -------------------------
+
+LAYERS = """\
+name: layers
+duration: 100 s
+hosts:
+  - name: h1
+    hardware: server-2s-32c
+    hypervisor: virtualbox
+    host_os: linux-server
+    vms:
+      - name: a
+        vcpus: 4
+        memory: 8 GiB
+        os: linux-server
+        engine: docker
+        containers:
+          - {name: web, cpus: 2, memory: 1 GiB, network: nat, storage: volume}
+  - name: h2
+    hardware: server-2s-32c
+    host_os: linux-server
+    engine: gvisor
+    containers:
+      - {name: api, cpus: 4, memory: 2 GiB, network: host}
+workloads:
+  - name: web
+    target: h1/a/web
+    type: open
+    arrivals: {type: poisson, rate: 200 /s}
+    demand:
+      cpu: {type: exponential, mean: 2 ms}
+      mem_fraction: 0.2
+      syscalls: 40
+      ctx_switches: 4
+      page_faults: 10
+      forks: 0
+      disk: {ops: 2, bytes: 8 KiB, pattern: random, kind: read}
+      net: {transactions: 1, bytes: 2 KiB}
+"""
+
+
+def layered() -> dict:
+    import yaml
+
+    return yaml.safe_load(LAYERS)
+
+
+def test_the_layered_example_resolves(tmp_path):
+    spec = load_experiment(write(tmp_path, "layers.yaml", LAYERS))
+    h1, h2 = spec.hosts
+    assert (h1.hypervisor.name, h1.hypervisor.type, h1.hypervisor.net.latency_us) == ("virtualbox", 2, 30.0)
+    assert h1.host_os.name == "linux-server" and h1.engine is None
+    vm = h1.vms[0]
+    assert (vm.os.name, vm.engine.name, vm.engine.network_modes["nat"].latency_us) == ("linux-server", "docker", 29.6)
+    web = vm.containers[0]
+    assert (web.network, web.storage, web.cpus, web.memory_bytes) == ("nat", "volume", 2.0, 2**30)
+    assert h2.hypervisor is None and (h2.host_os.name, h2.engine.name, h2.engine.kind) == ("linux-server", "gvisor",
+                                                                                           "sandbox")
+    assert (h2.containers[0].network, h2.containers[0].storage) == ("host", "overlay")  # storage default
+    disk = h1.hardware.disks[0]
+    assert (disk.name, disk.iops, disk.write_iops, disk.bandwidth_bytes_per_s) == ("nvme0", 1e6, 130000, 7e9)
+    assert (disk.latency_s, disk.write_latency_s) == (pytest.approx(85e-6), pytest.approx(20e-6))
+    assert h1.hardware.nics[0].bandwidth_bytes_per_s == 25e9 / 8
+    demand = spec.workloads[0].demand
+    assert demand.cpu == ExponentialDist(mean_s=0.002)
+    assert (demand.mem_fraction, demand.syscalls, demand.ctx_switches, demand.page_faults, demand.forks) == (
+        0.2, 40, 4, 10, 0)
+    assert (demand.disk.ops, demand.disk.bytes, demand.disk.pattern, demand.disk.kind) == (2, 8192, "random", "read")
+    assert (demand.net.transactions, demand.net.bytes) == (1, 2048)
+
+
+def test_kvm_host_and_default_guest_os():
+    data = layered()
+    data["hosts"][0]["hypervisor"] = "kvm"
+    del data["hosts"][0]["host_os"], data["hosts"][0]["vms"][0]["os"]
+    h1 = load_experiment(data).hosts[0]
+    assert h1.hypervisor.net.latency_us == 20.4 and h1.host_os is None  # Type 1: no host OS needed
+    assert h1.vms[0].os.name == "linux-server"  # the default guest under a hypervisor
+
+
+def test_layered_dump_keeps_names_and_numbers_not_texts():
+    spec = load_experiment(layered())
+    dumped = dump_resolved(spec)
+    assert json.loads(json.dumps(dumped)) == dumped
+    hypervisor = dumped["hosts"][0]["hypervisor"]
+    assert hypervisor["name"] == "virtualbox" and hypervisor["net"]["latency_us"] == 30.0
+    assert hypervisor["memory"]["per_vm"]["base"] == 218 * 2**20
+    text = json.dumps(dumped)
+    assert '"source"' not in text.replace('"source": "<dict>"', "") and '"description": null' in text
+    assert "calibration" not in text
+    rebuilt = ExperimentSpec.model_validate(dumped)  # e.g. on a worker
+    assert dump_resolved(rebuilt) == dumped and rebuilt.hosts[1].engine.name == "gvisor"
+
+
+def test_old_files_get_default_devices_and_no_layers():
+    spec = load_experiment(base())
+    host = spec.hosts[0]
+    assert host.hypervisor is host.host_os is host.engine is None
+    vm = host.vms[0]
+    assert vm.os is None and vm.engine is None and vm.containers[0].network == "bridge"
+    (disk,), (nic,) = host.hardware.disks, host.hardware.nics
+    assert (disk.kind, disk.iops, disk.latency_s) == ("nvme", 1e6, pytest.approx(85e-6))
+    assert (nic.name, nic.bandwidth_bytes_per_s, nic.latency_s) == ("eth0", 1.25e9, pytest.approx(18.8e-6))
+    demand = spec.workloads[0].demand
+    assert (demand.mem_fraction, demand.syscalls, demand.disk, demand.net) == (0, 0, None, None)
+
+
+def test_inline_disks_and_nics():
+    data = base()
+    data["hosts"][0]["hardware"] = {
+        "cores": 8, "memory": "64 GiB",
+        "disks": [{"name": "sda", "kind": "hdd", "iops": 200, "bandwidth": "200 MB/s", "latency_us": 4000}],
+        "nics": [{"name": "eth0", "bandwidth": "1 Gbit/s", "latency_us": 25},
+                 {"name": "eth1", "bandwidth": "1 Gbit/s", "latency_us": 25}]}
+    hardware = load_experiment(data).hosts[0].hardware
+    (disk,) = hardware.disks
+    assert (disk.write_iops, disk.write_bandwidth_bytes_per_s, disk.write_latency_s) == (200, 200e6, 0.004)
+    assert [nic.name for nic in hardware.nics] == ["eth0", "eth1"]
+    data["hosts"][0]["hardware"]["nics"][1]["name"] = "eth0"
+    assert problems(data) == {"hosts[0].hardware.nics": "duplicate device name 'eth0'"}
+    data["hosts"][0]["hardware"] = {"profile": "laptop-8c", "nics": [{"name": "wifi", "bandwidth": "1 Gbit/s",
+                                                                      "latency_us": 500}]}
+    hardware = load_experiment(data).hosts[0].hardware
+    assert hardware.disks[0].write_iops == 850000 and hardware.nics[0].name == "wifi"
+
+
+def test_demand_vector_defaults_and_bounds():
+    data = base()
+    data["workloads"][0]["demand"].update(disk={}, net={"bytes": "1 KiB"})
+    demand = load_experiment(data).workloads[0].demand
+    assert (demand.disk.ops, demand.disk.bytes, demand.disk.pattern, demand.disk.kind) == (1, 4096, "random", "read")
+    assert (demand.net.transactions, demand.net.bytes) == (1, 1024)
+    data["workloads"][0]["demand"].update(mem_fraction=1.5, syscalls=-1, forks="x",
+                                          disk={"kind": "erase", "bytes": "-1 KiB"}, net={"transactions": -2})
+    found = problems(data)
+    assert found == {
+        "workloads[0].demand.mem_fraction": "must be a number from 0 to 1, got 1.5",
+        "workloads[0].demand.syscalls": "must be a number ≥ 0, got -1",
+        "workloads[0].demand.forks": "must be a number ≥ 0, got 'x'",
+        "workloads[0].demand.disk.bytes": "must be a size ≥ 0, got '-1 KiB'",
+        "workloads[0].demand.disk.kind": "must be one of 'read', 'write', got 'erase'",
+        "workloads[0].demand.net.transactions": "must be a number ≥ 0, got -2",
+    }
+
+
+def test_demand_vector_with_file_arrivals(tmp_path):
+    (tmp_path / "jobs.csv").write_text("time_s,target,cpu_s\n0.5,h1/a,1.0\n")
+    data = file_workload()
+    data["workloads"][0]["demand"] = {"syscalls": 5, "net": {"transactions": 2, "bytes": "1 kB"}}
+    demand = load_experiment(data, base_dir=tmp_path).workloads[0].demand
+    assert demand.cpu is None and demand.syscalls == 5 and demand.net.bytes == 1000
+
+
+def test_type2_hypervisor_and_host_engine_need_a_host_os():
+    data = layered()
+    del data["hosts"][0]["host_os"], data["hosts"][1]["host_os"]
+    found = problems(data)
+    assert set(found) == {"hosts[0].host_os", "hosts[1].host_os"}
+    assert found["hosts[0].host_os"].startswith("required: the Type 2 hypervisor 'virtualbox' runs on it")
+    assert found["hosts[1].host_os"].startswith("required: the engine 'gvisor' shares its kernel")
+    assert "valid OS profiles: linux-minimal, linux-server" in found["hosts[0].host_os"]
+
+
+def test_containers_beside_a_hypervisor_need_an_engine():
+    data = layered()
+    data["hosts"][1]["hypervisor"] = "kvm"
+    del data["hosts"][1]["engine"]
+    del data["hosts"][0]["vms"][0]["engine"]
+    found = problems(data)
+    assert set(found) == {"hosts[1].engine", "hosts[0].vms[0].engine"}
+    assert "valid engine profiles: containerd, docker, gvisor, kata, podman" in found["hosts[1].engine"]
+    assert found["hosts[0].vms[0].engine"].startswith("required for the containers in this VM")
+
+
+def test_native_hosts_keep_running_containers_without_an_engine():
+    data = layered()
+    del data["hosts"][1]["engine"], data["hosts"][1]["host_os"]  # native host: bare cgroups
+    data["hosts"].append({"name": "h3", "hardware": {"cores": 4, "memory": "8 GiB"},  # VM without hypervisor
+                          "vms": [{"name": "v", "vcpus": 2, "memory": "2 GiB", "containers": [{"name": "c"}]}]})
+    spec = load_experiment(data)
+    assert spec.hosts[1].engine is None and spec.hosts[2].vms[0].engine is None and spec.hosts[2].vms[0].os is None
+
+
+def test_modes_must_exist_in_the_engine():
+    data = layered()
+    data["hosts"][1]["engine"] = "kata"  # a VM sandbox: no host networking
+    data["hosts"][0]["vms"][0]["containers"][0]["network"] = "nta"
+    found = problems(data)
+    assert found["hosts[1].containers[0].network"] == (
+        "network mode 'host' is not offered by engine 'kata'; valid modes: bridge, nat")
+    assert found["hosts[0].vms[0].containers[0].network"].startswith(
+        "must be one of 'host', 'bridge', 'nat', got 'nta'")
+
+
+def test_kata_is_accepted_on_a_host_and_in_a_vm():
+    data = layered()
+    data["hosts"][1]["engine"] = "kata"
+    data["hosts"][1]["containers"][0]["network"] = "nat"
+    data["hosts"][0]["vms"][0]["engine"] = "kata"
+    spec = load_experiment(data)
+    for engine in (spec.hosts[1].engine, spec.hosts[0].vms[0].engine):
+        assert engine.kind == "sandbox" and engine.composition.hypervisor.name == "firecracker"
+
+
+def test_unknown_layer_profiles_list_valid_names():
+    data = layered()
+    data["hosts"][0]["hypervisor"] = "virtualbx"
+    data["hosts"][0]["vms"][0]["os"] = "ubuntu"
+    data["hosts"][1]["engine"] = "dokker"
+    found = problems(data)
+    assert found["hosts[0].hypervisor"].startswith(
+        "unknown hypervisor profile 'virtualbx' (did you mean 'virtualbox'?)")
+    assert "kvm" in found["hosts[0].hypervisor"] and "parallels" in found["hosts[0].hypervisor"]
+    assert found["hosts[0].vms[0].os"].startswith("unknown OS profile 'ubuntu'; valid OS profiles: linux-minimal")
+    assert "(did you mean 'docker'?)" in found["hosts[1].engine"]
+
+
+def test_profile_overrides_are_merged_and_checked():
+    data = layered()
+    data["hosts"][0]["hypervisor"] = {"profile": "kvm", "net": {"latency_us": 10}, "disk": {"latency_us": 5}}
+    data["hosts"][1]["engine"] = {"profile": "docker", "network_modes": {"host": {"latency_us": "2"}}}
+    found = problems(data)
+    assert found == {"hosts[1].engine.network_modes.host.latency_us": "must be a number ≥ 0, got '2'"}
+    data["hosts"][1]["engine"] = {"profile": "docker", "network_modes": {"host": {"latency_us": 2}}}
+    h1, h2 = load_experiment(data).hosts
+    net = h1.hypervisor.net
+    assert (net.latency_us, net.host_cpu_us, net.guest_cpu_us, h1.hypervisor.disk.latency_us) == (10, 8, 2, 5)
+    assert h2.engine.network_modes["host"].latency_us == 2 and h2.engine.network_modes["nat"].latency_us == 29.6
+    data["hosts"][0]["hypervisor"] = {"profile": "kvm", "name": "mine", "net": {"latncy_us": 1}, "type": 2}
+    found = problems(data)
+    assert found["hosts[0].hypervisor.name"] == "cannot be overridden (it belongs to the catalog profile)"
+    assert found["hosts[0].hypervisor.net.latncy_us"] == "unknown key; did you mean 'latency_us'?"
+    assert "hosts[0].hypervisor.type" not in found  # a Type 2 override is valid: it then needs host_os (given)
+    data["hosts"][0]["hypervisor"] = 7
+    assert problems(data)["hosts[0].hypervisor"].startswith("must be a catalog name or a mapping {profile:")
+
+
+def test_layer_problems_carry_their_lines(tmp_path):
+    text = LAYERS.replace("hypervisor: virtualbox", "hypervisor: {profile: kvm, net: {latency_us: -1}}")
+    with pytest.raises(ConfigError) as info:
+        load_experiment(write(tmp_path, "bad.yaml", text))
+    (problem,) = info.value.problems
+    assert (problem.path, problem.line) == ("hosts[0].hypervisor.net.latency_us", 6)

@@ -8,13 +8,16 @@ This package knows nothing of the simulation engine.
 """
 
 from .arrivals import ArrivalsTable, load_arrivals_file
-from .catalog import catalog_names, load_catalog_entry
+from .catalog import catalog_names, load_catalog_entry, load_profile
 from .errors import ConfigError, Problem
 from .loader import dump_resolved, load_arrivals, load_experiment
+from .profiles import EngineProfile, HypervisorProfile, OSProfile
 from .spec import (
     ConstantDist,
     ContainerSpec,
     DemandSpec,
+    DiskDemand,
+    DiskSpec,
     DistributionSpec,
     EmpiricalDist,
     ExperimentSpec,
@@ -23,6 +26,8 @@ from .spec import (
     HardwareSpec,
     HostSpec,
     LognormalDist,
+    NetDemand,
+    NicSpec,
     PoissonArrivals,
     VMSpec,
     WorkloadSpec,
@@ -35,14 +40,21 @@ __all__ = [
     "ConstantDist",
     "ContainerSpec",
     "DemandSpec",
+    "DiskDemand",
+    "DiskSpec",
     "DistributionSpec",
     "EmpiricalDist",
+    "EngineProfile",
     "ExperimentSpec",
     "ExponentialDist",
     "FileArrivals",
     "HardwareSpec",
     "HostSpec",
+    "HypervisorProfile",
     "LognormalDist",
+    "NetDemand",
+    "NicSpec",
+    "OSProfile",
     "PoissonArrivals",
     "Problem",
     "VMSpec",
@@ -53,5 +65,6 @@ __all__ = [
     "load_arrivals_file",
     "load_catalog_entry",
     "load_experiment",
+    "load_profile",
     "parse_quantity",
 ]

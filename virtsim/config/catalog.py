@@ -4,90 +4,51 @@
 ``models/hardware/server-2s-32c.yaml``). The folder is the repository's
 top-level ``models/``, or the one named by the ``VIRTSIM_MODELS`` environment
 variable. Each kind has a schema; every number in a profile must cite a source.
+A file is read and validated once per version (its modification time and size).
 """
 
 from __future__ import annotations
 
+import copy
+import functools
 import os
 from pathlib import Path
 
-from typing import Literal
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ValidationError
 
 from .errors import ConfigError, Problem
-from .fields import Name, Text, integer, number, quantity
+from .hardware import DeviceProfile, HardwareProfile
+from .profiles import EngineProfile, HypervisorProfile, OSProfile
 from .suggest import unknown
 from .translate import problems_from
 from .yaml_source import read_yaml
 
-__all__ = ["CATALOG_SCHEMAS", "HardwareProfile", "catalog_dir", "catalog_names", "load_catalog_entry"]
+__all__ = [
+    "CATALOG_SCHEMAS",
+    "HardwareProfile",
+    "catalog_dir",
+    "catalog_names",
+    "catalog_problems",
+    "load_catalog_entry",
+    "load_profile",
+    "profile_noun",
+    "profile_or_error",
+]
+
+CATALOG_SCHEMAS: dict[str, type[BaseModel]] = {
+    "hardware": HardwareProfile,
+    "devices": DeviceProfile,
+    "hypervisors": HypervisorProfile,
+    "os": OSProfile,
+    "engines": EngineProfile,
+}
+
+_NOUNS = {"hypervisors": "hypervisor", "os": "OS", "engines": "engine", "devices": "device"}
 
 
-class _Entry(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class DiskProfile(_Entry):
-    """A disk of a hardware profile; reads and writes may differ."""
-
-    name: Name = Field(description="Disk name, unique within the host.")
-    kind: Literal["nvme", "ssd", "hdd", "san"] = Field(description="Device class.")
-    iops: number(gt=0) = Field(description="Random 4 kB read operations per second.")
-    write_iops: number(gt=0) | None = Field(default=None, description="Random 4 kB writes per second (default: iops).")
-    bandwidth: quantity("bandwidth", gt=0) = Field(description="Sequential read bandwidth, e.g. '3 GB/s'.")
-    write_bandwidth: quantity("bandwidth", gt=0) | None = Field(
-        default=None, description="Sequential write bandwidth (default: bandwidth).")
-    latency_us: number(gt=0) = Field(description="Service latency of one random 4 kB read, µs.")
-    write_latency_us: number(gt=0) | None = Field(
-        default=None, description="Service latency of one random 4 kB write, µs (default: latency_us).")
-
-
-class NicProfile(_Entry):
-    """A network interface of a hardware profile."""
-
-    name: Name = Field(description="Interface name, unique within the host.")
-    bandwidth: quantity("bandwidth", gt=0) = Field(description="Line rate, e.g. '25 Gbit/s'.")
-    latency_us: number(gt=0) = Field(description="One-way latency of a small transaction through the native stack, µs.")
-
-
-class HardwareProfile(_Entry):
-    """A catalog hardware profile (``models/hardware/<name>.yaml``).
-
-    ``source`` maps every number to where it comes from: ``cores``,
-    ``core_speed``, ``memory``, and ``disks.<name>.<key>`` / ``nics.<name>.<key>``
-    for each number of a disk or NIC.
-    """
-
-    name: Name = Field(description="Profile name; equals the file name without '.yaml'.")
-    description: Text = Field(description="What machine this is.")
-    cores: integer(ge=1) = Field(description="Physical cores.")
-    core_speed: number(gt=0) = Field(description="Speed of one core relative to the reference core (1.0).")
-    memory: quantity("size", gt=0) = Field(description="Installed memory, e.g. '256 GiB'.")
-    disks: list[DiskProfile] = Field(default_factory=list, description="Local disks.")
-    nics: list[NicProfile] = Field(default_factory=list, description="Network interfaces.")
-    source: dict[str, Text] = Field(description="A source for every number above, keyed by its dotted path.")
-
-    @model_validator(mode="after")
-    def _every_number_sourced(self) -> HardwareProfile:
-        needed = ["cores", "core_speed", "memory"]
-        for key, items in (("disks", self.disks), ("nics", self.nics)):
-            for item in items:
-                needed += [f"{key}.{item.name}.{field}" for field, value in item
-                           if field not in ("name", "kind") and value is not None]
-        missing = [key for key in needed if key not in self.source]
-        orphans = [key for key in self.source if key not in needed]
-        problems = []
-        if missing:
-            problems.append(f"has no source for {', '.join(missing)}")
-        if orphans:
-            problems.append(f"names numbers the profile does not have: {', '.join(orphans)}")
-        if problems:
-            raise ValueError("source " + "; ".join(problems))
-        return self
-
-
-CATALOG_SCHEMAS: dict[str, type[BaseModel]] = {"hardware": HardwareProfile}
+def profile_noun(kind: str) -> str:
+    """How a profile of ``kind`` is called in messages: 'hypervisor profile'."""
+    return f"{_NOUNS.get(kind, kind)} profile"
 
 
 def catalog_dir() -> Path:
@@ -110,18 +71,55 @@ def load_catalog_entry(kind: str, name: str) -> dict:
     Raises ``ConfigError`` if the profile does not exist (listing valid names)
     or its file has problems (naming the file).
     """
+    return copy.deepcopy(_checked(kind, name)[0])
+
+
+def load_profile(kind: str, name: str) -> BaseModel:
+    """The validated profile ``name`` of ``kind`` (a frozen model); errors as ``load_catalog_entry``."""
+    model = _checked(kind, name)[1]
+    if model is None:
+        raise ValueError(f"catalog kind {kind!r} has no schema; known kinds: {', '.join(CATALOG_SCHEMAS)}")
+    return model
+
+
+def profile_or_error(kind: str, name: str) -> BaseModel:
+    """``load_profile`` for use inside a validator: a problem becomes one ``ValueError``."""
+    try:
+        return load_profile(kind, name)
+    except ConfigError as err:
+        raise ValueError(_error_text(err)) from None
+
+
+def _error_text(err: ConfigError) -> str:
+    return "; ".join(catalog_problems(err))
+
+
+def catalog_problems(err: ConfigError) -> list[str]:
+    """The problems of a catalog ``ConfigError`` as text, naming the file when there is one."""
+    prefix = "" if err.source.endswith("catalog") else f"in {err.source}: "
+    return [f"{prefix}{problem}" for problem in err.problems]
+
+
+def _checked(kind: str, name: str) -> tuple[dict, BaseModel | None]:
     path = catalog_dir() / kind / f"{name}.yaml"
     if not isinstance(name, str) or "/" in name or not path.is_file():
-        message = unknown(f"{kind} profile", name, catalog_names(kind))
+        message = unknown(profile_noun(kind), name, catalog_names(kind))
         raise ConfigError([Problem("", message)], f"{kind} catalog")
+    stat = path.stat()
+    return _read_checked(kind, name, path, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=256)
+def _read_checked(kind: str, name: str, path: Path, _mtime_ns: int, _size: int) -> tuple[dict, BaseModel | None]:
     data, lines = read_yaml(path)
     schema = CATALOG_SCHEMAS.get(kind)
     problems: list[Problem] = []
+    model = None
     if not isinstance(data, dict):
         problems.append(Problem("", f"must be a mapping, got {type(data).__name__}"))
     elif schema is not None:
         try:
-            schema.model_validate(data)
+            model = schema.model_validate(data)
         except ValidationError as err:
             problems.extend(problems_from(err, schema, lines=lines))
         if data.get("name") != name:
@@ -129,7 +127,7 @@ def load_catalog_entry(kind: str, name: str) -> dict:
             problems.append(Problem("name", message, lines.line(("name",))))
     if problems:
         raise ConfigError(problems, _shown_path(path))
-    return data
+    return data, model
 
 
 def _shown_path(path: Path) -> str:

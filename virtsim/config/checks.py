@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import spec as s
-from .resolve import Context
+from .context import Context
 
 __all__ = ["PlacedHost", "check_hosts", "check_unique_names", "check_workloads", "target_cores", "target_names"]
 

@@ -11,13 +11,13 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, WithJsonSchema
+from pydantic import BeforeValidator, Field, ValidationInfo, WithJsonSchema
 
 from .errors import format_value
 from .suggest import did_you_mean
 from .units import QuantityKind, parse_quantity
 
-__all__ = ["Name", "Text", "choice", "integer", "number", "quantity"]
+__all__ = ["RESOLVED", "Name", "Text", "choice", "integer", "number", "quantity"]
 
 
 def _bounds_text(gt, ge, le) -> str:
@@ -71,13 +71,23 @@ def number(*, gt: float | None = None, ge: float | None = None, le: float | None
     return Annotated[float, Field(gt=gt, ge=ge, le=le), BeforeValidator(check)]
 
 
+RESOLVED = "resolved"
+"""Validation-context key: the data is a resolved dump, whose quantities are already SI numbers."""
+
+
 def quantity(kind: QuantityKind, *, gt: float | None = None, ge: float | None = None):
-    """A time, size or rate written with a unit; validated to an SI float."""
+    """A time, size or rate written with a unit; validated to an SI float.
+
+    When validating with context ``{RESOLVED: True}`` (rebuilding a resolved
+    spec from its dump), a bare number is taken as already in SI units.
+    """
     expected = f"a {kind}{_bounds_text(gt, ge, None)}"
     json_type = ["string"] if kind == "size" else ["string", "number"]
 
-    def check(value: Any) -> float:
-        si_value = parse_quantity(value, kind)  # raises ValueError naming valid forms
+    def check(value: Any, info: ValidationInfo) -> float:
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        resolved = number and (info.context or {}).get(RESOLVED)
+        si_value = float(value) if resolved else parse_quantity(value, kind)  # raises ValueError naming valid forms
         if not _in_bounds(si_value, gt, ge, None):
             raise ValueError(f"must be {expected}, got {format_value(value)}")
         return si_value

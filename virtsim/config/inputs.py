@@ -10,16 +10,22 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from .errors import format_value
 from .fields import Name, Text, choice, integer, number, quantity
+from .hardware import DiskProfile, NicProfile
+from .profiles import NETWORK_MODES, STORAGE_MODES
 
 __all__ = [
     "ArrivalsInput",
     "ContainerInput",
     "DemandInput",
+    "DiskDemandInput",
     "DistributionInput",
     "ExperimentInput",
     "HardwareInput",
     "HostInput",
+    "NetDemandInput",
+    "ProfileInput",
     "VMInput",
     "WorkloadInput",
 ]
@@ -108,13 +114,37 @@ class FileArrivalsInput(_Input):
 ArrivalsInput = Annotated[Union[PoissonInput, FileArrivalsInput], Field(discriminator="type")]
 
 
+class DiskDemandInput(_Input):
+    """Disk operations of one request."""
+
+    ops: number(ge=0) = Field(default=1, description="Operations per request (mean), default 1.")
+    bytes: quantity("size", ge=0) = Field(default=4096, description="Bytes per operation, default '4 KiB'.")
+    pattern: choice("random", "sequential") = Field(default="random", description="'random' or 'sequential'.")
+    kind: choice("read", "write") = Field(default="read", description="'read' or 'write'.")
+
+
+class NetDemandInput(_Input):
+    """Network transactions (one message in, one out) of one request."""
+
+    transactions: number(ge=0) = Field(default=1, description="Transactions per request (mean), default 1.")
+    bytes: quantity("size", ge=0) = Field(default=0, description="Bytes per transaction, default 0 (latency only).")
+
+
 class DemandInput(_Input):
-    """What each job asks for."""
+    """What each job asks for; every operation count is per request."""
 
     cpu: DistributionInput | None = Field(
         default=None, description="CPU work per job, a time at reference core speed (or a distribution)."
     )
     threads: integer(ge=1) = Field(default=1, description="Threads per job, each using at most one core.")
+    mem_fraction: number(ge=0, le=1) = Field(
+        default=0, description="Memory-intensive (TLB-miss-bound) fraction of the CPU work, 0 to 1.")
+    syscalls: number(ge=0) = Field(default=0, description="System calls per request.")
+    ctx_switches: number(ge=0) = Field(default=0, description="Context switches per request.")
+    page_faults: number(ge=0) = Field(default=0, description="Page faults per request.")
+    forks: number(ge=0) = Field(default=0, description="Process creations per request.")
+    disk: DiskDemandInput | None = Field(default=None, description="Disk operations per request, if any.")
+    net: NetDemandInput | None = Field(default=None, description="Network transactions per request, if any.")
 
 
 class WorkloadInput(_Input):
@@ -143,6 +173,41 @@ class ContainerInput(_Input):
     cpus: number(gt=0) | None = Field(default=None, description="CPU cap in cores (cgroup cpu.max); none if absent.")
     cpu_weight: integer(ge=1, le=10000) = Field(default=100, description="cgroup v2 cpu.weight, 1 to 10000.")
     memory: quantity("size", gt=0) | None = Field(default=None, description="Memory limit, e.g. '1 GiB'.")
+    network: choice(*NETWORK_MODES) = Field(
+        default="bridge", description="Network mode: 'host', 'bridge' (default) or 'nat'; the engine must offer it.")
+    storage: choice(*STORAGE_MODES) = Field(
+        default="overlay", description="Storage mode: 'volume' or 'overlay' (default); the engine must offer it.")
+
+
+def _profile_name_is_mapping(value: Any) -> Any:
+    return {"profile": value} if isinstance(value, str) else value
+
+
+class ProfileInput(_Input):
+    """A catalog profile by name, optionally with overrides: ``kvm`` or ``{profile: kvm, net: {latency_us: 10}}``.
+
+    Overrides are deep-merged onto the profile and checked by the catalog's schema.
+    """
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    profile: Name = Field(description="Name of a catalog profile.")
+
+    @property
+    def overrides(self) -> dict:
+        return dict(self.model_extra or {})
+
+
+def _profile_ref(value: Any) -> Any:
+    if isinstance(value, str):
+        return {"profile": value}
+    if not isinstance(value, dict):
+        raise ValueError(f"must be a catalog name or a mapping {{profile: <name>, ...overrides}}, "
+                         f"got {format_value(value)}")
+    return value
+
+
+ProfileRef = Annotated[ProfileInput, BeforeValidator(_profile_ref)]
 
 
 class VMInput(_Input):
@@ -154,11 +219,12 @@ class VMInput(_Input):
     shares: number(gt=0) = Field(default=1000, description="Proportional-share weight against sibling VMs.")
     cap: number(gt=0) | None = Field(default=None, description="CPU limit in cores; at most vcpus.")
     reservation: number(ge=0) = Field(default=0, description="Guaranteed CPU in cores; at most cap and vcpus.")
+    os: ProfileRef | None = Field(
+        default=None, description="Guest OS (models/os); default 'linux-server' when the host has a hypervisor.")
+    engine: ProfileRef | None = Field(
+        default=None, description="Container engine in the guest (models/engines); needed for containers "
+        "when the host has a hypervisor.")
     containers: list[ContainerInput] = Field(default_factory=list, description="Containers in the guest.")
-
-
-def _profile_name_is_mapping(value: Any) -> Any:
-    return {"profile": value} if isinstance(value, str) else value
 
 
 class HardwareInput(_Input):
@@ -171,6 +237,11 @@ class HardwareInput(_Input):
         default=None, description="Speed of one core relative to the reference core (1.0)."
     )
     memory: quantity("size", gt=0) | None = Field(default=None, description="Installed memory, e.g. '64 GiB'.")
+    disks: list[DiskProfile] | None = Field(
+        default=None, min_length=1,
+        description="Disks as in a hardware profile (default: models/devices/nvme-default).")
+    nics: list[NicProfile] | None = Field(
+        default=None, min_length=1, description="NICs as in a hardware profile (default: models/devices/nic-10gbe).")
 
 
 class HostInput(_Input):
@@ -178,8 +249,15 @@ class HostInput(_Input):
 
     name: Name = Field(description="Unique host name.")
     hardware: Annotated[HardwareInput, BeforeValidator(_profile_name_is_mapping)] = Field(
-        description="A profile name, or a mapping {cores, core_speed, memory} or {profile, ...overrides}."
+        description="A profile name, or a mapping {cores, core_speed, memory, disks, nics} "
+        "or {profile, ...overrides}."
     )
+    hypervisor: ProfileRef | None = Field(
+        default=None, description="Hypervisor (models/hypervisors), a name or {profile, ...overrides}; none: native.")
+    host_os: ProfileRef | None = Field(
+        default=None, description="Host OS (models/os); required under a Type 2 hypervisor or a host engine.")
+    engine: ProfileRef | None = Field(
+        default=None, description="Container engine on the host kernel (models/engines).")
     vms: list[VMInput] = Field(default_factory=list, description="Virtual machines on the host.")
     containers: list[ContainerInput] = Field(default_factory=list, description="Containers run on the host itself.")
 

@@ -11,10 +11,12 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from . import inputs as i
 from .arrivals import ArrivalsTable, load_arrivals_file
 from .checks import PlacedHost, check_hosts, check_unique_names, check_workloads, target_cores, target_names
+from .context import Context
 from .errors import ConfigError, Problem
-from .resolve import Context, resolve_host, resolve_workload
-from .suggest import unknown
+from .hosts import resolve_host
+from .resolve import resolve_workload
 from .spec import ExperimentSpec, FileArrivals, WorkloadSpec
+from .suggest import unknown
 from .translate import problems_from
 from .yaml_source import read_yaml
 
@@ -52,7 +54,7 @@ def load_experiment(source: str | os.PathLike | dict, *, base_dir: str | os.Path
     check_unique_names([(n, host) for n, host, _, _ in hosts], "hosts", "host", ctx)
     check_unique_names(workloads, "workloads", "workload", ctx)
     placed = [PlacedHost(n, spec, tuple(vms), tuple(ctrs)) for n, host, vms, ctrs in hosts
-              if (spec := resolve_host(host, ("hosts", n), ctx))]
+              if (spec := resolve_host(host, ("hosts", n), ctx, vms, ctrs))]
     check_hosts(placed, ctx)
     targets = target_names(raw.get("hosts"))
     workload_specs = [(n, spec) for n, wl in workloads

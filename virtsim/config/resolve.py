@@ -1,102 +1,23 @@
-"""Turn validated input pieces into resolved spec pieces, collecting problems.
+"""Turn validated workload inputs into resolved specs, collecting problems.
 
-Resolution expands catalog profiles, reads data files (relative to the
-experiment file) and converts to SI field names. Each function returns
+Resolution reads data files (relative to the experiment file) and converts to
+SI field names; hosts are resolved in ``hosts.py``. Each function returns
 ``None`` for a piece it could not resolve, after recording why.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass, field
-from pathlib import Path
 
 from . import inputs as i
 from . import spec as s
 from .arrivals import load_arrivals_file
-from .catalog import HardwareProfile, load_catalog_entry
-from .errors import ConfigError, Problem
+from .context import Context
+from .errors import ConfigError
 from .samples import load_samples_file
 from .suggest import unknown
-from .translate import path_text
-from .yaml_source import LineIndex
 
-__all__ = ["Context", "resolve_host", "resolve_workload"]
-
-
-@dataclass
-class Context:
-    """Where problems go, and what is needed to place them and to find files."""
-
-    base_dir: Path
-    lines: LineIndex | None = None
-    problems: list[Problem] = field(default_factory=list)
-
-    def add(self, loc: tuple, message: str) -> None:
-        line = self.lines.line(loc) if self.lines else None
-        self.problems.append(Problem(path_text(loc), message, line))
-
-    def add_file_problems(self, loc: tuple, shown: str, err: ConfigError) -> None:
-        """Problems inside a data file, re-homed at the key that names the file."""
-        for problem in err.problems:
-            where = f"{shown} line {problem.line}" if problem.line else shown
-            self.add(loc, f"{where}: {problem.message}")
-
-    def file(self, written: str) -> Path:
-        path = Path(written).expanduser()
-        return path if path.is_absolute() else self.base_dir / path
-
-
-# --- hosts -----------------------------------------------------------------------
-
-
-def resolve_host(host: i.HostInput, loc: tuple, ctx: Context) -> s.HostSpec | None:
-    hardware = _resolve_hardware(host.hardware, (*loc, "hardware"), ctx)
-    if hardware is None:
-        return None
-    return s.HostSpec(
-        name=host.name,
-        hardware=hardware,
-        vms=tuple(_vm(vm) for vm in host.vms),
-        containers=tuple(_container(ctr) for ctr in host.containers),
-    )
-
-
-def _resolve_hardware(hw: i.HardwareInput, loc: tuple, ctx: Context) -> s.HardwareSpec | None:
-    base: dict = {"name": hw.name, "core_speed": 1.0}
-    if hw.profile is not None:
-        try:
-            profile = HardwareProfile.model_validate(load_catalog_entry("hardware", hw.profile))
-        except ConfigError as err:
-            for problem in err.problems:
-                prefix = "" if err.source.endswith("catalog") else f"in {err.source}: "
-                ctx.add(loc, f"{prefix}{problem}")
-            return None
-        base = {"name": hw.name or profile.name, "cores": profile.cores,
-                "core_speed": profile.core_speed, "memory": profile.memory}
-    overrides = {key: value for key in ("cores", "core_speed", "memory")
-                 if (value := getattr(hw, key)) is not None}
-    merged = base | overrides
-    missing = [key for key in ("cores", "memory") if key not in merged]
-    for key in missing:
-        ctx.add((*loc, key), "required key is missing (or give a catalog 'profile')")
-    if missing:
-        return None
-    return s.HardwareSpec(name=merged["name"], cores=merged["cores"], core_speed=merged["core_speed"],
-                          memory_bytes=round(merged["memory"]))
-
-
-def _vm(vm: i.VMInput) -> s.VMSpec:
-    return s.VMSpec(
-        name=vm.name, vcpus=vm.vcpus, memory_bytes=round(vm.memory), shares=vm.shares,
-        cap_cores=vm.cap, reservation_cores=vm.reservation,
-        containers=tuple(_container(ctr) for ctr in vm.containers),
-    )
-
-
-def _container(ctr: i.ContainerInput) -> s.ContainerSpec:
-    memory = round(ctr.memory) if ctr.memory is not None else None
-    return s.ContainerSpec(name=ctr.name, cpus=ctr.cpus, cpu_weight=ctr.cpu_weight, memory_bytes=memory)
+__all__ = ["Context", "resolve_workload"]
 
 
 # --- workloads -------------------------------------------------------------------
@@ -131,11 +52,22 @@ def resolve_workload(
         cpu = _distribution(wl.demand.cpu, cpu_loc, ctx) if wl.demand.cpu is not None else None
         if isinstance(cpu, s.ConstantDist) and cpu.value_s <= 0:
             ctx.add(cpu_loc, f"a constant CPU demand must be > 0 s, got {cpu.value_s:g} s")
-        demand = s.DemandSpec(cpu=cpu, threads=wl.demand.threads)
+        demand = _demand(wl.demand, cpu)
     if len(ctx.problems) > before:
         return None
     return s.WorkloadSpec(name=wl.name, target=wl.target, type=wl.type, arrivals=arrivals,
                           clients=wl.clients, think_time=think, demand=demand)
+
+
+def _demand(demand: i.DemandInput, cpu) -> s.DemandSpec:
+    disk, net = demand.disk, demand.net
+    return s.DemandSpec(
+        cpu=cpu, threads=demand.threads, mem_fraction=demand.mem_fraction, syscalls=demand.syscalls,
+        ctx_switches=demand.ctx_switches, page_faults=demand.page_faults, forks=demand.forks,
+        disk=None if disk is None else s.DiskDemand(ops=disk.ops, bytes=round(disk.bytes), pattern=disk.pattern,
+                                                    kind=disk.kind),
+        net=None if net is None else s.NetDemand(transactions=net.transactions, bytes=round(net.bytes)),
+    )
 
 
 def _check_type_keys(wl: i.WorkloadInput, loc: tuple, ctx: Context) -> None:

@@ -9,15 +9,22 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, WrapValidator
 from pydantic.json_schema import SkipJsonSchema
 
 from .arrivals import ArrivalsTable
+from .fields import RESOLVED
+from .profiles import NETWORK_MODES, STORAGE_MODES
+from .profiles import EngineProfile as _Engine
+from .profiles import HypervisorProfile as _Hypervisor
+from .profiles import OSProfile as _OS
 
 __all__ = [
     "ConstantDist",
     "ContainerSpec",
     "DemandSpec",
+    "DiskDemand",
+    "DiskSpec",
     "DistributionSpec",
     "EmpiricalDist",
     "ExperimentSpec",
@@ -26,6 +33,8 @@ __all__ = [
     "HardwareSpec",
     "HostSpec",
     "LognormalDist",
+    "NetDemand",
+    "NicSpec",
     "PoissonArrivals",
     "VMSpec",
     "WorkloadSpec",
@@ -34,6 +43,24 @@ __all__ = [
 
 class _Spec(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def _from_dump(model: type[BaseModel]):
+    """A validated catalog profile kept as it is, or read back from its dump (SI numbers, no texts)."""
+
+    def load(value, handler):
+        if isinstance(value, model):
+            return value  # validated (with its overrides) when it was resolved
+        if isinstance(value, dict):
+            return model.model_validate(value, context={RESOLVED: True})
+        return handler(value)
+
+    return WrapValidator(load)
+
+
+HypervisorProfile = Annotated[_Hypervisor, _from_dump(_Hypervisor)]
+OSProfile = Annotated[_OS, _from_dump(_OS)]
+EngineProfile = Annotated[_Engine, _from_dump(_Engine)]
 
 
 class ConstantDist(_Spec):
@@ -95,13 +122,36 @@ class FileArrivals(_Spec):
 ArrivalsSpec = Annotated[Union[PoissonArrivals, FileArrivals], Field(discriminator="type")]
 
 
+class DiskDemand(_Spec):
+    """Disk operations of one request."""
+
+    ops: float = Field(description="Operations per request (mean).")
+    bytes: int = Field(description="Bytes per operation.")
+    pattern: Literal["random", "sequential"]
+    kind: Literal["read", "write"]
+
+
+class NetDemand(_Spec):
+    """Network transactions of one request (one message in, one out)."""
+
+    transactions: float = Field(description="Transactions per request (mean).")
+    bytes: int = Field(description="Bytes per transaction.")
+
+
 class DemandSpec(_Spec):
-    """What each job asks for."""
+    """What each job asks for; operation counts are per request."""
 
     cpu: DistributionSpec | None = Field(
         description="CPU work per job in seconds at reference core speed; None when a file gives it."
     )
     threads: int = Field(default=1, description="Threads per job.")
+    mem_fraction: float = Field(default=0.0, description="Memory-intensive fraction of the CPU work, 0 to 1.")
+    syscalls: float = Field(default=0.0, description="System calls per request.")
+    ctx_switches: float = Field(default=0.0, description="Context switches per request.")
+    page_faults: float = Field(default=0.0, description="Page faults per request.")
+    forks: float = Field(default=0.0, description="Process creations per request.")
+    disk: DiskDemand | None = Field(default=None, description="Disk operations per request; None for none.")
+    net: NetDemand | None = Field(default=None, description="Network transactions per request; None for none.")
 
 
 class WorkloadSpec(_Spec):
@@ -125,6 +175,8 @@ class ContainerSpec(_Spec):
     cpus: float | None = Field(default=None, description="CPU cap in cores; None for no cap.")
     cpu_weight: int = Field(default=100, description="cgroup v2 cpu.weight (1 to 10000).")
     memory_bytes: int | None = Field(default=None, description="Memory limit in bytes; None for no limit.")
+    network: Literal[NETWORK_MODES] = Field(default="bridge", description="Network mode in its engine.")
+    storage: Literal[STORAGE_MODES] = Field(default="overlay", description="Storage mode in its engine.")
 
 
 class VMSpec(_Spec):
@@ -136,7 +188,31 @@ class VMSpec(_Spec):
     shares: float = Field(default=1000.0, description="Proportional-share weight (dimensionless).")
     cap_cores: float | None = Field(default=None, description="CPU limit in cores; None for no limit.")
     reservation_cores: float = Field(default=0.0, description="Guaranteed CPU in cores.")
+    os: OSProfile | None = Field(default=None, description="Guest OS; None for a VM on a host without hypervisor.")
+    engine: EngineProfile | None = Field(
+        default=None, description="Container engine in the guest; None: containers are plain cgroups.")
     containers: tuple[ContainerSpec, ...] = ()
+
+
+class DiskSpec(_Spec):
+    """A disk; write figures equal the read ones when a profile gives none."""
+
+    name: str
+    kind: Literal["nvme", "ssd", "hdd", "san"]
+    iops: float = Field(description="Random 4 kB reads per second.")
+    write_iops: float = Field(description="Random 4 kB writes per second.")
+    bandwidth_bytes_per_s: float = Field(description="Sequential read bandwidth, bytes per second.")
+    write_bandwidth_bytes_per_s: float = Field(description="Sequential write bandwidth, bytes per second.")
+    latency_s: float = Field(description="Service time of one random 4 kB read, seconds.")
+    write_latency_s: float = Field(description="Service time of one random 4 kB write, seconds.")
+
+
+class NicSpec(_Spec):
+    """A network interface."""
+
+    name: str
+    bandwidth_bytes_per_s: float = Field(description="Line rate, bytes per second.")
+    latency_s: float = Field(description="One-way time of a small message through the native stack, seconds.")
 
 
 class HardwareSpec(_Spec):
@@ -146,6 +222,8 @@ class HardwareSpec(_Spec):
     cores: int = Field(description="Physical cores.")
     core_speed: float = Field(default=1.0, description="Speed of one core relative to the reference core.")
     memory_bytes: int = Field(description="Installed memory in bytes.")
+    disks: tuple[DiskSpec, ...] = Field(default=(), description="Local disks (at least one once resolved).")
+    nics: tuple[NicSpec, ...] = Field(default=(), description="Network interfaces (at least one once resolved).")
 
 
 class HostSpec(_Spec):
@@ -153,6 +231,10 @@ class HostSpec(_Spec):
 
     name: str
     hardware: HardwareSpec
+    hypervisor: HypervisorProfile | None = Field(default=None, description="None: VMs (if any) as plain cgroups.")
+    host_os: OSProfile | None = Field(default=None, description="Host OS (Type 2 hypervisor or host engine).")
+    engine: EngineProfile | None = Field(
+        default=None, description="Engine of the host's own containers; None: plain cgroups on the host kernel.")
     vms: tuple[VMSpec, ...] = ()
     containers: tuple[ContainerSpec, ...] = Field(default=(), description="Containers run on the host itself.")
 

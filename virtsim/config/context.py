@@ -1,0 +1,35 @@
+"""Where resolution records problems, and what it needs to place them and to find files."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import ConfigError, Problem
+from .translate import path_text
+from .yaml_source import LineIndex
+
+__all__ = ["Context"]
+
+
+@dataclass
+class Context:
+    """Where problems go, and what is needed to place them and to find files."""
+
+    base_dir: Path
+    lines: LineIndex | None = None
+    problems: list[Problem] = field(default_factory=list)
+
+    def add(self, loc: tuple, message: str) -> None:
+        line = self.lines.line(loc) if self.lines else None
+        self.problems.append(Problem(path_text(loc), message, line))
+
+    def add_file_problems(self, loc: tuple, shown: str, err: ConfigError) -> None:
+        """Problems inside a data file, re-homed at the key that names the file."""
+        for problem in err.problems:
+            where = f"{shown} line {problem.line}" if problem.line else shown
+            self.add(loc, f"{where}: {problem.message}")
+
+    def file(self, written: str) -> Path:
+        path = Path(written).expanduser()
+        return path if path.is_absolute() else self.base_dir / path

@@ -1,0 +1,102 @@
+"""Schemas of machines and their devices: ``models/hardware/`` and ``models/devices/``.
+
+A hardware profile gives cores, core speed, memory, disks and NICs; a device
+profile gives one disk or one NIC, used where an experiment's inline hardware
+names none (``nvme-default``, ``nic-10gbe``). Quantities are SI floats once
+validated (bytes, bytes per second); latencies stay in µs (``*_us``).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from .fields import Name, Text, integer, number, quantity
+from .provenance import SourcedProfile
+
+__all__ = ["DEFAULT_DEVICES", "DeviceProfile", "DiskProfile", "HardwareProfile", "NicProfile", "duplicate_names"]
+
+DEFAULT_DEVICES = {"disks": "nvme-default", "nics": "nic-10gbe"}
+"""Device profiles given to hardware that names no disk / no NIC."""
+
+
+class _Entry(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DiskProfile(_Entry):
+    """A disk; reads and writes may differ."""
+
+    name: Name = Field(description="Disk name, unique within the host.")
+    kind: Literal["nvme", "ssd", "hdd", "san"] = Field(description="Device class.")
+    iops: number(gt=0) = Field(description="Random 4 kB read operations per second.")
+    write_iops: number(gt=0) | None = Field(default=None, description="Random 4 kB writes per second (default: iops).")
+    bandwidth: quantity("bandwidth", gt=0) = Field(description="Sequential read bandwidth, e.g. '3 GB/s'.")
+    write_bandwidth: quantity("bandwidth", gt=0) | None = Field(
+        default=None, description="Sequential write bandwidth (default: bandwidth).")
+    latency_us: number(gt=0) = Field(description="Service latency of one random 4 kB read, µs.")
+    write_latency_us: number(gt=0) | None = Field(
+        default=None, description="Service latency of one random 4 kB write, µs (default: latency_us).")
+
+
+class NicProfile(_Entry):
+    """A network interface."""
+
+    name: Name = Field(description="Interface name, unique within the host.")
+    bandwidth: quantity("bandwidth", gt=0) = Field(description="Line rate, e.g. '25 Gbit/s'.")
+    latency_us: number(gt=0) = Field(
+        description="One-way latency of a small transaction through the native stack, µs.")
+
+
+def duplicate_names(items) -> list[str]:
+    """Names that occur more than once among ``items``, in order of first repeat."""
+    seen: set[str] = set()
+    repeated: list[str] = []
+    for item in items:
+        if item.name in seen and item.name not in repeated:
+            repeated.append(item.name)
+        seen.add(item.name)
+    return repeated
+
+
+class HardwareProfile(SourcedProfile):
+    """A catalog hardware profile (``models/hardware/<name>.yaml``).
+
+    ``source`` maps every number to where it comes from: ``cores``,
+    ``core_speed``, ``memory``, and ``disks.<name>.<key>`` / ``nics.<name>.<key>``
+    for each number of a disk or NIC.
+    """
+
+    name: Name = Field(description="Profile name; equals the file name without '.yaml'.")
+    description: Text = Field(exclude=True, description="What machine this is.")
+    cores: integer(ge=1) = Field(description="Physical cores.")
+    core_speed: number(gt=0) = Field(description="Speed of one core relative to the reference core (1.0).")
+    memory: quantity("size", gt=0) = Field(description="Installed memory, e.g. '256 GiB'.")
+    disks: list[DiskProfile] = Field(default_factory=list, description="Local disks.")
+    nics: list[NicProfile] = Field(default_factory=list, description="Network interfaces.")
+    source: dict[str, Text] = Field(exclude=True, description="A source for every number, keyed by its dotted path.")
+
+    @model_validator(mode="after")
+    def _unique_devices(self) -> HardwareProfile:
+        for key in ("disks", "nics"):
+            if repeated := duplicate_names(getattr(self, key)):
+                raise ValueError(f"{key}: duplicate name {', '.join(map(repr, repeated))}")
+        return self
+
+
+class DeviceProfile(SourcedProfile):
+    """A single disk or NIC (``models/devices/<name>.yaml``); sources are keyed ``disk.iops``, ``nic.latency_us``."""
+
+    name: Name = Field(description="Profile name; equals the file name without '.yaml'.")
+    description: Text = Field(exclude=True, description="What device this is.")
+    disk: DiskProfile | None = Field(default=None, description="The disk, if this profile is a disk.")
+    nic: NicProfile | None = Field(default=None, description="The NIC, if this profile is a NIC.")
+    source: dict[str, Text] = Field(exclude=True, description="A source for every number, keyed by its dotted path.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_device(cls, data):
+        if isinstance(data, dict) and (data.get("disk") is None) == (data.get("nic") is None):
+            raise ValueError("give exactly one of 'disk' or 'nic'")
+        return data

@@ -1,0 +1,114 @@
+"""Resolve a host: its hardware (with disks and NICs), its layers, its VMs and containers.
+
+Inline hardware, or a catalog profile, that names no disk gets the device
+profile ``models/devices/nvme-default.yaml``, and no NIC ``nic-10gbe.yaml``.
+Lists given in an experiment replace a profile's lists.
+"""
+
+from __future__ import annotations
+
+from . import inputs as i
+from . import spec as s
+from .catalog import catalog_problems, load_profile, profile_or_error
+from .context import Context
+from .errors import ConfigError
+from .hardware import DEFAULT_DEVICES, DiskProfile, NicProfile, duplicate_names
+from .layers import check_modes, resolve_host_layers, resolve_vm_layers
+
+__all__ = ["resolve_host"]
+
+_US_PER_S = 1e6
+
+
+def resolve_host(host: i.HostInput, loc: tuple, ctx: Context,
+                 vm_indices=None, container_indices=None) -> s.HostSpec | None:
+    """Resolve one host; the indices are the file positions of its (kept) VMs and containers."""
+    vm_indices = list(vm_indices if vm_indices is not None else range(len(host.vms)))
+    container_indices = list(container_indices if container_indices is not None else range(len(host.containers)))
+    hardware = _resolve_hardware(host.hardware, (*loc, "hardware"), ctx)
+    layers = resolve_host_layers(host, loc, ctx)
+    check_modes(host.containers, container_indices, layers.engine, (*loc, "containers"), ctx)
+    vms, ok = [], layers.ok
+    for j, vm in zip(vm_indices, host.vms, strict=True):
+        vm_loc = (*loc, "vms", j)
+        vm_layers = resolve_vm_layers(vm, vm_loc, host, ctx)
+        check_modes(vm.containers, range(len(vm.containers)), vm_layers.engine, (*vm_loc, "containers"), ctx)
+        ok = ok and vm_layers.ok
+        vms.append(s.VMSpec(
+            name=vm.name, vcpus=vm.vcpus, memory_bytes=round(vm.memory), shares=vm.shares,
+            cap_cores=vm.cap, reservation_cores=vm.reservation, os=vm_layers.os, engine=vm_layers.engine,
+            containers=tuple(_container(ctr) for ctr in vm.containers),
+        ))
+    if hardware is None or not ok:
+        return None
+    return s.HostSpec(
+        name=host.name, hardware=hardware, hypervisor=layers.hypervisor, host_os=layers.host_os,
+        engine=layers.engine, vms=tuple(vms), containers=tuple(_container(ctr) for ctr in host.containers),
+    )
+
+
+def _container(ctr: i.ContainerInput) -> s.ContainerSpec:
+    memory = round(ctr.memory) if ctr.memory is not None else None
+    return s.ContainerSpec(name=ctr.name, cpus=ctr.cpus, cpu_weight=ctr.cpu_weight, memory_bytes=memory,
+                           network=ctr.network, storage=ctr.storage)
+
+
+# --- hardware --------------------------------------------------------------------------
+
+
+def _resolve_hardware(hw: i.HardwareInput, loc: tuple, ctx: Context) -> s.HardwareSpec | None:
+    base: dict = {"name": hw.name, "core_speed": 1.0, "disks": [], "nics": []}
+    if hw.profile is not None:
+        try:
+            profile = load_profile("hardware", hw.profile)
+        except ConfigError as err:
+            for text in catalog_problems(err):
+                ctx.add(loc, text)
+            return None
+        base = {"name": hw.name or profile.name, "cores": profile.cores, "core_speed": profile.core_speed,
+                "memory": profile.memory, "disks": profile.disks, "nics": profile.nics}
+    overrides = {key: value for key in ("cores", "core_speed", "memory", "disks", "nics")
+                 if (value := getattr(hw, key)) is not None}
+    merged = base | overrides
+    missing = [key for key in ("cores", "memory") if key not in merged]
+    for key in missing:
+        ctx.add((*loc, key), "required key is missing (or give a catalog 'profile')")
+    for key in ("disks", "nics"):
+        for name in duplicate_names(merged[key]):
+            ctx.add((*loc, key), f"duplicate device name {name!r}")
+        if not merged[key]:
+            merged[key] = _default_device(key, loc, ctx)
+    if missing or merged["disks"] is None or merged["nics"] is None:
+        return None
+    return s.HardwareSpec(
+        name=merged["name"], cores=merged["cores"], core_speed=merged["core_speed"],
+        memory_bytes=round(merged["memory"]),
+        disks=tuple(_disk(disk) for disk in merged["disks"]), nics=tuple(_nic(nic) for nic in merged["nics"]),
+    )
+
+
+def _default_device(key: str, loc: tuple, ctx: Context) -> list | None:
+    name = DEFAULT_DEVICES[key]
+    try:
+        device = profile_or_error("devices", name)
+    except ValueError as err:
+        ctx.add((*loc, key), f"none given, and the default device profile {name!r} cannot be loaded: {err}")
+        return None
+    return [device.disk if key == "disks" else device.nic]
+
+
+def _disk(disk: DiskProfile) -> s.DiskSpec:
+    def either(value, default):
+        return value if value is not None else default
+
+    return s.DiskSpec(
+        name=disk.name, kind=disk.kind, iops=disk.iops, write_iops=either(disk.write_iops, disk.iops),
+        bandwidth_bytes_per_s=disk.bandwidth,
+        write_bandwidth_bytes_per_s=either(disk.write_bandwidth, disk.bandwidth),
+        latency_s=disk.latency_us / _US_PER_S,
+        write_latency_s=either(disk.write_latency_us, disk.latency_us) / _US_PER_S,
+    )
+
+
+def _nic(nic: NicProfile) -> s.NicSpec:
+    return s.NicSpec(name=nic.name, bandwidth_bytes_per_s=nic.bandwidth, latency_s=nic.latency_us / _US_PER_S)

@@ -1,0 +1,214 @@
+"""Schemas of the layer profiles: ``models/os/``, ``models/hypervisors/``, ``models/engines/``.
+
+Each layer adds a cost to each operation of a request (see ``models/README.md``):
+CPU burnt in the requester's VM or container (``guest_cpu_us``), CPU burnt on
+the host (``host_cpu_us``) and pure delay (``latency_us``), all µs on the
+reference core; costs a file omits are 0. Quantities written with units are
+SI floats once validated: sizes in bytes, times in seconds, bandwidths in
+bytes per second. ``description`` and ``source`` are left out of dumps.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from .fields import Name, Text, choice, integer, number, quantity
+from .provenance import SourcedProfile
+
+__all__ = [
+    "NETWORK_MODES",
+    "STORAGE_MODES",
+    "Composition",
+    "EngineProfile",
+    "HypervisorProfile",
+    "OSProfile",
+]
+
+NETWORK_MODES = ("host", "bridge", "nat")
+STORAGE_MODES = ("volume", "overlay")
+
+
+class _Part(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _us(what: str):
+    return Field(default=0.0, description=f"{what}, µs on the reference core (0 if omitted).")
+
+
+class OpCost(_Part):
+    """What a layer adds to one operation."""
+
+    guest_cpu_us: number(ge=0) = _us("CPU burnt by the requesting VM or container")
+    host_cpu_us: number(ge=0) = _us("CPU burnt on the host by the layer's own threads")
+    latency_us: number(ge=0) = _us("Pure added delay, no CPU")
+
+
+class OpCosts(_Part):
+    """Added cost per system call, context switch, page fault and process creation."""
+
+    syscall: OpCost = Field(default_factory=OpCost)
+    ctx_switch: OpCost = Field(default_factory=OpCost)
+    page_fault: OpCost = Field(default_factory=OpCost)
+    fork: OpCost = Field(default_factory=OpCost)
+
+
+class CpuFactors(_Part):
+    """Slowdown of user-mode CPU work: time = cpu × ((1 − m) × factor + m × memory_factor)."""
+
+    factor: number(ge=1) = Field(description="Slowdown of user-mode CPU work (≥ 1).")
+    memory_factor: number(ge=1) = Field(description="Slowdown of its memory-intensive part (≥ 1).")
+
+
+class IOPath(OpCost):
+    """Added cost per operation through a virtual NIC or disk path, and its ceilings."""
+
+    bandwidth_factor: number(gt=0, le=1) = Field(default=1.0, description="Fraction of the device bandwidth reachable.")
+    bandwidth_limit: quantity("bandwidth", gt=0) | None = Field(
+        default=None, description="Absolute bandwidth ceiling of the path (bytes/s), if any.")
+
+
+class DiskPath(IOPath):
+    """Added cost per disk operation through the virtual disk path."""
+
+    iops_limit: number(gt=0) | None = Field(
+        default=None, description="Operations per second the path allows, if limited.")
+
+
+class PerVMMemory(_Part):
+    """Hypervisor memory per VM = base + per_vcpu × vCPUs + per_gib × guest GiB (bytes)."""
+
+    base: quantity("size", ge=0)
+    per_vcpu: quantity("size", ge=0)
+    per_gib: quantity("size", ge=0)
+
+
+class HypervisorMemory(_Part):
+    per_vm: PerVMMemory
+
+
+class HypervisorStartup(_Part):
+    vmm_start: quantity("time", ge=0) = Field(description="VMM and virtual firmware start, seconds.")
+
+
+class HypervisorProfile(SourcedProfile):
+    """A hypervisor (``models/hypervisors/<name>.yaml``)."""
+
+    name: Name = Field(description="Profile name; equals the file name without '.yaml'.")
+    type: integer(ge=1, le=2) = Field(description="1 = bare metal, 2 = hosted (needs a host OS).")
+    description: Text = Field(exclude=True)
+    cpu: CpuFactors
+    ops: OpCosts = Field(default_factory=OpCosts)
+    disk: DiskPath = Field(default_factory=DiskPath)
+    net: IOPath = Field(default_factory=IOPath)
+    memory: HypervisorMemory
+    startup: HypervisorStartup
+    source: dict[str, Text] = Field(exclude=True)
+
+
+# --- operating systems -----------------------------------------------------------------
+
+
+class OSMemory(_Part):
+    resident: quantity("size", ge=0) = Field(description="Resident memory of the OS itself, bytes.")
+
+
+class Boot(_Part):
+    cpu: quantity("time", ge=0) = Field(description="CPU work of booting, reference-core seconds.")
+    disk_read: quantity("size", ge=0) = Field(description="Bytes read from the boot disk.")
+    fixed: quantity("time", ge=0) = Field(description="Fixed delays of boot, seconds.")
+
+
+class NativeOps(_Part):
+    """Native CPU cost of one operation, µs on the reference core."""
+
+    syscall: number(ge=0)
+    ctx_switch: number(ge=0)
+    page_fault: number(ge=0)
+    fork: number(ge=0)
+
+
+class HostApps(_Part):
+    """Desktop and applications of a host OS under a Type 2 hypervisor."""
+
+    cpu: number(ge=0) = Field(description="Steady CPU, cores.")
+    memory: quantity("size", ge=0) = Field(description="Resident memory, bytes.")
+
+
+class OSProfile(SourcedProfile):
+    """An operating system (``models/os/<name>.yaml``), as a guest or as a host OS."""
+
+    name: Name = Field(description="Profile name; equals the file name without '.yaml'.")
+    description: Text = Field(exclude=True)
+    memory: OSMemory
+    boot: Boot
+    ops: NativeOps
+    host_apps: HostApps
+    source: dict[str, Text] = Field(exclude=True)
+
+
+# --- container engines and sandboxes -------------------------------------------------
+
+
+class ModeCost(OpCost):
+    """Added cost per network transaction or disk operation in one mode."""
+
+    bandwidth_factor: number(gt=0, le=1) = Field(default=1.0, description="Fraction of the bandwidth reachable.")
+
+
+class EngineMemory(_Part):
+    per_container: quantity("size", ge=0) = Field(description="Runtime shim / sandbox memory per container, bytes.")
+    daemon: quantity("size", ge=0) = Field(description="Engine daemon memory, once per host, bytes.")
+
+
+class Pull(_Part):
+    bandwidth: quantity("bandwidth", gt=0) = Field(description="Image pull rate, bytes/s.")
+    image: quantity("size", ge=0) = Field(description="Default compressed image size, bytes.")
+
+
+class EngineStartup(_Part):
+    create: quantity("time", ge=0) = Field(description="Create step of one container, seconds.")
+    start: quantity("time", ge=0) = Field(description="Start step of one container, seconds.")
+    pull: Pull
+
+
+def _profile(kind: str):
+    """A catalog name, validated into that kind's profile (loaded from the catalog)."""
+
+    def load(value: Any) -> Any:
+        if isinstance(value, str):
+            from .catalog import profile_or_error  # the catalog imports this module
+
+            return profile_or_error(kind, value)
+        return value
+
+    return BeforeValidator(load)
+
+
+class Composition(_Part):
+    """The VM a sandbox runs its containers in; its costs apply in addition to the sandbox's."""
+
+    hypervisor: Annotated[HypervisorProfile, _profile("hypervisors")] = Field(
+        description="A hypervisor profile name.")
+    guest_os: Annotated[OSProfile, _profile("os")] = Field(description="An OS profile name.")
+
+
+class EngineProfile(SourcedProfile):
+    """A container engine or sandbox (``models/engines/<name>.yaml``)."""
+
+    name: Name = Field(description="Profile name; equals the file name without '.yaml'.")
+    kind: choice("engine", "sandbox") = Field(description="'engine' shares the host kernel; 'sandbox' isolates it.")
+    runtime: Text = Field(description="The OCI runtime: runc, runsc, kata-runtime.")
+    description: Text = Field(exclude=True)
+    cpu: CpuFactors
+    ops: OpCosts = Field(default_factory=OpCosts)
+    network_modes: dict[choice(*NETWORK_MODES), ModeCost] = Field(
+        description="Cost per network transaction in each supported mode.")
+    storage_modes: dict[choice(*STORAGE_MODES), ModeCost] = Field(
+        description="Cost per disk operation in each supported mode.")
+    memory: EngineMemory
+    startup: EngineStartup
+    composition: Composition | None = Field(default=None, description="The VM of a VM sandbox (Kata).")
+    source: dict[str, Text] = Field(exclude=True)
