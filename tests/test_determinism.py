@@ -20,7 +20,7 @@ import pytest
 import virtsim
 
 ROOT = Path(__file__).parents[1]
-TABLES = ("summary.csv", "workloads.csv", "consumers.csv", "jobs.csv")
+TABLES = ("summary.csv", "workloads.csv", "stacks.csv", "consumers.csv", "jobs.csv")
 TIMING_FIELDS = ("started_at", "wall_s")
 
 EXPERIMENT = """\

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import simpy
 
 from ..engine import RateResource, ShareNode
+from .devices import Disk, Nic
+from .stack import Layer, PathCost, compose
 
 #: Weight of one process that runs directly in a node next to child cgroups:
 #: the cgroup v2 default ``cpu.weight`` (100), so a process weighs as much as a
@@ -39,14 +41,30 @@ class Consumer:
 
 
 class Platform:
-    """All hosts of an experiment, with a consumer for every host, VM and container."""
+    """All hosts of an experiment, with a consumer for every host, VM and container.
 
-    def __init__(self, env: simpy.Environment, hosts, *, policy: str = "max-min"):
+    Besides the consumers users target, each host gets the consumers where the
+    layers' own work runs: one per VM for its VMM (``h1/a.vmm``, one core: the
+    VMM's I/O thread and exit handling) and one for a host engine
+    (``h1/docker``: its daemon and the host kernel's bridge/NAT processing).
+    ``paths`` holds the composed per-operation cost of every consumer's stack.
+    ``default_os`` gives the native operation costs where no OS is named.
+    """
+
+    def __init__(self, env: simpy.Environment, hosts, *, policy: str = "max-min", default_os=None):
         self.env = env
+        self.default_os = default_os
         self.cpu: dict[str, RateResource] = {}
         self.consumers: dict[str, Consumer] = {}
+        self.layer_nodes: dict[str, ShareNode] = {}
+        self.paths: dict[str, PathCost] = {}
+        self.disks: dict[str, list[Disk]] = {}
+        self.nics: dict[str, list[Nic]] = {}
         for host in hosts:
             self._build_host(host, policy)
+            self.disks[host.name] = [Disk(env, host.name, d) for d in host.hardware.disks]
+            self.nics[host.name] = [Nic(env, host.name, n) for n in host.hardware.nics]
+            self._compose_paths(host)
 
     def _build_host(self, host, policy: str) -> None:
         hw = host.hardware
@@ -75,6 +93,62 @@ class Platform:
                                          task_weight=1.0)
             path = f"{parent_path}/{ctr.name}"
             self._add(Consumer(path, "container", host_name, node, speed, float(cores)))
+
+    # -- stacks -------------------------------------------------------------------
+
+    def _layer_node(self, host, path: str, *, cap_cores: float | None, weight: float) -> str:
+        """Create (once) the consumer where a layer's own work runs; returns its path."""
+        if path not in self.layer_nodes and path not in self.consumers:
+            speed = host.hardware.core_speed
+            cap = float("inf") if cap_cores is None else cap_cores * speed
+            self.layer_nodes[path] = self.cpu[host.name].root.add_child(path.split("/", 1)[1], weight=weight,
+                                                                        cap=cap)
+        return path
+
+    def _engine_layers(self, host, engine, ctr, runs_in: str) -> tuple[list[Layer], object]:
+        """Layers a container adds on top of its parent, and the OS its processes see."""
+        if engine is None:
+            return [], None
+        layers = [Layer("network", engine, runs_in, engine.network_modes.get(ctr.network), ctr.network),
+                  Layer("storage", engine, runs_in, engine.storage_modes.get(ctr.storage), ctr.storage),
+                  Layer("engine", engine, runs_in)]
+        layers = [layer for layer in layers if layer.kind == "engine" or layer.mode is not None]
+        if engine.composition is None:
+            return layers, None
+        # A sandbox VM (Kata): the container's own microVM. On a host its VMM
+        # thread is a consumer of its own; inside a VM (nested) it runs in the VM.
+        vmm = runs_in if runs_in in self.consumers and self.consumers[runs_in].kind == "vm" else \
+            self._layer_node(host, f"{host.name}/{ctr.name}.vmm", cap_cores=1.0, weight=PROCESS_WEIGHT_AMONG_VMS)
+        layers.append(Layer("hypervisor", engine.composition.hypervisor, vmm))
+        return layers, engine.composition.guest_os
+
+    def _compose_paths(self, host) -> None:
+        name = host.name
+        host_os = host.host_os or self.default_os
+        self.paths[name] = compose([], host_os)
+        vm_layers: dict[str, list[Layer]] = {}
+        for vm in host.vms:
+            path = f"{name}/{vm.name}"
+            layers = []
+            if host.hypervisor is not None:
+                vmm = self._layer_node(host, f"{path}.vmm", cap_cores=1.0, weight=vm.shares)
+                layers.append(Layer("hypervisor", host.hypervisor, vmm))
+            vm_layers[path] = layers
+            guest_os = vm.os or host_os
+            self.paths[path] = compose(layers, guest_os)
+            for ctr in vm.containers:
+                extra, sandbox_os = self._engine_layers(host, vm.engine, ctr, path)
+                self.paths[f"{path}/{ctr.name}"] = compose(extra + layers, sandbox_os or guest_os)
+        engine = host.engine
+        runs_in = name if engine is None else self._layer_node(
+            host, f"{name}/{engine.name}", cap_cores=None, weight=PROCESS_WEIGHT_AMONG_CONTAINERS)
+        for ctr in host.containers:
+            extra, sandbox_os = self._engine_layers(host, engine, ctr, runs_in)
+            self.paths[f"{name}/{ctr.name}"] = compose(extra, sandbox_os or host_os)
+
+    def node_of(self, path: str) -> ShareNode:
+        """The CPU node of a consumer or of a layer's own work."""
+        return self.consumers[path].node if path in self.consumers else self.layer_nodes[path]
 
     def _add(self, consumer: Consumer) -> None:
         self.consumers[consumer.path] = consumer

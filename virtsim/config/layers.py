@@ -115,6 +115,10 @@ def resolve_host_layers(host: i.HostInput, loc: tuple, ctx: Context) -> HostLaye
             needs.append(f"the engine {host.engine.profile!r} shares its kernel")
         if needs:
             ctx.add((*loc, "host_os"), f"required: {' and '.join(needs)}; {_valid('os')}")
+        elif hypervisor is None:
+            # A native host runs its workloads on some OS: its operations cost
+            # what that OS's cost; linux-server unless the file says otherwise.
+            host_os = resolve_profile("os", i.ProfileInput(profile=DEFAULT_GUEST_OS), (*loc, "host_os"), ctx)
     if host.containers and host.engine is None and host.hypervisor is not None:
         ctx.add((*loc, "engine"),
                 "required for the host's containers: beside a hypervisor they need a container engine "

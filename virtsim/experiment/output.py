@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .results import Results
 
-TABLE_FILES = {"summary": "summary.csv", "workloads": "workloads.csv",
+TABLE_FILES = {"summary": "summary.csv", "workloads": "workloads.csv", "stacks": "stacks.csv",
                "consumers": "consumers.csv", "jobs": "jobs.csv"}
 
 

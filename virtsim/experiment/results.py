@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from ..analysis.stats import response_time_stats
@@ -22,10 +23,12 @@ class Results:
     """One row per host, VM and container, named by its path."""
     jobs: pd.DataFrame
     """One row per job that arrived (after the warm-up ones too; see ``counted``)."""
+    stacks: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """One row per stack: where the counted jobs' time went, on average."""
     manifest: dict = field(default_factory=dict)
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        return {"summary": self.summary, "workloads": self.workloads,
+        return {"summary": self.summary, "workloads": self.workloads, "stacks": self.stacks,
                 "consumers": self.consumers, "jobs": self.jobs}
 
 
@@ -40,6 +43,46 @@ def _job_stats(jobs: pd.DataFrame, measured_s: float) -> dict[str, float]:
     return row
 
 
+BREAKDOWN = ("native_s", "virtualization_s", "io_latency_s", "wait_s")
+"""Where a job's response time went: its work as on bare metal, what the layers
+added (CPU overhead and operation latency), the I/O devices' own latency and
+transfer time, and the rest: waiting for contended resources."""
+
+
+def _add_breakdown(sim: Simulation, jobs: pd.DataFrame) -> None:
+    """Add the stack and time-breakdown columns to the jobs table, in place."""
+    spec, platform, log = sim.spec, sim.platform, sim.log
+    threads = {w.name: (w.demand.threads if w.demand is not None else 1) for w in spec.workloads}
+    # Custom workloads (contexts) mix CPU with sleeps of their own: no breakdown.
+    per_workload = np.array([threads.get(name, np.nan) for name in log.workload_names], dtype=float)
+    speeds = np.array([platform.consumers[t].core_speed for t in log.target_names], dtype=float)
+    stack = ["native" if platform.paths[t].is_native else " / ".join(platform.paths[t].layers)
+             for t in log.target_names]
+    wl = jobs["workload"].cat.codes.to_numpy()
+    tg = jobs["target"].cat.codes.to_numpy()
+    native = jobs["cpu_demand_s"].to_numpy() / (per_workload[wl] * speeds[tg])
+    virt = np.where(np.isnan(native), np.nan, 0.0)
+    io = virt.copy()
+    if log.breakdown:
+        ids = np.fromiter(log.breakdown, dtype=np.int64, count=len(log.breakdown))
+        parts = np.array([(b.native_s, b.virtualization_s, b.io_latency_s) for b in log.breakdown.values()])
+        native[ids], virt[ids], io[ids] = parts[:, 0], parts[:, 1], parts[:, 2]
+    jobs["stack"] = pd.Categorical(np.array(stack, dtype=object)[tg]) if len(tg) else pd.Categorical([])
+    jobs["native_s"] = native
+    jobs["virtualization_s"] = virt
+    jobs["io_latency_s"] = io
+    jobs["wait_s"] = jobs["response_time_s"] - native - virt - io
+
+
+def _stack_table(jobs: pd.DataFrame) -> pd.DataFrame:
+    done = jobs[jobs["counted"] & jobs["end_s"].notna()]
+    columns = ["response_time_s", *BREAKDOWN]
+    table = done.groupby("stack", observed=True)[columns].mean()
+    table.insert(0, "jobs_completed", done.groupby("stack", observed=True).size())
+    table.columns = ["jobs_completed"] + [f"{c[:-2]}_mean_s" for c in columns]
+    return table.reset_index()
+
+
 def collect(sim: Simulation) -> Results:
     """Build the tables of a finished :class:`Simulation`."""
     spec = sim.spec
@@ -49,6 +92,7 @@ def collect(sim: Simulation) -> Results:
     jobs = sim.log.to_frame()
     # A job counts if it arrived after the warm-up and (if done) ended by the end.
     jobs["counted"] = (jobs["arrival_s"] >= spec.warmup_s) & ~(jobs["end_s"] > end)
+    _add_breakdown(sim, jobs)
 
     consumer_rows = []
     host_alloc = host_capacity = 0.0
@@ -84,6 +128,6 @@ def collect(sim: Simulation) -> Results:
         row = {"workload": name}
         row.update(_job_stats(jobs[jobs["workload"] == name], measured))
         workload_rows.append(row)
-    return Results(pd.DataFrame([summary]), pd.DataFrame(workload_rows), consumers, jobs)
+    return Results(pd.DataFrame([summary]), pd.DataFrame(workload_rows), consumers, jobs, _stack_table(jobs))
 
 

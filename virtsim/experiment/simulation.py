@@ -12,6 +12,7 @@ from ..components import Consumer, Platform
 from ..workloads.context import Context
 from ..workloads.distributions import make_sampler
 from ..workloads.jobs import JobLog
+from ..workloads.requests import Demand, Device, RequestPlan, demand_template
 from ..workloads.sources import ClosedLoop, OpenLoop, TraceReplay
 
 
@@ -41,11 +42,12 @@ class Simulation:
     before with :meth:`context` and :meth:`process`.
     """
 
-    def __init__(self, spec, *, seed: int | None = None, arrivals_tables: dict | None = None):
+    def __init__(self, spec, *, seed: int | None = None, arrivals_tables: dict | None = None,
+                 default_os=None):
         self.spec = spec
         self.seed = spec.seed if seed is None else seed
         self.env = simpy.Environment()
-        self.platform = Platform(self.env, spec.hosts)
+        self.platform = Platform(self.env, spec.hosts, default_os=default_os)
         self.targets = list(self.platform.consumers)
         self._target_code = {path: i for i, path in enumerate(self.targets)}
         workload_names = [w.name for w in spec.workloads]
@@ -62,25 +64,57 @@ class Simulation:
     def _stream(self, workload: str, purpose: str) -> np.random.Generator:
         return random_stream(self.seed, f"{workload}/{purpose}")
 
+    def _request_plan(self, w, path: str, template: Demand, threads: int) -> RequestPlan | None:
+        """How requests of ``w`` run at ``path``; None where one CPU activity says it all."""
+        platform = self.platform
+        cost = platform.paths[path]
+        if cost.is_native and not template.has_operations:
+            return None
+        consumer = platform.consumer(path)
+        disk = nic = None
+        if template.disk_ops and platform.disks[consumer.host]:
+            device = platform.disks[consumer.host][0]
+            spec = device.spec
+            write = template.disk_write
+            disk = Device(device.node_for(path), spec.write_iops if write else spec.iops,
+                          spec.write_bandwidth_bytes_per_s if write else spec.bandwidth_bytes_per_s,
+                          spec.write_latency_s if write else spec.latency_s)
+        if template.net_transactions and platform.nics[consumer.host]:
+            device = platform.nics[consumer.host][0]
+            spec = device.spec
+            rate = min(spec.bandwidth_bytes_per_s * cost.net.bandwidth_factor, cost.net.bandwidth_limit_bytes_per_s)
+            nic = Device(device.node_for(path, rate), 0.0, rate, spec.latency_s)
+        nodes = {where: platform.node_of(where) for where in cost.charged_consumers()}
+        return RequestPlan(self.env, consumer, cost, nodes, threads, disk, nic)
+
+    def _job_options(self, w, paths: list[str], threads: int) -> dict:
+        template = demand_template(w.demand)
+        plans = {self._target_code[p]: plan for p in paths
+                 if (plan := self._request_plan(w, p, template, threads)) is not None}
+        return {"plans": plans, "template": template} if plans else {}
+
     def _build_source(self, index: int, w):
         threads = w.demand.threads if w.demand is not None else 1
         if w.type == "closed":
             consumer = self.platform.consumer(w.target)
             return ClosedLoop(self.env, self.log, index, consumer, self._target_code[w.target], w.clients,
                               make_sampler(w.think_time, self._stream(w.name, "think")),
-                              make_sampler(w.demand.cpu, self._stream(w.name, "cpu")), threads)
+                              make_sampler(w.demand.cpu, self._stream(w.name, "cpu")), threads,
+                              **self._job_options(w, [w.target], threads))
         if w.arrivals.type == "poisson":
             consumer = self.platform.consumer(w.target)
             mean_gap = 1.0 / w.arrivals.rate_per_s
             rng = self._stream(w.name, "arrivals")
             gaps = make_sampler(_Exponential(mean_gap), rng)
             return OpenLoop(self.env, self.log, index, consumer, self._target_code[w.target], gaps,
-                            make_sampler(w.demand.cpu, self._stream(w.name, "cpu")), threads)
+                            make_sampler(w.demand.cpu, self._stream(w.name, "cpu")), threads,
+                            **self._job_options(w, [w.target], threads))
         table = self._arrivals_tables[w.name]
         consumers = [self.platform.consumer(t) for t in table.target_names]
         codes = [self._target_code[t] for t in table.target_names]
         return TraceReplay(self.env, self.log, index, consumers, codes, table.times_s,
-                           table.target_codes, table.cpu_s, threads)
+                           table.target_codes, table.cpu_s, threads,
+                           **self._job_options(w, list(table.target_names), threads))
 
     def context(self, target: str, workload: str | None = None) -> Context:
         """A context for a custom workload running at ``target``.

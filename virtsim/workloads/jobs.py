@@ -26,6 +26,8 @@ class JobLog:
         self.end = array("d")
         self.cpu = array("d")
         self.completed = 0
+        self.breakdown: dict[int, object] = {}
+        """Per job run through a request plan: its uncontended time breakdown."""
         self.limit: int | None = None
         """When this many jobs have completed, ``on_limit()`` is called once."""
         self.on_limit = None

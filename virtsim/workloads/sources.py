@@ -8,28 +8,43 @@ plain timeout and a callback, and start work directly in the target consumer.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import simpy
 
 from ..components import Consumer
 from .jobs import JobLog
+from .requests import Demand
 
 
 class _JobStarter:
-    """Starts a job's CPU work in a consumer and records its end in the log."""
+    """Starts a job in a consumer and records its end in the log.
+
+    A job that is only CPU work on a stack that adds nothing is one activity
+    (the fast path); otherwise the target's :class:`RequestPlan` (``plans``, by
+    target code) runs its phases and its time breakdown is recorded.
+    """
 
     def __init__(self, env: simpy.Environment, log: JobLog, workload: int, threads: int,
-                 then: Callable[[], None] | None = None):
+                 then: Callable[[], None] | None = None, plans: dict | None = None,
+                 template: Demand | None = None):
         self.env = env
         self.log = log
         self.workload = workload
         self.threads = threads
         self.then = then
+        self.plans = plans or {}
+        self.template = template
 
     def start(self, consumer: Consumer, target: int, cpu_s: float) -> None:
         now = self.env.now
         job = self.log.arrive(self.workload, target, now, cpu_s)
-        if cpu_s > 0.0:
+        plan = self.plans.get(target) if self.plans else None
+        if plan is not None:
+            demand = replace(self.template, cpu_s=cpu_s)
+            self.log.breakdown[job] = plan.breakdown(demand)
+            plan.start(demand, lambda: self._finish(job, self.env.now))
+        elif cpu_s > 0.0:
             consumer.node.submit(cpu_s, max_rate=self.threads * consumer.core_speed,
                                  on_done=self._done, data=job)
         else:  # nothing to do: done on arrival
@@ -48,13 +63,13 @@ class OpenLoop:
     """Jobs arrive by a renewal process (e.g. Poisson) regardless of completions."""
 
     def __init__(self, env, log, workload: int, consumer: Consumer, target: int,
-                 interarrival: Callable[[], float], cpu: Callable[[], float], threads: int):
+                 interarrival: Callable[[], float], cpu: Callable[[], float], threads: int, **job_options):
         self.env = env
         self.consumer = consumer
         self.target = target
         self.interarrival = interarrival
         self.cpu = cpu
-        self.starter = _JobStarter(env, log, workload, threads)
+        self.starter = _JobStarter(env, log, workload, threads, **job_options)
 
     def start(self) -> None:
         self.env.timeout(self.interarrival()).callbacks.append(self._arrive)
@@ -76,7 +91,7 @@ class TraceReplay:
     CHUNK = 65536
 
     def __init__(self, env, log, workload: int, consumers: list[Consumer], target_codes: list[int],
-                 times_s, targets, cpu_s, threads: int):
+                 times_s, targets, cpu_s, threads: int, **job_options):
         self.env = env
         self.consumers = consumers
         self.target_codes = target_codes
@@ -85,7 +100,7 @@ class TraceReplay:
         self._offset = 0  # row number of the chunk's first row
         self._chunk: tuple[list, list, list] = ([], [], [])
         self._next = 0  # position in the chunk
-        self.starter = _JobStarter(env, log, workload, threads)
+        self.starter = _JobStarter(env, log, workload, threads, **job_options)
 
     def _load_chunk(self, start: int) -> None:
         stop = min(start + self.CHUNK, self._rows)
@@ -119,14 +134,14 @@ class ClosedLoop:
     """``clients`` users, each alternating think time and one job."""
 
     def __init__(self, env, log, workload: int, consumer: Consumer, target: int, clients: int,
-                 think: Callable[[], float], cpu: Callable[[], float], threads: int):
+                 think: Callable[[], float], cpu: Callable[[], float], threads: int, **job_options):
         self.env = env
         self.consumer = consumer
         self.target = target
         self.clients = clients
         self.think = think
         self.cpu = cpu
-        self.starter = _JobStarter(env, log, workload, threads, then=self._think)
+        self.starter = _JobStarter(env, log, workload, threads, then=self._think, **job_options)
 
     def start(self) -> None:
         for _ in range(self.clients):

@@ -1,0 +1,54 @@
+"""Disks and NICs: shared rate resources on the same fair-share mechanism as CPUs.
+
+A disk's capacity is one device-second per second: an operation occupies it for
+``max(1/IOPS, bytes/bandwidth)`` seconds, so random small operations are bounded
+by IOPS and large sequential ones by bandwidth, and concurrent streams share
+the device fairly. A NIC's capacity is its line rate in bytes per second,
+shared among flows. Every consumer that uses a device gets its own node in the
+device's tree (weighted equally), capped by its I/O path's ceilings, so a
+noisy neighbour on storage or network is simulated, not assumed.
+"""
+
+from __future__ import annotations
+
+import math
+
+import simpy
+
+from ..engine import RateResource, ShareNode
+
+
+class Disk:
+    """One disk of a host."""
+
+    def __init__(self, env: simpy.Environment, host: str, spec):
+        self.spec = spec
+        self.name = spec.name
+        self.resource = RateResource(env, 1.0, name=f"{host}/{spec.name}")
+        self._nodes: dict[str, ShareNode] = {}
+
+    def node_for(self, consumer_path: str, share_cap: float = math.inf) -> ShareNode:
+        """The consumer's node on this disk (device-seconds per second, at most ``share_cap``)."""
+        node = self._nodes.get(consumer_path)
+        if node is None:
+            node = self._nodes[consumer_path] = self.resource.root.add_child(
+                consumer_path, cap=min(1.0, share_cap))
+        return node
+
+
+class Nic:
+    """One network interface of a host."""
+
+    def __init__(self, env: simpy.Environment, host: str, spec):
+        self.spec = spec
+        self.name = spec.name
+        self.resource = RateResource(env, spec.bandwidth_bytes_per_s, name=f"{host}/{spec.name}")
+        self._nodes: dict[str, ShareNode] = {}
+
+    def node_for(self, consumer_path: str, bandwidth_cap: float = math.inf) -> ShareNode:
+        """The consumer's node on this NIC (bytes per second, at most ``bandwidth_cap``)."""
+        node = self._nodes.get(consumer_path)
+        if node is None:
+            cap = min(self.spec.bandwidth_bytes_per_s, bandwidth_cap)
+            node = self._nodes[consumer_path] = self.resource.root.add_child(consumer_path, cap=cap)
+        return node

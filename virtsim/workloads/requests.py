@@ -1,0 +1,237 @@
+"""Executing one request through its stack: CPU, disk and network phases.
+
+A request's demand is a vector (user CPU, memory-intensive fraction, counts of
+system calls, context switches, page faults and forks, disk operations and
+network transactions). Its path (:class:`~virtsim.components.stack.PathCost`)
+turns that into work on shared resources and delays, in three phases:
+
+1. **CPU**: the requester's own work (user CPU slowed by the path's factors,
+   plus the native and added guest CPU of every operation) runs in the
+   requester's consumer, while the layers' own work (VM exits, VMM I/O
+   threads, an engine's NAT processing) runs at the same time in the layers'
+   consumers on the host, contending with everyone there. The phase ends when
+   both are done.
+2. **Disk**: the operations run one after another (queue depth 1 per request):
+   each occupies the device for ``max(1/IOPS, bytes/bandwidth)`` seconds,
+   shared with every other stream on that disk, and waits for the device's
+   latency plus the path's added latency.
+3. **Network**: the transactions' bytes go through the NIC, shared with every
+   other flow on it, and each transaction waits for the native and added latency.
+
+Each request records where its time went (see :class:`Breakdown`): native work,
+virtualization overhead, I/O-path latency, and waiting for contended resources
+(the rest of its response time).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..components.stack import OP_CLASSES, PathCost
+
+
+@dataclass(frozen=True)
+class Demand:
+    """One request's demand vector, sampled."""
+
+    cpu_s: float
+    """User CPU work, seconds on the reference core."""
+    mem_fraction: float = 0.0
+    ops: tuple[float, ...] = (0.0, 0.0, 0.0, 0.0)
+    """Counts of system calls, context switches, page faults and forks (OP_CLASSES order)."""
+    disk_ops: float = 0.0
+    disk_bytes: float = 0.0
+    """Bytes per disk operation."""
+    disk_write: bool = False
+    disk_sequential: bool = False
+    net_transactions: float = 0.0
+    net_bytes: float = 0.0
+    """Bytes per network transaction."""
+
+
+    @property
+    def has_operations(self) -> bool:
+        """True if anything beyond user CPU work is asked for."""
+        return bool(any(self.ops) or self.disk_ops or self.net_transactions)
+
+
+def demand_template(spec) -> Demand:
+    """The fixed part of a resolved demand spec (CPU is drawn per request)."""
+    if spec is None:
+        return Demand(cpu_s=0.0)
+    disk, net = spec.disk, spec.net
+    return Demand(
+        cpu_s=0.0,
+        mem_fraction=spec.mem_fraction,
+        ops=(spec.syscalls, spec.ctx_switches, spec.page_faults, spec.forks),
+        disk_ops=disk.ops if disk else 0.0,
+        disk_bytes=float(disk.bytes) if disk else 0.0,
+        disk_write=bool(disk and disk.kind == "write"),
+        disk_sequential=bool(disk and disk.pattern == "sequential"),
+        net_transactions=net.transactions if net else 0.0,
+        net_bytes=float(net.bytes) if net else 0.0,
+    )
+
+
+@dataclass(frozen=True)
+class Device:
+    """A disk or NIC as a request sees it: its shared resource node and its numbers."""
+
+    node: object
+    """The ShareNode of this consumer in the device's sharing tree."""
+    ops_per_s: float
+    """Random operations per second (disk) or 0 (NIC)."""
+    bytes_per_s: float
+    latency_s: float
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """Where a request's time went if it had run alone (seconds); the rest is waiting."""
+
+    native_s: float
+    virtualization_s: float
+    io_latency_s: float
+
+
+class RequestPlan:
+    """Executes requests of one workload at one consumer (path costs composed once)."""
+
+    def __init__(self, env, consumer, path: PathCost, layer_nodes: dict[str, object], threads: int,
+                 disk: Device | None = None, nic: Device | None = None):
+        self.env = env
+        self.consumer = consumer
+        self.path = path
+        self.layer_nodes = layer_nodes
+        self.threads = threads
+        self.disk = disk
+        self.nic = nic
+
+    # -- costs -------------------------------------------------------------------
+
+    def cpu_work(self, d: Demand) -> tuple[float, float, dict[str, float]]:
+        """(native work, requester's work, {layer consumer: work}) in reference-core seconds."""
+        p = self.path
+        native = d.cpu_s
+        guest = d.cpu_s * ((1.0 - d.mem_fraction) * p.cpu_factor + d.mem_fraction * p.memory_factor)
+        host: dict[str, float] = {}
+        for k, count in zip(OP_CLASSES, d.ops):
+            if not count:
+                continue
+            base = p.native_op_cpu_s.get(k, 0.0) * count
+            added_guest, added_host, _ = p.ops[k]
+            native += base
+            guest += base + added_guest * count
+            for where, work in added_host.items():
+                host[where] = host.get(where, 0.0) + work * count
+        for count, io in ((d.disk_ops, p.disk), (d.net_transactions, p.net)):
+            if count:
+                guest += io.guest_cpu_s * count
+                per_op = dict(io.host_cpu_s)
+                if io.ops_limit_in is not None:
+                    floor = 1.0 / io.ops_limit_per_s
+                    per_op[io.ops_limit_in] = max(per_op.get(io.ops_limit_in, 0.0), floor)
+                for where, work in per_op.items():
+                    host[where] = host.get(where, 0.0) + work * count
+        return native, guest, host
+
+    def op_latency_s(self, d: Demand) -> float:
+        """Added pure delay of the counted operations."""
+        return sum(self.path.ops[k][2] * count for k, count in zip(OP_CLASSES, d.ops) if count)
+
+    def disk_device_s(self, d: Demand) -> float:
+        """Device-seconds one disk operation occupies."""
+        disk = self.disk
+        per_op = 0.0 if d.disk_sequential else 1.0 / disk.ops_per_s
+        transfer = d.disk_bytes / (disk.bytes_per_s * self.path.disk.bandwidth_factor)
+        return per_op if per_op > transfer else transfer
+
+    def breakdown(self, d: Demand) -> Breakdown:
+        """The uncontended decomposition of the request's response time."""
+        speed = self.consumer.core_speed
+        native, guest, host = self.cpu_work(d)
+        cores = self.threads * speed
+        cpu_alone = max([guest / cores] + [w / speed for w in host.values()])
+        native_s = native / cores
+        io = 0.0
+        if d.disk_ops and self.disk is not None:
+            io += d.disk_ops * (self.disk_device_s(d) + self.disk.latency_s + self.path.disk.latency_s)
+        if d.net_transactions and self.nic is not None:
+            io += d.net_transactions * (d.net_bytes / self.nic.bytes_per_s + self.nic.latency_s
+                                        + self.path.net.latency_s)
+        return Breakdown(native_s, cpu_alone - native_s + self.op_latency_s(d), io)
+
+    # -- running -----------------------------------------------------------------
+
+    def start(self, d: Demand, done) -> None:
+        """Run the request's phases; call ``done()`` when the last one ends."""
+        _Request(self, d, done).cpu_phase()
+
+
+class _Request:
+    """The state of one request between its phases (callbacks, no process)."""
+
+    __slots__ = ("plan", "demand", "done", "pending")
+
+    def __init__(self, plan: RequestPlan, demand: Demand, done):
+        self.plan = plan
+        self.demand = demand
+        self.done = done
+        self.pending = 0
+
+    def _join(self, _activity=None) -> None:
+        self.pending -= 1
+        if not self.pending:
+            self.after_cpu()
+
+    def cpu_phase(self) -> None:
+        plan = self.plan
+        _, guest, host = plan.cpu_work(self.demand)
+        consumer = plan.consumer
+        speed = consumer.core_speed
+        parts = [(consumer.node, guest, plan.threads * speed)]
+        parts += [(plan.layer_nodes[where], work, speed) for where, work in host.items() if work > 0]
+        parts = [p for p in parts if p[1] > 0]
+        if not parts:
+            self.after_cpu()
+            return
+        self.pending = len(parts)
+        for node, work, max_rate in parts:
+            node.submit(work, max_rate=max_rate, on_done=self._join)
+
+    def after_cpu(self) -> None:
+        delay = self.plan.op_latency_s(self.demand)
+        if delay > 0:
+            self.plan.env.timeout(delay).callbacks.append(self.disk_phase)
+        else:
+            self.disk_phase()
+
+    def disk_phase(self, _event=None) -> None:
+        plan, d = self.plan, self.demand
+        if not d.disk_ops or plan.disk is None:
+            self.net_phase()
+            return
+        work = d.disk_ops * plan.disk_device_s(d)
+        # One operation at a time: the request never holds more than the whole device.
+        plan.disk.node.submit(work, max_rate=1.0, on_done=self._disk_latency)
+
+    def _disk_latency(self, _activity) -> None:
+        plan, d = self.plan, self.demand
+        delay = d.disk_ops * (plan.disk.latency_s + plan.path.disk.latency_s)
+        plan.env.timeout(delay).callbacks.append(self.net_phase)
+
+    def net_phase(self, _event=None) -> None:
+        plan, d = self.plan, self.demand
+        if not d.net_transactions or plan.nic is None:
+            self.done()
+            return
+        total = d.net_transactions * d.net_bytes
+        if total > 0:
+            plan.nic.node.submit(total, max_rate=plan.nic.bytes_per_s, on_done=self._net_latency)
+        else:
+            self._net_latency(None)
+
+    def _net_latency(self, _activity) -> None:
+        plan, d = self.plan, self.demand
+        delay = d.net_transactions * (plan.nic.latency_s + plan.path.net.latency_s)
+        plan.env.timeout(delay).callbacks.append(lambda _e: self.done())
