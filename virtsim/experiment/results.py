@@ -67,7 +67,9 @@ def _add_breakdown(sim: Simulation, jobs: pd.DataFrame) -> None:
         ids = np.fromiter(log.breakdown, dtype=np.int64, count=len(log.breakdown))
         parts = np.array([(b.native_s, b.virtualization_s, b.io_latency_s) for b in log.breakdown.values()])
         native[ids], virt[ids], io[ids] = parts[:, 0], parts[:, 1], parts[:, 2]
-    jobs["stack"] = pd.Categorical(np.array(stack, dtype=object)[tg]) if len(tg) else pd.Categorical([])
+    labels = list(dict.fromkeys(stack))
+    stack_of_target = np.array([labels.index(label) for label in stack], dtype=np.int32)
+    jobs["stack"] = pd.Categorical.from_codes(stack_of_target[tg], categories=labels)
     jobs["native_s"] = native
     jobs["virtualization_s"] = virt
     jobs["io_latency_s"] = io
