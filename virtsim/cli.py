@@ -87,5 +87,30 @@ def validate(file: str) -> None:
     click.echo(f"{file}: ok ({len(spec.hosts)} host(s), {len(spec.workloads)} workload(s))")
 
 
+@main.command()
+@click.argument("kind", required=False)
+def catalog(kind: str | None) -> None:
+    """List the catalog's profiles (hardware, hypervisors, os, engines, devices).
+
+    With KIND, only that kind. Any profile can be named in an experiment file
+    and any of its fields overridden there: {profile: kvm, net: {latency_us: 10}}.
+    """
+    from .config.catalog import CATALOG_SCHEMAS, catalog_names, load_catalog_entry
+
+    kinds = list(CATALOG_SCHEMAS)
+    if kind is not None and kind not in kinds:
+        _fail(f"unknown catalog kind {kind!r}; valid kinds: {', '.join(kinds)}", EXIT_BAD_INPUT)
+    for k in [kind] if kind else kinds:
+        click.echo(f"{k}:")
+        for name in catalog_names(k):
+            try:
+                entry = load_catalog_entry(k, name)
+            except ConfigError as err:
+                click.echo(f"  {name:<22} (invalid: {err.problems[0]})")
+                continue
+            words = " ".join(str(entry.get("description", "")).split())
+            click.echo(f"  {name:<22} {words[:90]}{'…' if len(words) > 90 else ''}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
