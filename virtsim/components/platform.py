@@ -48,12 +48,10 @@ class Platform:
     VMM's I/O thread and exit handling) and one for a host engine
     (``h1/docker``: its daemon and the host kernel's bridge/NAT processing).
     ``paths`` holds the composed per-operation cost of every consumer's stack.
-    ``default_os`` gives the native operation costs where no OS is named.
     """
 
-    def __init__(self, env: simpy.Environment, hosts, *, policy: str = "max-min", default_os=None):
+    def __init__(self, env: simpy.Environment, hosts, *, policy: str = "max-min"):
         self.env = env
-        self.default_os = default_os
         self.cpu: dict[str, RateResource] = {}
         self.consumers: dict[str, Consumer] = {}
         self.layer_nodes: dict[str, ShareNode] = {}
@@ -124,7 +122,7 @@ class Platform:
 
     def _compose_paths(self, host) -> None:
         name = host.name
-        host_os = host.host_os or self.default_os
+        host_os = host.host_os  # None only under a bare-metal hypervisor
         self.paths[name] = compose([], host_os)
         vm_layers: dict[str, list[Layer]] = {}
         for vm in host.vms:

@@ -42,12 +42,11 @@ class Simulation:
     before with :meth:`context` and :meth:`process`.
     """
 
-    def __init__(self, spec, *, seed: int | None = None, arrivals_tables: dict | None = None,
-                 default_os=None):
+    def __init__(self, spec, *, seed: int | None = None, arrivals_tables: dict | None = None):
         self.spec = spec
         self.seed = spec.seed if seed is None else seed
         self.env = simpy.Environment()
-        self.platform = Platform(self.env, spec.hosts, default_os=default_os)
+        self.platform = Platform(self.env, spec.hosts)
         self.targets = list(self.platform.consumers)
         self._target_code = {path: i for i, path in enumerate(self.targets)}
         workload_names = [w.name for w in spec.workloads]
