@@ -273,6 +273,11 @@ class ExperimentInput(_Input):
         default=0.0, description="Jobs arriving before this time are not counted; less than duration."
     )
     stop_after_jobs: integer(ge=1) | None = Field(default=None, description="Stop at the N-th completed job.")
+    cold_start: bool = Field(
+        default=True,
+        description="VMs boot and containers start at time 0 (jobs wait for their target to be ready); "
+                    "false: every stack is already running at time 0.",
+    )
     hosts: list[HostInput] = Field(min_length=1, description="Physical hosts (at least one).")
     workloads: list[WorkloadInput] = Field(
         default_factory=list,

@@ -71,6 +71,7 @@ def load_experiment(source: str | os.PathLike | dict, *, base_dir: str | os.Path
         duration_s=parsed.duration,
         warmup_s=parsed.warmup,
         stop_after_jobs=parsed.stop_after_jobs,
+        cold_start=parsed.cold_start,
         hosts=tuple(host.spec for host in placed),
         workloads=tuple(spec for _, spec in workload_specs),
         source=name,

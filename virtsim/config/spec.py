@@ -248,6 +248,7 @@ class ExperimentSpec(_Spec):
     duration_s: float | None = Field(description="Simulated time in seconds; None to stop on job count only.")
     warmup_s: float = Field(default=0.0, description="Warm-up in seconds; jobs arriving earlier are not counted.")
     stop_after_jobs: int | None = Field(default=None, description="Stop at the N-th completed job.")
+    cold_start: bool = Field(default=True, description="Boot VMs and start containers at time 0.")
     hosts: tuple[HostSpec, ...]
     workloads: tuple[WorkloadSpec, ...]
     source: str = Field(default="<dict>", description="The experiment file, or '<dict>'.")

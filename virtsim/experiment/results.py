@@ -43,10 +43,11 @@ def _job_stats(jobs: pd.DataFrame, measured_s: float) -> dict[str, float]:
     return row
 
 
-BREAKDOWN = ("native_s", "virtualization_s", "io_latency_s", "wait_s")
+BREAKDOWN = ("native_s", "virtualization_s", "io_latency_s", "startup_s", "wait_s")
 """Where a job's response time went: its work as on bare metal, what the layers
 added (CPU overhead and operation latency), the I/O devices' own latency and
-transfer time, and the rest: waiting for contended resources."""
+transfer time, waiting for its target to boot or start, and the rest: waiting
+for contended resources."""
 
 
 def _add_breakdown(sim: Simulation, jobs: pd.DataFrame) -> None:
@@ -73,7 +74,12 @@ def _add_breakdown(sim: Simulation, jobs: pd.DataFrame) -> None:
     jobs["native_s"] = native
     jobs["virtualization_s"] = virt
     jobs["io_latency_s"] = io
-    jobs["wait_s"] = jobs["response_time_s"] - native - virt - io
+    startup = np.zeros(len(jobs))
+    if log.startup_wait:
+        ids = np.fromiter(log.startup_wait, dtype=np.int64, count=len(log.startup_wait))
+        startup[ids] = np.fromiter(log.startup_wait.values(), dtype=float, count=len(ids))
+    jobs["startup_s"] = startup
+    jobs["wait_s"] = jobs["response_time_s"] - native - virt - io - startup
 
 
 def _stack_table(jobs: pd.DataFrame) -> pd.DataFrame:
@@ -113,6 +119,7 @@ def collect(sim: Simulation) -> Results:
             "cpu_time_s": cpu_time,
             "cpu_utilization": cpu_time / capacity if capacity > 0 else float("nan"),
             "steal_time_s": max(0.0, (d1 - d0) - alloc_work) / speed,
+            "ready_at_s": sim.startup.gates[path].ready_at if path in sim.startup.gates else 0.0,
         })
         if consumer.kind == "host":
             host_alloc += cpu_time

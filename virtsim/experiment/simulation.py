@@ -9,6 +9,7 @@ import numpy as np
 import simpy
 
 from ..components import Consumer, Platform
+from ..components.startup import Startup
 from ..workloads.context import Context
 from ..workloads.distributions import make_sampler
 from ..workloads.jobs import JobLog
@@ -52,6 +53,10 @@ class Simulation:
         workload_names = [w.name for w in spec.workloads]
         self.log = JobLog(workload_names, self.targets)
         self._arrivals_tables = arrivals_tables or {}
+        self.startup = Startup(self.env, self.platform, spec.hosts)
+        if spec.cold_start:
+            self.startup.start()
+        self._gates = {self._target_code[path]: gate for path, gate in self.startup.gates.items()}
         self.sources = [self._build_source(i, w) for i, w in enumerate(spec.workloads)]
         self.warmup: Snapshot | None = None
         self.end: Snapshot | None = None
@@ -90,7 +95,9 @@ class Simulation:
         template = demand_template(w.demand)
         plans = {self._target_code[p]: plan for p in paths
                  if (plan := self._request_plan(w, p, template, threads)) is not None}
-        return {"plans": plans, "template": template} if plans else {}
+        options = {"plans": plans, "template": template} if plans else {}
+        gates = {code: gate for p in paths if (gate := self._gates.get(code := self._target_code[p]))}
+        return options | {"gates": gates} if gates else options
 
     def _build_source(self, index: int, w):
         threads = w.demand.threads if w.demand is not None else 1

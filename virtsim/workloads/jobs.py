@@ -26,6 +26,8 @@ class JobLog:
         self.end = array("d")
         self.cpu = array("d")
         self.completed = 0
+        self.startup_wait: dict[int, float] = {}
+        """Per job that arrived before its target was ready: how long it waited, seconds."""
         self.breakdown: dict[int, object] = {}
         """Per job run through a request plan: its uncontended time breakdown."""
         self.limit: int | None = None

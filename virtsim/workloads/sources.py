@@ -27,7 +27,7 @@ class _JobStarter:
 
     def __init__(self, env: simpy.Environment, log: JobLog, workload: int, threads: int,
                  then: Callable[[], None] | None = None, plans: dict | None = None,
-                 template: Demand | None = None):
+                 template: Demand | None = None, gates: dict | None = None):
         self.env = env
         self.log = log
         self.workload = workload
@@ -35,10 +35,24 @@ class _JobStarter:
         self.then = then
         self.plans = plans or {}
         self.template = template
+        self.gates = gates or {}
+        """Start-up gates by target code: jobs for a target that is not ready yet wait."""
 
     def start(self, consumer: Consumer, target: int, cpu_s: float) -> None:
         now = self.env.now
         job = self.log.arrive(self.workload, target, now, cpu_s)
+        if self.gates:
+            gate = self.gates.get(target)
+            if gate is not None and not gate.ready:
+                gate.when_ready(lambda: self._release(consumer, target, cpu_s, job, now))
+                return
+        self._run(consumer, target, cpu_s, job)
+
+    def _release(self, consumer: Consumer, target: int, cpu_s: float, job: int, arrived: float) -> None:
+        self.log.startup_wait[job] = self.env.now - arrived
+        self._run(consumer, target, cpu_s, job)
+
+    def _run(self, consumer: Consumer, target: int, cpu_s: float, job: int) -> None:
         plan = self.plans.get(target) if self.plans else None
         if plan is not None:
             demand = replace(self.template, cpu_s=cpu_s)
@@ -48,7 +62,7 @@ class _JobStarter:
             consumer.node.submit(cpu_s, max_rate=self.threads * consumer.core_speed,
                                  on_done=self._done, data=job)
         else:  # nothing to do: done on arrival
-            self._finish(job, now)
+            self._finish(job, self.env.now)
 
     def _done(self, activity) -> None:
         self._finish(activity.data, self.env.now)
