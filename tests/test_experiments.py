@@ -17,7 +17,7 @@ import yaml
 import virtsim
 
 ROOT = Path(__file__).parents[1]
-EXPERIMENTS = sorted((ROOT / "experiments").glob("*.yaml"))
+EXPERIMENTS = sorted((ROOT / "experiments").glob("**/*.yaml"))
 BRIEF_S = 60.0
 
 
@@ -34,7 +34,7 @@ def briefly(raw: dict) -> dict:
     return raw
 
 
-@pytest.mark.parametrize("path", EXPERIMENTS, ids=[path.name for path in EXPERIMENTS])
+@pytest.mark.parametrize("path", EXPERIMENTS, ids=[str(path.relative_to(ROOT / "experiments")) for path in EXPERIMENTS])
 def test_experiment_file_loads_and_runs(path):
     full = virtsim.load_experiment(path)  # the file exactly as shipped
     assert full.workloads and full.hosts

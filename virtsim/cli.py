@@ -112,5 +112,62 @@ def catalog(kind: str | None) -> None:
             click.echo(f"  {name:<22} {words[:90]}{'…' if len(words) > 90 else ''}")
 
 
+
+@main.command()
+@click.option("-o", "--output", "output", type=click.Path(dir_okay=False),
+              help="Also write the full table (with sources and notes) to this CSV file.")
+def fidelity(output: str | None) -> None:
+    """Replay the calibration micro-benchmarks on the default profiles.
+
+    Prints, per benchmark and stack, the simulated and the published value,
+    the relative error and PASS / GAP (a known limitation, with its reason) /
+    NOT MODELLED / FAIL. Exits 1 only if a row expected to pass fails.
+    """
+    import math
+    import time
+
+    from .fidelity import FAIL, run_fidelity
+
+    def num(value: float) -> str:
+        if not math.isfinite(value):
+            return "–"
+        digits = 0 if value == 0 else max(0, 3 - math.floor(math.log10(abs(value))))
+        return f"{value:,.{digits}f}"
+
+    started = time.perf_counter()
+    table = run_fidelity()
+    elapsed = time.perf_counter() - started
+    notes: dict[str, int] = {}
+    lines = []
+    for _, row in table.iterrows():
+        ref = ""
+        if row["note"]:
+            ref = f"[{notes.setdefault(row['note'], len(notes) + 1)}]"
+        tolerance = "≥ published" if row["tolerance"] == 0 else f"±{row['tolerance']:.0%}"
+        error = "–" if not math.isfinite(row["rel_error"]) else f"{row['rel_error']:+.1%}"
+        lines.append((row["benchmark"], row["stack"], f"{row['metric']} ({row['unit']})", num(row["simulated"]),
+                      num(row["published"]), error, tolerance, f"{row['status']} {ref}".strip()))
+    header = ("benchmark", "stack", "metric (unit)", "simulated", "published", "error", "tolerance", "status")
+    widths = [max(len(str(line[i])) for line in [header, *lines]) for i in range(len(header))]
+    right = {3, 4, 5}
+    for line in [header, *lines]:
+        click.echo("  ".join(str(cell).rjust(w) if i in right else str(cell).ljust(w)
+                             for i, (cell, w) in enumerate(zip(line, widths))).rstrip())
+    if notes:
+        click.echo("\nnotes:")
+        for text, number in notes.items():
+            click.echo(f"  [{number}] {text}")
+    counts = table["status"].value_counts()
+    click.echo(f"\n{len(table)} rows: " + ", ".join(f"{counts[s]} {s}" for s in counts.index)
+               + f"; {table.attrs.get('runs', 0)} simulations in {elapsed:.1f} s")
+    if output:
+        try:
+            table.to_csv(output, index=False)
+        except OSError as err:
+            _fail(f"{output}: cannot write the table: {err}", EXIT_FAILED)
+        click.echo(f"table written to {output}")
+    if (table["status"] == FAIL).any():
+        sys.exit(EXIT_FAILED)
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -29,10 +29,12 @@ class Disk:
 
     def node_for(self, consumer_path: str, share_cap: float = math.inf) -> ShareNode:
         """The consumer's node on this disk (device-seconds per second, at most ``share_cap``)."""
+        cap = min(1.0, share_cap)
         node = self._nodes.get(consumer_path)
         if node is None:
-            node = self._nodes[consumer_path] = self.resource.root.add_child(
-                consumer_path, cap=min(1.0, share_cap))
+            node = self._nodes[consumer_path] = self.resource.root.add_child(consumer_path, cap=cap)
+        elif cap < node.cap:  # the tightest ceiling of the consumer's paths holds
+            node.set_cap(cap)
         return node
 
 
@@ -47,8 +49,10 @@ class Nic:
 
     def node_for(self, consumer_path: str, bandwidth_cap: float = math.inf) -> ShareNode:
         """The consumer's node on this NIC (bytes per second, at most ``bandwidth_cap``)."""
+        cap = min(self.spec.bandwidth_bytes_per_s, bandwidth_cap)
         node = self._nodes.get(consumer_path)
         if node is None:
-            cap = min(self.spec.bandwidth_bytes_per_s, bandwidth_cap)
             node = self._nodes[consumer_path] = self.resource.root.add_child(consumer_path, cap=cap)
+        elif cap < node.cap:  # the tightest ceiling of the consumer's paths holds
+            node.set_cap(cap)
         return node

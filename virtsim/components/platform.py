@@ -23,6 +23,9 @@ from .stack import Layer, PathCost, compose
 PROCESS_WEIGHT_AMONG_CONTAINERS = 100.0
 PROCESS_WEIGHT_AMONG_VMS = 1000.0
 
+BACKGROUND_HORIZON_S = 1e12
+"""Seconds of work given to a steady background load (longer than any run)."""
+
 
 @dataclass(frozen=True)
 class Consumer:
@@ -55,6 +58,8 @@ class Platform:
         self.cpu: dict[str, RateResource] = {}
         self.consumers: dict[str, Consumer] = {}
         self.layer_nodes: dict[str, ShareNode] = {}
+        self.layer_consumers: dict[str, Consumer] = {}
+        """Where the layers' own work runs (kind ``layer``): VMM threads, host engines, a Type 2 host OS."""
         self.paths: dict[str, PathCost] = {}
         self.disks: dict[str, list[Disk]] = {}
         self.nics: dict[str, list[Nic]] = {}
@@ -63,6 +68,7 @@ class Platform:
             self.disks[host.name] = [Disk(env, host.name, d) for d in host.hardware.disks]
             self.nics[host.name] = [Nic(env, host.name, n) for n in host.hardware.nics]
             self._compose_paths(host)
+            self._host_os_load(host)
 
     def _build_host(self, host, policy: str) -> None:
         hw = host.hardware
@@ -99,9 +105,21 @@ class Platform:
         if path not in self.layer_nodes and path not in self.consumers:
             speed = host.hardware.core_speed
             cap = float("inf") if cap_cores is None else cap_cores * speed
-            self.layer_nodes[path] = self.cpu[host.name].root.add_child(path.split("/", 1)[1], weight=weight,
-                                                                        cap=cap)
+            node = self.cpu[host.name].root.add_child(path.split("/", 1)[1], weight=weight, cap=cap)
+            self.layer_nodes[path] = node
+            size = host.hardware.cores if cap_cores is None else cap_cores
+            self.layer_consumers[path] = Consumer(path, "layer", host.name, node, speed, float(size))
         return path
+
+    def _host_os_load(self, host) -> None:
+        """A Type 2 host's OS and desktop apps: a steady CPU load beside the VMs."""
+        apps = host.host_os.host_apps if host.host_os is not None else None
+        if host.hypervisor is None or host.hypervisor.type != 2 or apps is None or not apps.cpu > 0:
+            return
+        path = self._layer_node(host, f"{host.name}/host-os", cap_cores=None, weight=PROCESS_WEIGHT_AMONG_VMS)
+        speed = host.hardware.core_speed
+        # Work enough for any run: the load never ends on its own.
+        self.layer_nodes[path].submit(apps.cpu * speed * BACKGROUND_HORIZON_S, max_rate=apps.cpu * speed)
 
     def _engine_layers(self, host, engine, ctr, runs_in: str) -> tuple[list[Layer], object]:
         """Layers a container adds on top of its parent, and the OS its processes see."""
@@ -147,6 +165,10 @@ class Platform:
     def node_of(self, path: str) -> ShareNode:
         """The CPU node of a consumer or of a layer's own work."""
         return self.consumers[path].node if path in self.consumers else self.layer_nodes[path]
+
+    def all_consumers(self) -> dict[str, Consumer]:
+        """Targets and layer consumers together, for accounting."""
+        return {**self.consumers, **self.layer_consumers}
 
     def _add(self, consumer: Consumer) -> None:
         self.consumers[consumer.path] = consumer

@@ -24,7 +24,7 @@ class Results:
     jobs: pd.DataFrame
     """One row per job that arrived (after the warm-up ones too; see ``counted``)."""
     stacks: pd.DataFrame = field(default_factory=pd.DataFrame)
-    """One row per stack: where the counted jobs' time went, on average."""
+    """One row per stack and workload: where the counted jobs' time went, on average."""
     manifest: dict = field(default_factory=dict)
 
     def tables(self) -> dict[str, pd.DataFrame]:
@@ -85,8 +85,9 @@ def _add_breakdown(sim: Simulation, jobs: pd.DataFrame) -> None:
 def _stack_table(jobs: pd.DataFrame) -> pd.DataFrame:
     done = jobs[jobs["counted"] & jobs["end_s"].notna()]
     columns = ["response_time_s", *BREAKDOWN]
-    table = done.groupby("stack", observed=True)[columns].mean()
-    table.insert(0, "jobs_completed", done.groupby("stack", observed=True).size())
+    keys = ["stack", "workload"]
+    table = done.groupby(keys, observed=True)[columns].mean()
+    table.insert(0, "jobs_completed", done.groupby(keys, observed=True).size())
     table.columns = ["jobs_completed"] + [f"{c[:-2]}_mean_s" for c in columns]
     return table.reset_index()
 
@@ -104,7 +105,7 @@ def collect(sim: Simulation) -> Results:
 
     consumer_rows = []
     host_alloc = host_capacity = 0.0
-    for path, consumer in sim.platform.consumers.items():
+    for path, consumer in sim.platform.all_consumers().items():
         a0, d0 = sim.warmup.integrals[path]
         a1, d1 = sim.end.integrals[path]
         alloc_work = a1 - a0

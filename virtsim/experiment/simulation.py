@@ -80,9 +80,11 @@ class Simulation:
             device = platform.disks[consumer.host][0]
             spec = device.spec
             write = template.disk_write
-            disk = Device(device.node_for(path), spec.write_iops if write else spec.iops,
-                          spec.write_bandwidth_bytes_per_s if write else spec.bandwidth_bytes_per_s,
-                          spec.write_latency_s if write else spec.latency_s)
+            bandwidth = spec.write_bandwidth_bytes_per_s if write else spec.bandwidth_bytes_per_s
+            # The path's bandwidth ceiling is the share of the device it can keep busy.
+            share = cost.disk.bandwidth_limit_bytes_per_s / bandwidth
+            disk = Device(device.node_for(path, share), spec.write_iops if write else spec.iops,
+                          bandwidth, spec.write_latency_s if write else spec.latency_s)
         if template.net_transactions and platform.nics[consumer.host]:
             device = platform.nics[consumer.host][0]
             spec = device.spec
@@ -145,7 +147,7 @@ class Simulation:
 
     def _snapshot(self) -> Snapshot:
         now = self.env.now
-        return Snapshot(now, {c.path: c.node.time_integrals(now) for c in self.platform.consumers.values()})
+        return Snapshot(now, {c.path: c.node.time_integrals(now) for c in self.platform.all_consumers().values()})
 
     def _take_warmup(self, _event=None) -> None:
         self.warmup = self._snapshot()

@@ -7,10 +7,10 @@ turns that into work on shared resources and delays, in three phases:
 
 1. **CPU**: the requester's own work (user CPU slowed by the path's factors,
    plus the native and added guest CPU of every operation) runs in the
-   requester's consumer, while the layers' own work (VM exits, VMM I/O
-   threads, an engine's NAT processing) runs at the same time in the layers'
-   consumers on the host, contending with everyone there. The phase ends when
-   both are done.
+   requester's consumer; then the layers' own work for its operations (VM
+   exits, VMM I/O threads, an engine's NAT processing) runs in the layers'
+   consumers on the host, contending with everyone there. The requester waits
+   for it: alone, an operation costs guest + host CPU + latency, in sequence.
 2. **Disk**: the operations run one after another (queue depth 1 per request):
    each occupies the device for ``max(1/IOPS, bytes/bandwidth)`` seconds,
    shared with every other stream on that disk, and waits for the device's
@@ -129,7 +129,8 @@ class RequestPlan:
                 guest += io.guest_cpu_s * count
                 per_op = dict(io.host_cpu_s)
                 if io.ops_limit_in is not None:
-                    floor = 1.0 / io.ops_limit_per_s
+                    # 1/limit seconds of the layer's thread, whatever the host's core speed.
+                    floor = self.consumer.core_speed / io.ops_limit_per_s
                     per_op[io.ops_limit_in] = max(per_op.get(io.ops_limit_in, 0.0), floor)
                 for where, work in per_op.items():
                     host[where] = host.get(where, 0.0) + work * count
@@ -151,11 +152,13 @@ class RequestPlan:
         speed = self.consumer.core_speed
         native, guest, host = self.cpu_work(d)
         cores = self.threads * speed
-        cpu_alone = max([guest / cores] + [w / speed for w in host.values()])
+        cpu_alone = guest / cores + sum(w / speed for w in host.values())
         native_s = native / cores
         io = 0.0
         if d.disk_ops and self.disk is not None:
-            io += d.disk_ops * (self.disk_device_s(d) + self.disk.latency_s + self.path.disk.latency_s)
+            # Alone, the path's bandwidth ceiling (a cap on its share of the device) stretches transfers.
+            device_s = self.disk_device_s(d) / min(1.0, self.disk.node.cap)
+            io += d.disk_ops * (device_s + self.disk.latency_s + self.path.disk.latency_s)
         if d.net_transactions and self.nic is not None:
             io += d.net_transactions * (d.net_bytes / self.nic.bytes_per_s + self.nic.latency_s
                                         + self.path.net.latency_s)
@@ -177,12 +180,7 @@ class _Request:
         self.plan = plan
         self.demand = demand
         self.done = done
-        self.pending = 0
-
-    def _join(self, _activity=None) -> None:
-        self.pending -= 1
-        if not self.pending:
-            self.after_cpu()
+        self.pending: list = []
 
     def cpu_phase(self) -> None:
         plan = self.plan
@@ -190,14 +188,16 @@ class _Request:
         consumer = plan.consumer
         speed = consumer.core_speed
         parts = [(consumer.node, guest, plan.threads * speed)]
-        parts += [(plan.layer_nodes[where], work, speed) for where, work in host.items() if work > 0]
-        parts = [p for p in parts if p[1] > 0]
-        if not parts:
+        parts += [(plan.layer_nodes[where], work, speed) for where, work in host.items()]
+        self.pending = [part for part in parts if part[1] > 0]
+        self._next_cpu_part()
+
+    def _next_cpu_part(self, _activity=None) -> None:
+        if not self.pending:
             self.after_cpu()
             return
-        self.pending = len(parts)
-        for node, work, max_rate in parts:
-            node.submit(work, max_rate=max_rate, on_done=self._join)
+        node, work, max_rate = self.pending.pop(0)
+        node.submit(work, max_rate=max_rate, on_done=self._next_cpu_part)
 
     def after_cpu(self) -> None:
         delay = self.plan.op_latency_s(self.demand)

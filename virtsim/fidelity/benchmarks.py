@@ -1,0 +1,350 @@
+"""The calibration micro-benchmarks as ordinary virtsim experiments.
+
+Each benchmark builds an experiment dict (one host with one stack, one closed
+workload) that :func:`virtsim.run_experiment` runs on the default profiles, and
+turns the run's tables into the published metric. :data:`PLAN` says, per row
+of :mod:`virtsim.fidelity.published`, which benchmark simulates it.
+
+Testbeds
+--------
+``felter``
+    The ``felter-x3650m4`` profile (FELTER's server, its own disk and NIC).
+    VMs get 16 vCPUs (one per core; FELTER gave its VMs 32 on 32 hardware
+    threads, which the model does not have); Docker containers use NAT
+    networking and a volume, as FELTER did.
+``xen2003``
+    XEN's Dell 2650 with ONE 2.4 GHz Xeon (the paper's §4.1 runs) and a GbE
+    NIC. The OS and Xen profiles scaled the lmbench times to the reference
+    core by the clock ratio 2.4 / 2.9, so this host has ``core_speed``
+    2.4 / 2.9: its simulated µs compare directly with the paper's.
+``gce``
+    GVISOR's GCE ``n1-standard-4`` (4 Broadwell vCPUs at 2.2 GHz, taken as a
+    bare host with ``core_speed`` 2.2 / 2.9, the scaling the gVisor profile
+    used). Containers use Docker's default NAT network and a volume; its disk
+    stands for the tmpfs of ``fio-tmpfs.csv`` (runc's measured rates).
+``fc``
+    The reference server ``server-2s-32c`` (core speed 1.0, the core the
+    Firecracker profile's per-operation costs are written for), with a
+    100 GbE NIC so that the VMM's own 25 Gb/s ceiling is what binds.
+
+Workload conventions
+--------------------
+* A request that has "no CPU" carries 1 ns of CPU (the schema requires a
+  positive constant); that is below 10⁻⁵ of every measured quantity.
+* Closed loops with several clients get a random think time of mean 1 µs
+  between a client's requests (fio's submission jitter). Without it the
+  identical, deterministic clients march in lock-step through the fluid
+  (processor-sharing) device: all start an I/O at the same instant and all
+  wait out the device latency together while the device idles, so QD128
+  reads 71k IOPS on a device of 84k. Single-client loops have no think time.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import partial
+
+from .published import BY_ID
+
+CLOCK_2003 = 2.4 / 2.9
+"""Core speed of XEN's 2.4 GHz Xeon relative to the 2.9 GHz reference core."""
+CLOCK_GCE = 2.2 / 2.9
+"""Core speed of a GCE n1-standard-4 vCPU (Broadwell, 2.2 GHz base)."""
+
+TINY_CPU = "1 ns"
+JITTER = {"type": "exponential", "mean": "1 us"}
+
+MIB = 2**20
+
+#: Memory-intensive (TLB-miss-bound) fraction of each CPU benchmark's work;
+#: the hypervisors' ``cpu.memory_factor`` applies to that fraction only.
+MEM_FRACTION = {
+    # Dense blocked BLAS: cache- and TLB-friendly.
+    "linpack": 0.0,
+    # LZMA match finding walks hash chains and a dictionary at random: FELTER
+    # attributes PXZ's whole KVM loss to "extra TLB pressure of nested paging"
+    # (tuning, which recovers Linpack, does not help PXZ), so all of its work
+    # is taken as TLB-miss-bound, the model's only mechanism for that loss.
+    "pxz": 1.0,
+    # Random 8-byte updates over a table far larger than the TLB reach: one
+    # page walk per access, the workload the kvm memory_factor was fitted on.
+    "randomaccess": 1.0,
+    # STREAM and sysbench memory are bandwidth-bound but sequential: one TLB
+    # miss per 4 KiB page (512 doubles), hidden by prefetching, so their
+    # TLB-miss-bound fraction is ~0. The simulator has no memory-bandwidth
+    # resource, and EPT does not reduce bandwidth.
+    "stream": 0.0,
+    "sysbench-memory": 0.0,
+    # SPEC INT and sysbench cpu: user-mode integer code.
+    "specint": 0.0,
+    "sysbench-cpu": 0.0,
+}
+
+
+@dataclass(frozen=True)
+class Testbed:
+    hardware: object
+    vcpus: int
+    guest_memory: str
+    guest_os: str
+    network: str = "nat"
+    storage: str = "volume"
+
+
+TESTBEDS: dict[str, Testbed] = {
+    "felter": Testbed("felter-x3650m4", vcpus=16, guest_memory="64 GiB", guest_os="linux-server"),
+    "xen2003": Testbed(
+        {"cores": 1, "core_speed": round(CLOCK_2003, 6), "memory": "2 GiB",
+         "nics": [{"name": "eth0", "bandwidth": "1 Gbit/s", "latency_us": 18.8}]},
+        vcpus=1, guest_memory="1 GiB", guest_os="linux-server"),
+    "gce": Testbed(
+        {"cores": 4, "core_speed": round(CLOCK_GCE, 6), "memory": "15 GiB",
+         # tmpfs as runc saw it (GVISOR fio-tmpfs.csv): 4 kB random ops at the
+         # measured random bandwidth, sequential bandwidth as measured, and a
+         # negligible latency (the schema needs one > 0).
+         "disks": [{"name": "tmpfs", "kind": "ssd", "iops": round(1.22e9 / 4096),
+                    "write_iops": round(1.05e9 / 4096), "bandwidth": "4.24 GB/s",
+                    "write_bandwidth": "3.03 GB/s", "latency_us": 0.01, "write_latency_us": 0.01}]},
+        vcpus=4, guest_memory="8 GiB", guest_os="linux-server"),
+    "fc": Testbed(
+        {"profile": "server-2s-32c", "nics": [{"name": "eth0", "bandwidth": "100 Gbit/s", "latency_us": 18.8}]},
+        vcpus=2, guest_memory="4 GiB", guest_os="linux-minimal"),
+}
+
+HYPERVISORS = {"kvm", "kvm (untuned)", "xen", "firecracker", "vmware-workstation"}
+ENGINES = {"docker", "gvisor"}
+
+
+def _supports_cold_start() -> bool:
+    """True when experiment files have ``cold_start`` (VMs and containers then boot first)."""
+    try:
+        from ..config.inputs import ExperimentInput
+    except ImportError:  # pragma: no cover
+        return False
+    return "cold_start" in getattr(ExperimentInput, "model_fields", {})
+
+
+def stack_host(testbed: str, stack: str) -> tuple[dict, str]:
+    """(host mapping, target path) for ``stack`` on ``testbed``."""
+    tb = TESTBEDS[testbed]
+    host: dict = {"name": "h", "hardware": tb.hardware}
+    if stack == "native":
+        host["host_os"] = "linux-server"
+        return host, "h"
+    if stack in ENGINES:
+        host.update(host_os="linux-server", engine=stack,
+                    containers=[{"name": "c", "network": tb.network, "storage": tb.storage}])
+        return host, "h/c"
+    if stack in HYPERVISORS:
+        host["hypervisor"] = stack.split(" ")[0]
+        if stack == "vmware-workstation":
+            host["host_os"] = "linux-server"
+        host["vms"] = [{"name": "vm", "vcpus": tb.vcpus, "memory": tb.guest_memory, "os": tb.guest_os}]
+        return host, "h/vm"
+    raise ValueError(f"unknown stack {stack!r}")
+
+
+def experiment(testbed: str, stack: str, demand: dict, *, clients: int = 1, duration_s: float = 1.0,
+               warmup_s: float = 0.0, name: str = "fidelity") -> dict:
+    """One closed workload of ``clients`` against ``stack`` on ``testbed``."""
+    host, target = stack_host(testbed, stack)
+    exp = {
+        "name": name, "seed": 1, "duration": f"{duration_s:g} s", "warmup": f"{warmup_s:g} s",
+        "hosts": [host],
+        "workloads": [{"name": "bench", "target": target, "type": "closed", "clients": clients,
+                       "think_time": JITTER if clients > 1 else "0 s", "demand": demand}],
+    }
+    if _supports_cold_start():
+        exp["cold_start"] = False  # measure the steady state: everything already running
+    return exp
+
+
+class Runner:
+    """Runs experiments, each distinct one once (several rows share a run)."""
+
+    def __init__(self):
+        self._cache: dict[str, object] = {}
+        self.runs = 0
+
+    def summary(self, exp: dict):
+        key = json.dumps(exp, sort_keys=True)
+        if key not in self._cache:
+            from .. import run_experiment
+
+            self._cache[key] = run_experiment(exp).summary.iloc[0]
+            self.runs += 1
+        return self._cache[key]
+
+
+# --- benchmarks ---------------------------------------------------------------------------------
+
+def cpu_time_s(run: Runner, testbed: str, stack: str, kind: str) -> float:
+    """Mean time of a CPU-bound job using every core (1 reference-core second per thread)."""
+    threads = TESTBEDS[testbed].vcpus
+    demand = {"cpu": f"{threads} s", "threads": threads, "mem_fraction": MEM_FRACTION[kind]}
+    return float(run.summary(experiment(testbed, stack, demand, duration_s=20))["response_time_mean_s"])
+
+
+def cpu_ratio(run: Runner, testbed: str, stack: str, kind: str, baseline: str = "native") -> float:
+    """Throughput ratio stack / baseline = baseline time / stack time (Linpack, PXZ, STREAM...)."""
+    return cpu_time_s(run, testbed, baseline, kind) / cpu_time_s(run, testbed, stack, kind)
+
+
+def _disk_demand(nbytes: int, pattern: str, kind: str) -> dict:
+    return {"cpu": TINY_CPU, "disk": {"ops": 1, "bytes": f"{nbytes} B", "pattern": pattern, "kind": kind}}
+
+
+def fio(run: Runner, testbed: str, stack: str, *, clients: int, nbytes: int, pattern: str, kind: str,
+        duration_s: float = 0.2, warmup_s: float = 0.1):
+    """Summary of a fio-like closed loop: ``clients`` outstanding I/Os, one I/O per request."""
+    return run.summary(experiment(testbed, stack, _disk_demand(nbytes, pattern, kind), clients=clients,
+                                  duration_s=duration_s, warmup_s=warmup_s))
+
+
+def fio_iops(run: Runner, testbed: str, stack: str, *, clients: int = 128, kind: str = "read") -> float:
+    """Random 4 KiB I/O per second with ``clients`` outstanding (fio ``iodepth``)."""
+    return float(fio(run, testbed, stack, clients=clients, nbytes=4096, pattern="random", kind=kind)
+                 ["throughput_per_s"])
+
+
+def fio_latency_us(run: Runner, testbed: str, stack: str, *, clients: int = 16, stat: str = "mean") -> float:
+    """Mean (or p99) response of random 4 KiB reads with ``clients`` outstanding, µs."""
+    summary = fio(run, testbed, stack, clients=clients, nbytes=4096, pattern="random", kind="read")
+    return float(summary[f"response_time_{stat}_s"]) * 1e6
+
+
+def fio_bandwidth(run: Runner, testbed: str, stack: str, *, clients: int = 8, kind: str = "read",
+                  nbytes: int = MIB, unit: float = 1e6) -> float:
+    """Sequential bandwidth (throughput × bytes per request), in ``unit`` bytes per second."""
+    summary = fio(run, testbed, stack, clients=clients, nbytes=nbytes, pattern="sequential", kind=kind,
+                  duration_s=0.6, warmup_s=0.05)
+    return float(summary["throughput_per_s"]) * nbytes / unit
+
+
+def rr_us(run: Runner, testbed: str, stack: str, nbytes: int = 300) -> float:
+    """netperf-like request/response: 1 client, 1 transaction of ``nbytes`` (100 B + 200 B); mean µs."""
+    demand = {"cpu": TINY_CPU, "net": {"transactions": 1, "bytes": f"{nbytes} B"}}
+    return float(run.summary(experiment(testbed, stack, demand, duration_s=0.05))["response_time_mean_s"]) * 1e6
+
+
+def rr_added_us(run: Runner, testbed: str, stack: str) -> float:
+    """Round trip added by the stack: its RR time minus native's, µs."""
+    return rr_us(run, testbed, stack) - rr_us(run, testbed, "native")
+
+
+def bulk_bits_per_s(run: Runner, testbed: str, stack: str, nbytes: int = 16 * MIB) -> float:
+    """Single-connection bulk TCP: one client moving ``nbytes`` per request; bits / mean response."""
+    demand = {"cpu": TINY_CPU, "net": {"transactions": 1, "bytes": f"{nbytes} B"}}
+    summary = run.summary(experiment(testbed, stack, demand, duration_s=0.2))
+    return nbytes * 8 / float(summary["response_time_mean_s"])
+
+
+def bulk_ratio(run: Runner, testbed: str, stack: str, baseline: str = "native") -> float:
+    return bulk_bits_per_s(run, testbed, stack) / bulk_bits_per_s(run, testbed, baseline)
+
+
+OP_KEYS = {"syscall": "syscalls", "ctxsw": "ctx_switches", "pagefault": "page_faults", "fork": "forks"}
+
+
+def op_time_us(run: Runner, testbed: str, stack: str, op: str) -> float:
+    """lmbench-like: requests of N operations of one class on a 1-thread job; µs per operation."""
+    n = 10 if op == "fork" else 1000
+    demand = {"cpu": TINY_CPU, OP_KEYS[op]: n}
+    summary = run.summary(experiment(testbed, stack, demand, duration_s=0.02))
+    return float(summary["response_time_mean_s"]) * 1e6 / n
+
+
+def tmpfs_ratio(run: Runner, stack: str, *, pattern: str, kind: str) -> float:
+    """fio on tmpfs, ``stack`` vs runc (docker): sequential 1 MiB or random 4 KiB, one job at QD1."""
+    nbytes = MIB if pattern == "sequential" else 4096
+
+    def rate(s: str) -> float:
+        summary = run.summary(experiment("gce", s, _disk_demand(nbytes, pattern, kind),
+                                         duration_s=0.05 if pattern == "random" else 0.2))
+        return 1.0 / float(summary["response_time_mean_s"])
+
+    return rate(stack) / rate("docker")
+
+
+def fc_added_p99_us(run: Runner) -> float:
+    """Firecracker's added p99 latency of a 4 KiB random read at QD1, vs native, µs."""
+    def p99(stack: str) -> float:
+        return fio_latency_us(run, "fc", stack, clients=1, stat="p99")
+
+    return p99("firecracker") - p99("native")
+
+
+# --- which benchmark simulates which published row ----------------------------------------------
+
+def _plan() -> dict:
+    p: dict = {}
+    f = partial
+    for stack in ("docker", "kvm", "kvm (untuned)"):
+        sid = stack.replace(" (untuned)", "-untuned")
+        p[f"felter-linpack-{sid}"] = f(cpu_ratio, testbed="felter", stack=stack, kind="linpack")
+        p[f"felter-pxz-{sid}"] = f(cpu_ratio, testbed="felter", stack=stack, kind="pxz")
+    for stack in ("docker", "kvm"):
+        for ra in ("ra2s", "ra1s"):
+            p[f"felter-{ra}-{stack}"] = f(cpu_ratio, testbed="felter", stack=stack, kind="randomaccess")
+        for kernel in ("add", "copy", "scale", "triad"):
+            p[f"felter-stream-{kernel}-{stack}"] = f(cpu_ratio, testbed="felter", stack=stack, kind="stream")
+    p["felter-stream1s-triad-kvm"] = f(cpu_ratio, testbed="felter", stack="kvm", kind="stream")
+    for stack in ("native", "docker", "kvm"):
+        for direction in ("tx", "rx"):
+            p[f"felter-nuttcp-{direction}-{stack}"] = lambda run, s=stack: bulk_bits_per_s(run, "felter", s) / 1e6
+        p[f"felter-fio-seqread-{stack}"] = f(fio_bandwidth, testbed="felter", stack=stack, kind="read")
+        p[f"felter-fio-seqwrite-{stack}"] = f(fio_bandwidth, testbed="felter", stack=stack, kind="write")
+        p[f"felter-fio-randread-{stack}"] = f(fio_iops, testbed="felter", stack=stack, kind="read")
+        p[f"felter-fio-randwrite-{stack}"] = f(fio_iops, testbed="felter", stack=stack, kind="write")
+        p[f"felter-fio-qd16-iops-{stack}"] = f(fio_iops, testbed="felter", stack=stack, clients=16)
+        p[f"felter-fio-qd16-clat-{stack}"] = f(fio_latency_us, testbed="felter", stack=stack, clients=16)
+    for stack in ("native", "kvm"):
+        p[f"felter-fio-seqread-qd1-{stack}"] = f(fio_bandwidth, testbed="felter", stack=stack, clients=1)
+    for stack in ("native", "docker", "kvm"):
+        p[f"felter-tcprr-rtt-{stack}"] = f(rr_us, testbed="felter", stack=stack)
+    for stack in ("native", "kvm"):
+        p[f"felter-tcprr-tps-{stack}"] = lambda run, s=stack: 1e6 / rr_us(run, "felter", s)
+        p[f"felter-udprr-rtt-{stack}"] = f(rr_us, testbed="felter", stack=stack)
+    for stack in ("docker", "kvm"):
+        p[f"felter-tcprr-added-{stack}"] = f(rr_added_us, testbed="felter", stack=stack)
+    for stack in ("xen", "vmware-workstation"):
+        p[f"xen-specint-{stack}"] = f(cpu_ratio, testbed="xen2003", stack=stack, kind="specint")
+    for op in OP_KEYS:
+        for stack in ("native", "xen", "vmware-workstation"):
+            p[f"xen-lmbench-{op}-{stack}"] = f(op_time_us, testbed="xen2003", stack=stack, op=op)
+    for row_id in ("xen-ttcp1500-tx-xen", "xen-ttcp1500-rx-xen", "xen-ttcp500-tx-xen", "xen-ttcp500-rx-xen"):
+        p[row_id] = f(bulk_ratio, testbed="xen2003", stack="xen")
+    for row_id in ("xen-ttcp1500-tx-vmware-workstation", "xen-ttcp1500-rx-vmware-workstation"):
+        p[row_id] = f(bulk_ratio, testbed="xen2003", stack="vmware-workstation")
+    p["fc-cpu"] = f(cpu_ratio, testbed="fc", stack="firecracker", kind="linpack")
+    p["fc-net-added-rtt"] = f(rr_added_us, testbed="fc", stack="firecracker")
+    p["fc-net-bandwidth"] = lambda run: bulk_bits_per_s(run, "fc", "firecracker") / 1e9
+    p["fc-disk-bandwidth"] = f(fio_bandwidth, testbed="fc", stack="firecracker", unit=2**30)
+    p["fc-disk-iops"] = f(fio_iops, testbed="fc", stack="firecracker", clients=64)
+    p["fc-disk-qd1-added-p99"] = fc_added_p99_us
+    p["gvisor-syscall-gvisor"] = lambda run: op_time_us(run, "gce", "gvisor", "syscall") * 1e3
+    p["gvisor-syscall-docker"] = lambda run: op_time_us(run, "gce", "docker", "syscall") * 1e3
+    for stack in ("docker", "gvisor"):
+        p[f"hotcloud-syscall-{stack}"] = (lambda run, s=stack: op_time_us(run, "gce", s, "syscall")
+                                          / op_time_us(run, "gce", "native", "syscall"))
+    p["gvisor-sysbench-cpu"] = f(cpu_ratio, testbed="gce", stack="gvisor", kind="sysbench-cpu", baseline="docker")
+    p["gvisor-sysbench-memory"] = f(cpu_ratio, testbed="gce", stack="gvisor", kind="sysbench-memory",
+                                    baseline="docker")
+    for row_id in ("gvisor-iperf-download", "gvisor-iperf-upload"):
+        p[row_id] = f(bulk_ratio, testbed="gce", stack="gvisor", baseline="docker")
+    for name, pattern, kind in (("seqread", "sequential", "read"), ("seqwrite", "sequential", "write"),
+                                ("randread", "random", "read"), ("randwrite", "random", "write")):
+        p[f"gvisor-tmpfs-{name}"] = f(tmpfs_ratio, stack="gvisor", pattern=pattern, kind=kind)
+    unknown = set(p) - set(BY_ID)
+    assert not unknown, f"plan rows without a published row: {sorted(unknown)}"
+    return p
+
+
+PLAN = _plan()
+"""Row id → ``callable(runner) -> simulated value`` in the row's unit."""
+
+
+def simulate(row_id: str, run: Runner | None = None) -> float:
+    """The simulated value of one published row."""
+    return float(PLAN[row_id](run or Runner()))
