@@ -45,9 +45,9 @@ def _job_stats(jobs: pd.DataFrame, measured_s: float) -> dict[str, float]:
 
 BREAKDOWN = ("native_s", "virtualization_s", "io_latency_s", "startup_s", "wait_s")
 """Where a job's response time went: its work as on bare metal, what the layers
-added (CPU overhead and operation latency), the I/O devices' own latency and
-transfer time, waiting for its target to boot or start, and the rest: waiting
-for contended resources."""
+added (CPU overhead and the latency of operations and I/O paths), the devices'
+own service and latency, waiting for its target to boot or start, and the rest:
+waiting for contended resources."""
 
 
 def _add_breakdown(sim: Simulation, jobs: pd.DataFrame) -> None:

@@ -82,7 +82,7 @@ class Simulation:
             write = template.disk_write
             bandwidth = spec.write_bandwidth_bytes_per_s if write else spec.bandwidth_bytes_per_s
             # The path's bandwidth ceiling is the share of the device it can keep busy.
-            share = cost.disk.bandwidth_limit_bytes_per_s / bandwidth
+            share = cost.disk.bandwidth_limit_bytes_per_s / (bandwidth * cost.disk.bandwidth_factor)
             disk = Device(device.node_for(path, share), spec.write_iops if write else spec.iops,
                           bandwidth, spec.write_latency_s if write else spec.latency_s)
         if template.net_transactions and platform.nics[consumer.host]:

@@ -16,11 +16,12 @@ turns that into work on shared resources and delays, in three phases:
    shared with every other stream on that disk, and waits for the device's
    latency plus the path's added latency.
 3. **Network**: the transactions' bytes go through the NIC, shared with every
-   other flow on it, and each transaction waits for the native and added latency.
+   other flow on it, and each transaction (a request and its response) waits
+   for the NIC's one-way latency twice plus what the path adds.
 
 Each request records where its time went (see :class:`Breakdown`): native work,
-virtualization overhead, I/O-path latency, and waiting for contended resources
-(the rest of its response time).
+virtualization overhead (the layers' CPU and the delays they add), the devices'
+own service and latency, and waiting for contended resources (the rest).
 """
 
 from __future__ import annotations
@@ -87,7 +88,11 @@ class Device:
 
 @dataclass(frozen=True)
 class Breakdown:
-    """Where a request's time went if it had run alone (seconds); the rest is waiting."""
+    """Where a request's time went if it had run alone (seconds); the rest is waiting.
+
+    ``virtualization_s`` holds everything the layers add: CPU overhead and the
+    latency of their paths; ``io_latency_s`` the devices' own service and latency.
+    """
 
     native_s: float
     virtualization_s: float
@@ -154,15 +159,17 @@ class RequestPlan:
         cores = self.threads * speed
         cpu_alone = guest / cores + sum(w / speed for w in host.values())
         native_s = native / cores
+        virtualization = cpu_alone - native_s + self.op_latency_s(d)
         io = 0.0
         if d.disk_ops and self.disk is not None:
             # Alone, the path's bandwidth ceiling (a cap on its share of the device) stretches transfers.
             device_s = self.disk_device_s(d) / min(1.0, self.disk.node.cap)
-            io += d.disk_ops * (device_s + self.disk.latency_s + self.path.disk.latency_s)
+            io += d.disk_ops * (device_s + self.disk.latency_s)
+            virtualization += d.disk_ops * self.path.disk.latency_s
         if d.net_transactions and self.nic is not None:
-            io += d.net_transactions * (d.net_bytes / self.nic.bytes_per_s + self.nic.latency_s
-                                        + self.path.net.latency_s)
-        return Breakdown(native_s, cpu_alone - native_s + self.op_latency_s(d), io)
+            io += d.net_transactions * (d.net_bytes / self.nic.bytes_per_s + 2.0 * self.nic.latency_s)
+            virtualization += d.net_transactions * self.path.net.latency_s
+        return Breakdown(native_s, virtualization, io)
 
     # -- running -----------------------------------------------------------------
 
@@ -233,5 +240,6 @@ class _Request:
 
     def _net_latency(self, _activity) -> None:
         plan, d = self.plan, self.demand
-        delay = d.net_transactions * (plan.nic.latency_s + plan.path.net.latency_s)
+        # A transaction is a round trip: the NIC's one-way latency twice, plus what the path adds.
+        delay = d.net_transactions * (2.0 * plan.nic.latency_s + plan.path.net.latency_s)
         plan.env.timeout(delay).callbacks.append(lambda _e: self.done())
