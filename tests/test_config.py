@@ -709,3 +709,16 @@ def test_layer_problems_carry_their_lines(tmp_path):
         load_experiment(write(tmp_path, "bad.yaml", text))
     (problem,) = info.value.problems
     assert (problem.path, problem.line) == ("hosts[0].hypervisor.net.latency_us", 6)
+
+
+def test_names_reserved_for_the_layers_own_threads():
+    data = {"name": "x", "duration": "1 s", "hosts": [
+        {"name": "h", "hardware": {"cores": 4, "memory": "8 GiB"}, "host_os": "linux-server", "engine": "docker",
+         "containers": [{"name": "docker"}, {"name": "a.vmm"}, {"name": "host-os"}, {"name": "web"}]}]}
+    with pytest.raises(ConfigError) as err:
+        load_experiment(data)
+    paths = {p.path: p.message for p in err.value.problems}
+    assert "reserved" in paths["hosts[0].containers[0].name"] and "docker" in paths["hosts[0].containers[0].name"]
+    assert "'.vmm'" in paths["hosts[0].containers[1].name"]
+    assert "reserved" in paths["hosts[0].containers[2].name"]
+    assert "hosts[0].containers[3].name" not in paths

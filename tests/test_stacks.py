@@ -213,13 +213,14 @@ def test_kata_on_a_host_gets_its_own_vmm_and_in_a_vm_runs_in_that_vm():
     assert p.native_op_cpu_s == pytest.approx({k: getattr(os_.ops, k) * US for k in OP_CLASSES})
     assert {"q/kata", "q/p.vmm"} <= set(platform.layer_nodes)
 
-    s = platform.paths["k/b/s"]  # nested: Kata's microVM inside KVM VM b
+    s = platform.paths["k/b/s"]  # nested: Kata's microVM inside KVM VM b, its VMM thread inside the VM
     assert s.layers == ("kata:network=bridge", "kata:storage=overlay", "kata", fc.name, "kvm")
-    assert s.net.host_cpu_s == pytest.approx({"k/b": (bridge.host_cpu_us + fc.net.host_cpu_us) * US,
+    assert s.net.host_cpu_s == pytest.approx({"k/b": bridge.host_cpu_us * US, "k/b/s.vmm": fc.net.host_cpu_us * US,
                                               "k/b.vmm": KVM.net.host_cpu_us * US})
-    assert (s.disk.ops_limit_per_s, s.disk.ops_limit_in) == (min(fc.disk.iops_limit, KVM.disk.iops_limit), "k/b")
+    assert (s.disk.ops_limit_per_s, s.disk.ops_limit_in) == (min(fc.disk.iops_limit, KVM.disk.iops_limit), "k/b/s.vmm")
     assert s.cpu_factor == pytest.approx(fc.cpu.factor * KVM.cpu.factor)
     assert "k/s.vmm" not in platform.layer_nodes
+    assert platform.layer_nodes["k/b/s.vmm"].parent is platform.consumers["k/b"].node
 
 
 def test_a_native_host_and_its_plain_vms_and_cgroups_have_an_empty_path():

@@ -100,12 +100,18 @@ class Platform:
 
     # -- stacks -------------------------------------------------------------------
 
-    def _layer_node(self, host, path: str, *, cap_cores: float | None, weight: float) -> str:
-        """Create (once) the consumer where a layer's own work runs; returns its path."""
+    def _layer_node(self, host, path: str, *, cap_cores: float | None, weight: float,
+                    parent: ShareNode | None = None) -> str:
+        """Create (once) the consumer where a layer's own work runs; returns its path.
+
+        It hangs under the host's root, or under ``parent`` (a VM, for a
+        sandbox's microVM nested in it).
+        """
         if path not in self.layer_nodes and path not in self.consumers:
             speed = host.hardware.core_speed
             cap = float("inf") if cap_cores is None else cap_cores * speed
-            node = self.cpu[host.name].root.add_child(path.split("/", 1)[1], weight=weight, cap=cap)
+            parent = parent or self.cpu[host.name].root
+            node = parent.add_child(path.rsplit("/", 1)[1], weight=weight, cap=cap)
             self.layer_nodes[path] = node
             size = host.hardware.cores if cap_cores is None else cap_cores
             self.layer_consumers[path] = Consumer(path, "layer", host.name, node, speed, float(size))
@@ -131,10 +137,15 @@ class Platform:
         layers = [layer for layer in layers if layer.kind == "engine" or layer.mode is not None]
         if engine.composition is None:
             return layers, None
-        # A sandbox VM (Kata): the container's own microVM. On a host its VMM
-        # thread is a consumer of its own; inside a VM (nested) it runs in the VM.
-        vmm = runs_in if runs_in in self.consumers and self.consumers[runs_in].kind == "vm" else \
-            self._layer_node(host, f"{host.name}/{ctr.name}.vmm", cap_cores=1.0, weight=PROCESS_WEIGHT_AMONG_VMS)
+        # A sandbox VM (Kata): the container's own microVM, whose VMM thread is a
+        # consumer of its own: on the host, or inside the VM when nested.
+        inside_vm = runs_in in self.consumers and self.consumers[runs_in].kind == "vm"
+        if inside_vm:
+            vmm = self._layer_node(host, f"{runs_in}/{ctr.name}.vmm", cap_cores=1.0,
+                                   weight=PROCESS_WEIGHT_AMONG_CONTAINERS, parent=self.consumers[runs_in].node)
+        else:
+            vmm = self._layer_node(host, f"{host.name}/{ctr.name}.vmm", cap_cores=1.0,
+                                   weight=PROCESS_WEIGHT_AMONG_CONTAINERS)
         layers.append(Layer("hypervisor", engine.composition.hypervisor, vmm))
         return layers, engine.composition.guest_os
 

@@ -68,6 +68,7 @@ def _check_host(placed: PlacedHost, loc: tuple, ctx: Context) -> None:
     siblings = [((*loc, "vms", j, "name"), vm.name) for j, vm in vms]
     siblings += [((*loc, "containers", k, "name"), ctr.name) for k, ctr in containers]
     _duplicates(siblings, "VM or container", ctx)
+    _check_reserved_names(host, siblings, ctx)
     for j, vm in vms:
         vm_loc = (*loc, "vms", j)
         if vm.vcpus > hw.cores:
@@ -90,6 +91,18 @@ def _check_host(placed: PlacedHost, loc: tuple, ctx: Context) -> None:
         ctx.add(loc, f"VM reservations add up to {_cores(reserved)} but host {host.name!r} has {_cores(hw.cores)}")
 
 
+def _check_reserved_names(host: s.HostSpec, siblings, ctx: Context) -> None:
+    """Names beside a host's VMs that the simulator gives to the layers' own threads."""
+    taken = {"host-os": "a Type 2 host OS's own load"}
+    if host.engine is not None:
+        taken[host.engine.name] = f"the host engine {host.engine.name!r}"
+    for loc, name in siblings:
+        if name.endswith(".vmm") and loc[-3] == "vms":  # containers are checked with the others
+            ctx.add(loc, f"names ending in '.vmm' are reserved for VM monitors, got {name!r}")
+        elif name in taken:
+            ctx.add(loc, f"{name!r} is reserved on this host for {taken[name]}; choose another name")
+
+
 def _check_containers(containers, loc: tuple, owner: str, parent, ctx: Context, indices=None) -> None:
     indices = indices if indices is not None else range(len(containers))
     _duplicates((((*loc, k, "name"), ctr.name) for k, ctr in zip(indices, containers, strict=True)), "container", ctx)
@@ -98,6 +111,8 @@ def _check_containers(containers, loc: tuple, owner: str, parent, ctx: Context, 
     else:
         cores, unit, memory = parent.hardware.cores, "cores", parent.hardware.memory_bytes
     for k, ctr in zip(indices, containers, strict=True):
+        if ctr.name.endswith(".vmm"):
+            ctx.add((*loc, k, "name"), f"names ending in '.vmm' are reserved for VM monitors, got {ctr.name!r}")
         if ctr.cpus is not None:
             if ctr.cpus > cores:
                 ctx.add((*loc, k, "cpus"), f"asks {_cores(ctr.cpus)} but {owner} has {cores} {unit}")
