@@ -127,6 +127,7 @@ def fidelity(output: str | None) -> None:
     import time
 
     from .fidelity import FAIL, run_fidelity
+    from .fidelity.published import BY_ID
 
     def num(value: float) -> str:
         if not math.isfinite(value):
@@ -143,7 +144,9 @@ def fidelity(output: str | None) -> None:
         ref = ""
         if row["note"]:
             ref = f"[{notes.setdefault(row['note'], len(notes) + 1)}]"
-        tolerance = "≥ published" if row["tolerance"] == 0 else f"±{row['tolerance']:.0%}"
+        bound = BY_ID[row["id"]].bound
+        tolerance = ("–" if not math.isfinite(row["tolerance"]) else {"min": "≥ published", "max": "≤ published"}
+                     .get(bound, f"±{row['tolerance']:.0%}"))
         error = "–" if not math.isfinite(row["rel_error"]) else f"{row['rel_error']:+.1%}"
         lines.append((row["benchmark"], row["stack"], f"{row['metric']} ({row['unit']})", num(row["simulated"]),
                       num(row["published"]), error, tolerance, f"{row['status']} {ref}".strip()))

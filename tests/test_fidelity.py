@@ -1,0 +1,103 @@
+"""virtsim fidelity: the calibration micro-benchmarks replayed on the default profiles."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from virtsim import fidelity
+from virtsim.cli import main
+from virtsim.fidelity import FAIL, GAP, NOT_MODELLED, PASS, run_fidelity, within
+from virtsim.fidelity.benchmarks import PLAN
+from virtsim.fidelity.gaps import KNOWN_GAPS
+from virtsim.fidelity.published import BY_ID, ROWS
+
+
+@pytest.fixture(scope="module")
+def table() -> pd.DataFrame:
+    return run_fidelity().set_index("id", drop=False)
+
+
+def _row_params():
+    params = []
+    for row in ROWS:
+        marks = ()
+        if row.id in KNOWN_GAPS:
+            marks = pytest.mark.xfail(strict=True, reason=KNOWN_GAPS[row.id])
+        elif not row.modelled:
+            marks = pytest.mark.skip(reason="not modelled yet")
+        params.append(pytest.param(row.id, id=row.id, marks=marks))
+    return params
+
+
+@pytest.mark.parametrize("row_id", _row_params())
+def test_published_row_is_reproduced(table, row_id):
+    row = BY_ID[row_id]
+    simulated = table.loc[row_id, "simulated"]
+    assert within(row, simulated), (
+        f"{row_id}: simulated {simulated:.6g} vs published {row.value:g} {row.unit} "
+        f"(error {(simulated - row.value) / row.value:+.1%}, tolerance {row.tolerance:.0%})")
+    assert table.loc[row_id, "status"] == PASS
+
+
+def test_the_table_is_complete_and_consistent(table):
+    assert list(table.columns[:11]) == ["id", "benchmark", "stack", "metric", "unit", "simulated", "published",
+                                        "rel_error", "tolerance", "status", "source"]
+    assert set(table["id"]) == set(BY_ID) and len(table) == len(ROWS)
+    assert set(KNOWN_GAPS) <= set(BY_ID), "a known gap names no published row"
+    assert {r.id for r in ROWS if r.modelled} == set(PLAN), "every modelled row needs a benchmark"
+    assert not (table["status"] == FAIL).any(), table.loc[table["status"] == FAIL, ["simulated", "published"]]
+    for row in ROWS:
+        got = table.loc[row.id]
+        assert got["source"].startswith("calibration README §")
+        if not row.modelled:
+            assert got["status"] == NOT_MODELLED and math.isnan(got["simulated"])
+        elif got["status"] == GAP:
+            assert row.id in KNOWN_GAPS and got["note"].startswith("known gap: ")
+        else:
+            assert math.isfinite(got["simulated"])
+
+
+def test_known_gaps_explain_themselves():
+    for row_id, reason in KNOWN_GAPS.items():
+        assert len(reason) > 60, row_id
+        assert "by design" in reason or "Fix:" in reason, f"{row_id}: say why it cannot be fixed, or how to fix it"
+
+
+def test_bounds():
+    fc = BY_ID["fc-cpu"]
+    assert fc.bound == "min" and within(fc, 0.96) and not within(fc, 0.94)
+    boot = BY_ID["fc-boot"]
+    assert boot.bound == "max" and within(boot, 100) and not within(boot, 130)
+    assert not within(BY_ID["felter-linpack-kvm"], math.nan)
+
+
+def test_a_subset_runs_alone():
+    sub = run_fidelity(ids=["xen-lmbench-syscall-native", "felter-linpack-docker"])
+    assert list(sub["id"]) == ["xen-lmbench-syscall-native", "felter-linpack-docker"]
+    assert (sub["status"] == PASS).all()
+
+
+def test_cli_prints_the_table_and_writes_csv(table, tmp_path, monkeypatch):
+    monkeypatch.setattr(fidelity, "run_fidelity", lambda: table.reset_index(drop=True))
+    out = tmp_path / "fidelity.csv"
+    result = CliRunner().invoke(main, ["fidelity", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].split()[:2] == ["benchmark", "stack"]
+    assert any("Linpack" in line and "PASS" in line for line in lines)
+    assert any("GAP [" in line for line in lines) and "notes:" in result.output
+    assert f"{len(table)} rows:" in result.output
+    written = pd.read_csv(out)
+    assert len(written) == len(table) and "source" in written.columns
+
+
+def test_cli_exits_1_when_a_row_fails(table, monkeypatch):
+    broken = table.reset_index(drop=True).copy()
+    broken.loc[0, "status"] = FAIL
+    monkeypatch.setattr(fidelity, "run_fidelity", lambda: broken)
+    result = CliRunner().invoke(main, ["fidelity"])
+    assert result.exit_code == 1 and "FAIL" in result.output
