@@ -194,10 +194,13 @@ def test_native_random_reads_reach_the_devices_iops():
 
 
 def test_kvm_random_reads_saturate_at_its_iops_limit():
-    """QEMU's single I/O thread, one host core, serves the VM's requests one after another."""
-    rate = disk_ops_per_s("kvm", duration="150 ms", warmup="30 ms")
+    """QEMU's single I/O thread, one host core, serves the VM's requests one after another.
+
+    Enough clients to keep it busy through the path's added latency (FELTER: QD128)."""
+    rate = disk_ops_per_s("kvm", clients=128, duration="150 ms", warmup="30 ms")
+    # Within 1 %: completions counted in a 120 ms window include operations the
+    # thread served just before it (each then waits 330 µs of path latency).
     assert rate == pytest.approx(KVM.disk.iops_limit, rel=0.01)
-    assert rate <= KVM.disk.iops_limit * 1.001
 
 
 def test_firecrackers_lower_ceiling():

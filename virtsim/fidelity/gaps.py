@@ -10,21 +10,6 @@ mechanism or number at fault.
 
 from __future__ import annotations
 
-_KVM_DISK_CEILING = (
-    "kvm.yaml disk.host_cpu_us = 21.7 is 1 / 46,173 s of WALL time on the FELTER host, but CPU costs are "
-    "reference-core µs: on felter-x3650m4 (core_speed 0.83) the VMM thread needs 21.7 / 0.83 = 26.1 µs per "
-    "request, more than the iops_limit floor (1 / 46,173 s), so the path saturates at ≈ 38,300 IOPS. Fix: "
-    "disk.host_cpu_us 21.7 → 18.0 (= 21.7 × 0.83) in models/hypervisors/kvm.yaml (then 44,900 IOPS at QD128)")
-
-_KVM_DISK_LATENCY = (
-    "the kvm disk path has no added latency (disk.latency_us absent): its whole extra cost is the serialized "
-    "VMM work fitted on QD128, so at QD16 the model sits on the VMM ceiling (~38k IOPS, ~420 µs) while FELTER "
-    "measured 24,793 IOPS — below the QD128 ceiling — with clat 633 µs: ≈ +350 µs per I/O of pure delay "
-    "(QEMU 1.5 AIO completion and interrupt injection), as the +419 µs of the QD1 1 MB read also shows (§2.3). "
-    "The profile's '+23 µs serialized' derivation reads Little's law at QD16 as a service time. Fix: "
-    "models/hypervisors/kvm.yaml disk.latency_us ≈ 330 (with host_cpu_us 18.0: QD16 24,450 IOPS and 649 µs, "
-    "QD128 45,200 IOPS, sequential 1 MB unchanged)")
-
 _UNTUNED = (
     "by design: kvm.yaml is FELTER's KVM-tuned configuration (cpu.factor 1.023); the untuned loss comes from "
     "the guest seeing 32 sockets × 1 core (cache topology hidden), which the per-operation model has no "
@@ -47,13 +32,6 @@ _DIRECTION = (
     "the model has no direction: gvisor.yaml network_modes.nat.bandwidth_factor 0.77 is the mean of download "
     "0.858 and upload 0.679, so each direction is off by ~±12%. Fix: separate receive/transmit bandwidth "
     "factors in the engine schema and a direction in the demand's net")
-
-_QD16_LATENCY = (
-    "felter-x3650m4 disks.flash0.latency_us = 260 is the QD16 clat average, which already contains the "
-    "queueing at 58.7k IOPS; the simulator adds its own (processor-sharing) queueing on the 84,044-IOPS "
-    "device, ≈ 30 µs at QD16, so the queueing is counted twice (Docker volumes add nothing). Fix: "
-    "latency_us ≈ 230 in models/hardware/felter-x3650m4.yaml (the unloaded time; then QD16 259 µs and 61k "
-    "IOPS, QD128 unchanged)")
 
 _READ_WRITE = (
     "the model has one storage bandwidth factor for reads and writes: gvisor.yaml "
@@ -83,16 +61,11 @@ KNOWN_GAPS: dict[str, str] = {
     "gvisor-iperf-download": _DIRECTION,
     "gvisor-iperf-upload": _DIRECTION,
     # --- storage ------------------------------------------------------------------------------------
-    "felter-fio-randread-kvm": _KVM_DISK_CEILING,
     "felter-fio-randwrite-kvm": (
         "kvm.yaml has one VMM cost and one disk.iops_limit (46,173, fitted on random reads) for reads and "
         "writes, but writes reached 59,321; the VMM cost is also too high on this core (see the random-read "
         "row: ~37k simulated; 45,000 with host_cpu_us 18.0). Fix: a separate write ceiling and VMM cost "
         "(e.g. disk.write_iops_limit in the hypervisor schema, used by requests.py for writes)"),
-    "felter-fio-qd16-iops-kvm": _KVM_DISK_LATENCY,
-    "felter-fio-qd16-clat-kvm": _KVM_DISK_LATENCY,
-    "felter-fio-qd16-clat-native": _QD16_LATENCY,
-    "felter-fio-qd16-clat-docker": _QD16_LATENCY,
     "felter-fio-seqread-qd1-native": (
         "one 1 MB read alone takes 1,850 µs natively (clat), 550 µs more than its transfer at the 806.9 MB/s "
         "aggregate: a single request cannot use the whole 2 × 8 Gb FC pipeline. The disk model charges only "
