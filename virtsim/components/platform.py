@@ -43,6 +43,18 @@ class Consumer:
     """The consumer's size in cores: host cores, VM vCPUs, container cpus limit (or its parent's size)."""
 
 
+class _OnFirstUse(dict):
+    """A mapping whose values are made by ``make(key)`` when first asked for."""
+
+    def __init__(self, make):
+        super().__init__()
+        self._make = make
+
+    def __missing__(self, key):
+        value = self[key] = self._make(key)
+        return value
+
+
 class Platform:
     """All hosts of an experiment, with a consumer for every host, VM and container.
 
@@ -61,12 +73,15 @@ class Platform:
         self.layer_consumers: dict[str, Consumer] = {}
         """Where the layers' own work runs (kind ``layer``): VMM threads, host engines, a Type 2 host OS."""
         self.paths: dict[str, PathCost] = {}
-        self.disks: dict[str, list[Disk]] = {}
-        self.nics: dict[str, list[Nic]] = {}
+        specs = {host.name: host for host in hosts}
+        # Devices are built on first use: a run that never touches a disk or a
+        # NIC keeps only the CPU trees, close together in memory.
+        self.disks: dict[str, list[Disk]] = _OnFirstUse(
+            lambda name: [Disk(env, name, d) for d in specs[name].hardware.disks])
+        self.nics: dict[str, list[Nic]] = _OnFirstUse(
+            lambda name: [Nic(env, name, n) for n in specs[name].hardware.nics])
         for host in hosts:
             self._build_host(host, policy)
-            self.disks[host.name] = [Disk(env, host.name, d) for d in host.hardware.disks]
-            self.nics[host.name] = [Nic(env, host.name, n) for n in host.hardware.nics]
             self._compose_paths(host)
             self._host_os_load(host)
 

@@ -61,25 +61,33 @@ def _add_breakdown(sim: Simulation, jobs: pd.DataFrame) -> None:
              for t in log.target_names]
     wl = jobs["workload"].cat.codes.to_numpy()
     tg = jobs["target"].cat.codes.to_numpy()
-    native = jobs["cpu_demand_s"].to_numpy() / (per_workload[wl] * speeds[tg])
-    virt = np.where(np.isnan(native), np.nan, 0.0)
+    native = jobs["cpu_demand_s"].to_numpy() / per_workload[wl]
+    native /= speeds[tg]
+    # Zeros where only native work is known, NaN where nothing is (custom workloads).
+    virt = native * 0.0
     io = virt.copy()
+    startup = virt.copy()
     if log.breakdown:
         ids = np.fromiter(log.breakdown, dtype=np.int64, count=len(log.breakdown))
         parts = np.array([(b.native_s, b.virtualization_s, b.io_latency_s) for b in log.breakdown.values()])
         native[ids], virt[ids], io[ids] = parts[:, 0], parts[:, 1], parts[:, 2]
+    if log.startup_wait:
+        ids = np.fromiter(log.startup_wait, dtype=np.int64, count=len(log.startup_wait))
+        startup[ids] = np.fromiter(log.startup_wait.values(), dtype=float, count=len(ids))
     labels = list(dict.fromkeys(stack))
     stack_of_target = np.array([labels.index(label) for label in stack], dtype=np.int32)
+    wait = jobs["response_time_s"].to_numpy() - native
+    wait -= virt
+    wait -= io
+    wait -= startup
+    start = jobs["arrival_s"].to_numpy() + np.nan_to_num(startup)
+    jobs["start_s"] = start
     jobs["stack"] = pd.Categorical.from_codes(stack_of_target[tg], categories=labels)
     jobs["native_s"] = native
     jobs["virtualization_s"] = virt
     jobs["io_latency_s"] = io
-    startup = np.zeros(len(jobs))
-    if log.startup_wait:
-        ids = np.fromiter(log.startup_wait, dtype=np.int64, count=len(log.startup_wait))
-        startup[ids] = np.fromiter(log.startup_wait.values(), dtype=float, count=len(ids))
     jobs["startup_s"] = startup
-    jobs["wait_s"] = jobs["response_time_s"] - native - virt - io - startup
+    jobs["wait_s"] = wait
 
 
 def _stack_table(jobs: pd.DataFrame) -> pd.DataFrame:

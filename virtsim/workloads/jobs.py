@@ -56,18 +56,23 @@ class JobLog:
         return len(self.arrival)
 
     def to_frame(self) -> pd.DataFrame:
-        """All jobs, unfinished ones with ``end_s`` NaN."""
-        arrival = np.frombuffer(self.arrival, dtype=float) if len(self) else np.empty(0)
-        end = np.frombuffer(self.end, dtype=float) if len(self) else np.empty(0)
-        wl = np.frombuffer(self.workload, dtype=np.int32) if len(self) else np.empty(0, np.int32)
-        tg = np.frombuffer(self.target, dtype=np.int32) if len(self) else np.empty(0, np.int32)
+        """All jobs, unfinished ones with ``end_s`` NaN.
+
+        The columns are views of the log's own buffers, not copies (a million
+        jobs would otherwise cost their memory twice): the log must not grow
+        afterwards, which it does not once the run is over.
+        """
+        def view(column, dtype):
+            return np.frombuffer(column, dtype=dtype) if len(self) else np.empty(0, dtype)
+
+        arrival, end = view(self.arrival, float), view(self.end, float)
         return pd.DataFrame({
             "job": np.arange(len(self), dtype=np.int64),
-            "workload": pd.Categorical.from_codes(wl, categories=self.workload_names),
-            "target": pd.Categorical.from_codes(tg, categories=self.target_names),
-            "arrival_s": arrival.copy(),
-            "start_s": arrival.copy(),
-            "end_s": end.copy(),
+            "workload": pd.Categorical.from_codes(view(self.workload, np.int32), categories=self.workload_names),
+            "target": pd.Categorical.from_codes(view(self.target, np.int32), categories=self.target_names),
+            "arrival_s": arrival,
+            "start_s": arrival,
+            "end_s": end,
             "response_time_s": end - arrival,
-            "cpu_demand_s": np.frombuffer(self.cpu, dtype=float).copy() if len(self) else np.empty(0),
-        })
+            "cpu_demand_s": view(self.cpu, float),
+        }, copy=False)
