@@ -80,8 +80,11 @@ class Platform:
             lambda name: [Disk(env, name, d) for d in specs[name].hardware.disks])
         self.nics: dict[str, list[Nic]] = _OnFirstUse(
             lambda name: [Nic(env, name, n) for n in specs[name].hardware.nics])
+        # The sharing trees first, all together: they are what every event
+        # touches, and adjacent in memory they cost fewer cache misses.
         for host in hosts:
             self._build_host(host, policy)
+        for host in hosts:
             self._compose_paths(host)
             self._host_os_load(host)
 

@@ -63,10 +63,12 @@ def _add_breakdown(sim: Simulation, jobs: pd.DataFrame) -> None:
     tg = jobs["target"].cat.codes.to_numpy()
     native = jobs["cpu_demand_s"].to_numpy() / per_workload[wl]
     native /= speeds[tg]
-    # Zeros where only native work is known, NaN where nothing is (custom workloads).
-    virt = native * 0.0
-    io = virt.copy()
-    startup = virt.copy()
+    # Zeros where only native work is known, NaN where nothing is (custom
+    # workloads). np.zeros maps untouched zero pages: no memory until written.
+    unknown = np.isnan(native)
+    virt, io, startup = (np.zeros(len(native)) for _ in range(3))
+    if unknown.any():
+        virt[unknown] = io[unknown] = startup[unknown] = np.nan
     if log.breakdown:
         ids = np.fromiter(log.breakdown, dtype=np.int64, count=len(log.breakdown))
         parts = np.array([(b.native_s, b.virtualization_s, b.io_latency_s) for b in log.breakdown.values()])
@@ -80,8 +82,8 @@ def _add_breakdown(sim: Simulation, jobs: pd.DataFrame) -> None:
     wait -= virt
     wait -= io
     wait -= startup
-    start = jobs["arrival_s"].to_numpy() + np.nan_to_num(startup)
-    jobs["start_s"] = start
+    if log.startup_wait:  # held jobs start when their target is ready
+        jobs["start_s"] = jobs["arrival_s"].to_numpy() + np.nan_to_num(startup)
     jobs["stack"] = pd.Categorical.from_codes(stack_of_target[tg], categories=labels)
     jobs["native_s"] = native
     jobs["virtualization_s"] = virt
