@@ -76,14 +76,14 @@ def test_each_consumer_gets_one_capped_node_per_device():
     disk, nic = Disk(env, "h", disk_spec), Nic(env, "h", nic_spec)
     a = disk.node_for("h/a")
     assert disk.node_for("h/a") is a and disk.node_for("h/b") is not a
-    assert disk.node_for("h/c", share_cap=0.25).cap == 0.25
-    assert disk.node_for("h/d", share_cap=5.0).cap == 1.0  # never more than the whole device
+    assert disk.node_for("h/c", cap=0.25).cap == 0.25
+    assert disk.node_for("h/d", cap=5.0).cap == 1.0  # never more than the whole device
     assert nic.node_for("h/a").cap == nic_spec.bandwidth_bytes_per_s
-    assert nic.node_for("h/b", bandwidth_cap=1e8).cap == 1e8
+    assert nic.node_for("h/b", cap=1e8).cap == 1e8
     # Asked again with another ceiling, the tightest one holds.
-    assert disk.node_for("h/a", share_cap=0.5) is a and a.cap == 0.5
-    assert disk.node_for("h/a", share_cap=0.75).cap == 0.5 and disk.node_for("h/a").cap == 0.5
-    assert nic.node_for("h/b", bandwidth_cap=5e7).cap == 5e7 and nic.node_for("h/b").cap == 5e7
+    assert disk.node_for("h/a", cap=0.5) is a and a.cap == 0.5
+    assert disk.node_for("h/a", cap=0.75).cap == 0.5 and disk.node_for("h/a").cap == 0.5
+    assert nic.node_for("h/b", cap=5e7).cap == 5e7 and nic.node_for("h/b").cap == 5e7
     assert disk.resource.capacity == 1.0 and nic.resource.capacity == nic_spec.bandwidth_bytes_per_s
 
 

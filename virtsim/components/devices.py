@@ -18,18 +18,18 @@ import simpy
 from ..engine import RateResource, ShareNode
 
 
-class Disk:
-    """One disk of a host."""
+class _Device:
+    """A host device as a sharing domain, with one node per consumer that uses it."""
 
-    def __init__(self, env: simpy.Environment, host: str, spec):
+    def __init__(self, env: simpy.Environment, host: str, spec, capacity: float):
         self.spec = spec
         self.name = spec.name
-        self.resource = RateResource(env, 1.0, name=f"{host}/{spec.name}")
+        self.resource = RateResource(env, capacity, name=f"{host}/{spec.name}")
         self._nodes: dict[str, ShareNode] = {}
 
-    def node_for(self, consumer_path: str, share_cap: float = math.inf) -> ShareNode:
-        """The consumer's node on this disk (device-seconds per second, at most ``share_cap``)."""
-        cap = min(1.0, share_cap)
+    def node_for(self, consumer_path: str, cap: float = math.inf) -> ShareNode:
+        """The consumer's node on this device, at most ``cap`` (and the device's capacity)."""
+        cap = min(self.resource.capacity, cap)
         node = self._nodes.get(consumer_path)
         if node is None:
             node = self._nodes[consumer_path] = self.resource.root.add_child(consumer_path, cap=cap)
@@ -38,21 +38,15 @@ class Disk:
         return node
 
 
-class Nic:
-    """One network interface of a host."""
+class Disk(_Device):
+    """One disk of a host: one device-second per second; caps are shares of the device."""
 
     def __init__(self, env: simpy.Environment, host: str, spec):
-        self.spec = spec
-        self.name = spec.name
-        self.resource = RateResource(env, spec.bandwidth_bytes_per_s, name=f"{host}/{spec.name}")
-        self._nodes: dict[str, ShareNode] = {}
+        super().__init__(env, host, spec, 1.0)
 
-    def node_for(self, consumer_path: str, bandwidth_cap: float = math.inf) -> ShareNode:
-        """The consumer's node on this NIC (bytes per second, at most ``bandwidth_cap``)."""
-        cap = min(self.spec.bandwidth_bytes_per_s, bandwidth_cap)
-        node = self._nodes.get(consumer_path)
-        if node is None:
-            node = self._nodes[consumer_path] = self.resource.root.add_child(consumer_path, cap=cap)
-        elif cap < node.cap:  # the tightest ceiling of the consumer's paths holds
-            node.set_cap(cap)
-        return node
+
+class Nic(_Device):
+    """One network interface of a host: its line rate in bytes per second; caps in bytes/s."""
+
+    def __init__(self, env: simpy.Environment, host: str, spec):
+        super().__init__(env, host, spec, spec.bandwidth_bytes_per_s)
