@@ -351,6 +351,7 @@ class RateResource:
                 demand = node.cap  # a limit; the root's capacity instead bounds its allocation
             if demand == node.demand:
                 break
+            # NOTE: _account inlined here and in _distribute: the hot path.
             dt = now - node.t_acc
             if dt:
                 node.acc_alloc += node.alloc * dt
