@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ..analysis.stats import response_time_stats
+from ..components.memory import footprints
 from .simulation import Simulation
 
 
@@ -113,6 +114,8 @@ def collect(sim: Simulation) -> Results:
     jobs["counted"] = (jobs["arrival_s"] >= spec.warmup_s) & ~(jobs["end_s"] > end)
     _add_breakdown(sim, jobs)
 
+    memory = {path: b for host in spec.hosts for path, b in footprints(host).items()}
+    physical = {host.name: host.hardware.memory_bytes for host in spec.hosts}
     consumer_rows = []
     host_alloc = host_capacity = 0.0
     for path, consumer in sim.platform.all_consumers().items():
@@ -131,6 +134,7 @@ def collect(sim: Simulation) -> Results:
             "cpu_utilization": cpu_time / capacity if capacity > 0 else float("nan"),
             "steal_time_s": max(0.0, (d1 - d0) - alloc_work) / speed,
             "ready_at_s": sim.startup.gates[path].ready_at if path in sim.startup.gates else 0.0,
+            "memory_bytes": memory.get(path, 0.0),
         })
         if consumer.kind == "host":
             host_alloc += cpu_time
@@ -142,6 +146,7 @@ def collect(sim: Simulation) -> Results:
     summary.update(_job_stats(jobs, measured))
     summary["cpu_utilization"] = host_alloc / host_capacity if host_capacity > 0 else float("nan")
     summary["jobs_in_system_at_end"] = int(jobs["end_s"].isna().sum())
+    summary["memory_committed_ratio_max"] = max(memory[h] / physical[h] for h in physical)
 
     workload_rows = []
     for name in sim.log.workload_names:
