@@ -308,6 +308,23 @@ def startup_s(run: Runner, testbed: str, stack: str, *, after_vmm: bool = False)
     return ready
 
 
+def footprint(run: Runner, testbed: str, stack: str, *, unit: float, vm: dict | None = None) -> float:
+    """What the stack keeps resident per VM (its VMM's overhead) or per container (its shim or sandbox).
+
+    ``vm`` overrides the VM's size (e.g. Firecracker's published 1 vCPU / 128 MiB).
+    """
+    exp = experiment(testbed, stack, {"cpu": TINY_CPU})
+    del exp["duration"]
+    exp["stop_after_jobs"] = 1  # footprints do not depend on the load; one job is enough
+    host = exp["hosts"][0]
+    if vm is not None:
+        host["vms"][0].update(vm)
+    target = exp["workloads"][0]["target"]
+    consumers = run.results(exp).consumers.set_index("consumer")["memory_bytes"]
+    path = f"{target}.vmm" if stack in HYPERVISORS else target
+    return float(consumers[path]) / unit
+
+
 # --- which benchmark simulates which published row ----------------------------------------------
 
 def _plan() -> dict:
@@ -373,6 +390,10 @@ def _plan() -> dict:
     p["fc-boot"] = lambda run: startup_s(run, "fc", "firecracker", after_vmm=True) * 1e3
     for stack in ("docker", "gvisor"):
         p[f"gvisor-start-{stack}"] = lambda run, s=stack: startup_s(run, "gce", s) * 1e3
+    p["fc-vmm-memory"] = f(footprint, testbed="fc", stack="firecracker", unit=2**20,
+                           vm={"vcpus": 1, "memory": "128 MiB"})
+    for stack in ("docker", "gvisor"):
+        p[f"gvisor-memory-{stack}"] = f(footprint, testbed="gce", stack=stack, unit=1e6)
     unknown = set(p) - set(BY_ID)
     assert not unknown, f"plan rows without a published row: {sorted(unknown)}"
     return p

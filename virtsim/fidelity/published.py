@@ -224,13 +224,13 @@ def _rows() -> list[Row]:
           f"{_GV} GVISOR startup.csv: container start via Docker, runc, alpine `true` 1193.1 ms"),
         r("gvisor-start-gvisor", "container start, alpine true", "gvisor", "start-up time", "ms", 1144.2,
           f"{_GV} GVISOR startup.csv: container start via Docker, runsc, alpine `true` 1144.2 ms"),
-        # --- memory: no model in the simulator yet ----------------------------------------------------
+        # --- memory footprints -------------------------------------------------------------------------
         r("fc-vmm-memory", "VMM memory overhead, 1 vCPU / 128 MiB", "firecracker", "memory per VM", "MiB", 5,
-          f"{_FC} FC-SPEC [P-doc]: VMM memory overhead ≤ 5 MiB", modelled=False),
+          f"{_FC} FC-SPEC [P-doc]: VMM memory overhead ≤ 5 MiB"),
         r("gvisor-memory-docker", "memory per container, sleep", "docker", "memory per container", "MB", 4.09,
-          f"{_GV} GVISOR density.csv: runc 4.09 MB", modelled=False),
+          f"{_GV} GVISOR density.csv: runc 4.09 MB"),
         r("gvisor-memory-gvisor", "memory per container, sleep", "gvisor", "memory per container", "MB", 23.70,
-          f"{_GV} GVISOR density.csv: runsc 23.70 MB", modelled=False),
+          f"{_GV} GVISOR density.csv: runsc 23.70 MB"),
     ]
 
 
