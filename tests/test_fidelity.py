@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from virtsim import fidelity
 from virtsim.cli import main
-from virtsim.fidelity import FAIL, GAP, NOT_MODELLED, PASS, run_fidelity, within
+from virtsim.fidelity import FAIL, GAP, PASS, run_fidelity, within
 from virtsim.fidelity.benchmarks import PLAN
 from virtsim.fidelity.gaps import KNOWN_GAPS
 from virtsim.fidelity.published import BY_ID, ROWS
@@ -27,8 +27,6 @@ def _row_params():
         marks = ()
         if row.id in KNOWN_GAPS:
             marks = pytest.mark.xfail(strict=True, reason=KNOWN_GAPS[row.id])
-        elif not row.modelled:
-            marks = pytest.mark.skip(reason="not modelled yet")
         params.append(pytest.param(row.id, id=row.id, marks=marks))
     return params
 
@@ -48,14 +46,12 @@ def test_the_table_is_complete_and_consistent(table):
                                         "rel_error", "tolerance", "status", "source"]
     assert set(table["id"]) == set(BY_ID) and len(table) == len(ROWS)
     assert set(KNOWN_GAPS) <= set(BY_ID), "a known gap names no published row"
-    assert {r.id for r in ROWS if r.modelled} == set(PLAN), "every modelled row needs a benchmark"
+    assert set(BY_ID) == set(PLAN), "every published row needs a benchmark"
     assert not (table["status"] == FAIL).any(), table.loc[table["status"] == FAIL, ["simulated", "published"]]
     for row in ROWS:
         got = table.loc[row.id]
         assert got["source"].startswith("calibration README §")
-        if not row.modelled:
-            assert got["status"] == NOT_MODELLED and math.isnan(got["simulated"])
-        elif got["status"] == GAP:
+        if got["status"] == GAP:
             assert row.id in KNOWN_GAPS and got["note"].startswith("known gap: ")
         else:
             assert math.isfinite(got["simulated"])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import click
 
@@ -121,7 +120,7 @@ def fidelity(output: str | None) -> None:
 
     Prints, per benchmark and stack, the simulated and the published value,
     the relative error and PASS / GAP (a known limitation, with its reason) /
-    NOT MODELLED / FAIL. Exits 1 only if a row expected to pass fails.
+    FAIL. Exits 1 only if a row expected to pass fails.
     """
     import math
     import time

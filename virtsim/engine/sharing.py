@@ -23,7 +23,6 @@ activities, hosts or other domains exist.
 
 from __future__ import annotations
 
-import heapq
 from heapq import heappop, heappush
 import math
 from collections.abc import Callable

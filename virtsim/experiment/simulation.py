@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import simpy
 
-from ..components import Consumer, Platform
+from ..components import Platform
 from ..components.startup import Startup
 from ..workloads.context import Context
 from ..workloads.distributions import make_sampler
@@ -183,4 +183,4 @@ class _Exponential:
     type: str = "exponential"
 
 
-__all__ = ["Consumer", "Simulation", "Snapshot", "random_stream"]
+__all__ = ["Simulation", "Snapshot", "random_stream"]

@@ -25,7 +25,7 @@ from .benchmarks import PLAN, Runner
 from .gaps import KNOWN_GAPS
 from .published import BY_ID, ROWS, Row
 
-PASS, FAIL, GAP, NOT_MODELLED = "PASS", "FAIL", "GAP", "NOT MODELLED"
+PASS, FAIL, GAP = "PASS", "FAIL", "GAP"
 
 COLUMNS = ("id", "benchmark", "stack", "metric", "unit", "simulated", "published", "rel_error", "tolerance",
            "status", "source", "note")
@@ -43,8 +43,6 @@ def within(row: Row, simulated: float) -> bool:
 
 
 def status_of(row: Row, simulated: float) -> str:
-    if not row.modelled or math.isnan(simulated):
-        return NOT_MODELLED
     if within(row, simulated):
         return PASS
     return GAP if row.id in KNOWN_GAPS else FAIL
@@ -56,12 +54,9 @@ def run_fidelity(ids=None) -> pd.DataFrame:
     runner = Runner()
     records = []
     for row in rows:
-        simulated = float(PLAN[row.id](runner)) if row.modelled else math.nan
+        simulated = float(PLAN[row.id](runner))
         status = status_of(row, simulated)
-        if status == NOT_MODELLED:
-            note = ("not modelled yet: the simulator has no memory model" if not row.modelled
-                    else "not modelled yet: this simulator version has no start-up model")
-        elif row.id in KNOWN_GAPS:
+        if row.id in KNOWN_GAPS:
             note = ("known gap: " if status == GAP else "listed as a known gap but passes: ") + KNOWN_GAPS[row.id]
         else:
             note = ""
@@ -69,7 +64,7 @@ def run_fidelity(ids=None) -> pd.DataFrame:
             "id": row.id, "benchmark": row.benchmark, "stack": row.stack, "metric": row.metric,
             "unit": row.unit, "simulated": simulated, "published": row.value,
             "rel_error": (simulated - row.value) / row.value,
-            "tolerance": math.nan if status == NOT_MODELLED else 0.0 if row.bound else row.tolerance,
+            "tolerance": 0.0 if row.bound else row.tolerance,
             "status": status, "source": row.source, "note": note,
         })
     table = pd.DataFrame.from_records(records, columns=list(COLUMNS))
@@ -77,4 +72,4 @@ def run_fidelity(ids=None) -> pd.DataFrame:
     return table
 
 
-__all__ = ["FAIL", "GAP", "NOT_MODELLED", "PASS", "run_fidelity", "status_of", "within"]
+__all__ = ["FAIL", "GAP", "PASS", "run_fidelity", "status_of", "within"]

@@ -42,7 +42,6 @@ Workload conventions
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass
 from functools import partial
 
@@ -117,15 +116,6 @@ HYPERVISORS = {"kvm", "kvm (untuned)", "xen", "firecracker", "vmware-workstation
 ENGINES = {"docker", "gvisor"}
 
 
-def _supports_cold_start() -> bool:
-    """True when experiment files have ``cold_start`` (VMs and containers then boot first)."""
-    try:
-        from ..config.inputs import ExperimentInput
-    except ImportError:  # pragma: no cover
-        return False
-    return "cold_start" in getattr(ExperimentInput, "model_fields", {})
-
-
 def stack_host(testbed: str, stack: str) -> tuple[dict, str]:
     """(host mapping, target path) for ``stack`` on ``testbed``."""
     tb = TESTBEDS[testbed]
@@ -156,8 +146,7 @@ def experiment(testbed: str, stack: str, demand: dict, *, clients: int = 1, dura
         "workloads": [{"name": "bench", "target": target, "type": "closed", "clients": clients,
                        "think_time": JITTER if clients > 1 else "0 s", "demand": demand}],
     }
-    if _supports_cold_start():
-        exp["cold_start"] = False  # measure the steady state: everything already running
+    exp["cold_start"] = False  # measure the steady state: everything already running
     return exp
 
 
@@ -281,15 +270,13 @@ def fc_added_p99_us(run: Runner) -> float:
 
 
 def startup_s(run: Runner, testbed: str, stack: str, *, after_vmm: bool = False) -> float:
-    """Time until a cold-started stack serves its first job, s (NaN if the simulator has no start-up).
+    """Time until a cold-started stack serves its first job, seconds.
 
     Containers start with their image already local (the published runs did),
     i.e. the engine's pull is overridden to 0 bytes. ``after_vmm`` subtracts
     the hypervisor's VMM start, for guest-side measurements (guest uptime,
     Firecracker's InstanceStart).
     """
-    if not _supports_cold_start():
-        return math.nan
     exp = experiment(testbed, stack, {"cpu": TINY_CPU})
     exp["cold_start"] = True
     del exp["duration"]
@@ -298,8 +285,6 @@ def startup_s(run: Runner, testbed: str, stack: str, *, after_vmm: bool = False)
     if "engine" in host:
         host["engine"] = {"profile": host["engine"], "startup": {"pull": {"image": "0 B"}}}
     jobs = run.results(exp).jobs
-    if "startup_s" not in jobs:
-        return math.nan
     ready = float(jobs["startup_s"].iloc[0])
     if after_vmm:
         from ..config import load_experiment

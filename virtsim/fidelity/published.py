@@ -31,8 +31,6 @@ class Row:
     """Relative tolerance on ``value`` (e.g. 0.10 = ±10%)."""
     bound: str | None = None
     """``"min"`` / ``"max"`` for a published bound ("> 95%", "≤ 125 ms"): the row passes on that side."""
-    modelled: bool = True
-    """False for quantities the simulator has no model of yet (memory)."""
 
 
 RATIO = "throughput ratio vs native"
