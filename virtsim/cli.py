@@ -39,12 +39,20 @@ def _print_summary(results) -> None:
     click.echo(f"{row['name']}  (seed {row['seed']}, measured {row['measured_s']:g} s of simulated time)")
     for key, label, fmt in SUMMARY_COLUMNS:
         click.echo(f"  {label:<24} {fmt.format(row[key])}")
+    failures = not results.failures.empty
+    if failures:
+        events = results.failures["event"]
+        click.echo(f"  {'failures':<24} {int((events == 'failure').sum())}, "
+                   f"{int(row['jobs_failed'])} jobs failed")
     wl = results.workloads
-    if len(wl) > 1:
+    if len(wl) > 1 or failures:
         click.echo("  per workload:")
         for _, w in wl.iterrows():
-            click.echo(f"    {w['workload']:<16} {w['jobs_completed']:>8} jobs  "
-                       f"mean {w['response_time_mean_s']:.4g} s  p99 {w['response_time_p99_s']:.4g} s")
+            line = (f"    {w['workload']:<16} {w['jobs_completed']:>8} jobs  "
+                    f"mean {w['response_time_mean_s']:.4g} s  p99 {w['response_time_p99_s']:.4g} s")
+            if failures:
+                line += f"  availability {w['availability']:.4%}"
+            click.echo(line)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -27,6 +27,11 @@ class _Device:
         self.resource = RateResource(env, capacity, name=f"{host}/{spec.name}")
         self._nodes: dict[str, ShareNode] = {}
 
+    @property
+    def nodes(self) -> dict[str, ShareNode]:
+        """The consumers' nodes on this device, by consumer path (or cache)."""
+        return self._nodes
+
     def node_for(self, consumer_path: str, cap: float = math.inf) -> ShareNode:
         """The consumer's node on this device, at most ``cap`` (and the device's capacity)."""
         cap = min(self.resource.capacity, cap)

@@ -86,7 +86,7 @@ class Platform:
             self._build_host(host, policy)
         for host in hosts:
             self._compose_paths(host)
-            self._host_os_load(host)
+            self.start_host_os_load(host)
 
     def _build_host(self, host, policy: str) -> None:
         hw = host.hardware
@@ -135,8 +135,8 @@ class Platform:
             self.layer_consumers[path] = Consumer(path, "layer", host.name, node, speed, float(size))
         return path
 
-    def _host_os_load(self, host) -> None:
-        """A Type 2 host's OS and desktop apps: a steady CPU load beside the VMs."""
+    def start_host_os_load(self, host) -> None:
+        """A Type 2 host's OS and desktop apps: a steady CPU load beside the VMs (again after a failure)."""
         apps = host.host_os.host_apps if host.host_os is not None else None
         if host.hypervisor is None or host.hypervisor.type != 2 or apps is None or not apps.cpu > 0:
             return

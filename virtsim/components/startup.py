@@ -11,7 +11,8 @@ sandbox VM (Kata) boots its own microVM after that.
 
 Each consumer with a chain has a :class:`Gate`; jobs that arrive before it
 opens wait (their wait is the job's ``startup_s``). Consumers without a chain
-(native hosts, plain cgroups) are ready from the start.
+(native hosts, plain cgroups) are ready from the start. After a failure
+(``failures.py``) the same chains run again for what the failure took down.
 """
 
 from __future__ import annotations
@@ -25,13 +26,22 @@ from .platform import Platform
 
 
 class Gate:
-    """Opens once, when its consumer is ready; runs what waited for it."""
+    """Open while its consumer can serve; runs what waited for it when it opens.
 
-    __slots__ = ("ready", "ready_at", "_waiting")
+    It starts closed while the consumer starts up; a failure closes it again
+    until the consumer is back. ``closed`` records every closed interval
+    ([start, end], end NaN while still closed), for availability.
+    """
 
-    def __init__(self):
-        self.ready = False
-        self.ready_at = math.nan
+    __slots__ = ("ready", "ready_at", "reason", "closed", "_waiting")
+
+    def __init__(self, now: float = 0.0, *, ready: bool = False):
+        self.ready = ready
+        self.ready_at = now if ready else math.nan
+        """When it first opened (NaN until then)."""
+        self.reason = "startup"
+        """Why it is (or was last) closed: ``startup`` or ``failure``."""
+        self.closed: list[list[float]] = [] if ready else [[now, math.nan]]
         self._waiting: list[Callable[[], None]] = []
 
     def when_ready(self, action: Callable[[], None]) -> None:
@@ -42,29 +52,61 @@ class Gate:
             self._waiting.append(action)
 
     def open(self, now: float) -> None:
+        if self.ready:
+            return
         self.ready = True
-        self.ready_at = now
+        if math.isnan(self.ready_at):
+            self.ready_at = now
+        if self.closed:
+            self.closed[-1][1] = now
         waiting, self._waiting = self._waiting, []
         for action in waiting:
             action()
 
+    def close(self, now: float, reason: str) -> None:
+        """Stop serving from ``now``; what arrives waits until :meth:`open`."""
+        self.reason = reason
+        if self.ready:
+            self.ready = False
+            self.closed.append([now, math.nan])
+
+    def closed_s(self, start: float, end: float) -> float:
+        """Seconds closed within [start, end]."""
+        total = 0.0
+        for down, up in self.closed:
+            up = end if math.isnan(up) else up
+            total += max(0.0, min(up, end) - max(down, start))
+        return total
+
 
 class _Steps:
-    """Runs a list of steps one after another; each step gets a 'next' callback."""
+    """Runs a list of steps one after another; each step gets a 'next' callback.
 
-    def __init__(self, steps: list[Callable[[Callable[[], None]], None]]):
+    ``alive()`` is asked before each step: a chain whose consumer failed
+    meanwhile stops there.
+    """
+
+    def __init__(self, steps: list[Callable[[Callable[[], None]], None]], alive: Callable[[], bool]):
         self.steps = steps
+        self.alive = alive
 
     def run(self, done: Callable[[], None]) -> None:
+        if not self.alive():
+            return
         if not self.steps:
             done()
             return
-        first, rest = self.steps[0], _Steps(self.steps[1:])
+        first, rest = self.steps[0], _Steps(self.steps[1:], self.alive)
         first(lambda: rest.run(done))
 
 
 class Startup:
-    """Builds and runs the start-up chains of a platform's VMs and containers."""
+    """Builds and runs the start-up chains of a platform's VMs and containers.
+
+    A chain is defined per consumer (its steps, and the consumer it waits for:
+    a container waits for its VM); :meth:`start` runs them all at time 0 and
+    :meth:`restart` runs them again for consumers a failure took down.
+    """
 
     def __init__(self, env: simpy.Environment, platform: Platform, hosts):
         self.env = env
@@ -72,6 +114,12 @@ class Startup:
         self.gates: dict[str, Gate] = {}
         self._pulls: dict[tuple[str, str], Gate] = {}
         self._hosts = {h.name: h for h in hosts}
+        self._chains: dict[str, tuple[Callable[[], list], str | None]] = {}
+        """Per consumer with a chain: (a function making its steps, the consumer it waits for)."""
+        self._epoch: dict[str, int] = {}
+        """Per consumer: how many times it went down; a chain of an older epoch is void."""
+        for host in hosts:
+            self._define(host)
 
     # -- steps --------------------------------------------------------------------
 
@@ -109,11 +157,11 @@ class Startup:
                 then()
 
         def step(then):
-            _Steps([cpu, disk, self._delay(boot.fixed)]).run(then)
+            _Steps([cpu, disk, self._delay(boot.fixed)], lambda: True).run(then)
         return step
 
-    def _pull(self, cache: str, host, engine, path: str):
-        """Pull the engine's image into ``cache`` once; others wait for that pull."""
+    def _pull(self, cache: str, host, engine):
+        """Pull the engine's image into ``cache`` (a host or a VM) once; others wait for that pull."""
         pull = engine.startup.pull
         nics = self.platform.nics[host.name]
 
@@ -121,18 +169,18 @@ class Startup:
             key = (cache, engine.name)
             gate = self._pulls.get(key)
             if gate is None:
-                gate = self._pulls[key] = Gate()
+                gate = self._pulls[key] = Gate(self.env.now)
                 if pull.image > 0 and nics:
                     nic = nics[0]
-                    nic.node_for(path).submit(pull.image, max_rate=pull.bandwidth,
-                                              on_done=lambda _a: gate.open(self.env.now))
+                    nic.node_for(cache).submit(pull.image, max_rate=pull.bandwidth,
+                                               on_done=lambda _a: gate.open(self.env.now))
                 else:
                     gate.open(self.env.now)
             gate.when_ready(then)
         return step
 
     def _container_steps(self, host, engine, path: str, cache: str) -> list:
-        steps = [self._pull(cache, host, engine, path), self._delay(engine.startup.create),
+        steps = [self._pull(cache, host, engine), self._delay(engine.startup.create),
                  self._delay(engine.startup.start)]
         if engine.composition is not None:  # the sandbox's own microVM
             steps += [self._delay(engine.composition.hypervisor.startup.vmm_start),
@@ -141,29 +189,70 @@ class Startup:
 
     # -- chains -------------------------------------------------------------------
 
-    def _chain(self, path: str, steps: list, after: Gate | None) -> Gate:
-        gate = self.gates[path] = Gate()
-        run = lambda: _Steps(steps).run(lambda: gate.open(self.env.now))  # noqa: E731
+    def _define(self, host) -> None:
+        """Record the chain of every VM under a hypervisor and every container of an engine."""
+        for vm in host.vms:
+            path = f"{host.name}/{vm.name}"
+            vm_after = None
+            if host.hypervisor is not None:
+                self._chains[path] = (lambda p=path, vm=vm: [self._delay(host.hypervisor.startup.vmm_start),
+                                                              self._boot(p, host, vm.os)], None)
+                vm_after = path
+            if vm.engine is not None:
+                for ctr in vm.containers:
+                    c = f"{path}/{ctr.name}"
+                    self._chains[c] = (lambda c=c, p=path, e=vm.engine: self._container_steps(host, e, c, p),
+                                       vm_after)
+        if host.engine is not None:
+            for ctr in host.containers:
+                c = f"{host.name}/{ctr.name}"
+                self._chains[c] = (lambda c=c: self._container_steps(host, host.engine, c, host.name), None)
+
+    def _run_chain(self, path: str) -> None:
+        """Run ``path``'s chain (after the consumer it waits for); open its gate at the end."""
+        gate = self.gates[path]
+        epoch = self._epoch.get(path, 0)
+        make_steps, after = self._chains[path]
+
+        def alive() -> bool:
+            return self._epoch.get(path, 0) == epoch
+
+        def run() -> None:
+            _Steps(make_steps(), alive).run(lambda: gate.open(self.env.now))
+
         if after is None:
             run()
         else:
-            after.when_ready(run)
-        return gate
+            self.gates[after].when_ready(lambda: run() if alive() else None)
 
     def start(self) -> None:
         """Schedule every chain from now."""
-        for host in self._hosts.values():
-            for vm in host.vms:
-                path = f"{host.name}/{vm.name}"
-                vm_gate = None
-                if host.hypervisor is not None:
-                    steps = [self._delay(host.hypervisor.startup.vmm_start), self._boot(path, host, vm.os)]
-                    vm_gate = self._chain(path, steps, None)
-                if vm.engine is not None:
-                    for ctr in vm.containers:
-                        ctr_path = f"{path}/{ctr.name}"
-                        self._chain(ctr_path, self._container_steps(host, vm.engine, ctr_path, path), vm_gate)
-            if host.engine is not None:
-                for ctr in host.containers:
-                    ctr_path = f"{host.name}/{ctr.name}"
-                    self._chain(ctr_path, self._container_steps(host, host.engine, ctr_path, host.name), None)
+        for path in self._chains:
+            self.gates[path] = Gate(self.env.now)
+        for path in self._chains:
+            self._run_chain(path)
+
+    def gate(self, path: str) -> Gate:
+        """The gate of ``path``, made (open) if it has none yet."""
+        gate = self.gates.get(path)
+        if gate is None:
+            gate = self.gates[path] = Gate(self.env.now, ready=True)
+        return gate
+
+    def stop(self, paths) -> None:
+        """``paths`` went down now: close their gates, void their running chains and pulls."""
+        now = self.env.now
+        for path in paths:
+            self._epoch[path] = self._epoch.get(path, 0) + 1
+            self.gate(path).close(now, "failure")
+        # An unfinished pull into a cache that went down is lost with it.
+        for key in [k for k, g in self._pulls.items() if k[0] in paths and not g.ready]:
+            del self._pulls[key]
+
+    def restart(self, paths) -> None:
+        """Bring ``paths`` back: run their chains again (parents first); open the others now."""
+        for path in paths:
+            if path in self._chains:
+                self._run_chain(path)
+            else:
+                self.gate(path).open(self.env.now)

@@ -37,7 +37,7 @@ def resolve_host(host: i.HostInput, loc: tuple, ctx: Context,
         vms.append(s.VMSpec(
             name=vm.name, vcpus=vm.vcpus, memory_bytes=round(vm.memory), shares=vm.shares,
             cap_cores=vm.cap, reservation_cores=vm.reservation, os=vm_layers.os, engine=vm_layers.engine,
-            containers=tuple(_container(ctr) for ctr in vm.containers),
+            containers=tuple(_container(ctr) for ctr in vm.containers), restart=vm.restart,
         ))
     if hardware is None or not ok:
         return None
@@ -50,7 +50,7 @@ def resolve_host(host: i.HostInput, loc: tuple, ctx: Context,
 def _container(ctr: i.ContainerInput) -> s.ContainerSpec:
     memory = round(ctr.memory) if ctr.memory is not None else None
     return s.ContainerSpec(name=ctr.name, cpus=ctr.cpus, cpu_weight=ctr.cpu_weight, memory_bytes=memory,
-                           network=ctr.network, storage=ctr.storage)
+                           network=ctr.network, storage=ctr.storage, restart=ctr.restart)
 
 
 # --- hardware --------------------------------------------------------------------------

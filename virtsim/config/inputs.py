@@ -15,6 +15,9 @@ from .fields import Name, Text, choice, integer, number, quantity
 from .hardware import DiskProfile, NicProfile
 from .profiles import NETWORK_MODES, STORAGE_MODES
 
+FAILURE_LAYERS = ("hardware", "host-os", "hypervisor", "engine", "guest-os", "container")
+RESTART_POLICIES = ("on-failure", "never")
+
 __all__ = [
     "ArrivalsInput",
     "ContainerInput",
@@ -22,6 +25,7 @@ __all__ = [
     "DiskDemandInput",
     "DistributionInput",
     "ExperimentInput",
+    "FailureInput",
     "HardwareInput",
     "HostInput",
     "NetDemandInput",
@@ -163,6 +167,38 @@ class WorkloadInput(_Input):
     demand: DemandInput | None = Field(default=None, description="Per-job demand.")
 
 
+# --- failures --------------------------------------------------------------------
+
+
+class FailureInput(_Input):
+    """Failures of one domain, from a distribution of times between failures or a schedule.
+
+    The domain is a host (its ``hardware``, ``host-os``, ``hypervisor`` or
+    ``engine``), a VM (its ``guest-os``) or a container; each takes down
+    everything that runs above it (see the README's failure domains).
+    """
+
+    domain: Text = Field(description="Path of what fails: a host 'h1', a VM 'h1/a', a container 'h1/a/web' or 'h1/web'.")
+    layer: choice(*FAILURE_LAYERS) | None = Field(
+        default=None,
+        description="Which layer of the domain fails: for a host 'hardware' (default), 'host-os', 'hypervisor' "
+                    "or 'engine'; for a VM 'guest-os' (default) or 'engine'; for a container 'container'.")
+    time_to_failure: DistributionInput | None = Field(
+        default=None, description="Time from a repair (or the start) to the next failure: a time or a "
+                                  "distribution, e.g. {type: exponential, mean: 1000 h} for an MTBF.")
+    at: list[quantity("time", ge=0)] | None = Field(
+        default=None, description="A schedule instead: the times at which the domain fails (while it is up).")
+    time_to_repair: DistributionInput = Field(
+        default=0.0, validate_default=True, description="Time from a failure until the layer is back (a time or a distribution, the "
+                                 "MTTR); then what ran above it boots or starts again. Default 0 s.")
+
+    @model_validator(mode="after")
+    def _one_source(self):
+        if (self.time_to_failure is None) == (self.at is None):
+            raise ValueError("give exactly one of 'time_to_failure' or 'at'")
+        return self
+
+
 # --- infrastructure --------------------------------------------------------------
 
 
@@ -177,6 +213,10 @@ class ContainerInput(_Input):
         default="bridge", description="Network mode: 'host', 'bridge' (default) or 'nat'; the engine must offer it.")
     storage: choice(*STORAGE_MODES) = Field(
         default="overlay", description="Storage mode: 'volume' or 'overlay' (default); the engine must offer it.")
+    restart: choice(*RESTART_POLICIES) = Field(
+        default="on-failure",
+        description="After a failure that takes it down: 'on-failure' (default) starts it again once the "
+                    "failed layer is repaired; 'never' leaves it down.")
 
 
 def _profile_name_is_mapping(value: Any) -> Any:
@@ -225,6 +265,10 @@ class VMInput(_Input):
         default=None, description="Container engine in the guest (models/engines); needed for containers "
         "when the host has a hypervisor.")
     containers: list[ContainerInput] = Field(default_factory=list, description="Containers in the guest.")
+    restart: choice(*RESTART_POLICIES) = Field(
+        default="on-failure",
+        description="After a failure that takes it down: 'on-failure' (default) boots it again once the "
+                    "failed layer is repaired; 'never' leaves it down.")
 
 
 class HardwareInput(_Input):
@@ -279,6 +323,8 @@ class ExperimentInput(_Input):
                     "false: every stack is already running at time 0.",
     )
     hosts: list[HostInput] = Field(min_length=1, description="Physical hosts (at least one).")
+    failures: list[FailureInput] = Field(
+        default_factory=list, description="Failure domains that fail and are repaired during the run.")
     workloads: list[WorkloadInput] = Field(
         default_factory=list,
         description="Workloads. May be empty when custom workloads are added in Python (virtsim.Simulation.context).",

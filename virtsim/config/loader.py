@@ -13,6 +13,7 @@ from .arrivals import ArrivalsTable, load_arrivals_file
 from .checks import PlacedHost, check_hosts, check_unique_names, check_workloads, target_cores, target_names
 from .context import Context
 from .errors import ConfigError, Problem
+from .failures import resolve_failures
 from .hosts import resolve_host
 from .resolve import resolve_workload
 from .spec import ExperimentSpec, FileArrivals, WorkloadSpec
@@ -61,6 +62,9 @@ def load_experiment(source: str | os.PathLike | dict, *, base_dir: str | os.Path
                       if (spec := resolve_workload(wl, ("workloads", n), ctx, targets))]
     check_workloads(workload_specs, [host.spec for host in placed], ctx)
     _check_unparsed_targets(raw.get("workloads"), {n for n, _ in workloads}, targets, ctx)
+    failure_inputs = (list(enumerate(parsed.failures)) if parsed is not None
+                      else _parsed_items(raw.get("failures"), i.FailureInput))
+    failures = resolve_failures(failure_inputs, [host.spec for host in placed], ctx)
 
     if ctx.problems:
         raise ConfigError(_ordered(ctx.problems), name)
@@ -74,6 +78,7 @@ def load_experiment(source: str | os.PathLike | dict, *, base_dir: str | os.Path
         cold_start=parsed.cold_start,
         hosts=tuple(host.spec for host in placed),
         workloads=tuple(spec for _, spec in workload_specs),
+        failures=failures,
         source=name,
     )
 

@@ -29,6 +29,7 @@ __all__ = [
     "EmpiricalDist",
     "ExperimentSpec",
     "ExponentialDist",
+    "FailureSpec",
     "FileArrivals",
     "HardwareSpec",
     "HostSpec",
@@ -177,6 +178,8 @@ class ContainerSpec(_Spec):
     memory_bytes: int | None = Field(default=None, description="Memory limit in bytes; None for no limit.")
     network: Literal[NETWORK_MODES] = Field(default="bridge", description="Network mode in its engine.")
     storage: Literal[STORAGE_MODES] = Field(default="overlay", description="Storage mode in its engine.")
+    restart: Literal["on-failure", "never"] = Field(
+        default="on-failure", description="Whether it starts again after a failure that took it down.")
 
 
 class VMSpec(_Spec):
@@ -192,6 +195,8 @@ class VMSpec(_Spec):
     engine: EngineProfile | None = Field(
         default=None, description="Container engine in the guest; None: containers are plain cgroups.")
     containers: tuple[ContainerSpec, ...] = ()
+    restart: Literal["on-failure", "never"] = Field(
+        default="on-failure", description="Whether it boots again after a failure that took it down.")
 
 
 class DiskSpec(_Spec):
@@ -239,6 +244,17 @@ class HostSpec(_Spec):
     containers: tuple[ContainerSpec, ...] = Field(default=(), description="Containers run on the host itself.")
 
 
+class FailureSpec(_Spec):
+    """Failures of one layer of one domain, with their repair times."""
+
+    domain: str = Field(description="Path of the host, VM or container.")
+    layer: Literal["hardware", "host-os", "hypervisor", "engine", "guest-os", "container"]
+    time_to_failure: DistributionSpec | None = Field(
+        default=None, description="Time from the start or a repair to the next failure, seconds; None: ``at_s``.")
+    at_s: tuple[float, ...] = Field(default=(), description="Scheduled failure times, seconds.")
+    time_to_repair: DistributionSpec = Field(description="Time from a failure until the layer is back, seconds.")
+
+
 class ExperimentSpec(_Spec):
     """A fully resolved experiment."""
 
@@ -251,4 +267,5 @@ class ExperimentSpec(_Spec):
     cold_start: bool = Field(default=True, description="Boot VMs and start containers at time 0.")
     hosts: tuple[HostSpec, ...]
     workloads: tuple[WorkloadSpec, ...]
+    failures: tuple[FailureSpec, ...] = ()
     source: str = Field(default="<dict>", description="The experiment file, or '<dict>'.")

@@ -228,6 +228,22 @@ class ShareNode:
         """Number of activities running directly in this node."""
         return sum(g.n for g in self.groups.values())
 
+    def cancel_all(self) -> int:
+        """Cancel every activity in this node and below it (none completes); returns how many.
+
+        What a failure does to the work running in what it takes down.
+        """
+        live = []
+        stack = [self]
+        while stack:
+            node = stack.pop()
+            stack.extend(node.children)
+            for group in node.groups.values():
+                live.extend(entry[2] for entry in group.heap if entry[2]._live)
+        for activity in live:
+            self.resource.cancel(activity)
+        return len(live)
+
 
 def _check_positive(what: str, value: float, name: str) -> None:
     if not value > 0:

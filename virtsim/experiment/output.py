@@ -10,7 +10,8 @@ from pathlib import Path
 from .results import Results
 
 TABLE_FILES = {"summary": "summary.csv", "workloads": "workloads.csv", "stacks": "stacks.csv",
-               "consumers": "consumers.csv", "jobs": "jobs.csv"}
+               "consumers": "consumers.csv", "jobs": "jobs.csv",
+               "failures": "failures.csv"}
 
 
 def _atomic_write(path: Path, text: str) -> None:

@@ -26,11 +26,17 @@ class Results:
     """One row per job that arrived (after the warm-up ones too; see ``counted``)."""
     stacks: pd.DataFrame = field(default_factory=pd.DataFrame)
     """One row per stack and workload: where the counted jobs' time went, on average."""
+    failures: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=FAILURE_COLUMNS))
+    """One row per failure and repair event of the experiment's failure domains."""
     manifest: dict = field(default_factory=dict)
 
     def tables(self) -> dict[str, pd.DataFrame]:
         return {"summary": self.summary, "workloads": self.workloads, "stacks": self.stacks,
-                "consumers": self.consumers, "jobs": self.jobs}
+                "consumers": self.consumers, "jobs": self.jobs, "failures": self.failures}
+
+
+FAILURE_COLUMNS = ["time_s", "domain", "layer", "event", "consumers"]
+"""``consumers``: how many consumers the event took down (failure) or brought back (repair)."""
 
 
 def _job_stats(jobs: pd.DataFrame, measured_s: float) -> dict[str, float]:
@@ -38,17 +44,19 @@ def _job_stats(jobs: pd.DataFrame, measured_s: float) -> dict[str, float]:
     row = {
         "jobs_arrived": int(jobs["counted"].sum()),
         "jobs_completed": int(len(done)),
+        "jobs_failed": int((jobs["counted"] & jobs["failed"]).sum()),
         "throughput_per_s": len(done) / measured_s if measured_s > 0 else float("nan"),
     }
     row.update(response_time_stats(done["response_time_s"].to_numpy()))
     return row
 
 
-BREAKDOWN = ("native_s", "virtualization_s", "io_latency_s", "startup_s", "wait_s")
+BREAKDOWN = ("native_s", "virtualization_s", "io_latency_s", "startup_s", "failure_s", "wait_s")
 """Where a job's response time went: its work as on bare metal, what the layers
 added (CPU overhead and the latency of operations and I/O paths), the devices'
-own service and latency, waiting for its target to boot or start, and the rest:
-waiting for contended resources."""
+own service and latency, waiting for its target to boot or start, waiting for
+it to come back after a failure (repair and restart), and the rest: waiting for
+contended resources."""
 
 
 def _add_breakdown(sim: Simulation, jobs: pd.DataFrame) -> None:
@@ -74,22 +82,28 @@ def _add_breakdown(sim: Simulation, jobs: pd.DataFrame) -> None:
         ids = np.fromiter(log.breakdown, dtype=np.int64, count=len(log.breakdown))
         parts = np.array([(b.native_s, b.virtualization_s, b.io_latency_s) for b in log.breakdown.values()])
         native[ids], virt[ids], io[ids] = parts[:, 0], parts[:, 1], parts[:, 2]
-    if log.startup_wait:
-        ids = np.fromiter(log.startup_wait, dtype=np.int64, count=len(log.startup_wait))
-        startup[ids] = np.fromiter(log.startup_wait.values(), dtype=float, count=len(ids))
+    failure = np.zeros(len(native))
+    for waits, column in ((log.startup_wait, startup), (log.failure_wait, failure)):
+        if waits:
+            ids = np.fromiter(waits, dtype=np.int64, count=len(waits))
+            column[ids] = np.fromiter(waits.values(), dtype=float, count=len(ids))
+    if unknown.any():
+        failure[unknown] = np.nan
     labels = list(dict.fromkeys(stack))
     stack_of_target = np.array([labels.index(label) for label in stack], dtype=np.int32)
     wait = jobs["response_time_s"].to_numpy() - native
     wait -= virt
     wait -= io
     wait -= startup
-    if log.startup_wait:  # held jobs start when their target is ready
-        jobs["start_s"] = jobs["arrival_s"].to_numpy() + np.nan_to_num(startup)
+    wait -= failure
+    if log.startup_wait or log.failure_wait:  # held jobs start when their target is ready
+        jobs["start_s"] = jobs["arrival_s"].to_numpy() + np.nan_to_num(startup) + np.nan_to_num(failure)
     jobs["stack"] = pd.Categorical.from_codes(stack_of_target[tg], categories=labels)
     jobs["native_s"] = native
     jobs["virtualization_s"] = virt
     jobs["io_latency_s"] = io
     jobs["startup_s"] = startup
+    jobs["failure_s"] = failure
     jobs["wait_s"] = wait
 
 
@@ -110,13 +124,16 @@ def collect(sim: Simulation) -> Results:
     end = sim.end.time_s
     measured = end - start
     jobs = sim.log.to_frame()
-    # A job counts if it arrived after the warm-up and (if done) ended by the end.
-    jobs["counted"] = (jobs["arrival_s"] >= spec.warmup_s) & ~(jobs["end_s"] > end)
+    _add_failed(sim.log, jobs)
+    # A job counts if it arrived after the warm-up and (if done or failed) ended by the end.
+    jobs["counted"] = (jobs["arrival_s"] >= spec.warmup_s) & ~(jobs["end_s"] > end) & ~(jobs["failed_at_s"] > end)
     _add_breakdown(sim, jobs)
 
     memory = {path: b for host in spec.hosts for path, b in footprints(host).items()}
     physical = {host.name: host.hardware.memory_bytes for host in spec.hosts}
     consumer_rows = []
+    gates = sim.startup.gates
+    downs = sim.failures.downs if sim.failures is not None else {}
     host_alloc = host_capacity = 0.0
     for path, consumer in sim.platform.all_consumers().items():
         a0, d0 = sim.warmup.integrals[path]
@@ -133,7 +150,9 @@ def collect(sim: Simulation) -> Results:
             "cpu_time_s": cpu_time,
             "cpu_utilization": cpu_time / capacity if capacity > 0 else float("nan"),
             "steal_time_s": max(0.0, (d1 - d0) - alloc_work) / speed,
-            "ready_at_s": sim.startup.gates[path].ready_at if path in sim.startup.gates else 0.0,
+            "ready_at_s": gates[path].ready_at if path in gates else 0.0,
+            "downtime_s": gates[path].closed_s(start, end) if path in gates else 0.0,
+            "failures": sum(start <= t <= end for t in downs.get(path, ())),
             "memory_bytes": memory.get(path, 0.0),
         })
         if consumer.kind == "host":
@@ -149,10 +168,44 @@ def collect(sim: Simulation) -> Results:
     summary["memory_committed_ratio_max"] = max(memory[h] / physical[h] for h in physical)
 
     workload_rows = []
+    targets_of = {w.name: _workload_targets(w) for w in spec.workloads}
     for name in sim.log.workload_names:
+        mine = jobs[jobs["workload"] == name]
         row = {"workload": name}
-        row.update(_job_stats(jobs[jobs["workload"] == name], measured))
+        row.update(_job_stats(mine, measured))
+        targets = targets_of.get(name) or list(mine["target"].unique())
+        row["availability"] = _availability(targets, gates, start, end)
         workload_rows.append(row)
-    return Results(pd.DataFrame([summary]), pd.DataFrame(workload_rows), consumers, jobs, _stack_table(jobs))
+    events = pd.DataFrame(sim.failures.events if sim.failures is not None else [], columns=FAILURE_COLUMNS)
+    return Results(pd.DataFrame([summary]), pd.DataFrame(workload_rows), consumers, jobs, _stack_table(jobs),
+                   events)
+
+
+def _add_failed(log, jobs: pd.DataFrame) -> None:
+    failed_at = np.full(len(jobs), np.nan)
+    if log.failed_at:
+        ids = np.fromiter(log.failed_at, dtype=np.int64, count=len(log.failed_at))
+        failed_at[ids] = np.fromiter(log.failed_at.values(), dtype=float, count=len(ids))
+    jobs["failed"] = ~np.isnan(failed_at)
+    jobs["failed_at_s"] = failed_at
+
+
+def _workload_targets(w) -> list[str]:
+    if w.target is not None:
+        return [w.target]
+    table = getattr(w.arrivals, "table", None)
+    return list(table.target_names) if table is not None else []
+
+
+def _availability(targets, gates, start: float, end: float) -> float:
+    """Mean over the workload's targets of the fraction of [start, end] each could serve.
+
+    A target cannot serve while it starts up or is down after a failure.
+    """
+    span = end - start
+    if not targets or span <= 0:
+        return float("nan")
+    up = [1.0 - (gates[t].closed_s(start, end) / span if t in gates else 0.0) for t in targets]
+    return float(np.mean(up))
 
 

@@ -9,6 +9,7 @@ import numpy as np
 import simpy
 
 from ..components import Platform
+from ..components.failures import Failures, failed_in_flight
 from ..components.startup import Startup
 from ..workloads.context import Context
 from ..workloads.distributions import make_sampler
@@ -56,6 +57,8 @@ class Simulation:
         self.startup = Startup(self.env, self.platform, spec.hosts)
         if spec.cold_start:
             self.startup.start()
+        self.failures = Failures(self.env, self.platform, self.startup, spec.hosts, spec.failures,
+                                 self._failure_sampler, self._fail_jobs) if spec.failures else None
         self._gates = {self._target_code[path]: gate for path, gate in self.startup.gates.items()}
         self.sources = [self._build_source(i, w) for i, w in enumerate(spec.workloads)]
         self.warmup: Snapshot | None = None
@@ -67,6 +70,27 @@ class Simulation:
 
     def _stream(self, workload: str, purpose: str) -> np.random.Generator:
         return random_stream(self.seed, f"{workload}/{purpose}")
+
+    def _failure_sampler(self, index: int, purpose: str, distribution):
+        failure = self.spec.failures[index]
+        rng = random_stream(self.seed, f"failures[{index}]:{failure.domain}:{failure.layer}/{purpose}")
+        return make_sampler(distribution, rng)
+
+    def _fail_jobs(self, paths: list[str], now: float) -> None:
+        """Jobs running in consumers that just went down fail (those waiting at their gates wait on)."""
+        log = self.log
+        codes = [self._target_code[p] for p in paths]
+        jobs = failed_in_flight(np.array(log.end, dtype=float), np.array(log.target, dtype=np.int32), codes)
+        starters = {i: source.starter for i, source in enumerate(self.sources)}
+        waiting = set().union(*(s.waiting for s in starters.values()))
+        for job in jobs.tolist():
+            if job in log.failed_at or job in waiting:
+                continue
+            starter = starters.get(log.workload[job])
+            if starter is not None:
+                starter.fail(job, now)
+            else:  # a custom workload's job: recorded as failed, its process is not resumed
+                log.fail(job, now)
 
     def _request_plan(self, w, path: str, template: Demand, threads: int) -> RequestPlan | None:
         """How requests of ``w`` run at ``path``; None where one CPU activity says it all."""
@@ -161,6 +185,8 @@ class Simulation:
         spec = self.spec
         for source in self.sources:
             source.start()
+        if self.failures is not None:
+            self.failures.start()
         if spec.warmup_s > 0:
             self.env.timeout(spec.warmup_s).callbacks.append(self._take_warmup)
         else:

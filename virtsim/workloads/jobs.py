@@ -28,6 +28,10 @@ class JobLog:
         self.completed = 0
         self.startup_wait: dict[int, float] = {}
         """Per job that arrived before its target was ready: how long it waited, seconds."""
+        self.failure_wait: dict[int, float] = {}
+        """Per job that arrived while its target was down after a failure: how long it waited, seconds."""
+        self.failed_at: dict[int, float] = {}
+        """Per job that failed (its target went down while it ran): when, seconds."""
         self.breakdown: dict[int, object] = {}
         """Per job run through a request plan: its uncontended time breakdown."""
         self.limit: int | None = None
@@ -48,6 +52,10 @@ class JobLog:
         self.completed += 1
         if self.completed == self.limit:
             self.on_limit()
+
+    def fail(self, job: int, now: float) -> None:
+        """The job was lost to a failure: it never completes."""
+        self.failed_at[job] = now
 
     def add_cpu(self, job: int, cpu_s: float) -> None:
         self.cpu[job] += cpu_s

@@ -173,20 +173,28 @@ class RequestPlan:
 
     # -- running -----------------------------------------------------------------
 
-    def start(self, d: Demand, done) -> None:
-        """Run the request's phases; call ``done()`` when the last one ends."""
-        _Request(self, d, done).cpu_phase()
+    def start(self, d: Demand, done, alive=None) -> None:
+        """Run the request's phases; call ``done()`` when the last one ends.
+
+        ``alive()`` is asked between phases: a request whose job failed stops.
+        """
+        _Request(self, d, done, alive or _always).cpu_phase()
+
+
+def _always() -> bool:
+    return True
 
 
 class _Request:
     """The state of one request between its phases (callbacks, no process)."""
 
-    __slots__ = ("plan", "demand", "done", "pending")
+    __slots__ = ("plan", "demand", "done", "alive", "pending")
 
-    def __init__(self, plan: RequestPlan, demand: Demand, done):
+    def __init__(self, plan: RequestPlan, demand: Demand, done, alive):
         self.plan = plan
         self.demand = demand
         self.done = done
+        self.alive = alive
         self.pending: list = []
 
     def cpu_phase(self) -> None:
@@ -200,6 +208,8 @@ class _Request:
         self._next_cpu_part()
 
     def _next_cpu_part(self, _activity=None) -> None:
+        if not self.alive():
+            return
         if not self.pending:
             self.after_cpu()
             return
@@ -214,6 +224,8 @@ class _Request:
             self.disk_phase()
 
     def disk_phase(self, _event=None) -> None:
+        if not self.alive():
+            return
         plan, d = self.plan, self.demand
         if not d.disk_ops or plan.disk is None:
             self.net_phase()
@@ -228,6 +240,8 @@ class _Request:
         plan.env.timeout(delay).callbacks.append(self.net_phase)
 
     def net_phase(self, _event=None) -> None:
+        if not self.alive():
+            return
         plan, d = self.plan, self.demand
         if not d.net_transactions or plan.nic is None:
             self.done()
@@ -242,4 +256,4 @@ class _Request:
         plan, d = self.plan, self.demand
         # A transaction is a round trip: the NIC's one-way latency twice, plus what the path adds.
         delay = d.net_transactions * (2.0 * plan.nic.latency_s + plan.path.net.latency_s)
-        plan.env.timeout(delay).callbacks.append(lambda _e: self.done())
+        plan.env.timeout(delay).callbacks.append(lambda _e: self.done() if self.alive() else None)

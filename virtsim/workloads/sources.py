@@ -36,7 +36,9 @@ class _JobStarter:
         self.plans = plans or {}
         self.template = template
         self.gates = gates or {}
-        """Start-up gates by target code: jobs for a target that is not ready yet wait."""
+        """Gates by target code: jobs for a target that is starting up, or down after a failure, wait."""
+        self.waiting: set[int] = set()
+        """Jobs waiting at a closed gate (not yet running anywhere)."""
 
     def start(self, consumer: Consumer, target: int, cpu_s: float) -> None:
         now = self.env.now
@@ -44,12 +46,16 @@ class _JobStarter:
         if self.gates:
             gate = self.gates.get(target)
             if gate is not None and not gate.ready:
-                gate.when_ready(lambda: self._release(consumer, target, cpu_s, job, now))
+                self.waiting.add(job)
+                gate.when_ready(lambda: self._release(consumer, target, cpu_s, job, now, gate.reason))
                 return
         self._run(consumer, target, cpu_s, job)
 
-    def _release(self, consumer: Consumer, target: int, cpu_s: float, job: int, arrived: float) -> None:
-        self.log.startup_wait[job] = self.env.now - arrived
+    def _release(self, consumer: Consumer, target: int, cpu_s: float, job: int, arrived: float,
+                 reason: str) -> None:
+        self.waiting.discard(job)
+        waits = self.log.failure_wait if reason == "failure" else self.log.startup_wait
+        waits[job] = self.env.now - arrived
         self._run(consumer, target, cpu_s, job)
 
     def _run(self, consumer: Consumer, target: int, cpu_s: float, job: int) -> None:
@@ -57,7 +63,8 @@ class _JobStarter:
         if plan is not None:
             demand = replace(self.template, cpu_s=cpu_s)
             self.log.breakdown[job] = plan.breakdown(demand)
-            plan.start(demand, lambda: self._finish(job, self.env.now))
+            failed = self.log.failed_at
+            plan.start(demand, lambda: self._finish(job, self.env.now), alive=lambda: job not in failed)
         elif cpu_s > 0.0:
             consumer.node.submit(cpu_s, max_rate=self.threads * consumer.core_speed,
                                  on_done=self._done, data=job)
@@ -69,6 +76,12 @@ class _JobStarter:
 
     def _finish(self, job: int, now: float) -> None:
         self.log.finish(job, now)
+        if self.then is not None:
+            self.then()
+
+    def fail(self, job: int, now: float) -> None:
+        """The job's target went down while it ran: record it as failed; a closed-loop client goes on."""
+        self.log.fail(job, now)
         if self.then is not None:
             self.then()
 

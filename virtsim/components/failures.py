@@ -1,0 +1,191 @@
+"""Failure domains: a layer fails, takes down what runs above it, is repaired, and it all starts again.
+
+Each layer is a failure domain for everything above it (DESIGN §2.5):
+
+================  ==============================================================
+layer that fails  what goes down with it
+================  ==============================================================
+``hardware``      the whole host: its own work, every VM and container, every layer's threads
+``host-os``       the same (under a Type 2 hypervisor or a host engine everything runs on it)
+``hypervisor``    every VM on the host, with the containers inside them, and their VMM threads
+``engine``        the containers of that engine (on the host, or in one VM)
+``guest-os``      the VM and the containers inside it
+``container``     the container (and a sandbox's microVM)
+================  ==============================================================
+
+When a layer fails, the work running in what it takes down is cancelled (CPU,
+disk and network activities alike), the jobs in flight there fail, and the
+consumers' gates close: later jobs wait for them. After the repair time the
+consumers come back in order: hosts at once (the repair time includes the
+host's own reboot), VMs boot and containers start again through the start-up
+chain (so a host's recovery is a boot storm), unless their ``restart`` policy
+is ``never``. A consumer under two failures comes back after the last repair.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import simpy
+
+from .platform import Platform
+from .startup import Startup
+
+
+@dataclass(frozen=True)
+class _Domain:
+    """What one failure spec takes down, resolved against the platform."""
+
+    host: str
+    targets: tuple[str, ...]
+    """Consumers users target, parents before children."""
+    layer_paths: tuple[str, ...]
+    """Where layers' own work runs (VMM threads, engines, a host OS) that dies with it."""
+    whole_host: bool
+    """Hardware or host OS: every device activity of the host is lost too."""
+
+
+def _targets_of(host, layer: str, domain: str) -> tuple[str, ...]:
+    name = host.name
+    vms = [f"{name}/{vm.name}" for vm in host.vms]
+    in_vm = {f"{name}/{vm.name}": [f"{name}/{vm.name}/{c.name}" for c in vm.containers] for vm in host.vms}
+    on_host = [f"{name}/{c.name}" for c in host.containers]
+    if layer in ("hardware", "host-os"):
+        return (name, *[p for vm in vms for p in (vm, *in_vm[vm])], *on_host)
+    if layer == "hypervisor":
+        return tuple(p for vm in vms for p in (vm, *in_vm[vm]))
+    if layer == "engine":
+        return tuple(on_host if domain == name else in_vm[domain])
+    if layer == "guest-os":
+        return (domain, *in_vm[domain])
+    return (domain,)
+
+
+class Failures:
+    """Runs the failure and repair processes of an experiment's failure specs.
+
+    ``on_down(paths, now)`` is called with the consumers that have just gone
+    down (to fail their jobs in flight). ``events`` records every failure and
+    repair: (time_s, domain, layer, event, consumers taken down or brought back).
+    """
+
+    def __init__(self, env: simpy.Environment, platform: Platform, startup: Startup, hosts, failures,
+                 sampler: Callable[[int, str, object], Callable[[], float]],
+                 on_down: Callable[[list[str], float], None]):
+        self.env = env
+        self.platform = platform
+        self.startup = startup
+        self.specs = failures
+        self.on_down = on_down
+        self._hosts = {host.name: host for host in hosts}
+        self._restart = {f"{h.name}/{vm.name}": vm.restart for h in hosts for vm in h.vms}
+        self._restart |= {f"{h.name}/{vm.name}/{c.name}": c.restart for h in hosts for vm in h.vms
+                          for c in vm.containers}
+        self._restart |= {f"{h.name}/{c.name}": c.restart for h in hosts for c in h.containers}
+        self._domains = [self._resolve(f) for f in failures]
+        self._down: dict[str, int] = {}
+        """Per consumer: how many failures hold it down now."""
+        self._lost: set[str] = set()
+        """Consumers that went down with ``restart: never``: they stay down."""
+        self._failed = [False] * len(failures)
+        self._between = [sampler(k, "time_to_failure", f.time_to_failure) if f.time_to_failure else None
+                         for k, f in enumerate(failures)]
+        self._repair = [sampler(k, "time_to_repair", f.time_to_repair) for k, f in enumerate(failures)]
+        self.events: list[tuple[float, str, str, str, int]] = []
+        self.downs: dict[str, list[float]] = {}
+        """Per consumer: the times failures took it down."""
+        for domain in self._domains:
+            for path in domain.targets:
+                startup.gate(path)  # every consumer that can fail gets a gate
+
+    def _resolve(self, failure) -> _Domain:
+        host = self._hosts[failure.domain.split("/", 1)[0]]
+        targets = _targets_of(host, failure.layer, failure.domain)
+        whole = failure.layer in ("hardware", "host-os")
+        layer_consumers = self.platform.layer_consumers
+        if whole:
+            layers = tuple(p for p, c in layer_consumers.items() if c.host == host.name)
+        else:
+            layers = tuple(f"{t}.vmm" for t in targets if f"{t}.vmm" in layer_consumers)
+            if failure.layer == "engine" and failure.domain == host.name:
+                layers += (f"{host.name}/{host.engine.name}",)
+        return _Domain(host.name, targets, layers, whole)
+
+    @property
+    def gated_targets(self) -> set[str]:
+        """Every consumer some failure can take down."""
+        return {path for domain in self._domains for path in domain.targets}
+
+    # -- processes ----------------------------------------------------------------
+
+    def start(self) -> None:
+        for k, failure in enumerate(self.specs):
+            if self._between[k] is not None:
+                self._arm(k)
+            for at in failure.at_s:
+                self.env.timeout(at).callbacks.append(lambda _e, k=k: self._scheduled(k))
+
+    def _arm(self, k: int) -> None:
+        self.env.timeout(self._between[k]()).callbacks.append(lambda _e: self._fail(k))
+
+    def _scheduled(self, k: int) -> None:
+        if self._failed[k]:  # already down from an earlier entry of the schedule
+            failure = self.specs[k]
+            self.events.append((self.env.now, failure.domain, failure.layer, "skipped (already down)", 0))
+        else:
+            self._fail(k)
+
+    def _fail(self, k: int) -> None:
+        now = self.env.now
+        failure, domain = self.specs[k], self._domains[k]
+        self._failed[k] = True
+        fresh = [p for p in domain.targets if not self._down.get(p) and p not in self._lost]
+        for path in domain.targets:
+            self._down[path] = self._down.get(path, 0) + 1
+        for path in fresh:
+            self.downs.setdefault(path, []).append(now)
+        self._cancel(domain, fresh)
+        self.startup.stop(fresh)
+        self.events.append((now, failure.domain, failure.layer, "failure", len(fresh)))
+        if fresh:
+            self.on_down(fresh, now)
+        self.env.timeout(self._repair[k]()).callbacks.append(lambda _e: self._repaired(k))
+
+    def _cancel(self, domain: _Domain, fresh: list[str]) -> None:
+        platform = self.platform
+        for path in fresh:
+            platform.consumers[path].node.cancel_all()
+        for path in domain.layer_paths:
+            platform.layer_nodes[path].cancel_all()
+        keys = None if domain.whole_host else set(fresh)
+        for device in (*platform.disks[domain.host], *platform.nics[domain.host]):
+            for key, node in device.nodes.items():
+                if keys is None or key in keys:
+                    node.cancel_all()
+
+    def _repaired(self, k: int) -> None:
+        now = self.env.now
+        failure, domain = self.specs[k], self._domains[k]
+        self._failed[k] = False
+        back = []
+        for path in domain.targets:
+            self._down[path] -= 1
+            if self._down[path] or path in self._lost:
+                continue
+            if self._restart.get(path, "on-failure") == "never":
+                self._lost.add(path)
+            else:
+                back.append(path)
+        if domain.whole_host and not self._down[domain.host]:
+            self.platform.start_host_os_load(self._hosts[domain.host])
+        self.startup.restart(back)
+        self.events.append((now, failure.domain, failure.layer, "repair", len(back)))
+        if self._between[k] is not None:
+            self._arm(k)
+
+
+def failed_in_flight(end_s: np.ndarray, targets: np.ndarray, codes: list[int]) -> np.ndarray:
+    """Ids of the jobs not finished whose target is one of ``codes``."""
+    return np.flatnonzero(np.isnan(end_s) & np.isin(targets, codes))
