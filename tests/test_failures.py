@@ -191,3 +191,47 @@ def test_without_failures_nothing_changes():
     assert results.failures.empty and not results.jobs["failed"].any()
     assert results.workloads.loc[0, "availability"] == 1.0
     assert math.isclose(results.consumers.loc[0, "downtime_s"], 0.0)
+
+
+def _limited(memory_limit="1 GiB", cpus=4):
+    return [{"name": "h1", "hardware": {"cores": 8, "memory": "16 GiB"}, "host_os": "linux-server",
+             "engine": "docker", "containers": [{"name": "web", "cpus": cpus, "memory": memory_limit}]}]
+
+
+def test_a_container_over_its_memory_limit_is_oom_killed_with_its_jobs_and_restarts_with_back_off():
+    # Three 10 s requests of 400 MiB each in a 1 GiB container: the third takes it over.
+    clients = {"name": "c", "target": "h1/web", "type": "closed", "clients": 3,
+               "demand": {"cpu": "10 s", "memory": "400 MiB"}}
+    results = virtsim.run_experiment(_experiment(_limited(), [clients], [], duration="40 s", cold_start=False))
+    events = results.failures
+    kills = events[events["event"] == "oom-kill"]
+    assert kills["time_s"].iloc[0] == 0.0 and len(kills) >= 2
+    restarts = events[events["event"] == "restart"]["time_s"].to_numpy()
+    # Docker's back-off: 0.1 s after the first kill, then doubled while it keeps crashing.
+    assert restarts[0] == pytest.approx(0.1)
+    gaps = restarts - kills["time_s"].to_numpy()[:len(restarts)]
+    assert np.allclose(gaps[1:3], [0.2, 0.4])
+    web = results.consumers.set_index("consumer").loc["h1/web"]
+    assert web["oom_kills"] == len(kills)
+    assert web["memory_in_use_peak_bytes"] == 2 * 400 * 2**20  # never more than fitted
+    assert results.workloads.loc[0, "jobs_failed"] >= 3 and results.jobs["failed"].sum() >= 3
+
+
+def test_requests_that_fit_the_limit_never_kill_the_container():
+    web = {"name": "web", "target": "h1/web", "type": "open", "arrivals": {"type": "poisson", "rate": "2 /s"},
+           "demand": {"cpu": {"type": "exponential", "mean": "0.1 s"}, "memory": "1 MiB"}}
+    results = virtsim.run_experiment(_experiment(_limited(), [web], [], duration="100 s"))
+    assert results.failures.empty and not results.jobs["failed"].any()
+    peak = results.consumers.set_index("consumer").loc["h1/web", "memory_in_use_peak_bytes"]
+    assert 1 * 2**20 <= peak <= 20 * 2**20
+
+
+def test_memory_admission_refuses_a_host_committed_beyond_its_overcommit_ratio():
+    hosts = [{"name": "h1", "hardware": {"cores": 8, "memory": "16 GiB"}, "hypervisor": "kvm",
+              "vms": [{"name": "a", "vcpus": 2, "memory": "8 GiB"}, {"name": "b", "vcpus": 2, "memory": "8 GiB"}]}]
+    with pytest.raises(ConfigError) as err:
+        virtsim.load_experiment(_experiment(hosts, [], []))
+    assert "hosts[0]: commits 16.49 GiB of memory (VM RAM 16 GiB" in str(err.value)
+    assert "admits 16 GiB (16 GiB × memory_overcommit 1)" in str(err.value)
+    hosts[0]["memory_overcommit"] = 1.5
+    assert virtsim.load_experiment(_experiment(hosts, [], [])).hosts[0].memory_overcommit == 1.5

@@ -42,7 +42,8 @@ def _print_summary(results) -> None:
     failures = not results.failures.empty
     if failures:
         events = results.failures["event"]
-        click.echo(f"  {'failures':<24} {int((events == 'failure').sum())}, "
+        downs = int(events.isin(["failure", "oom-kill"]).sum())
+        click.echo(f"  {'failures':<24} {downs}, "
                    f"{int(row['jobs_failed'])} jobs failed")
     wl = results.workloads
     if len(wl) > 1 or failures:

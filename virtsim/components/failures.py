@@ -138,9 +138,22 @@ class Failures:
             self._fail(k)
 
     def _fail(self, k: int) -> None:
-        now = self.env.now
-        failure, domain = self.specs[k], self._domains[k]
+        failure = self.specs[k]
         self._failed[k] = True
+        self._take_down(self._domains[k], failure.domain, failure.layer, "failure")
+        self.env.timeout(self._repair[k]()).callbacks.append(lambda _e: self._repaired(k))
+
+    def kill_container(self, path: str, cause: str, restart_after_s: float) -> None:
+        """A container is killed now (e.g. ``oom-kill``); its policy may restart it after the delay."""
+        host = self._hosts[path.split("/", 1)[0]]
+        layers = tuple(p for p in (f"{path}.vmm",) if p in self.platform.layer_consumers)
+        domain = _Domain(host.name, (path,), layers, False)
+        self._take_down(domain, path, "container", cause)
+        self.env.timeout(restart_after_s).callbacks.append(
+            lambda _e: self._bring_back(domain, path, "container", "restart"))
+
+    def _take_down(self, domain: _Domain, name: str, layer: str, event: str) -> None:
+        now = self.env.now
         fresh = [p for p in domain.targets if not self._down.get(p) and p not in self._lost]
         for path in domain.targets:
             self._down[path] = self._down.get(path, 0) + 1
@@ -148,10 +161,9 @@ class Failures:
             self.downs.setdefault(path, []).append(now)
         self._cancel(domain, fresh)
         self.startup.stop(fresh)
-        self.events.append((now, failure.domain, failure.layer, "failure", len(fresh)))
+        self.events.append((now, name, layer, event, len(fresh)))
         if fresh:
             self.on_down(fresh, now)
-        self.env.timeout(self._repair[k]()).callbacks.append(lambda _e: self._repaired(k))
 
     def _cancel(self, domain: _Domain, fresh: list[str]) -> None:
         platform = self.platform
@@ -166,9 +178,13 @@ class Failures:
                     node.cancel_all()
 
     def _repaired(self, k: int) -> None:
-        now = self.env.now
-        failure, domain = self.specs[k], self._domains[k]
+        failure = self.specs[k]
         self._failed[k] = False
+        self._bring_back(self._domains[k], failure.domain, failure.layer, "repair")
+        if self._between[k] is not None:
+            self._arm(k)
+
+    def _bring_back(self, domain: _Domain, name: str, layer: str, event: str) -> None:
         back = []
         for path in domain.targets:
             self._down[path] -= 1
@@ -181,9 +197,7 @@ class Failures:
         if domain.whole_host and not self._down[domain.host]:
             self.platform.start_host_os_load(self._hosts[domain.host])
         self.startup.restart(back)
-        self.events.append((now, failure.domain, failure.layer, "repair", len(back)))
-        if self._between[k] is not None:
-            self._arm(k)
+        self.events.append((self.env.now, name, layer, event, len(back)))
 
 
 def failed_in_flight(end_s: np.ndarray, targets: np.ndarray, codes: list[int]) -> np.ndarray:

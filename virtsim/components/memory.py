@@ -1,60 +1,73 @@
-"""Memory footprints: what each layer keeps resident, from its profile.
+"""Memory in use while requests run, against container limits: the OOM killer.
 
-Memory is allocated, not shared by rate (DESIGN §2.3). Each consumer's
-footprint is what its layer adds: a VM its guest RAM, its VMM the hypervisor's
-per-VM overhead (a formula in vCPUs and guest RAM), a host engine its daemon, a
-container its runtime shim or sandbox, a Type 2 host OS its own resident set and
-its desktop apps. A host's committed memory is the sum of what lands on its
-physical memory; containers inside a VM live in that VM's RAM. Pure arithmetic
-on resolved specs.
+A request's ``memory`` stays resident in its target while it runs. In a
+container with a memory limit, a request that would take the container's use
+over its limit makes the kernel's OOM killer end the container: every job in it
+fails, and its restart policy brings it back after Docker's restart back-off
+(100 ms, doubled on each restart that follows a run shorter than 10 s; Docker
+documentation, "Restart policies": "an ever increasing delay (double the
+previous delay, starting at 100 milliseconds)", reset once the container has
+run for 10 s). Nothing is clipped: the job that asked fails too.
 """
 
 from __future__ import annotations
 
-GIB = 2**30
+from collections.abc import Callable
+
+FIRST_RESTART_DELAY_S = 0.1
+"""Docker's first restart delay (Docker docs, Restart policies)."""
+RESET_AFTER_S = 10.0
+"""A container that ran this long restarts with the first delay again (Docker docs, Restart policies)."""
 
 
-def vmm_overhead_bytes(hypervisor, vcpus: int, memory_bytes: float) -> float:
-    """The hypervisor's per-VM overhead: base + per vCPU + per GiB of guest RAM."""
-    per_vm = hypervisor.memory.per_vm
-    return per_vm.base + per_vm.per_vcpu * vcpus + per_vm.per_gib * memory_bytes / GIB
+class MemoryUse:
+    """Bytes in use per limited container, by the jobs running in it.
 
-
-def _sandbox_bytes(engine) -> float:
-    """A container's own memory: its runtime shim, or a whole microVM for a VM sandbox."""
-    footprint = engine.memory.per_container
-    if engine.composition is not None:
-        vm_os = engine.composition.guest_os
-        footprint += vm_os.memory.resident + engine.composition.hypervisor.memory.per_vm.base
-    return footprint
-
-
-def footprints(host) -> dict[str, float]:
-    """Bytes each consumer of ``host`` keeps resident, by path (the host: its committed total).
-
-    Paths match the platform's consumers and layer consumers (``h/a.vmm``,
-    ``h/docker``, ``h/host-os``).
+    ``limits`` maps a target code to its container's limit in bytes (targets
+    without a limit are not tracked). ``kill(code)`` ends the container (and
+    fails its jobs, which :meth:`release` their memory).
     """
-    name = host.name
-    out: dict[str, float] = {}
-    committed = 0.0
-    if host.host_os is not None:
-        committed += host.host_os.memory.resident
-        if host.hypervisor is not None and host.hypervisor.type == 2:
-            out[f"{name}/host-os"] = host.host_os.host_apps.memory
-    for vm in host.vms:
-        path = f"{name}/{vm.name}"
-        out[path] = float(vm.memory_bytes)
-        if host.hypervisor is not None:
-            out[f"{path}.vmm"] = vmm_overhead_bytes(host.hypervisor, vm.vcpus, vm.memory_bytes)
-        if vm.engine is not None:
-            for ctr in vm.containers:
-                out[f"{path}/{ctr.name}"] = _sandbox_bytes(vm.engine)  # inside the VM's RAM
-    if host.engine is not None:
-        out[f"{name}/{host.engine.name}"] = host.engine.memory.daemon
-        for ctr in host.containers:
-            out[f"{name}/{ctr.name}"] = _sandbox_bytes(host.engine)
-    on_host = [p for p in out if p.count("/") == 1]  # VMs, VMMs, host containers, daemons
-    committed += sum(out[p] for p in on_host)
-    out[name] = committed
-    return out
+
+    def __init__(self, env, limits: dict[int, float], kill: Callable[[int, float], None]):
+        self.env = env
+        self.limits = limits
+        self.used = dict.fromkeys(limits, 0.0)
+        self.peak = dict.fromkeys(limits, 0.0)
+        """Most bytes in use at once, per target code."""
+        self.kills = dict.fromkeys(limits, 0)
+        self._held: dict[int, tuple[int, float]] = {}
+        self._kill = kill
+        self._last_start = dict.fromkeys(limits, 0.0)
+        self._delay = dict.fromkeys(limits, FIRST_RESTART_DELAY_S)
+
+    def allocate(self, target: int, nbytes: float, job: int) -> bool:
+        """Take ``nbytes`` for ``job`` in ``target``; False if that OOM-killed the container."""
+        limit = self.limits.get(target)
+        if limit is None:
+            return True
+        used = self.used[target] + nbytes
+        if used > limit:
+            self.kills[target] += 1
+            self._kill(target, self._restart_delay(target))
+            return False
+        self.used[target] = used
+        if used > self.peak[target]:
+            self.peak[target] = used
+        self._held[job] = (target, nbytes)
+        return True
+
+    def release(self, job: int) -> None:
+        held = self._held.pop(job, None)
+        if held is not None:
+            target, nbytes = held
+            self.used[target] -= nbytes
+
+    def _restart_delay(self, target: int) -> float:
+        """Docker's back-off: doubled after a short run, reset after a run of 10 s."""
+        now = self.env.now
+        if now - self._last_start[target] >= RESET_AFTER_S:
+            self._delay[target] = FIRST_RESTART_DELAY_S
+        delay = self._delay[target]
+        self._delay[target] = 2.0 * delay
+        self._last_start[target] = now + delay
+        return delay

@@ -14,6 +14,7 @@ import numpy as np
 
 from . import spec as s
 from .context import Context
+from .footprints import footprints
 
 __all__ = ["PlacedHost", "check_hosts", "check_unique_names", "check_workloads", "target_cores", "target_names"]
 
@@ -21,7 +22,7 @@ _GIB = 2**30
 
 
 def _size(n_bytes: float) -> str:
-    return f"{n_bytes / _GIB:g} GiB"
+    return f"{n_bytes / _GIB:.4g} GiB"
 
 
 def _cores(n: float) -> str:
@@ -89,6 +90,21 @@ def _check_host(placed: PlacedHost, loc: tuple, ctx: Context) -> None:
     reserved = sum(vm.reservation_cores for vm in host.vms)
     if reserved > hw.cores:
         ctx.add(loc, f"VM reservations add up to {_cores(reserved)} but host {host.name!r} has {_cores(hw.cores)}")
+    _check_memory_admission(host, loc, ctx)
+
+
+def _check_memory_admission(host: s.HostSpec, loc: tuple, ctx: Context) -> None:
+    """What is committed on the host must fit its physical memory times the overcommit ratio."""
+    committed = footprints(host)
+    total = committed[host.name]
+    allowed = host.hardware.memory_bytes * host.memory_overcommit
+    if total <= allowed:
+        return
+    vms = sum(committed[f"{host.name}/{vm.name}"] for vm in host.vms)
+    parts = f"VM RAM {_size(vms)} + the layers' own memory {_size(total - vms)}"
+    ctx.add(loc, f"commits {_size(total)} of memory ({parts}) but host {host.name!r} admits "
+                 f"{_size(allowed)} ({_size(host.hardware.memory_bytes)} × memory_overcommit "
+                 f"{host.memory_overcommit:g}); raise memory_overcommit or give the VMs less memory")
 
 
 def _check_reserved_names(host: s.HostSpec, siblings, ctx: Context) -> None:

@@ -44,6 +44,7 @@ def resolve_host(host: i.HostInput, loc: tuple, ctx: Context,
     return s.HostSpec(
         name=host.name, hardware=hardware, hypervisor=layers.hypervisor, host_os=layers.host_os,
         engine=layers.engine, vms=tuple(vms), containers=tuple(_container(ctr) for ctr in host.containers),
+        memory_overcommit=host.memory_overcommit,
     )
 
 

@@ -147,6 +147,9 @@ class DemandInput(_Input):
     ctx_switches: number(ge=0) = Field(default=0, description="Context switches per request.")
     page_faults: number(ge=0) = Field(default=0, description="Page faults per request.")
     forks: number(ge=0) = Field(default=0, description="Process creations per request.")
+    memory: quantity("size", ge=0) = Field(
+        default=0, description="Memory each request keeps resident while it runs, e.g. '64 MiB'; counted against "
+                               "its container's limit (over it: the container is OOM-killed) and its VM's RAM.")
     disk: DiskDemandInput | None = Field(default=None, description="Disk operations per request, if any.")
     net: NetDemandInput | None = Field(default=None, description="Network transactions per request, if any.")
 
@@ -304,6 +307,10 @@ class HostInput(_Input):
         default=None, description="Container engine on the host kernel (models/engines).")
     vms: list[VMInput] = Field(default_factory=list, description="Virtual machines on the host.")
     containers: list[ContainerInput] = Field(default_factory=list, description="Containers run on the host itself.")
+    memory_overcommit: number(ge=1) = Field(
+        default=1.0,
+        description="Admission: the memory committed on the host (VM RAM, per-VM overheads, host OS, engine, "
+                    "container shims) may be at most this many times its physical memory; 1 (default): none.")
 
 
 class ExperimentInput(_Input):

@@ -64,6 +64,7 @@ def _demand(demand: i.DemandInput, cpu) -> s.DemandSpec:
     return s.DemandSpec(
         cpu=cpu, threads=demand.threads, mem_fraction=demand.mem_fraction, syscalls=demand.syscalls,
         ctx_switches=demand.ctx_switches, page_faults=demand.page_faults, forks=demand.forks,
+        memory_bytes=demand.memory,
         disk=None if disk is None else s.DiskDemand(ops=disk.ops, bytes=round(disk.bytes), pattern=disk.pattern,
                                                     kind=disk.kind),
         net=None if net is None else s.NetDemand(transactions=net.transactions, bytes=round(net.bytes)),

@@ -151,6 +151,7 @@ class DemandSpec(_Spec):
     ctx_switches: float = Field(default=0.0, description="Context switches per request.")
     page_faults: float = Field(default=0.0, description="Page faults per request.")
     forks: float = Field(default=0.0, description="Process creations per request.")
+    memory_bytes: float = Field(default=0.0, description="Memory resident per request while it runs, bytes.")
     disk: DiskDemand | None = Field(default=None, description="Disk operations per request; None for none.")
     net: NetDemand | None = Field(default=None, description="Network transactions per request; None for none.")
 
@@ -242,6 +243,7 @@ class HostSpec(_Spec):
         default=None, description="Engine of the host's own containers; None: plain cgroups on the host kernel.")
     vms: tuple[VMSpec, ...] = ()
     containers: tuple[ContainerSpec, ...] = Field(default=(), description="Containers run on the host itself.")
+    memory_overcommit: float = Field(default=1.0, description="Most committed memory per byte of physical memory.")
 
 
 class FailureSpec(_Spec):

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ..analysis.stats import response_time_stats
-from ..components.memory import footprints
+from ..config.footprints import footprints
 from .simulation import Simulation
 
 
@@ -134,6 +134,9 @@ def collect(sim: Simulation) -> Results:
     consumer_rows = []
     gates = sim.startup.gates
     downs = sim.failures.downs if sim.failures is not None else {}
+    use = sim.memory
+    peaks = {sim.targets[code]: peak for code, peak in use.peak.items()} if use is not None else {}
+    kills = {sim.targets[code]: n for code, n in use.kills.items()} if use is not None else {}
     host_alloc = host_capacity = 0.0
     for path, consumer in sim.platform.all_consumers().items():
         a0, d0 = sim.warmup.integrals[path]
@@ -154,6 +157,8 @@ def collect(sim: Simulation) -> Results:
             "downtime_s": gates[path].closed_s(start, end) if path in gates else 0.0,
             "failures": sum(start <= t <= end for t in downs.get(path, ())),
             "memory_bytes": memory.get(path, 0.0),
+            "memory_in_use_peak_bytes": peaks.get(path, float("nan")),
+            "oom_kills": kills.get(path, 0),
         })
         if consumer.kind == "host":
             host_alloc += cpu_time

@@ -10,6 +10,7 @@ import simpy
 
 from ..components import Platform
 from ..components.failures import Failures, failed_in_flight
+from ..components.memory import MemoryUse
 from ..components.startup import Startup
 from ..workloads.context import Context
 from ..workloads.distributions import make_sampler
@@ -57,8 +58,12 @@ class Simulation:
         self.startup = Startup(self.env, self.platform, spec.hosts)
         if spec.cold_start:
             self.startup.start()
+        limits = self._memory_limits()
         self.failures = Failures(self.env, self.platform, self.startup, spec.hosts, spec.failures,
-                                 self._failure_sampler, self._fail_jobs) if spec.failures else None
+                                 self._failure_sampler, self._fail_jobs) if spec.failures or limits else None
+        self.memory = MemoryUse(self.env, limits, self._oom_kill) if limits else None
+        for code in limits:
+            self.startup.gate(self.targets[code])  # an OOM-killed container is down while it restarts
         self._gates = {self._target_code[path]: gate for path, gate in self.startup.gates.items()}
         self.sources = [self._build_source(i, w) for i, w in enumerate(spec.workloads)]
         self.warmup: Snapshot | None = None
@@ -70,6 +75,22 @@ class Simulation:
 
     def _stream(self, workload: str, purpose: str) -> np.random.Generator:
         return random_stream(self.seed, f"{workload}/{purpose}")
+
+    def _memory_limits(self) -> dict[int, float]:
+        """Memory limits of the containers that requests with a memory demand can reach, by target code."""
+        if not any(w.demand is not None and w.demand.memory_bytes > 0 for w in self.spec.workloads):
+            return {}
+        limits = {}
+        for host in self.spec.hosts:
+            owners = [(f"{host.name}/{vm.name}", vm.containers) for vm in host.vms]
+            for parent, containers in [*owners, (host.name, host.containers)]:
+                for ctr in containers:
+                    if ctr.memory_bytes is not None:
+                        limits[self._target_code[f"{parent}/{ctr.name}"]] = float(ctr.memory_bytes)
+        return limits
+
+    def _oom_kill(self, code: int, restart_after_s: float) -> None:
+        self.failures.kill_container(self.targets[code], "oom-kill", restart_after_s)
 
     def _failure_sampler(self, index: int, purpose: str, distribution):
         failure = self.spec.failures[index]
@@ -122,6 +143,8 @@ class Simulation:
         plans = {self._target_code[p]: plan for p in paths
                  if (plan := self._request_plan(w, p, template, threads)) is not None}
         options = {"plans": plans, "template": template} if plans else {}
+        if self.memory is not None and template.memory_bytes > 0:
+            options |= {"memory": self.memory, "memory_bytes": template.memory_bytes}
         gates = {code: gate for p in paths if (gate := self._gates.get(code := self._target_code[p]))}
         return options | {"gates": gates} if gates else options
 

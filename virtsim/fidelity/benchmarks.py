@@ -90,6 +90,7 @@ class Testbed:
     guest_os: str
     network: str = "nat"
     storage: str = "volume"
+    memory_overcommit: float = 1.0
 
 
 TESTBEDS: dict[str, Testbed] = {
@@ -97,7 +98,11 @@ TESTBEDS: dict[str, Testbed] = {
     "xen2003": Testbed(
         {"cores": 1, "core_speed": round(CLOCK_2003, 6), "memory": "2 GiB",
          "nics": [{"name": "eth0", "bandwidth": "1 Gbit/s", "latency_us": 18.8}]},
-        vcpus=1, guest_memory="1 GiB", guest_os="linux-server"),
+        vcpus=1, guest_memory="1 GiB", guest_os="linux-server",
+        # The 2 GiB host of 2003 under today's linux-server host profile (desktop
+        # apps included) commits 2.3 GiB with the 1 GiB guest: admitted with a
+        # small overcommit; these rows measure CPU and network, not memory.
+        memory_overcommit=1.25),
     "gce": Testbed(
         {"cores": 4, "core_speed": round(CLOCK_GCE, 6), "memory": "15 GiB",
          # tmpfs as runc saw it (GVISOR fio-tmpfs.csv): 4 kB random ops at the
@@ -119,7 +124,7 @@ ENGINES = {"docker", "gvisor"}
 def stack_host(testbed: str, stack: str) -> tuple[dict, str]:
     """(host mapping, target path) for ``stack`` on ``testbed``."""
     tb = TESTBEDS[testbed]
-    host: dict = {"name": "h", "hardware": tb.hardware}
+    host: dict = {"name": "h", "hardware": tb.hardware, "memory_overcommit": tb.memory_overcommit}
     if stack == "native":
         host["host_os"] = "linux-server"
         return host, "h"

@@ -48,6 +48,8 @@ class Demand:
     net_transactions: float = 0.0
     net_bytes: float = 0.0
     """Bytes per network transaction."""
+    memory_bytes: float = 0.0
+    """Memory resident while the request runs."""
 
 
     @property
@@ -71,6 +73,7 @@ def demand_template(spec) -> Demand:
         disk_sequential=bool(disk and disk.pattern == "sequential"),
         net_transactions=net.transactions if net else 0.0,
         net_bytes=float(net.bytes) if net else 0.0,
+        memory_bytes=spec.memory_bytes,
     )
 
 

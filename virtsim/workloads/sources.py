@@ -27,7 +27,8 @@ class _JobStarter:
 
     def __init__(self, env: simpy.Environment, log: JobLog, workload: int, threads: int,
                  then: Callable[[], None] | None = None, plans: dict | None = None,
-                 template: Demand | None = None, gates: dict | None = None):
+                 template: Demand | None = None, gates: dict | None = None, memory=None,
+                 memory_bytes: float = 0.0):
         self.env = env
         self.log = log
         self.workload = workload
@@ -39,6 +40,9 @@ class _JobStarter:
         """Gates by target code: jobs for a target that is starting up, or down after a failure, wait."""
         self.waiting: set[int] = set()
         """Jobs waiting at a closed gate (not yet running anywhere)."""
+        self.memory = memory
+        """The :class:`~virtsim.components.memory.MemoryUse` of limited containers, if requests take memory."""
+        self.memory_bytes = memory_bytes
 
     def start(self, consumer: Consumer, target: int, cpu_s: float) -> None:
         now = self.env.now
@@ -59,6 +63,9 @@ class _JobStarter:
         self._run(consumer, target, cpu_s, job)
 
     def _run(self, consumer: Consumer, target: int, cpu_s: float, job: int) -> None:
+        if self.memory is not None and not self.memory.allocate(target, self.memory_bytes, job):
+            self.fail(job, self.env.now)  # it took its container over the limit: killed with it
+            return
         plan = self.plans.get(target) if self.plans else None
         if plan is not None:
             demand = replace(self.template, cpu_s=cpu_s)
@@ -76,12 +83,18 @@ class _JobStarter:
 
     def _finish(self, job: int, now: float) -> None:
         self.log.finish(job, now)
+        if self.memory is not None:
+            self.memory.release(job)
         if self.then is not None:
             self.then()
 
     def fail(self, job: int, now: float) -> None:
         """The job's target went down while it ran: record it as failed; a closed-loop client goes on."""
+        if job in self.log.failed_at:
+            return
         self.log.fail(job, now)
+        if self.memory is not None:
+            self.memory.release(job)
         if self.then is not None:
             self.then()
 
