@@ -1,4 +1,4 @@
-"""Memory in use while requests run, against container limits: the OOM killer.
+"""Memory at run time: container limits and the OOM killer; host swapping under overcommit.
 
 A request's ``memory`` stays resident in its target while it runs. In a
 container with a memory limit, a request that would take the container's use
@@ -8,6 +8,12 @@ fails, and its restart policy brings it back after Docker's restart back-off
 documentation, "Restart policies": "an ever increasing delay (double the
 previous delay, starting at 100 milliseconds)", reset once the container has
 run for 10 s). Nothing is clipped: the job that asked fails too.
+
+A host whose committed memory exceeds its physical memory reclaims it as
+``config.footprints.memory_pressure`` computes (page sharing, ballooning, then
+swap). What it swaps is real I/O on its first disk: the pages are written out
+at the start, and each request in a swapped VM reads back, page by page, the
+swapped share of the memory it touches (``RequestPlan``'s swap phase).
 """
 
 from __future__ import annotations
@@ -18,6 +24,17 @@ FIRST_RESTART_DELAY_S = 0.1
 """Docker's first restart delay (Docker docs, Restart policies)."""
 RESET_AFTER_S = 10.0
 """A container that ran this long restarts with the first delay again (Docker docs, Restart policies)."""
+PAGE_BYTES = 4096
+"""The x86-64 base page: the unit of swapping."""
+
+
+def swap_out(platform, host, reclaims) -> None:
+    """Write what ``host`` swaps out to its first disk, sequentially, from now."""
+    swapped = sum(r.swapped for r in reclaims)
+    disks = platform.disks[host.name] if swapped > 0 else ()
+    if disks:
+        disk = disks[0]
+        disk.node_for(f"{host.name}/swap").submit(swapped / disk.spec.write_bandwidth_bytes_per_s, max_rate=1.0)
 
 
 class MemoryUse:

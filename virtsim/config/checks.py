@@ -77,6 +77,9 @@ def _check_host(placed: PlacedHost, loc: tuple, ctx: Context) -> None:
         if vm.memory_bytes > hw.memory_bytes:
             ctx.add((*vm_loc, "memory"),
                     f"asks {_size(vm.memory_bytes)} but host {host.name!r} has {_size(hw.memory_bytes)}")
+        if vm.active_memory_bytes is not None and vm.active_memory_bytes > vm.memory_bytes:
+            ctx.add((*vm_loc, "active_memory"),
+                    f"{_size(vm.active_memory_bytes)} is more than the VM's memory ({_size(vm.memory_bytes)})")
         if vm.cap_cores is not None and vm.cap_cores > vm.vcpus:
             ctx.add((*vm_loc, "cap"), f"cap of {_cores(vm.cap_cores)} exceeds the VM's {vm.vcpus} vCPUs")
         limit = min(vm.vcpus, vm.cap_cores if vm.cap_cores is not None else vm.vcpus)

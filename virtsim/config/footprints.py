@@ -11,6 +11,8 @@ on resolved specs: the config layer admits hosts on it, the results report it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 GIB = 2**30
 
 
@@ -58,3 +60,67 @@ def footprints(host) -> dict[str, float]:
     committed += sum(out[p] for p in on_host)
     out[name] = committed
     return out
+
+
+@dataclass(frozen=True)
+class Reclaim:
+    """How a host under memory overcommit takes back a VM's memory, in bytes."""
+
+    shared: float = 0.0
+    """Merged with identical pages of other VMs (page sharing)."""
+    ballooned: float = 0.0
+    """Handed back by the guest's balloon driver (memory it was not actively using)."""
+    swapped: float = 0.0
+    """Paged out to the host's swap on disk: the rest of the shortfall."""
+
+    def swapped_fraction(self, vm) -> float:
+        """The share of the VM's active memory that is on disk."""
+        return self.swapped / active_bytes(vm)
+
+
+def active_bytes(vm) -> float:
+    return float(vm.active_memory_bytes if vm.active_memory_bytes is not None else vm.memory_bytes)
+
+
+def _take(need: float, available: dict[str, float]) -> dict[str, float]:
+    """Take ``need`` bytes from ``available`` in proportion to what each has (all of it if short)."""
+    total = sum(available.values())
+    if total <= 0 or need <= 0:
+        return dict.fromkeys(available, 0.0)
+    share = min(1.0, need / total)
+    return {key: value * share for key, value in available.items()}
+
+
+def memory_pressure(host) -> dict[str, Reclaim]:
+    """Per VM path, what the host reclaims when its committed memory exceeds its physical memory.
+
+    In order, as hypervisors do (DESIGN §2.3): page sharing among VMs of the
+    same guest OS (where the hypervisor's ``page_sharing`` is on), then
+    ballooning (where it has a balloon driver: memory beyond each VM's active
+    memory), then host swapping of the rest, spread over the VMs in proportion
+    to their active memory. Empty when the host is not overcommitted.
+    """
+    excess = footprints(host)[host.name] - host.hardware.memory_bytes
+    if excess <= 0 or not host.vms:
+        return {}
+    paths = {f"{host.name}/{vm.name}": vm for vm in host.vms}
+    memory = host.hypervisor.memory if host.hypervisor is not None else None
+    sharable = dict.fromkeys(paths, 0.0)
+    if memory is not None and memory.page_sharing > 0:
+        by_os: dict[str, list[str]] = {}
+        for path, vm in paths.items():
+            if vm.os is not None:
+                by_os.setdefault(vm.os.name, []).append(path)
+        for group in by_os.values():
+            n = len(group)
+            for path in group:  # n identical copies keep one: (n - 1) / n of the sharable part goes
+                sharable[path] = memory.page_sharing * paths[path].memory_bytes * (n - 1) / n
+    shared = _take(excess, sharable)
+    excess -= sum(shared.values())
+    idle = {p: (max(0.0, vm.memory_bytes - active_bytes(vm) - shared[p])
+                if memory is not None and memory.ballooning else 0.0) for p, vm in paths.items()}
+    ballooned = _take(excess, idle)
+    excess -= sum(ballooned.values())
+    swapped = _take(excess, {p: active_bytes(vm) for p, vm in paths.items()}) if excess > 0 \
+        else dict.fromkeys(paths, 0.0)
+    return {p: Reclaim(shared[p], ballooned[p], swapped[p]) for p in paths}

@@ -35,7 +35,8 @@ def resolve_host(host: i.HostInput, loc: tuple, ctx: Context,
         check_modes(vm.containers, range(len(vm.containers)), vm_layers.engine, (*vm_loc, "containers"), ctx)
         ok = ok and vm_layers.ok
         vms.append(s.VMSpec(
-            name=vm.name, vcpus=vm.vcpus, memory_bytes=round(vm.memory), shares=vm.shares,
+            name=vm.name, vcpus=vm.vcpus, memory_bytes=round(vm.memory),
+            active_memory_bytes=round(vm.active_memory) if vm.active_memory is not None else None, shares=vm.shares,
             cap_cores=vm.cap, reservation_cores=vm.reservation, os=vm_layers.os, engine=vm_layers.engine,
             containers=tuple(_container(ctr) for ctr in vm.containers), restart=vm.restart,
         ))

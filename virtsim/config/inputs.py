@@ -259,6 +259,9 @@ class VMInput(_Input):
     name: Name = Field(description="Name, unique within its host.")
     vcpus: integer(ge=1) = Field(description="Virtual CPUs; at most the host's cores.")
     memory: quantity("size", gt=0) = Field(description="Guest memory, e.g. '8 GiB'.")
+    active_memory: quantity("size", gt=0) | None = Field(
+        default=None, description="Memory the guest keeps actively in use (at most memory; default: all of it). "
+                                  "Under host overcommit a balloon driver can reclaim the rest before the host swaps.")
     shares: number(gt=0) = Field(default=1000, description="Proportional-share weight against sibling VMs.")
     cap: number(gt=0) | None = Field(default=None, description="CPU limit in cores; at most vcpus.")
     reservation: number(ge=0) = Field(default=0, description="Guaranteed CPU in cores; at most cap and vcpus.")

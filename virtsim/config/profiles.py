@@ -87,6 +87,16 @@ class PerVMMemory(_Part):
 
 class HypervisorMemory(_Part):
     per_vm: PerVMMemory
+    page_sharing: number(ge=0, le=0.99) = Field(
+        default=0.0,
+        description="Fraction of a VM's memory merged with identical pages of the other VMs of the same guest OS "
+                    "on the host when it is overcommitted (TPS, KSM). Default 0: off, as shipped by current "
+                    "hypervisors (ESXi disallows inter-VM sharing by default since 2014, VMware KB 2080735; KSM "
+                    "is opt-in). Calibration README §8 WALD02: ~0.67 for identical VMs, ~0.21 in production.")
+    ballooning: bool = Field(
+        default=False,
+        description="Whether a balloon driver in the guest hands the host memory the guest is not using "
+                    "(the VM's memory beyond its active_memory) before the host swaps.")
 
 
 class HypervisorStartup(_Part):

@@ -189,6 +189,7 @@ class VMSpec(_Spec):
     name: str
     vcpus: int = Field(description="Virtual CPUs.")
     memory_bytes: int = Field(description="Guest memory in bytes.")
+    active_memory_bytes: int | None = Field(default=None, description="Memory in active use; None: all of it.")
     shares: float = Field(default=1000.0, description="Proportional-share weight (dimensionless).")
     cap_cores: float | None = Field(default=None, description="CPU limit in cores; None for no limit.")
     reservation_cores: float = Field(default=0.0, description="Guaranteed CPU in cores.")

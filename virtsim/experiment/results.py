@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ..analysis.stats import response_time_stats
-from ..config.footprints import footprints
+from ..config.footprints import Reclaim, footprints
 from .simulation import Simulation
 
 
@@ -135,6 +135,11 @@ def collect(sim: Simulation) -> Results:
     gates = sim.startup.gates
     downs = sim.failures.downs if sim.failures is not None else {}
     use = sim.memory
+    reclaim = dict(sim.pressure)
+    for host in spec.hosts:  # a host's row: what it reclaims in all
+        mine = [r for p, r in sim.pressure.items() if p.startswith(f"{host.name}/")]
+        if mine:
+            reclaim[host.name] = Reclaim(*(sum(getattr(r, k) for r in mine) for k in ("shared", "ballooned", "swapped")))
     peaks = {sim.targets[code]: peak for code, peak in use.peak.items()} if use is not None else {}
     kills = {sim.targets[code]: n for code, n in use.kills.items()} if use is not None else {}
     host_alloc = host_capacity = 0.0
@@ -157,6 +162,9 @@ def collect(sim: Simulation) -> Results:
             "downtime_s": gates[path].closed_s(start, end) if path in gates else 0.0,
             "failures": sum(start <= t <= end for t in downs.get(path, ())),
             "memory_bytes": memory.get(path, 0.0),
+            "memory_shared_bytes": reclaim[path].shared if path in reclaim else 0.0,
+            "memory_ballooned_bytes": reclaim[path].ballooned if path in reclaim else 0.0,
+            "memory_swapped_bytes": reclaim[path].swapped if path in reclaim else 0.0,
             "memory_in_use_peak_bytes": peaks.get(path, float("nan")),
             "oom_kills": kills.get(path, 0),
         })

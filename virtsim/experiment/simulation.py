@@ -10,7 +10,8 @@ import simpy
 
 from ..components import Platform
 from ..components.failures import Failures, failed_in_flight
-from ..components.memory import MemoryUse
+from ..components.memory import PAGE_BYTES, MemoryUse, swap_out
+from ..config.footprints import memory_pressure
 from ..components.startup import Startup
 from ..workloads.context import Context
 from ..workloads.distributions import make_sampler
@@ -58,6 +59,11 @@ class Simulation:
         self.startup = Startup(self.env, self.platform, spec.hosts)
         if spec.cold_start:
             self.startup.start()
+        self._vms = {f"{h.name}/{vm.name}": vm for h in spec.hosts for vm in h.vms}
+        self.pressure = {path: r for host in spec.hosts for path, r in memory_pressure(host).items()}
+        """What each overcommitted host reclaims from its VMs (page sharing, ballooning, swap)."""
+        for host in spec.hosts:
+            swap_out(self.platform, host, [r for p, r in self.pressure.items() if p.startswith(f"{host.name}/")])
         limits = self._memory_limits()
         self.failures = Failures(self.env, self.platform, self.startup, spec.hosts, spec.failures,
                                  self._failure_sampler, self._fail_jobs) if spec.failures or limits else None
@@ -117,10 +123,16 @@ class Simulation:
         """How requests of ``w`` run at ``path``; None where one CPU activity says it all."""
         platform = self.platform
         cost = platform.paths[path]
-        if cost.is_native and not template.has_operations:
+        swap_ops = self._swap_ins_per_request(path, template)
+        if cost.is_native and not template.has_operations and not swap_ops:
             return None
         consumer = platform.consumer(path)
-        disk = nic = None
+        disk = nic = swap = None
+        if swap_ops and platform.disks[consumer.host]:
+            device = platform.disks[consumer.host][0]
+            vm_path = "/".join(path.split("/")[:2])
+            swap = Device(device.node_for(f"{vm_path}.swap"), device.spec.iops, device.spec.bandwidth_bytes_per_s,
+                          device.spec.latency_s)
         if template.disk_ops and platform.disks[consumer.host]:
             device = platform.disks[consumer.host][0]
             spec = device.spec
@@ -136,7 +148,22 @@ class Simulation:
             rate = min(spec.bandwidth_bytes_per_s * cost.net.bandwidth_factor, cost.net.bandwidth_limit_bytes_per_s)
             nic = Device(device.node_for(path, rate), 0.0, rate, spec.latency_s)
         nodes = {where: platform.node_of(where) for where in cost.charged_consumers()}
-        return RequestPlan(self.env, consumer, cost, nodes, threads, disk, nic)
+        return RequestPlan(self.env, consumer, cost, nodes, threads, disk, nic, swap, swap_ops)
+
+    def _swap_ins_per_request(self, path: str, template: Demand) -> float:
+        """Pages a request of ``template`` reads back from the host's swap, at ``path``.
+
+        The request touches its ``memory``; the share of it that the host
+        swapped out is the VM's swapped fraction of its active memory.
+        """
+        parts = path.split("/")
+        if len(parts) < 2 or not template.memory_bytes:
+            return 0.0
+        vm_path = "/".join(parts[:2])
+        reclaim = self.pressure.get(vm_path)
+        if reclaim is None or not reclaim.swapped:
+            return 0.0
+        return reclaim.swapped_fraction(self._vms[vm_path]) * template.memory_bytes / PAGE_BYTES
 
     def _job_options(self, w, paths: list[str], threads: int) -> dict:
         template = demand_template(w.demand)

@@ -106,7 +106,8 @@ class RequestPlan:
     """Executes requests of one workload at one consumer (path costs composed once)."""
 
     def __init__(self, env, consumer, path: PathCost, layer_nodes: dict[str, object], threads: int,
-                 disk: Device | None = None, nic: Device | None = None):
+                 disk: Device | None = None, nic: Device | None = None, swap: Device | None = None,
+                 swap_ops: float = 0.0):
         self.env = env
         self.consumer = consumer
         self.path = path
@@ -114,6 +115,10 @@ class RequestPlan:
         self.threads = threads
         self.disk = disk
         self.nic = nic
+        self.swap = swap
+        """The host disk as the VM's swap, if the host swapped part of it out."""
+        self.swap_ops = swap_ops if swap is not None else 0.0
+        """Pages each request reads back from swap (random 4 KiB reads)."""
 
     # -- costs -------------------------------------------------------------------
 
@@ -169,6 +174,9 @@ class RequestPlan:
             device_s = self.disk_device_s(d) / min(1.0, self.disk.node.cap)
             io += d.disk_ops * (device_s + self.disk.latency_s)
             virtualization += d.disk_ops * self.path.disk.latency_s
+        if self.swap_ops:  # host swapping is what overcommit costs: the layers' doing
+            swap = self.swap
+            virtualization += self.swap_ops * (1.0 / swap.ops_per_s + swap.latency_s)
         if d.net_transactions and self.nic is not None:
             io += d.net_transactions * (d.net_bytes / self.nic.bytes_per_s + 2.0 * self.nic.latency_s)
             virtualization += d.net_transactions * self.path.net.latency_s
@@ -222,9 +230,24 @@ class _Request:
     def after_cpu(self) -> None:
         delay = self.plan.op_latency_s(self.demand)
         if delay > 0:
-            self.plan.env.timeout(delay).callbacks.append(self.disk_phase)
+            self.plan.env.timeout(delay).callbacks.append(self.swap_phase)
         else:
+            self.swap_phase()
+
+    def swap_phase(self, _event=None) -> None:
+        """Page back in, one 4 KiB read at a time, what the host swapped of the memory it touches."""
+        if not self.alive():
+            return
+        plan = self.plan
+        if not plan.swap_ops:
             self.disk_phase()
+            return
+        swap = plan.swap
+        swap.node.submit(plan.swap_ops / swap.ops_per_s, max_rate=1.0, on_done=self._swap_latency)
+
+    def _swap_latency(self, _activity) -> None:
+        plan = self.plan
+        plan.env.timeout(plan.swap_ops * plan.swap.latency_s).callbacks.append(self.disk_phase)
 
     def disk_phase(self, _event=None) -> None:
         if not self.alive():
