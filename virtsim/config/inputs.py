@@ -278,6 +278,11 @@ class ExperimentInput(_Input):
         description="VMs boot and containers start at time 0 (jobs wait for their target to be ready); "
                     "false: every stack is already running at time 0.",
     )
+    sample_interval: quantity("time", gt=0) | None = Field(
+        default=None,
+        description="Record each consumer's CPU utilization and steal per interval of this length, "
+                    "e.g. '10 s' (the timeseries table); at most duration. Absent: no time series.",
+    )
     hosts: list[HostInput] = Field(min_length=1, description="Physical hosts (at least one).")
     workloads: list[WorkloadInput] = Field(
         default_factory=list,

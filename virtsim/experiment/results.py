@@ -10,6 +10,7 @@ import pandas as pd
 from ..analysis.stats import response_time_stats
 from ..components.memory import footprints
 from .simulation import Simulation
+from .timeseries import timeseries_table
 
 
 @dataclass
@@ -27,10 +28,15 @@ class Results:
     stacks: pd.DataFrame = field(default_factory=pd.DataFrame)
     """One row per stack and workload: where the counted jobs' time went, on average."""
     manifest: dict = field(default_factory=dict)
+    timeseries: pd.DataFrame | None = None
+    """With ``sample_interval``: one row per interval and consumer (utilization, steal); else None."""
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        return {"summary": self.summary, "workloads": self.workloads, "stacks": self.stacks,
-                "consumers": self.consumers, "jobs": self.jobs}
+        tables = {"summary": self.summary, "workloads": self.workloads, "stacks": self.stacks,
+                  "consumers": self.consumers, "jobs": self.jobs}
+        if self.timeseries is not None:
+            tables["timeseries"] = self.timeseries
+        return tables
 
 
 def _job_stats(jobs: pd.DataFrame, measured_s: float) -> dict[str, float]:
@@ -153,6 +159,8 @@ def collect(sim: Simulation) -> Results:
         row = {"workload": name}
         row.update(_job_stats(jobs[jobs["workload"] == name], measured))
         workload_rows.append(row)
-    return Results(pd.DataFrame([summary]), pd.DataFrame(workload_rows), consumers, jobs, _stack_table(jobs))
+    timeseries = timeseries_table(sim.sampler) if sim.sampler is not None else None
+    return Results(pd.DataFrame([summary]), pd.DataFrame(workload_rows), consumers, jobs, _stack_table(jobs),
+                   timeseries=timeseries)
 
 
