@@ -23,7 +23,7 @@ import math
 import re
 from typing import Literal
 
-__all__ = ["QuantityKind", "parse_quantity"]
+__all__ = ["UNIT_PATTERNS", "QuantityKind", "parse_quantity"]
 
 QuantityKind = Literal["time", "size", "rate", "bandwidth"]
 
@@ -41,6 +41,20 @@ _TARGET_UNIT = {"time": "second", "size": "byte", "rate": "1 / second", "bandwid
 _DIMENSION = {"time": "[time]", "size": "", "rate": "1 / [time]", "bandwidth": "1 / [time]"}
 # pint knows the SI prefix for kilo only as lower-case "k"; "KB" is common usage.
 _KILO_BYTE = re.compile(r"\bKB\b")
+
+
+_NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
+_TIME_UNIT = r"(?:s|sec|secs|seconds?|ms|milliseconds?|us|µs|μs|microseconds?|ns|nanoseconds?|min|minutes?|h|hr|hours?|d|days?)"
+_BYTES = r"(?:[kKMGTP]i?B|B|bytes?|(?:kilo|mega|giga|tera|kibi|mebi|gibi|tebi)bytes?)"
+_BITS = r"(?:[kKMGT]i?bit|bits?|(?:kilo|mega|giga|tera)bits?)"
+UNIT_PATTERNS = {
+    "time": rf"^\s*{_NUMBER}\s*{_TIME_UNIT}?\s*$",
+    "size": rf"^\s*{_NUMBER}\s*{_BYTES}\s*$",
+    "rate": rf"^\s*{_NUMBER}\s*(?:(?:/|per\s+){_TIME_UNIT}|[kM]?Hz)?\s*$",
+    "bandwidth": rf"^\s*{_NUMBER}\s*(?:{_BYTES}|{_BITS})\s*(?:/|per\s+){_TIME_UNIT}\s*$",
+}
+"""Regular expressions for the texts of each kind in their common spellings, for editors and the
+JSON schema. The parser (pint) is the authority and accepts more: every text these match parses."""
 
 
 @functools.lru_cache(maxsize=1)

@@ -50,7 +50,7 @@ def time_breakdown(stacks: pd.DataFrame, *, normalize: bool = False, ax=None):
             ax.text(1.01, yi, f"{total:.3g} s", va="center", fontsize="small", transform=ax.get_yaxis_transform())
     ax.set_yticks(y, stack_labels, fontsize="small")
     ax.set_xlabel("share of the mean response time" if normalize else "mean time per job (s)")
-    ax.set_title("Where the response time went")
-    ax.legend(fontsize="small", ncols=len(BREAKDOWN_PARTS), loc="lower center", bbox_to_anchor=(0.5, 1.06),
+    ax.set_title("Where the response time went", pad=24)
+    ax.legend(fontsize="small", ncols=len(BREAKDOWN_PARTS), loc="lower center", bbox_to_anchor=(0.5, 1.0),
               frameon=False)
     return ax

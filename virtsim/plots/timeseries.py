@@ -38,17 +38,19 @@ def utilization_over_time(timeseries: pd.DataFrame, consumers: Sequence[str] | N
         if unknown:
             raise ValueError(f"utilization_over_time: no consumer {', '.join(map(repr, unknown))} in the table; "
                              f"it has: {', '.join(dict.fromkeys(timeseries['consumer']))}")
-    ax = axes_or_new(ax)
+    ax = axes_or_new(ax, figsize=(8.0, 4.0))
     for consumer in consumers:
         rows = timeseries[timeseries["consumer"] == consumer].sort_values("start_s")
         edges = np.append(rows["start_s"].to_numpy(dtype=float), rows["time_s"].to_numpy(dtype=float)[-1:])
-        drawn = ax.stairs(rows["cpu_utilization"].to_numpy(dtype=float), edges, label=consumer, linewidth=1.5)
+        # baseline=None: no vertical edges down to 0 at the ends, which would read as data.
+        drawn = ax.stairs(rows["cpu_utilization"].to_numpy(dtype=float), edges, baseline=None, label=consumer,
+                          linewidth=1.5)
         if steal:
-            ax.stairs(rows["steal_fraction"].to_numpy(dtype=float), edges, color=drawn.get_edgecolor(),
-                      linestyle="--", linewidth=1.0, label=f"{consumer} steal")
+            ax.stairs(rows["steal_fraction"].to_numpy(dtype=float), edges, baseline=None,
+                      color=drawn.get_edgecolor(), linestyle="--", linewidth=1.0, label=f"{consumer} steal")
     ax.set_xlabel("simulated time (s)")
     ax.set_ylabel("fraction of capacity")
     ax.set_title("CPU utilization" + (" (solid) and steal (dashed)" if steal else "") + " per interval")
     ax.set_ylim(bottom=0)
-    ax.legend(fontsize="small", ncols=2 if len(consumers) > 4 else 1)
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     return ax
