@@ -35,7 +35,9 @@ def private_kernel(tmp_path, monkeypatch):
             "display_name": "virtsim tests", "language": "python"}
     (spec_dir / "kernel.json").write_text(json.dumps(spec), encoding="utf-8")
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
-    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path / "runtime"))
+    for variable, folder in (("JUPYTER_RUNTIME_DIR", "runtime"), ("JUPYTER_DATA_DIR", "data"),
+                             ("JUPYTER_CONFIG_DIR", "config")):
+        monkeypatch.setenv(variable, str(tmp_path / folder))
     monkeypatch.setenv("IPYTHONDIR", str(tmp_path / "ipython"))
     monkeypatch.delenv("MPLBACKEND", raising=False)  # the kernel's inline backend makes the images
     return KERNEL

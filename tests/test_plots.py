@@ -42,6 +42,7 @@ def ax():
 
 
 def test_the_public_functions():
+    assert virtsim.plots is plots
     assert set(plots.__all__) == {"response_time_vs_load", "utilization_over_time", "time_breakdown",
                                   "sweep_heatmap", "stack_diagram"}
 
