@@ -20,6 +20,16 @@ try:
 except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0+unknown"
 
+
+def __getattr__(name: str):
+    # virtsim.plots on first use: matplotlib is imported only by who draws.
+    if name == "plots":
+        import importlib
+
+        return importlib.import_module(".plots", __name__)
+    raise AttributeError(f"module 'virtsim' has no attribute {name!r}")
+
+
 __all__ = [
     "ConfigError",
     "ExperimentSpec",

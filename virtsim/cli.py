@@ -180,5 +180,62 @@ def fidelity(output: str | None) -> None:
     if (table["status"] == FAIL).any():
         sys.exit(EXIT_FAILED)
 
+
+@main.command()
+@click.argument("folder", type=click.Path(file_okay=False))
+@click.option("-o", "--output", "output", type=click.Path(file_okay=False),
+              help="Folder for the PNG files (default: FOLDER itself).")
+def plot(folder: str, output: str | None) -> None:
+    """Draw every picture the result FOLDER (of virtsim run -o) allows, as PNG files.
+
+    The stack diagram, where the response time went, utilization and steal
+    over time (when the experiment had sample_interval), response time against
+    load and a heatmap (when the results span a sweep). Says why it skips any.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only: never open a window
+    from .plots.folder import NotAResultFolder
+    from .plots.report import plot_folder
+
+    try:
+        pictures = plot_folder(folder, output)
+    except NotAResultFolder as err:
+        _fail(str(err), EXIT_BAD_INPUT)
+    except OSError as err:
+        _fail(f"{output or folder}: cannot write pictures: {err}", EXIT_FAILED)
+    for picture in pictures:
+        if picture.path is not None:
+            click.echo(f"wrote {picture.path}")
+        else:
+            click.echo(f"skipped {picture.name}: {picture.reason}")
+
+
+@main.command()
+@click.option("-o", "--output", "output", type=click.Path(dir_okay=False),
+              help="Write to this file instead of printing.")
+@click.option("--markdown", is_flag=True, help="The reference of every key (docs/reference.md) instead.")
+def schema(output: str | None, markdown: bool) -> None:
+    """Print the JSON Schema (draft 2020-12) of experiment files, for editors.
+
+    A YAML language server can use it to complete and check experiment files
+    (for example a first line '# yaml-language-server: $schema=experiment.schema.json').
+    """
+    from pathlib import Path
+
+    from .config.reference import reference_markdown
+    from .config.schema import schema_json
+
+    text = reference_markdown() if markdown else schema_json()
+    if not output:
+        click.echo(text, nl=False)
+        return
+    try:
+        Path(output).write_text(text, encoding="utf-8")
+    except OSError as err:
+        _fail(f"{output}: cannot write: {err}", EXIT_FAILED)
+    click.echo(f"{'reference' if markdown else 'schema'} written to {output}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

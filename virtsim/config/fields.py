@@ -15,9 +15,9 @@ from pydantic import BeforeValidator, Field, ValidationInfo, WithJsonSchema
 
 from .errors import format_value
 from .suggest import did_you_mean
-from .units import QuantityKind, parse_quantity
+from .units import UNIT_PATTERNS, QuantityKind, parse_quantity
 
-__all__ = ["RESOLVED", "Name", "Text", "choice", "integer", "number", "quantity"]
+__all__ = ["RESOLVED", "Name", "OrAlso", "Text", "choice", "integer", "number", "quantity", "quantity_schema"]
 
 
 def _bounds_text(gt, ge, le) -> str:
@@ -92,8 +92,47 @@ def quantity(kind: QuantityKind, *, gt: float | None = None, ge: float | None = 
             raise ValueError(f"must be {expected}, got {format_value(value)}")
         return si_value
 
-    schema = {"type": json_type, "x-quantity": kind}
-    return Annotated[float, BeforeValidator(check), WithJsonSchema(schema)]
+    return Annotated[float, BeforeValidator(check), WithJsonSchema(quantity_schema(kind, gt=gt, ge=ge))]
+
+
+_UNIT_HINTS = {
+    "time": "a time: a number with s, ms, us, min or h (seconds if bare)",
+    "size": "a size: a number with B, KB, MB, GB, KiB, MiB, GiB or TiB",
+    "rate": "a rate: a number with /s, /min or /h (per second if bare)",
+    "bandwidth": "a bandwidth: a number with MB/s, GB/s, GiB/s, Mbit/s or Gbit/s",
+}
+
+
+def quantity_schema(kind: QuantityKind, *, gt: float | None = None, ge: float | None = None) -> dict:
+    """The JSON schema of a quantity: a unit string of its kind, or (time and rate) a bare number in SI units.
+
+    The string's bounds are left to the loader (they need the unit); ``x-quantity`` names the kind.
+    """
+    text = {"type": "string", "pattern": UNIT_PATTERNS[kind]}
+    schema: dict = {"x-quantity": kind, "description": _UNIT_HINTS[kind]}
+    if kind in ("size", "bandwidth"):
+        return schema | text
+    bare: dict = {"type": "number"}
+    if gt is not None:
+        bare["exclusiveMinimum"] = gt
+    if ge is not None:
+        bare["minimum"] = ge
+    return schema | {"anyOf": [text, bare]}
+
+
+class OrAlso:
+    """Schema marker: the value may also be written in the shorter ``form`` (a JSON schema).
+
+    For inputs a ``BeforeValidator`` expands, such as a catalog name for
+    ``{profile: name}`` or a bare time for a constant distribution, so the
+    generated schema accepts what the loader accepts.
+    """
+
+    def __init__(self, form: dict):
+        self.form = form
+
+    def __get_pydantic_json_schema__(self, core_schema, handler):
+        return {"anyOf": [handler(core_schema), self.form]}
 
 
 def _check_name(value: Any) -> str:

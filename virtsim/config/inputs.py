@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from .errors import format_value
-from .fields import Name, Text, choice, integer, number, quantity
+from .fields import Name, OrAlso, Text, choice, integer, number, quantity, quantity_schema
 from .hardware import DiskProfile, NicProfile
 from .profiles import NETWORK_MODES, STORAGE_MODES
 
@@ -94,6 +94,7 @@ DistributionInput = Annotated[
     Union[ConstantInput, ExponentialInput, LognormalInput, EmpiricalInput],
     Field(discriminator="type"),
     BeforeValidator(_bare_time_is_constant),
+    OrAlso(quantity_schema("time", ge=0) | {"description": "a bare time: a constant such as '2 s'"}),
 ]
 """A distribution mapping with a ``type``; a bare time such as ``2 s`` means constant."""
 
@@ -250,7 +251,9 @@ def _profile_ref(value: Any) -> Any:
     return value
 
 
-ProfileRef = Annotated[ProfileInput, BeforeValidator(_profile_ref)]
+_CATALOG_NAME = {"type": "string", "minLength": 1, "description": "a catalog profile name"}
+
+ProfileRef = Annotated[ProfileInput, BeforeValidator(_profile_ref), OrAlso(_CATALOG_NAME)]
 
 
 class VMInput(_Input):
@@ -298,7 +301,7 @@ class HostInput(_Input):
     """A physical host and what runs on it."""
 
     name: Name = Field(description="Unique host name.")
-    hardware: Annotated[HardwareInput, BeforeValidator(_profile_name_is_mapping)] = Field(
+    hardware: Annotated[HardwareInput, BeforeValidator(_profile_name_is_mapping), OrAlso(_CATALOG_NAME)] = Field(
         description="A profile name, or a mapping {cores, core_speed, memory, disks, nics} "
         "or {profile, ...overrides}."
     )
@@ -331,6 +334,11 @@ class ExperimentInput(_Input):
         default=True,
         description="VMs boot and containers start at time 0 (jobs wait for their target to be ready); "
                     "false: every stack is already running at time 0.",
+    )
+    sample_interval: quantity("time", gt=0) | None = Field(
+        default=None,
+        description="Record each consumer's CPU utilization and steal per interval of this length, "
+                    "e.g. '10 s' (the timeseries table); at most duration. Absent: no time series.",
     )
     hosts: list[HostInput] = Field(min_length=1, description="Physical hosts (at least one).")
     failures: list[FailureInput] = Field(

@@ -24,7 +24,7 @@ from .yaml_source import read_yaml
 __all__ = ["dump_resolved", "load_arrivals", "load_experiment"]
 
 _TOP_KEYS = ", ".join(i.ExperimentInput.model_fields)
-_STOPPING_KEYS = ("duration", "warmup", "stop_after_jobs")
+_STOPPING_KEYS = ("duration", "warmup", "stop_after_jobs", "sample_interval")
 
 
 def load_experiment(source: str | os.PathLike | dict, *, base_dir: str | os.PathLike | None = None) -> ExperimentSpec:
@@ -76,6 +76,7 @@ def load_experiment(source: str | os.PathLike | dict, *, base_dir: str | os.Path
         warmup_s=parsed.warmup,
         stop_after_jobs=parsed.stop_after_jobs,
         cold_start=parsed.cold_start,
+        sample_interval_s=parsed.sample_interval,
         hosts=tuple(host.spec for host in placed),
         workloads=tuple(spec for _, spec in workload_specs),
         failures=failures,
@@ -144,6 +145,9 @@ def _check_stopping(top: dict, raw: dict, ctx: Context) -> None:
         ctx.add(("duration",), "required key is missing: give 'duration', 'stop_after_jobs' or both")
     if duration is not None and warmup is not None and warmup >= duration:
         ctx.add(("warmup",), f"must be less than duration ({duration:g} s), got {warmup:g} s")
+    interval = top.get("sample_interval")
+    if duration is not None and interval is not None and interval > duration:
+        ctx.add(("sample_interval",), f"must be at most duration ({duration:g} s), got {interval:g} s")
 
 
 def _parsed_items(items: object, model: type[BaseModel]) -> list[tuple[int, Any]]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, WrapValidator
+from pydantic import BaseModel, ConfigDict, Field, WrapValidator, model_serializer
 from pydantic.json_schema import SkipJsonSchema
 
 from .arrivals import ArrivalsTable
@@ -268,7 +268,18 @@ class ExperimentSpec(_Spec):
     warmup_s: float = Field(default=0.0, description="Warm-up in seconds; jobs arriving earlier are not counted.")
     stop_after_jobs: int | None = Field(default=None, description="Stop at the N-th completed job.")
     cold_start: bool = Field(default=True, description="Boot VMs and start containers at time 0.")
+    sample_interval_s: float | None = Field(
+        default=None, description="Length of a time-series interval in seconds; None: no time series.")
     hosts: tuple[HostSpec, ...]
     workloads: tuple[WorkloadSpec, ...]
     failures: tuple[FailureSpec, ...] = ()
     source: str = Field(default="<dict>", description="The experiment file, or '<dict>'.")
+
+    @model_serializer(mode="wrap")
+    def _omit_absent_options(self, handler):
+        # An option left out is left out of the dump too, so manifests and
+        # config hashes of experiments that do not use it stay as they were.
+        data = handler(self)
+        if data.get("sample_interval_s", 0) is None:
+            del data["sample_interval_s"]
+        return data

@@ -23,7 +23,7 @@ import math
 import re
 from typing import Literal
 
-__all__ = ["QuantityKind", "parse_quantity"]
+__all__ = ["UNIT_PATTERNS", "QuantityKind", "parse_quantity"]
 
 QuantityKind = Literal["time", "size", "rate", "bandwidth"]
 
@@ -40,7 +40,25 @@ _NEEDS_UNIT = {
 _TARGET_UNIT = {"time": "second", "size": "byte", "rate": "1 / second", "bandwidth": "byte / second"}
 _DIMENSION = {"time": "[time]", "size": "", "rate": "1 / [time]", "bandwidth": "1 / [time]"}
 # pint knows the SI prefix for kilo only as lower-case "k"; "KB" is common usage.
-_KILO_BYTE = re.compile(r"\bKB\b")
+_KILO_BYTE = re.compile(r"(?<![A-Za-z])KB\b")  # also right after the number: '8KB'
+
+
+# [0-9] and spaces rather than \d and \s, which match any Unicode digit or space in some regex
+# engines and not in others (and pint reads no tab inside a unit).
+_NUMBER = r"[-+]?(?:[0-9]+(?:[.][0-9]*)?|[.][0-9]+)(?:[eE][-+]?[0-9]{1,2})?"  # finite: small exponents
+_SPACE = r" *"
+_TIME_UNIT = r"(?:s|sec|seconds?|ms|milliseconds?|us|µs|microseconds?|ns|nanoseconds?|min|minutes?|h|hr|hours?|d|days?)"
+_BYTES = r"(?:[KMGTP]iB|[kKMGTP]?B|bytes?|(?:kilo|mega|giga|tera|kibi|mebi|gibi|tebi)bytes?)"
+_BITS = r"(?:[kMGT]bit|bits?|(?:kilo|mega|giga|tera)bits?)"
+_PER = rf"(?:{_SPACE}/{_SPACE}| +per +)"
+UNIT_PATTERNS = {
+    "time": rf"^{_SPACE}{_NUMBER}(?:{_SPACE}{_TIME_UNIT})?{_SPACE}$",
+    "size": rf"^{_SPACE}{_NUMBER}{_SPACE}{_BYTES}{_SPACE}$",
+    "rate": rf"^{_SPACE}{_NUMBER}(?:{_PER}{_TIME_UNIT}|{_SPACE}[kM]?Hz)?{_SPACE}$",
+    "bandwidth": rf"^{_SPACE}{_NUMBER}{_SPACE}(?:{_BYTES}|{_BITS}){_PER}{_TIME_UNIT}{_SPACE}$",
+}
+"""Regular expressions for the texts of each kind in their common spellings, for editors and the
+JSON schema. The parser (pint) is the authority and accepts more: every text these match parses."""
 
 
 @functools.lru_cache(maxsize=1)

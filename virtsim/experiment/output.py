@@ -10,8 +10,8 @@ from pathlib import Path
 from .results import Results
 
 TABLE_FILES = {"summary": "summary.csv", "workloads": "workloads.csv", "stacks": "stacks.csv",
-               "consumers": "consumers.csv", "jobs": "jobs.csv",
-               "failures": "failures.csv"}
+               "consumers": "consumers.csv", "jobs": "jobs.csv", "failures": "failures.csv",
+               "timeseries": "timeseries.csv"}
 
 
 def _atomic_write(path: Path, text: str) -> None:
@@ -27,7 +27,10 @@ def _atomic_write(path: Path, text: str) -> None:
 
 
 def write_results(results: Results, folder: str | os.PathLike) -> Path:
-    """Write ``manifest.json`` and one CSV per table into ``folder`` (created if needed)."""
+    """Write ``manifest.json`` and one CSV per table into ``folder`` (created if needed).
+
+    ``timeseries.csv`` is written only when the run recorded a time series.
+    """
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     for name, table in results.tables().items():

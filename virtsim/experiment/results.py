@@ -10,6 +10,7 @@ import pandas as pd
 from ..analysis.stats import response_time_stats
 from ..config.footprints import Reclaim, footprints
 from .simulation import Simulation
+from .timeseries import timeseries_table
 
 
 @dataclass
@@ -29,10 +30,15 @@ class Results:
     failures: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=FAILURE_COLUMNS))
     """One row per failure and repair event of the experiment's failure domains."""
     manifest: dict = field(default_factory=dict)
+    timeseries: pd.DataFrame | None = None
+    """With ``sample_interval``: one row per interval and consumer (utilization, steal); else None."""
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        return {"summary": self.summary, "workloads": self.workloads, "stacks": self.stacks,
-                "consumers": self.consumers, "jobs": self.jobs, "failures": self.failures}
+        tables = {"summary": self.summary, "workloads": self.workloads, "stacks": self.stacks,
+                  "consumers": self.consumers, "jobs": self.jobs, "failures": self.failures}
+        if self.timeseries is not None:
+            tables["timeseries"] = self.timeseries
+        return tables
 
 
 FAILURE_COLUMNS = ["time_s", "domain", "layer", "event", "consumers"]
@@ -190,8 +196,9 @@ def collect(sim: Simulation) -> Results:
         row["availability"] = _availability(targets, gates, start, end)
         workload_rows.append(row)
     events = pd.DataFrame(sim.failures.events if sim.failures is not None else [], columns=FAILURE_COLUMNS)
+    timeseries = timeseries_table(sim.sampler) if sim.sampler is not None else None
     return Results(pd.DataFrame([summary]), pd.DataFrame(workload_rows), consumers, jobs, _stack_table(jobs),
-                   events)
+                   events, timeseries=timeseries)
 
 
 def _add_failed(log, jobs: pd.DataFrame) -> None:

@@ -18,6 +18,7 @@ from ..workloads.distributions import make_sampler
 from ..workloads.jobs import JobLog
 from ..workloads.requests import Demand, Device, RequestPlan, demand_template
 from ..workloads.sources import ClosedLoop, OpenLoop, TraceReplay
+from .timeseries import Sampler
 
 
 def random_stream(seed: int, name: str) -> np.random.Generator:
@@ -74,6 +75,8 @@ class Simulation:
         self.sources = [self._build_source(i, w) for i, w in enumerate(spec.workloads)]
         self.warmup: Snapshot | None = None
         self.end: Snapshot | None = None
+        self.sampler: Sampler | None = None
+        """Integrals at every ``sample_interval`` boundary, when the spec asks for them."""
         self._stop = self.env.event()
         self._contexts: dict[tuple[str, str], int] = {}
 
@@ -246,10 +249,15 @@ class Simulation:
             self.log.on_limit = self._request_stop
         if spec.duration_s is not None:
             self.env.timeout(spec.duration_s).callbacks.append(self._request_stop)
+        if spec.sample_interval_s is not None:
+            self.sampler = Sampler(self.env, self.platform.all_consumers(), spec.sample_interval_s)
+            self.sampler.start()
         self.env.run(until=self._stop)
         if self.warmup is None:  # stopped before the warm-up ended
             self._take_warmup()
         self.end = self._snapshot()
+        if self.sampler is not None:
+            self.sampler.record()  # close the last (possibly shorter) interval at the end
         return self
 
 

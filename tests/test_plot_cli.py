@@ -1,0 +1,110 @@
+"""``virtsim plot DIR``: every picture a result folder allows, and why the others are skipped."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+from click.testing import CliRunner  # noqa: E402
+
+from virtsim.cli import main  # noqa: E402
+from virtsim.plots.folder import NotAResultFolder, read_result_folder  # noqa: E402
+from virtsim.plots.report import plot_folder  # noqa: E402
+
+EXPERIMENT = """\
+name: plotted
+seed: 2
+duration: 120 s
+warmup: 20 s
+sample_interval: 20 s
+hosts:
+  - name: h1
+    hardware: server-2s-32c
+    hypervisor: kvm
+    vms:
+      - {name: vm, vcpus: 4, memory: 8 GiB, engine: docker, containers: [{name: web, cpus: 2, network: nat}]}
+workloads:
+  - name: web
+    target: h1/vm/web
+    type: open
+    arrivals: {type: poisson, rate: 5 /s}
+    demand: {cpu: {type: exponential, mean: 100 ms}, syscalls: 20, net: {transactions: 1}}
+"""
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def result_folder(tmp_path_factory) -> Path:
+    base = tmp_path_factory.mktemp("run")
+    (base / "plotted.yaml").write_text(EXPERIMENT, encoding="utf-8")
+    out = base / "results"
+    run = CliRunner().invoke(main, ["run", str(base / "plotted.yaml"), "-o", str(out)])
+    assert run.exit_code == 0, run.output
+    return out
+
+
+def test_plot_writes_the_pictures_a_run_allows(result_folder, tmp_path):
+    result = CliRunner().invoke(main, ["plot", str(result_folder), "-o", str(tmp_path / "pics")])
+    assert result.exit_code == 0, result.output
+    written = sorted(p.name for p in (tmp_path / "pics").iterdir())
+    assert written == ["breakdown.png", "stack-diagram.png", "utilization.png"]
+    for name in written:
+        assert (tmp_path / "pics" / name).read_bytes()[:8] == PNG
+        assert f"wrote {tmp_path / 'pics' / name}" in result.output
+    # A single run has no load levels: said, not failed.
+    assert "skipped response-vs-load: needs a summary with a numeric swept column" in result.output
+    assert "skipped heatmap: needs a summary over two swept columns" in result.output
+
+
+def test_without_a_time_series_the_utilization_picture_is_skipped_with_the_remedy(result_folder, tmp_path):
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    for file in result_folder.iterdir():
+        if file.name != "timeseries.csv":
+            (copy / file.name).write_bytes(file.read_bytes())
+    pictures = {p.name: p for p in plot_folder(copy)}
+    assert pictures["utilization"].path is None
+    assert "sample_interval" in pictures["utilization"].reason
+    assert pictures["stack-diagram"].path == copy / "stack-diagram.png"  # default: into the folder itself
+
+
+def test_a_sweep_summary_gets_the_load_and_heatmap_pictures(result_folder, tmp_path):
+    sweep = tmp_path / "sweep"
+    sweep.mkdir()
+    (sweep / "manifest.json").write_text((result_folder / "manifest.json").read_text())
+    rows = [{"workloads[0].arrivals.rate": rate, "hosts[0].vms[0].vcpus": vcpus,
+             "response_time_mean_s": 0.1 * rate / vcpus} for rate in (1.0, 2.0, 4.0) for vcpus in (2, 4)]
+    pd.DataFrame(rows).to_csv(sweep / "summary.csv", index=False)
+    pictures = {p.name: p for p in plot_folder(sweep)}
+    assert pictures["response-vs-load"].path is not None
+    assert pictures["heatmap"].path is not None
+    assert pictures["breakdown"].path is None and "stacks.csv" in pictures["breakdown"].reason
+
+
+def test_read_result_folder_reads_the_tables_and_config(result_folder):
+    result = read_result_folder(result_folder)
+    assert set(result.tables) == {"summary", "workloads", "stacks", "consumers", "jobs", "timeseries"}
+    assert result.config["name"] == "plotted"
+    assert result.config == json.loads((result_folder / "manifest.json").read_text())["config"]
+
+
+def test_a_folder_that_is_not_a_result_folder_is_a_clear_error(tmp_path):
+    runner = CliRunner()
+    missing = runner.invoke(main, ["plot", str(tmp_path / "nope")])
+    assert missing.exit_code == 2 and "not a folder" in missing.output
+    empty = runner.invoke(main, ["plot", str(tmp_path)])
+    assert empty.exit_code == 2
+    assert f"{tmp_path}: not a result folder (no manifest.json)" in empty.output
+    assert "Traceback" not in empty.output
+    (tmp_path / "manifest.json").write_text("{not json")
+    with pytest.raises(NotAResultFolder, match="not a readable manifest"):
+        read_result_folder(tmp_path)
+    (tmp_path / "manifest.json").write_text("{}")
+    with pytest.raises(NotAResultFolder, match="no summary.csv"):
+        read_result_folder(tmp_path)
