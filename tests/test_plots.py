@@ -127,14 +127,16 @@ STACKS = pd.DataFrame({
     "virtualization_mean_s": [0.0, 0.5, 1.0],
     "io_latency_mean_s": [0.25, 0.5, 0.0],
     "startup_mean_s": [0.0, 0.0, 1.0],
-    "wait_mean_s": [0.25, 0.5, 2.0],
+    "failure_mean_s": [0.0, 0.0, 0.5],
+    "wait_mean_s": [0.25, 0.5, 1.5],
 })
 
 
 def test_a_stacked_bar_per_row(ax):
     plots.time_breakdown(STACKS, ax=ax)
     bars = ax.containers
-    assert [b.get_label() for b in bars] == ["native work", "virtualization", "I/O latency", "start-up", "waiting"]
+    assert [b.get_label() for b in bars] == ["native work", "virtualization", "I/O latency", "start-up",
+                                             "failure and restart", "waiting"]
     assert all(len(b) == 3 for b in bars)
     ends = sum(np.array([r.get_width() for r in b]) for b in bars)
     assert list(ends) == [1.0, 2.0, 8.0]  # the parts add up to the mean response time
@@ -148,6 +150,13 @@ def test_normalized_bars_are_shares_annotated_with_their_totals(ax):
     ends = sum(np.array([r.get_width() for r in b]) for b in ax.containers)
     assert ends == pytest.approx([1.0, 1.0, 1.0])
     assert {t.get_text() for t in ax.texts} == {"1 s", "2 s", "8 s"}
+
+
+def test_every_breakdown_column_of_the_stacks_table_is_drawn():
+    from virtsim.experiment.results import BREAKDOWN
+    from virtsim.plots.breakdown import BREAKDOWN_PARTS
+
+    assert list(BREAKDOWN_PARTS) == [f"{column[:-2]}_mean_s" for column in BREAKDOWN]
 
 
 def test_time_breakdown_names_the_missing_columns_and_refuses_an_empty_table():

@@ -14,6 +14,7 @@ BREAKDOWN_PARTS = {
     "virtualization_mean_s": "virtualization",
     "io_latency_mean_s": "I/O latency",
     "startup_mean_s": "start-up",
+    "failure_mean_s": "failure and restart",
     "wait_mean_s": "waiting",
 }
 """The ``stacks`` table's mean breakdown columns, bottom to top, with their legend labels."""
@@ -24,7 +25,7 @@ def time_breakdown(stacks: pd.DataFrame, *, normalize: bool = False, ax=None):
 
     ``stacks`` is the ``stacks`` table (``Results.stacks``, ``stacks.csv``): it
     needs the columns stack and native_mean_s, virtualization_mean_s,
-    io_latency_mean_s, startup_mean_s, wait_mean_s; a workload column, when
+    io_latency_mean_s, startup_mean_s, failure_mean_s, wait_mean_s; a workload column, when
     present, labels rows of the same stack apart. With ``normalize`` each bar
     shows shares of its row's total (so a 3 ms request and a 4 s batch job can
     be compared) and is annotated with that total. Returns the Axes.
@@ -50,7 +51,6 @@ def time_breakdown(stacks: pd.DataFrame, *, normalize: bool = False, ax=None):
             ax.text(1.01, yi, f"{total:.3g} s", va="center", fontsize="small", transform=ax.get_yaxis_transform())
     ax.set_yticks(y, stack_labels, fontsize="small")
     ax.set_xlabel("share of the mean response time" if normalize else "mean time per job (s)")
-    ax.set_title("Where the response time went", pad=24)
-    ax.legend(fontsize="small", ncols=len(BREAKDOWN_PARTS), loc="lower center", bbox_to_anchor=(0.5, 1.0),
-              frameon=False)
+    ax.set_title("Where the response time went", pad=36)
+    ax.legend(fontsize="small", ncols=3, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
     return ax
