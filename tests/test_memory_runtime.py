@@ -119,3 +119,44 @@ def test_swapped_vms_page_in_on_the_shared_disk_and_slow_down():
     nvme = 1 / 1e6 + 85e-6  # models/devices/nvme-default: 1M IOPS, 85 µs
     assert slower == pytest.approx(pages * nvme, rel=1e-6)
     assert busy.summary.loc[0, "response_time_mean_s"] > idle.summary.loc[0, "response_time_mean_s"] + 0.5 * slower
+
+
+def _kvm_vm(memory="4 GiB"):
+    return [{"name": "h1", "hardware": {"cores": 8, "memory": "16 GiB"}, "hypervisor": "kvm",
+             "vms": [{"name": "a", "vcpus": 4, "memory": memory}]}]
+
+
+def test_requests_beyond_a_vms_free_memory_are_oom_killed_alone():
+    from virtsim.config.footprints import memory_domains
+
+    spec = virtsim.load_experiment(_experiment(_kvm_vm(), [], []))
+    [(domain, free, kind)] = memory_domains(spec.hosts[0])["h1/a"]
+    assert (domain, kind) == ("h1/a", "process")
+    assert free == 4 * 2**30 - spec.hosts[0].vms[0].os.memory.resident
+    web = {"name": "web", "target": "h1/a", "type": "open", "arrivals": {"type": "poisson", "rate": "4 /s"},
+           "demand": {"cpu": {"type": "exponential", "mean": "1 s"}, "memory": "1 GiB"}}
+    results = virtsim.run_experiment(_experiment(_kvm_vm(), [web], [], duration="200 s", cold_start=False))
+    events = results.failures
+    kills = events[events["event"] == "oom-kill"]
+    assert len(kills) > 0 and set(kills["layer"]) == {"process"} and (kills["consumers"] == 0).all()
+    jobs = results.jobs
+    assert jobs["failed"].sum() == len(kills)  # one job per kill: the one that asked
+    vm = results.consumers.set_index("consumer").loc["h1/a"]
+    assert vm["oom_kills"] == len(kills) and vm["failures"] == 0 and vm["downtime_s"] == 0
+    assert vm["memory_in_use_peak_bytes"] <= free
+
+
+@pytest.mark.parametrize(("workload", "message"), [
+    ({"type": "open", "arrivals": {"type": "poisson", "rate": "1 /s"}, "demand": {"cpu": "1 s", "memory": "5 GiB"}},
+     "workloads[0].demand.memory: 5 GiB per request, but 'h1/a' has"),
+    ({"type": "closed", "clients": 8, "demand": {"cpu": "1 s", "memory": "1 GiB"}},
+     "8 clients × 1 GiB exceed the"),
+])
+def test_request_memory_that_can_never_fit_is_refused(workload, message):
+    exp = _experiment(_kvm_vm(), [{"name": "w", "target": "h1/a", **workload}], [])
+    with pytest.raises(ConfigError) as err:
+        virtsim.load_experiment(exp)
+    assert message in str(err.value)
+    if workload["type"] == "closed":  # with a think time the clients make progress: allowed
+        exp["workloads"][0]["think_time"] = "1 s"
+        virtsim.load_experiment(exp)

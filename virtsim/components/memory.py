@@ -1,4 +1,4 @@
-"""Memory at run time: container limits and the OOM killer; host swapping under overcommit.
+"""Memory at run time: limits and the OOM killer; host swapping under overcommit.
 
 A request's ``memory`` stays resident in its target while it runs. In a
 container with a memory limit, a request that would take the container's use
@@ -7,7 +7,9 @@ fails, and its restart policy brings it back after Docker's restart back-off
 (100 ms, doubled on each restart that follows a run shorter than 10 s; Docker
 documentation, "Restart policies": "an ever increasing delay (double the
 previous delay, starting at 100 milliseconds)", reset once the container has
-run for 10 s). Nothing is clipped: the job that asked fails too.
+run for 10 s). Nothing is clipped: the job that asked fails too. In a VM (its
+RAM less the guest OS and the shims) or on a native host (its memory less
+everything committed on it), the OOM killer ends the request that asked.
 
 A host whose committed memory exceeds its physical memory reclaims it as
 ``config.footprints.memory_pressure`` computes (page sharing, ballooning, then
@@ -38,53 +40,67 @@ def swap_out(platform, host, reclaims) -> None:
 
 
 class MemoryUse:
-    """Bytes in use per limited container, by the jobs running in it.
+    """Bytes in use by the jobs running in each memory domain (container limit, VM, native host).
 
-    ``limits`` maps a target code to its container's limit in bytes (targets
-    without a limit are not tracked). ``kill(code)`` ends the container (and
-    fails its jobs, which :meth:`release` their memory).
+    ``chains`` maps a target code to the domains its requests count against,
+    innermost first, as ``config.footprints.memory_domains`` gives them. Over a
+    ``container`` domain, ``kill(path, restart_after_s)`` ends the container
+    (and fails its jobs, which :meth:`release` their memory); over a
+    ``process`` domain only the request that asked fails, and
+    ``process_killed(path)`` is told.
     """
 
-    def __init__(self, env, limits: dict[int, float], kill: Callable[[int, float], None]):
+    def __init__(self, env, chains: dict[int, tuple[tuple[str, float, str], ...]],
+                 kill: Callable[[str, float], None], process_killed: Callable[[str], None]):
         self.env = env
-        self.limits = limits
-        self.used = dict.fromkeys(limits, 0.0)
-        self.peak = dict.fromkeys(limits, 0.0)
-        """Most bytes in use at once, per target code."""
-        self.kills = dict.fromkeys(limits, 0)
-        self._held: dict[int, tuple[int, float]] = {}
+        self.chains = chains
+        domains = {key for chain in chains.values() for key, _, _ in chain}
+        self.used = dict.fromkeys(domains, 0.0)
+        self.peak = dict.fromkeys(domains, 0.0)
+        """Most bytes in use at once, per domain path."""
+        self.kills = dict.fromkeys(domains, 0)
+        """OOM kills per domain path."""
+        self._held: dict[int, tuple[tuple[str, ...], float]] = {}
         self._kill = kill
-        self._last_start = dict.fromkeys(limits, 0.0)
-        self._delay = dict.fromkeys(limits, FIRST_RESTART_DELAY_S)
+        self._process_killed = process_killed
+        self._last_start = dict.fromkeys(domains, 0.0)
+        self._delay = dict.fromkeys(domains, FIRST_RESTART_DELAY_S)
 
     def allocate(self, target: int, nbytes: float, job: int) -> bool:
-        """Take ``nbytes`` for ``job`` in ``target``; False if that OOM-killed the container."""
-        limit = self.limits.get(target)
-        if limit is None:
+        """Take ``nbytes`` for ``job`` in ``target``; False if the OOM killer ended it."""
+        chain = self.chains.get(target)
+        if chain is None:
             return True
-        used = self.used[target] + nbytes
-        if used > limit:
-            self.kills[target] += 1
-            self._kill(target, self._restart_delay(target))
-            return False
-        self.used[target] = used
-        if used > self.peak[target]:
-            self.peak[target] = used
-        self._held[job] = (target, nbytes)
+        used = self.used
+        for key, limit, kind in chain:
+            if used[key] + nbytes > limit:
+                self.kills[key] += 1
+                if kind == "container":
+                    self._kill(key, self._restart_delay(key))
+                else:
+                    self._process_killed(key)
+                return False
+        keys = tuple(key for key, _, _ in chain)
+        for key in keys:
+            used[key] += nbytes
+            if used[key] > self.peak[key]:
+                self.peak[key] = used[key]
+        self._held[job] = (keys, nbytes)
         return True
 
     def release(self, job: int) -> None:
         held = self._held.pop(job, None)
         if held is not None:
-            target, nbytes = held
-            self.used[target] -= nbytes
+            keys, nbytes = held
+            for key in keys:
+                self.used[key] -= nbytes
 
-    def _restart_delay(self, target: int) -> float:
+    def _restart_delay(self, path: str) -> float:
         """Docker's back-off: doubled after a short run, reset after a run of 10 s."""
         now = self.env.now
-        if now - self._last_start[target] >= RESET_AFTER_S:
-            self._delay[target] = FIRST_RESTART_DELAY_S
-        delay = self._delay[target]
-        self._delay[target] = 2.0 * delay
-        self._last_start[target] = now + delay
+        if now - self._last_start[path] >= RESET_AFTER_S:
+            self._delay[path] = FIRST_RESTART_DELAY_S
+        delay = self._delay[path]
+        self._delay[path] = 2.0 * delay
+        self._last_start[path] = now + delay
         return delay

@@ -14,7 +14,7 @@ import numpy as np
 
 from . import spec as s
 from .context import Context
-from .footprints import footprints
+from .footprints import footprints, memory_domains
 
 __all__ = ["PlacedHost", "check_hosts", "check_unique_names", "check_workloads", "target_cores", "target_names"]
 
@@ -187,7 +187,9 @@ def target_cores(hosts: Iterable[s.HostSpec]) -> dict[str, int]:
 
 
 def check_workloads(workloads: list[tuple[int, s.WorkloadSpec]], hosts: Iterable[s.HostSpec], ctx: Context) -> None:
+    hosts = list(hosts)
     cores = target_cores(hosts)
+    _check_request_memory(workloads, hosts, ctx)
     for i, wl in workloads:
         if wl.demand is None or wl.demand.threads == 1:
             continue
@@ -200,3 +202,22 @@ def check_workloads(workloads: list[tuple[int, s.WorkloadSpec]], hosts: Iterable
         for target in sorted(t for t in used if t in cores and wl.demand.threads > cores[t]):
             ctx.add(("workloads", i, "demand", "threads"),
                     f"asks {wl.demand.threads} threads but target {target!r} has {_cores(cores[target])}")
+
+
+def _check_request_memory(workloads, hosts, ctx: Context) -> None:
+    """Requests whose memory could never fit outside a container limit would all fail at once."""
+    domains = {path: chain for host in hosts for path, chain in memory_domains(host).items()}
+    for i, wl in workloads:
+        memory = wl.demand.memory_bytes if wl.demand is not None else 0.0
+        if not memory or wl.target not in domains:
+            continue
+        key, free, _ = min((d for d in domains[wl.target] if d[2] == "process"), key=lambda d: d[1])
+        loc = ("workloads", i, "demand", "memory")
+        if memory > free:
+            ctx.add(loc, f"{_size(memory)} per request, but {key!r} has {_size(free)} free for requests "
+                         f"(its memory less what the layers keep resident): every request would fail")
+        elif (wl.type == "closed" and isinstance(wl.think_time, s.ConstantDist) and wl.think_time.value_s == 0
+              and wl.clients * memory > free):
+            ctx.add(loc, f"{wl.clients} clients × {_size(memory)} exceed the {_size(free)} free in {key!r}, "
+                         f"and with no think time a client whose request fails retries at once, forever; "
+                         f"give a think_time or fewer clients")

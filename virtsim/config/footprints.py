@@ -124,3 +124,34 @@ def memory_pressure(host) -> dict[str, Reclaim]:
     swapped = _take(excess, {p: active_bytes(vm) for p, vm in paths.items()}) if excess > 0 \
         else dict.fromkeys(paths, 0.0)
     return {p: Reclaim(shared[p], ballooned[p], swapped[p]) for p in paths}
+
+
+def memory_domains(host) -> dict[str, tuple[tuple[str, float, str], ...]]:
+    """Per target path, the memory its requests' ``memory`` counts against, innermost first.
+
+    Each entry is (domain path, bytes free for requests, what happens over it):
+    a container's limit (``container``: the OOM killer ends the container), its
+    VM's RAM less the guest OS and the containers' shims, or a native host's
+    physical memory less everything committed on it (``process``: the OOM
+    killer ends the request that asked).
+    """
+    name = host.name
+    committed = footprints(host)
+    host_free = max(0.0, host.hardware.memory_bytes - committed[name])
+    out: dict[str, tuple[tuple[str, float, str], ...]] = {name: ((name, host_free, "process"),)}
+
+    def limited(path: str, ctr, parent: tuple) -> tuple:
+        own = ((path, float(ctr.memory_bytes), "container"),) if ctr.memory_bytes is not None else ()
+        return own + parent
+
+    for ctr in host.containers:
+        path = f"{name}/{ctr.name}"
+        out[path] = limited(path, ctr, out[name])
+    for vm in host.vms:
+        path = f"{name}/{vm.name}"
+        shims = sum(committed.get(f"{path}/{ctr.name}", 0.0) for ctr in vm.containers)
+        guest = vm.os.memory.resident if vm.os is not None else 0.0
+        out[path] = ((path, max(0.0, vm.memory_bytes - guest - shims), "process"),)
+        for ctr in vm.containers:
+            out[f"{path}/{ctr.name}"] = limited(f"{path}/{ctr.name}", ctr, out[path])
+    return out

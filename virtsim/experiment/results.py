@@ -146,8 +146,8 @@ def collect(sim: Simulation) -> Results:
         mine = [r for p, r in sim.pressure.items() if p.startswith(f"{host.name}/")]
         if mine:
             reclaim[host.name] = Reclaim(*(sum(getattr(r, k) for r in mine) for k in ("shared", "ballooned", "swapped")))
-    peaks = {sim.targets[code]: peak for code, peak in use.peak.items()} if use is not None else {}
-    kills = {sim.targets[code]: n for code, n in use.kills.items()} if use is not None else {}
+    peaks = use.peak if use is not None else {}
+    kills = use.kills if use is not None else {}
     host_alloc = host_capacity = 0.0
     for path, consumer in sim.platform.all_consumers().items():
         a0, d0 = sim.warmup.integrals[path]

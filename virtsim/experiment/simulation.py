@@ -11,7 +11,7 @@ import simpy
 from ..components import Platform
 from ..components.failures import Failures, failed_in_flight
 from ..components.memory import PAGE_BYTES, MemoryUse, swap_out
-from ..config.footprints import memory_pressure
+from ..config.footprints import memory_domains, memory_pressure
 from ..components.startup import Startup
 from ..workloads.context import Context
 from ..workloads.distributions import make_sampler
@@ -65,12 +65,14 @@ class Simulation:
         """What each overcommitted host reclaims from its VMs (page sharing, ballooning, swap)."""
         for host in spec.hosts:
             swap_out(self.platform, host, [r for p, r in self.pressure.items() if p.startswith(f"{host.name}/")])
-        limits = self._memory_limits()
+        chains = self._memory_chains()
         self.failures = Failures(self.env, self.platform, self.startup, spec.hosts, spec.failures,
-                                 self._failure_sampler, self._fail_jobs) if spec.failures or limits else None
-        self.memory = MemoryUse(self.env, limits, self._oom_kill) if limits else None
-        for code in limits:
-            self.startup.gate(self.targets[code])  # an OOM-killed container is down while it restarts
+                                 self._failure_sampler, self._fail_jobs) if spec.failures or chains else None
+        self.memory = MemoryUse(self.env, chains, self._oom_kill, self._process_killed) if chains else None
+        for chain in chains.values():
+            for path, _, kind in chain:
+                if kind == "container":
+                    self.startup.gate(path)  # an OOM-killed container is down while it restarts
         self._gates = {self._target_code[path]: gate for path, gate in self.startup.gates.items()}
         self.sources = [self._build_source(i, w) for i, w in enumerate(spec.workloads)]
         self.warmup: Snapshot | None = None
@@ -85,21 +87,18 @@ class Simulation:
     def _stream(self, workload: str, purpose: str) -> np.random.Generator:
         return random_stream(self.seed, f"{workload}/{purpose}")
 
-    def _memory_limits(self) -> dict[int, float]:
-        """Memory limits of the containers that requests with a memory demand can reach, by target code."""
+    def _memory_chains(self) -> dict[int, tuple]:
+        """The memory domains of every target, by target code, if any request takes memory."""
         if not any(w.demand is not None and w.demand.memory_bytes > 0 for w in self.spec.workloads):
             return {}
-        limits = {}
-        for host in self.spec.hosts:
-            owners = [(f"{host.name}/{vm.name}", vm.containers) for vm in host.vms]
-            for parent, containers in [*owners, (host.name, host.containers)]:
-                for ctr in containers:
-                    if ctr.memory_bytes is not None:
-                        limits[self._target_code[f"{parent}/{ctr.name}"]] = float(ctr.memory_bytes)
-        return limits
+        return {self._target_code[path]: chain for host in self.spec.hosts
+                for path, chain in memory_domains(host).items()}
 
-    def _oom_kill(self, code: int, restart_after_s: float) -> None:
-        self.failures.kill_container(self.targets[code], "oom-kill", restart_after_s)
+    def _oom_kill(self, path: str, restart_after_s: float) -> None:
+        self.failures.kill_container(path, "oom-kill", restart_after_s)
+
+    def _process_killed(self, path: str) -> None:
+        self.failures.events.append((self.env.now, path, "process", "oom-kill", 0))
 
     def _failure_sampler(self, index: int, purpose: str, distribution):
         failure = self.spec.failures[index]
