@@ -192,3 +192,17 @@ def test_without_failures_nothing_changes():
     assert results.workloads.loc[0, "availability"] == 1.0
     assert math.isclose(results.consumers.loc[0, "downtime_s"], 0.0)
 
+
+
+def test_an_open_workload_can_refuse_requests_while_its_target_is_down():
+    web = {"name": "web", "target": "h1", "type": "open", "arrivals": {"type": "poisson", "rate": "5 /s"},
+           "demand": {"cpu": {"type": "exponential", "mean": "0.1 s"}}, "when_down": "refuse"}
+    exp = _experiment(NATIVE, [web], [{"domain": "h1", "at": ["50 s"], "time_to_repair": "20 s"}])
+    jobs = virtsim.run_experiment(exp).jobs
+    during = jobs[(jobs["arrival_s"] > 50) & (jobs["arrival_s"] < 70)]
+    assert len(during) > 50 and during["failed"].all() and (during["failed_at_s"] == during["arrival_s"]).all()
+    after = jobs[jobs["arrival_s"] > 70]
+    assert after["end_s"].notna().sum() > 0 and (after["failure_s"] == 0).all()
+    closed = _closed("h1") | {"when_down": "refuse"}
+    with pytest.raises(ConfigError, match=r"workloads\[0\].when_down: 'refuse' is for open workloads"):
+        virtsim.load_experiment(_experiment(NATIVE, [closed], []))

@@ -7,7 +7,7 @@ fails, and its restart policy brings it back after Docker's restart back-off
 (100 ms, doubled on each restart that follows a run shorter than 10 s; Docker
 documentation, "Restart policies": "an ever increasing delay (double the
 previous delay, starting at 100 milliseconds)", reset once the container has
-run for 10 s). Nothing is clipped: the job that asked fails too. In a VM (its
+run for 10 s, and at most a minute: moby's restart manager). Nothing is clipped: the job that asked fails too. In a VM (its
 RAM less the guest OS and the shims) or on a native host (its memory less
 everything committed on it), the OOM killer ends the request that asked.
 
@@ -26,6 +26,8 @@ FIRST_RESTART_DELAY_S = 0.1
 """Docker's first restart delay (Docker docs, Restart policies)."""
 RESET_AFTER_S = 10.0
 """A container that ran this long restarts with the first delay again (Docker docs, Restart policies)."""
+MAX_RESTART_DELAY_S = 60.0
+"""The longest delay: moby's restart manager caps the doubling at ``maxRestartTimeout = 1 * time.Minute``."""
 PAGE_BYTES = 4096
 """The x86-64 base page: the unit of swapping."""
 
@@ -101,6 +103,6 @@ class MemoryUse:
         if now - self._last_start[path] >= RESET_AFTER_S:
             self._delay[path] = FIRST_RESTART_DELAY_S
         delay = self._delay[path]
-        self._delay[path] = 2.0 * delay
+        self._delay[path] = min(2.0 * delay, MAX_RESTART_DELAY_S)
         self._last_start[path] = now + delay
         return delay

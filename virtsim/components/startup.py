@@ -60,7 +60,10 @@ class Gate:
         if self.closed:
             self.closed[-1][1] = now
         waiting, self._waiting = self._waiting, []
-        for action in waiting:
+        for n, action in enumerate(waiting):
+            if not self.ready:  # an action closed it again (its job OOM-killed the container): the rest wait on
+                self._waiting = waiting[n:] + self._waiting
+                return
             action()
 
     def close(self, now: float, reason: str) -> None:
@@ -223,7 +226,7 @@ class Startup:
         if after is None:
             run()
         else:
-            self.gates[after].when_ready(lambda: run() if alive() else None)
+            self.gate(after).when_ready(lambda: run() if alive() else None)
 
     def start(self) -> None:
         """Schedule every chain from now."""

@@ -169,6 +169,11 @@ class WorkloadInput(_Input):
         default=None, description="Closed workloads: time between a reply and the next request (default 0 s)."
     )
     demand: DemandInput | None = Field(default=None, description="Per-job demand.")
+    when_down: choice("wait", "refuse") = Field(
+        default="wait",
+        description="What a job does when its target is not serving (booting, down after a failure, restarting): "
+                    "'wait' (default) until it is; 'refuse': it fails at once, as a connection refused would "
+                    "(open workloads only).")
 
 
 # --- failures --------------------------------------------------------------------

@@ -56,7 +56,7 @@ def resolve_workload(
     if len(ctx.problems) > before:
         return None
     return s.WorkloadSpec(name=wl.name, target=wl.target, type=wl.type, arrivals=arrivals,
-                          clients=wl.clients, think_time=think, demand=demand)
+                          clients=wl.clients, think_time=think, demand=demand, when_down=wl.when_down)
 
 
 def _demand(demand: i.DemandInput, cpu) -> s.DemandSpec:
@@ -83,6 +83,9 @@ def _check_type_keys(wl: i.WorkloadInput, loc: tuple, ctx: Context) -> None:
             ctx.add((*loc, "clients"), "required key is missing for a closed workload")
         if wl.arrivals is not None:
             ctx.add((*loc, "arrivals"), "only for open workloads (this one is closed)")
+        if wl.when_down == "refuse":
+            ctx.add((*loc, "when_down"), "'refuse' is for open workloads: a closed-loop client whose request is "
+                                         "refused would retry at once; use 'wait'")
 
 
 def _arrivals(wl: i.WorkloadInput, loc: tuple, ctx: Context, targets: Collection[str]):

@@ -168,6 +168,8 @@ class WorkloadSpec(_Spec):
     clients: int | None = Field(default=None, description="Closed workloads: number of clients.")
     think_time: DistributionSpec | None = Field(default=None, description="Closed workloads: think time, seconds.")
     demand: DemandSpec | None = Field(default=None, description="Per-job demand.")
+    when_down: Literal["wait", "refuse"] = Field(
+        default="wait", description="A job whose target is not serving waits for it, or fails at once.")
 
 
 class ContainerSpec(_Spec):

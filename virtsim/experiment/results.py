@@ -147,7 +147,10 @@ def collect(sim: Simulation) -> Results:
         if mine:
             reclaim[host.name] = Reclaim(*(sum(getattr(r, k) for r in mine) for k in ("shared", "ballooned", "swapped")))
     peaks = use.peak if use is not None else {}
-    kills = use.kills if use is not None else {}
+    kills: dict[str, int] = {}
+    for time_s, domain, _layer, event, _n in (sim.failures.events if sim.failures is not None else ()):
+        if event == "oom-kill" and start <= time_s <= end:
+            kills[domain] = kills.get(domain, 0) + 1
     host_alloc = host_capacity = 0.0
     for path, consumer in sim.platform.all_consumers().items():
         a0, d0 = sim.warmup.integrals[path]
@@ -172,7 +175,7 @@ def collect(sim: Simulation) -> Results:
             "memory_ballooned_bytes": reclaim[path].ballooned if path in reclaim else 0.0,
             "memory_swapped_bytes": reclaim[path].swapped if path in reclaim else 0.0,
             "memory_in_use_peak_bytes": peaks.get(path, float("nan")),
-            "oom_kills": kills.get(path, 0),
+            "oom_kills": kills.get(path, 0),  # in the measured window, like failures
         })
         if consumer.kind == "host":
             host_alloc += cpu_time

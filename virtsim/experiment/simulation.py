@@ -175,7 +175,9 @@ class Simulation:
         if self.memory is not None and template.memory_bytes > 0:
             options |= {"memory": self.memory, "memory_bytes": template.memory_bytes}
         gates = {code: gate for p in paths if (gate := self._gates.get(code := self._target_code[p]))}
-        return options | {"gates": gates} if gates else options
+        if not gates:
+            return options
+        return options | {"gates": gates, "refuse_when_down": w.when_down == "refuse"}
 
     def _build_source(self, index: int, w):
         threads = w.demand.threads if w.demand is not None else 1

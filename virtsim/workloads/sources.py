@@ -28,7 +28,7 @@ class _JobStarter:
     def __init__(self, env: simpy.Environment, log: JobLog, workload: int, threads: int,
                  then: Callable[[], None] | None = None, plans: dict | None = None,
                  template: Demand | None = None, gates: dict | None = None, memory=None,
-                 memory_bytes: float = 0.0):
+                 memory_bytes: float = 0.0, refuse_when_down: bool = False):
         self.env = env
         self.log = log
         self.workload = workload
@@ -43,6 +43,8 @@ class _JobStarter:
         self.memory = memory
         """The :class:`~virtsim.components.memory.MemoryUse` of limited containers, if requests take memory."""
         self.memory_bytes = memory_bytes
+        self.refuse_when_down = refuse_when_down
+        """Jobs finding their target not serving fail at once instead of waiting."""
 
     def start(self, consumer: Consumer, target: int, cpu_s: float) -> None:
         now = self.env.now
@@ -50,6 +52,9 @@ class _JobStarter:
         if self.gates:
             gate = self.gates.get(target)
             if gate is not None and not gate.ready:
+                if self.refuse_when_down:
+                    self.fail(job, now)
+                    return
                 self.waiting.add(job)
                 gate.when_ready(lambda: self._release(consumer, target, cpu_s, job, now, gate.reason))
                 return
