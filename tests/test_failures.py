@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import virtsim
 from virtsim.config import ConfigError
@@ -206,3 +208,52 @@ def test_an_open_workload_can_refuse_requests_while_its_target_is_down():
     closed = _closed("h1") | {"when_down": "refuse"}
     with pytest.raises(ConfigError, match=r"workloads\[0\].when_down: 'refuse' is for open workloads"):
         virtsim.load_experiment(_experiment(NATIVE, [closed], []))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(schedule=st.lists(st.tuples(st.sampled_from([("h1", "hardware"), ("h1", "host-os"), ("h1", "hypervisor"),
+                                                    ("h1", "engine"), ("h1/a", "guest-os"),
+                                                    ("h1/a/web", "container"), ("h1/api", "container")]),
+                                   st.floats(1, 190), st.floats(0, 30)), min_size=1, max_size=6),
+       seed=st.integers(0, 2**16))
+def test_no_job_completes_across_a_failure_of_its_target_and_none_is_lost(schedule, seed):
+    workloads = [{"name": f"w{i}", "target": t, "type": "open", "arrivals": {"type": "poisson", "rate": "2 /s"},
+                  "demand": {"cpu": {"type": "exponential", "mean": "0.5 s"}, "disk": {"ops": 1}}}
+                 for i, t in enumerate(ALL)]
+    failures = [{"domain": d, "layer": layer, "at": [f"{at} s"], "time_to_repair": f"{repair} s"}
+                for (d, layer), at, repair in schedule]
+    exp = _experiment(HOSTED, workloads, failures, duration="200 s") | {"seed": seed}
+    results = virtsim.run_experiment(exp)
+    jobs, consumers = results.jobs, results.consumers.set_index("consumer")
+    downs = {}
+    for time_s, domain, layer, event, n in results.failures.itertuples(index=False):
+        if event == "failure":
+            downs.setdefault(domain, []).append(time_s)
+    # A job either completed, failed, or is still in the system: exactly one.
+    done, failed = jobs["end_s"].notna(), jobs["failed"]
+    assert not (done & failed).any()
+    # A completed job ran entirely while its target was up: no failure that took
+    # the target down falls inside (start, end).
+    took = {path: [] for path in ALL}
+    for (d, layer), at, _ in schedule:
+        for path in ALL:
+            if path in _down_with(d, layer):
+                took[path].append(at)
+    finished = jobs[done]
+    for path in ALL:
+        mine = finished[finished["target"] == path]
+        for at in took[path]:
+            assert not ((mine["start_s"] < at - 1e-9) & (mine["end_s"] > at + 1e-9)).any()
+    # Failed jobs failed at a failure of their own target, and not before they arrived.
+    lost = jobs[failed]
+    assert (lost["failed_at_s"] >= lost["arrival_s"]).all()
+    for path, group in lost.groupby("target", observed=True):
+        assert set(group["failed_at_s"]) <= set(took[str(path)])
+    assert ((consumers.loc[ALL, "downtime_s"] >= 0) & (consumers.loc[ALL, "downtime_s"] <= 200 + 1e-9)).all()
+    assert results.workloads["availability"].between(0, 1).all()
+
+
+def _down_with(domain: str, layer: str) -> list[str]:
+    return {("h1", "hardware"): ALL, ("h1", "host-os"): ALL, ("h1", "hypervisor"): ["h1/a", "h1/a/web", "h1/b"],
+            ("h1", "engine"): ["h1/api"], ("h1/a", "guest-os"): ["h1/a", "h1/a/web"],
+            ("h1/a/web", "container"): ["h1/a/web"], ("h1/api", "container"): ["h1/api"]}[(domain, layer)]
