@@ -47,7 +47,9 @@ class IOPathCost:
     ``1 / ops_limit_per_s`` seconds of its single thread, so the ceiling emerges
     from sharing that thread rather than being imposed on the device."""
     bandwidth_factor: float = 1.0
-    """Fraction of the device bandwidth this path can reach."""
+    """Fraction of the device bandwidth this path can reach (disk reads, network sends)."""
+    other_bandwidth_factor: float = 1.0
+    """The same the other way: disk writes, network receives."""
     bandwidth_limit_bytes_per_s: float = float("inf")
     """Ceiling on bytes per second through this path."""
 
@@ -120,7 +122,7 @@ def compose(layers: list[Layer], native_os) -> PathCost:
     cpu_factor = memory_factor = 1.0
     ops: dict[str, list] = {k: [0.0, {}, 0.0] for k in OP_CLASSES}
     disk, net = ({"guest": 0.0, "host": {}, "latency": 0.0, "ops_limit": float("inf"), "ops_limit_in": None,
-                  "bw_factor": 1.0, "bw_limit": float("inf")} for _ in range(2))
+                  "bw_factor": 1.0, "bw_other": 1.0, "bw_limit": float("inf")} for _ in range(2))
     names = []
     for layer in layers:
         p = layer.profile if layer.mode is None else layer.mode
@@ -149,7 +151,10 @@ def compose(layers: list[Layer], native_os) -> PathCost:
             limit = _get(src, "iops_limit", float("inf"))
             if limit < acc["ops_limit"]:
                 acc["ops_limit"], acc["ops_limit_in"] = limit, layer.runs_in
-            acc["bw_factor"] *= _get(src, "bandwidth_factor", 1.0)
+            factor = _get(src, "bandwidth_factor", 1.0)
+            other = _get(src, "write_bandwidth_factor" if section == "disk" else "receive_bandwidth_factor", None)
+            acc["bw_factor"] *= factor
+            acc["bw_other"] *= factor if other is None else other
             acc["bw_limit"] = min(acc["bw_limit"], _get(src, "bandwidth_limit", float("inf")))
     native = {k: _get(native_os, f"ops.{k}") * US for k in OP_CLASSES} if native_os is not None else {}
     return PathCost(
@@ -166,5 +171,5 @@ def compose(layers: list[Layer], native_os) -> PathCost:
 def _io(acc: dict) -> IOPathCost:
     return IOPathCost(guest_cpu_s=acc["guest"], host_cpu_s=dict(acc["host"]), latency_s=acc["latency"],
                       ops_limit_per_s=acc["ops_limit"], ops_limit_in=acc["ops_limit_in"],
-                      bandwidth_factor=acc["bw_factor"],
+                      bandwidth_factor=acc["bw_factor"], other_bandwidth_factor=acc["bw_other"],
                       bandwidth_limit_bytes_per_s=acc["bw_limit"])

@@ -38,6 +38,10 @@ class DiskProfile(_Entry):
     latency_us: number(gt=0) = Field(description="Service latency of one random 4 kB read, µs.")
     write_latency_us: number(gt=0) | None = Field(
         default=None, description="Service latency of one random 4 kB write, µs (default: latency_us).")
+    request_bandwidth: quantity("bandwidth", gt=0) | None = Field(
+        default=None, description="The most one request (one outstanding I/O) can transfer per second, when it "
+                                  "is less than the device's bandwidth (a deep pipeline needs several requests "
+                                  "in flight); default: the device's bandwidth.")
 
 
 class NicProfile(_Entry):

@@ -109,6 +109,7 @@ def _disk(disk: DiskProfile) -> s.DiskSpec:
         write_bandwidth_bytes_per_s=either(disk.write_bandwidth, disk.bandwidth),
         latency_s=disk.latency_us / _US_PER_S,
         write_latency_s=either(disk.write_latency_us, disk.latency_us) / _US_PER_S,
+        request_bandwidth_bytes_per_s=disk.request_bandwidth,
     )
 
 

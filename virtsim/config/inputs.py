@@ -133,6 +133,9 @@ class NetDemandInput(_Input):
 
     transactions: number(ge=0) = Field(default=1, description="Transactions per request (mean), default 1.")
     bytes: quantity("size", ge=0) = Field(default=0, description="Bytes per transaction, default 0 (latency only).")
+    direction: choice("send", "receive") = Field(
+        default="send", description="Which way the bytes flow from the target's point of view: 'send' (default; "
+                                    "a server's replies, an upload) or 'receive' (a download).")
 
 
 class DemandInput(_Input):

@@ -65,13 +65,20 @@ class CpuFactors(_Part):
 class IOPath(OpCost):
     """Added cost per operation through a virtual NIC or disk path, and its ceilings."""
 
-    bandwidth_factor: number(gt=0, le=1) = Field(default=1.0, description="Fraction of the device bandwidth reachable.")
+    bandwidth_factor: number(gt=0, le=1) = Field(
+        default=1.0, description="Fraction of the device bandwidth reachable (disk reads; network sends).")
+    receive_bandwidth_factor: number(gt=0, le=1) | None = Field(
+        default=None, description="Network paths: fraction of the line rate reachable when receiving "
+                                  "(default: bandwidth_factor).")
     bandwidth_limit: quantity("bandwidth", gt=0) | None = Field(
         default=None, description="Absolute bandwidth ceiling of the path (bytes/s), if any.")
 
 
 class DiskPath(IOPath):
     """Added cost per disk operation through the virtual disk path."""
+
+    write_bandwidth_factor: number(gt=0, le=1) | None = Field(
+        default=None, description="Fraction of the device's write bandwidth reachable (default: bandwidth_factor).")
 
     iops_limit: number(gt=0) | None = Field(
         default=None, description="Operations per second the path allows, if limited.")
@@ -165,7 +172,12 @@ class OSProfile(SourcedProfile):
 class ModeCost(OpCost):
     """Added cost per network transaction or disk operation in one mode."""
 
-    bandwidth_factor: number(gt=0, le=1) = Field(default=1.0, description="Fraction of the bandwidth reachable.")
+    bandwidth_factor: number(gt=0, le=1) = Field(
+        default=1.0, description="Fraction of the bandwidth reachable (storage reads; network sends).")
+    write_bandwidth_factor: number(gt=0, le=1) | None = Field(
+        default=None, description="Storage modes: fraction reachable when writing (default: bandwidth_factor).")
+    receive_bandwidth_factor: number(gt=0, le=1) | None = Field(
+        default=None, description="Network modes: fraction reachable when receiving (default: bandwidth_factor).")
 
 
 class EngineMemory(_Part):

@@ -67,7 +67,8 @@ def _demand(demand: i.DemandInput, cpu) -> s.DemandSpec:
         memory_bytes=demand.memory,
         disk=None if disk is None else s.DiskDemand(ops=disk.ops, bytes=round(disk.bytes), pattern=disk.pattern,
                                                     kind=disk.kind),
-        net=None if net is None else s.NetDemand(transactions=net.transactions, bytes=round(net.bytes)),
+        net=None if net is None else s.NetDemand(transactions=net.transactions, bytes=round(net.bytes),
+                                                 direction=net.direction),
     )
 
 

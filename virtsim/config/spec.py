@@ -137,6 +137,7 @@ class NetDemand(_Spec):
 
     transactions: float = Field(description="Transactions per request (mean).")
     bytes: int = Field(description="Bytes per transaction.")
+    direction: Literal["send", "receive"] = Field(default="send", description="Which way the bytes flow.")
 
 
 class DemandSpec(_Spec):
@@ -214,6 +215,8 @@ class DiskSpec(_Spec):
     write_bandwidth_bytes_per_s: float = Field(description="Sequential write bandwidth, bytes per second.")
     latency_s: float = Field(description="Service time of one random 4 kB read, seconds.")
     write_latency_s: float = Field(description="Service time of one random 4 kB write, seconds.")
+    request_bandwidth_bytes_per_s: float | None = Field(
+        default=None, description="Most bytes per second one request can move; None: the device's bandwidth.")
 
 
 class NicSpec(_Spec):

@@ -140,14 +140,18 @@ class Simulation:
             spec = device.spec
             write = template.disk_write
             bandwidth = spec.write_bandwidth_bytes_per_s if write else spec.bandwidth_bytes_per_s
+            factor = cost.disk.other_bandwidth_factor if write else cost.disk.bandwidth_factor
             # The path's bandwidth ceiling is the share of the device it can keep busy.
-            share = cost.disk.bandwidth_limit_bytes_per_s / (bandwidth * cost.disk.bandwidth_factor)
+            share = cost.disk.bandwidth_limit_bytes_per_s / (bandwidth * factor)
+            per_request = spec.request_bandwidth_bytes_per_s
+            request_share = 1.0 if per_request is None else min(1.0, per_request / (bandwidth * factor))
             disk = Device(device.node_for(path, share), spec.write_iops if write else spec.iops,
-                          bandwidth, spec.write_latency_s if write else spec.latency_s)
+                          bandwidth, spec.write_latency_s if write else spec.latency_s, request_share)
         if template.net_transactions and platform.nics[consumer.host]:
             device = platform.nics[consumer.host][0]
             spec = device.spec
-            rate = min(spec.bandwidth_bytes_per_s * cost.net.bandwidth_factor, cost.net.bandwidth_limit_bytes_per_s)
+            factor = cost.net.other_bandwidth_factor if template.net_receive else cost.net.bandwidth_factor
+            rate = min(spec.bandwidth_bytes_per_s * factor, cost.net.bandwidth_limit_bytes_per_s)
             nic = Device(device.node_for(path, rate), 0.0, rate, spec.latency_s)
         nodes = {where: platform.node_of(where) for where in cost.charged_consumers()}
         return RequestPlan(self.env, consumer, cost, nodes, threads, disk, nic, swap, swap_ops)

@@ -232,15 +232,17 @@ def rr_added_us(run: Runner, testbed: str, stack: str) -> float:
     return rr_us(run, testbed, stack) - rr_us(run, testbed, "native")
 
 
-def bulk_bits_per_s(run: Runner, testbed: str, stack: str, nbytes: int = 16 * MIB) -> float:
+def bulk_bits_per_s(run: Runner, testbed: str, stack: str, nbytes: int = 16 * MIB,
+                    direction: str = "send") -> float:
     """Single-connection bulk TCP: one client moving ``nbytes`` per request; bits / mean response."""
-    demand = {"cpu": TINY_CPU, "net": {"transactions": 1, "bytes": f"{nbytes} B"}}
+    demand = {"cpu": TINY_CPU, "net": {"transactions": 1, "bytes": f"{nbytes} B", "direction": direction}}
     summary = run.summary(experiment(testbed, stack, demand, duration_s=0.2))
     return nbytes * 8 / float(summary["response_time_mean_s"])
 
 
-def bulk_ratio(run: Runner, testbed: str, stack: str, baseline: str = "native") -> float:
-    return bulk_bits_per_s(run, testbed, stack) / bulk_bits_per_s(run, testbed, baseline)
+def bulk_ratio(run: Runner, testbed: str, stack: str, baseline: str = "native", direction: str = "send") -> float:
+    return (bulk_bits_per_s(run, testbed, stack, direction=direction)
+            / bulk_bits_per_s(run, testbed, baseline, direction=direction))
 
 
 OP_KEYS = {"syscall": "syscalls", "ctxsw": "ctx_switches", "pagefault": "page_faults", "fork": "forks"}
@@ -371,8 +373,8 @@ def _plan() -> dict:
     p["gvisor-sysbench-cpu"] = f(cpu_ratio, testbed="gce", stack="gvisor", kind="sysbench-cpu", baseline="docker")
     p["gvisor-sysbench-memory"] = f(cpu_ratio, testbed="gce", stack="gvisor", kind="sysbench-memory",
                                     baseline="docker")
-    for row_id in ("gvisor-iperf-download", "gvisor-iperf-upload"):
-        p[row_id] = f(bulk_ratio, testbed="gce", stack="gvisor", baseline="docker")
+    for row_id, direction in (("gvisor-iperf-download", "receive"), ("gvisor-iperf-upload", "send")):
+        p[row_id] = f(bulk_ratio, testbed="gce", stack="gvisor", baseline="docker", direction=direction)
     for name, pattern, kind in (("seqread", "sequential", "read"), ("seqwrite", "sequential", "write"),
                                 ("randread", "random", "read"), ("randwrite", "random", "write")):
         p[f"gvisor-tmpfs-{name}"] = f(tmpfs_ratio, stack="gvisor", pattern=pattern, kind=kind)

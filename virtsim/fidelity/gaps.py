@@ -28,15 +28,6 @@ _WS_NIC = (
     "(net.bandwidth_factor 0.95); WS 3.2's emulated pcnet32 (0.32 TX / 0.69 RX) is cited there as a pre-VT "
     "upper bound only")
 
-_DIRECTION = (
-    "the model has no direction: gvisor.yaml network_modes.nat.bandwidth_factor 0.77 is the mean of download "
-    "0.858 and upload 0.679, so each direction is off by ~±12%. Fix: separate receive/transmit bandwidth "
-    "factors in the engine schema and a direction in the demand's net")
-
-_READ_WRITE = (
-    "the model has one storage bandwidth factor for reads and writes: gvisor.yaml "
-    "storage_modes.volume.bandwidth_factor 0.5 is the mean of read 0.597 and write 0.399. Fix: separate "
-    "read/write factors in the engine storage-mode schema")
 
 _PTRACE = (
     "by design: fio-tmpfs.csv ran on the ptrace platform, where every read/write pays the ~37.5 µs ptrace "
@@ -58,25 +49,12 @@ KNOWN_GAPS: dict[str, str] = {
     "xen-ttcp500-rx-xen": _PER_PACKET,
     "xen-ttcp1500-tx-vmware-workstation": _WS_NIC,
     "xen-ttcp1500-rx-vmware-workstation": _WS_NIC,
-    "gvisor-iperf-download": _DIRECTION,
-    "gvisor-iperf-upload": _DIRECTION,
     # --- storage ------------------------------------------------------------------------------------
     "felter-fio-randwrite-kvm": (
         "kvm.yaml has one VMM cost and one disk.iops_limit (46,173, fitted on random reads) for reads and "
         "writes, but writes reached 59,321; the VMM cost is also too high on this core (see the random-read "
         "row: ~37k simulated; 45,000 with host_cpu_us 18.0). Fix: a separate write ceiling and VMM cost "
         "(e.g. disk.write_iops_limit in the hypervisor schema, used by requests.py for writes)"),
-    "felter-fio-seqread-qd1-native": (
-        "one 1 MB read alone takes 1,850 µs natively (clat), 550 µs more than its transfer at the 806.9 MB/s "
-        "aggregate: a single request cannot use the whole 2 × 8 Gb FC pipeline. The disk model charges only "
-        "the 4 kB base latency (260 µs) per operation and lets one request use the full bandwidth. Fix: a "
-        "per-request transfer rate of the device (≈ 660 MB/s here) in the hardware disk schema and "
-        "RequestPlan.disk_device_s"),
-    "felter-fio-seqread-qd1-kvm": (
-        "two missing mechanisms: a single 1 MB request cannot use the device's whole 806.9 MB/s (native QD1 "
-        "clat 1,850 µs, see the native QD1 row), and kvm.yaml has no disk.latency_us (FELTER: +419 µs per "
-        "1 MB I/O at QD1, +373 µs per 4 kB read at QD16). Fix: the per-request device rate of the native row "
-        "plus kvm disk.latency_us ≈ 330"),
     # --- Firecracker ----------------------------------------------------------------------------------
     "fc-disk-qd1-added-p99": (
         "firecracker.yaml disk.iops_limit 13,000 is enforced (requests.py RequestPlan.cpu_work) as a floor of "
@@ -92,8 +70,6 @@ KNOWN_GAPS: dict[str, str] = {
     "hotcloud-syscall-gvisor": (
         "by design: gvisor.yaml ops.syscall follows syscall.csv (763 ns on the KVM platform, which passes), "
         "not HOTCLOUD19's second-hand 2.8× (which would be +0.67 µs per call instead of +0.21)"),
-    "gvisor-tmpfs-seqread": _READ_WRITE,
-    "gvisor-tmpfs-seqwrite": _READ_WRITE,
     "gvisor-tmpfs-randread": _PTRACE,
     "gvisor-tmpfs-randwrite": _PTRACE,
     # --- Type 2 lmbench -------------------------------------------------------------------------------

@@ -50,6 +50,8 @@ class Demand:
     """Bytes per network transaction."""
     memory_bytes: float = 0.0
     """Memory resident while the request runs."""
+    net_receive: bool = False
+    """The bytes flow towards the requester (a download)."""
 
 
     @property
@@ -74,6 +76,7 @@ def demand_template(spec) -> Demand:
         net_transactions=net.transactions if net else 0.0,
         net_bytes=float(net.bytes) if net else 0.0,
         memory_bytes=spec.memory_bytes,
+        net_receive=bool(net and net.direction == "receive"),
     )
 
 
@@ -87,6 +90,8 @@ class Device:
     """Random operations per second (disk) or 0 (NIC)."""
     bytes_per_s: float
     latency_s: float
+    request_share: float = 1.0
+    """The most of the device one request can use at once (its per-request transfer rate over the bandwidth)."""
 
 
 @dataclass(frozen=True)
@@ -157,8 +162,18 @@ class RequestPlan:
         """Device-seconds one disk operation occupies."""
         disk = self.disk
         per_op = 0.0 if d.disk_sequential else 1.0 / disk.ops_per_s
-        transfer = d.disk_bytes / (disk.bytes_per_s * self.path.disk.bandwidth_factor)
+        path = self.path.disk
+        transfer = d.disk_bytes / (disk.bytes_per_s * (path.other_bandwidth_factor if d.disk_write
+                                                          else path.bandwidth_factor))
         return per_op if per_op > transfer else transfer
+
+    def disk_rate(self, d: Demand) -> float:
+        """The share of the device one operation can use: all of it, unless a transfer is limited per request."""
+        if self.disk.request_share >= 1.0:
+            return 1.0
+        per_op = 0.0 if d.disk_sequential else 1.0 / self.disk.ops_per_s
+        transfer = d.disk_bytes / self.disk.bytes_per_s
+        return self.disk.request_share if transfer > per_op else 1.0
 
     def breakdown(self, d: Demand) -> Breakdown:
         """The uncontended decomposition of the request's response time."""
@@ -171,7 +186,7 @@ class RequestPlan:
         io = 0.0
         if d.disk_ops and self.disk is not None:
             # Alone, the path's bandwidth ceiling (a cap on its share of the device) stretches transfers.
-            device_s = self.disk_device_s(d) / min(1.0, self.disk.node.cap)
+            device_s = self.disk_device_s(d) / min(1.0, self.disk.node.cap, self.disk_rate(d))
             io += d.disk_ops * (device_s + self.disk.latency_s)
             virtualization += d.disk_ops * self.path.disk.latency_s
         if self.swap_ops:  # host swapping is what overcommit costs: the layers' doing
@@ -258,7 +273,7 @@ class _Request:
             return
         work = d.disk_ops * plan.disk_device_s(d)
         # One operation at a time: the request never holds more than the whole device.
-        plan.disk.node.submit(work, max_rate=1.0, on_done=self._disk_latency)
+        plan.disk.node.submit(work, max_rate=plan.disk_rate(d), on_done=self._disk_latency)
 
     def _disk_latency(self, _activity) -> None:
         plan, d = self.plan, self.demand
