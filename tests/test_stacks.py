@@ -113,6 +113,22 @@ def test_compose_adds_costs_multiplies_factors_and_keeps_the_tightest_ceiling():
     assert path.charged_consumers() == {"h/up", "h/low"}
 
 
+def test_writes_and_receives_take_their_own_figures_where_a_layer_gives_them():
+    upper = _layer_profile("upper", disk={"host_cpu_us": 10, "iops_limit": 1000, "bandwidth_factor": 0.5,
+                                          "write_bandwidth_factor": 0.25, "write_host_cpu_us": 4,
+                                          "write_iops_limit": 2000},
+                           net={"bandwidth_factor": 0.5, "receive_bandwidth_factor": 0.8})
+    lower = _layer_profile("lower", disk={"host_cpu_us": 1, "bandwidth_factor": 0.5})
+    path = compose([Layer("hypervisor", upper, "h/up"), Layer("os", lower, "h/low")], None)
+    disk, write = path.disk, path.disk.for_write()
+    assert disk.host_cpu_s == pytest.approx({"h/up": 10 * US, "h/low": 1 * US}) and disk.ops_limit_per_s == 1000
+    assert write.host_cpu_s == pytest.approx({"h/up": 4 * US, "h/low": 1 * US}) and write.ops_limit_per_s == 2000
+    assert (disk.bandwidth_factor, disk.other_bandwidth_factor) == pytest.approx((0.25, 0.125))
+    assert (path.net.bandwidth_factor, path.net.other_bandwidth_factor) == pytest.approx((0.5, 0.8))
+    plain = compose([Layer("os", lower, "h/low")], None).disk
+    assert plain.for_write() is plain  # nothing differs: a write is a read
+
+
 def test_network_and_storage_modes_apply_only_to_their_own_io():
     engine = _layer_profile("eng", cpu={"factor": 1.25, "memory_factor": 1.25},
                             ops={"syscall": {"guest_cpu_us": 1}})

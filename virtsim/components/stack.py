@@ -13,7 +13,7 @@ Pure arithmetic on resolved profiles: nothing here knows SimPy.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 OP_CLASSES = ("syscall", "ctx_switch", "page_fault", "fork")
 """Operation classes counted per request; their native CPU cost comes from the OS profile."""
@@ -52,6 +52,20 @@ class IOPathCost:
     """The same the other way: disk writes, network receives."""
     bandwidth_limit_bytes_per_s: float = float("inf")
     """Ceiling on bytes per second through this path."""
+    write_host_cpu_s: dict[str, float] | None = None
+    """Disks: ``host_cpu_s`` for a write, where it differs (None: the same as a read)."""
+    write_ops_limit_per_s: float | None = None
+    """Disks: ``ops_limit_per_s`` for writes, where it differs (None: the same)."""
+
+    def for_write(self) -> IOPathCost:
+        """The costs a write pays (a read's, where no write figure is given)."""
+        if self.write_host_cpu_s is None and self.write_ops_limit_per_s is None:
+            return self
+        return replace(self, host_cpu_s=self.write_host_cpu_s if self.write_host_cpu_s is not None
+                       else self.host_cpu_s,
+                       ops_limit_per_s=self.write_ops_limit_per_s if self.write_ops_limit_per_s is not None
+                       else self.ops_limit_per_s,
+                       write_host_cpu_s=None, write_ops_limit_per_s=None)
 
 
 @dataclass(frozen=True)
@@ -122,7 +136,8 @@ def compose(layers: list[Layer], native_os) -> PathCost:
     cpu_factor = memory_factor = 1.0
     ops: dict[str, list] = {k: [0.0, {}, 0.0] for k in OP_CLASSES}
     disk, net = ({"guest": 0.0, "host": {}, "latency": 0.0, "ops_limit": float("inf"), "ops_limit_in": None,
-                  "bw_factor": 1.0, "bw_other": 1.0, "bw_limit": float("inf")} for _ in range(2))
+                  "bw_factor": 1.0, "bw_other": 1.0, "bw_limit": float("inf"), "host_write": {},
+                  "write_differs": False, "ops_limit_write": float("inf")} for _ in range(2))
     names = []
     for layer in layers:
         p = layer.profile if layer.mode is None else layer.mode
@@ -148,9 +163,18 @@ def compose(layers: list[Layer], native_os) -> PathCost:
             if host:
                 acc["host"][layer.runs_in] = acc["host"].get(layer.runs_in, 0.0) + host
             acc["latency"] += _get(src, "latency_us") * US
+            write_host = _get(src, "write_host_cpu_us", None)
+            write_host = host if write_host is None else write_host * US
+            if write_host:
+                acc["host_write"][layer.runs_in] = acc["host_write"].get(layer.runs_in, 0.0) + write_host
             limit = _get(src, "iops_limit", float("inf"))
-            if limit < acc["ops_limit"]:
-                acc["ops_limit"], acc["ops_limit_in"] = limit, layer.runs_in
+            write_limit = _get(src, "write_iops_limit", None)
+            acc["write_differs"] |= write_host != host or write_limit is not None
+            write_limit = limit if write_limit is None else write_limit
+            if limit < acc["ops_limit"] or write_limit < acc["ops_limit_write"]:
+                acc["ops_limit_in"] = layer.runs_in
+            acc["ops_limit"] = min(acc["ops_limit"], limit)
+            acc["ops_limit_write"] = min(acc["ops_limit_write"], write_limit)
             factor = _get(src, "bandwidth_factor", 1.0)
             other = _get(src, "write_bandwidth_factor" if section == "disk" else "receive_bandwidth_factor", None)
             acc["bw_factor"] *= factor
@@ -172,4 +196,6 @@ def _io(acc: dict) -> IOPathCost:
     return IOPathCost(guest_cpu_s=acc["guest"], host_cpu_s=dict(acc["host"]), latency_s=acc["latency"],
                       ops_limit_per_s=acc["ops_limit"], ops_limit_in=acc["ops_limit_in"],
                       bandwidth_factor=acc["bw_factor"], other_bandwidth_factor=acc["bw_other"],
-                      bandwidth_limit_bytes_per_s=acc["bw_limit"])
+                      bandwidth_limit_bytes_per_s=acc["bw_limit"],
+                      write_host_cpu_s=dict(acc["host_write"]) if acc["write_differs"] else None,
+                      write_ops_limit_per_s=acc["ops_limit_write"] if acc["write_differs"] else None)

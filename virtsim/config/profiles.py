@@ -79,6 +79,11 @@ class DiskPath(IOPath):
 
     write_bandwidth_factor: number(gt=0, le=1) | None = Field(
         default=None, description="Fraction of the device's write bandwidth reachable (default: bandwidth_factor).")
+    write_host_cpu_us: number(ge=0) | None = Field(
+        default=None, description="host_cpu_us for a write, when writes cost the layer's threads differently "
+                                  "(default: host_cpu_us).")
+    write_iops_limit: number(gt=0) | None = Field(
+        default=None, description="iops_limit for writes (default: iops_limit).")
 
     iops_limit: number(gt=0) | None = Field(
         default=None, description="Operations per second the path allows, if limited.")

@@ -50,11 +50,6 @@ KNOWN_GAPS: dict[str, str] = {
     "xen-ttcp1500-tx-vmware-workstation": _WS_NIC,
     "xen-ttcp1500-rx-vmware-workstation": _WS_NIC,
     # --- storage ------------------------------------------------------------------------------------
-    "felter-fio-randwrite-kvm": (
-        "kvm.yaml has one VMM cost and one disk.iops_limit (46,173, fitted on random reads) for reads and "
-        "writes, but writes reached 59,321; the VMM cost is also too high on this core (see the random-read "
-        "row: ~37k simulated; 45,000 with host_cpu_us 18.0). Fix: a separate write ceiling and VMM cost "
-        "(e.g. disk.write_iops_limit in the hypervisor schema, used by requests.py for writes)"),
     # --- Firecracker ----------------------------------------------------------------------------------
     "fc-disk-qd1-added-p99": (
         "firecracker.yaml disk.iops_limit 13,000 is enforced (requests.py RequestPlan.cpu_work) as a floor of "

@@ -142,7 +142,8 @@ class RequestPlan:
             guest += base + added_guest * count
             for where, work in added_host.items():
                 host[where] = host.get(where, 0.0) + work * count
-        for count, io in ((d.disk_ops, p.disk), (d.net_transactions, p.net)):
+        disk = p.disk.for_write() if d.disk_write else p.disk
+        for count, io in ((d.disk_ops, disk), (d.net_transactions, p.net)):
             if count:
                 guest += io.guest_cpu_s * count
                 per_op = dict(io.host_cpu_s)
