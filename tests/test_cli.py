@@ -34,7 +34,7 @@ SUMMARY_COLUMNS = ["jobs_completed", "throughput_per_s", "response_time_mean_s",
 CONSUMER_COLUMNS = ["consumer", "cpu_time_s", "cpu_utilization", "steal_time_s"]
 JOB_COLUMNS = ["workload", "target", "arrival_s", "start_s", "end_s", "response_time_s", "cpu_demand_s"]
 OUTPUT_FILES = {"manifest.json", "summary.csv", "workloads.csv", "stacks.csv", "consumers.csv", "jobs.csv",
-                "failures.csv"}
+                "failures.csv", "scaling.csv"}
 
 GOOD = """\
 name: small

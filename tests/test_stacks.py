@@ -422,7 +422,7 @@ def test_fast_path_jobs_on_native_stacks_get_a_plain_breakdown():
 def test_the_stacks_table_has_one_row_per_stack_with_mean_breakdowns():
     results = virtsim.run_experiment(_mixed())
     jobs, stacks = results.jobs, results.stacks
-    assert list(results.tables()) == ["summary", "workloads", "stacks", "consumers", "jobs", "failures"]
+    assert list(results.tables()) == ["summary", "workloads", "stacks", "consumers", "jobs", "failures", "scaling"]
     expected_labels = {"native", "kvm", "docker:network=nat / docker:storage=overlay / docker / kvm"}
     assert set(stacks["stack"]) == expected_labels and len(stacks) == len(expected_labels)
     done = jobs[jobs["counted"] & jobs["end_s"].notna()]

@@ -121,6 +121,8 @@ class Startup:
         """Per consumer with a chain: (a function making its steps, the consumer it waits for)."""
         self._epoch: dict[str, int] = {}
         """Per consumer: how many times it went down; a chain of an older epoch is void."""
+        self._stopped: set[str] = set()
+        """Replicas held in reserve or scaled down: not started, not restarted after a failure."""
         for host in hosts:
             self._define(host)
 
@@ -229,11 +231,14 @@ class Startup:
             self.gate(after).when_ready(lambda: run() if alive() else None)
 
     def start(self) -> None:
-        """Schedule every chain from now."""
+        """Schedule every chain from now (replicas held in reserve stay closed)."""
         for path in self._chains:
             self.gates[path] = Gate(self.env.now)
+            if path in self._stopped:
+                self.gates[path].reason = "stopped"
         for path in self._chains:
-            self._run_chain(path)
+            if path not in self._stopped:
+                self._run_chain(path)
 
     def gate(self, path: str) -> Gate:
         """The gate of ``path``, made (open) if it has none yet."""
@@ -253,9 +258,40 @@ class Startup:
             del self._pulls[key]
 
     def restart(self, paths) -> None:
-        """Bring ``paths`` back: run their chains again (parents first); open the others now."""
+        """Bring ``paths`` back: run their chains again (parents first); open the others now.
+
+        Replicas an autoscaler stopped stay stopped.
+        """
         for path in paths:
+            if path in self._stopped:
+                continue
             if path in self._chains:
                 self._run_chain(path)
             else:
                 self.gate(path).open(self.env.now)
+
+    def assume_running(self) -> None:
+        """Without a cold start every stack runs at time 0: its images are already pulled."""
+        for host in self._hosts.values():
+            caches = [(f"{host.name}/{vm.name}", vm.engine) for vm in host.vms if vm.engine is not None]
+            caches += [(host.name, host.engine)] if host.engine is not None else []
+            for cache, engine in caches:
+                self._pulls.setdefault((cache, engine.name), Gate(self.env.now, ready=True))
+
+    def hold(self, paths) -> None:
+        """Before :meth:`start`: these consumers do not start with the others (replicas held in reserve)."""
+        self._stopped.update(paths)
+
+    def start_replica(self, path: str) -> None:
+        """Start a replica held in reserve or stopped: its chain runs now (or it serves at once)."""
+        self._stopped.discard(path)
+        self._epoch[path] = self._epoch.get(path, 0) + 1
+        gate = self.gate(path)
+        gate.close(self.env.now, "startup")
+        self.restart([path])
+
+    def stop_replica(self, path: str) -> None:
+        """Take a replica out of service: it takes no new jobs (those in flight finish)."""
+        self._stopped.add(path)
+        self._epoch[path] = self._epoch.get(path, 0) + 1
+        self.gate(path).close(self.env.now, "stopped")

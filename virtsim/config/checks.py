@@ -198,7 +198,7 @@ def check_workloads(workloads: list[tuple[int, s.WorkloadSpec]], hosts: Iterable
             counts = np.bincount(table.target_codes, minlength=len(table.target_names))
             used = {name for name, count in zip(table.target_names, counts, strict=True) if count}
         else:
-            used = {wl.target}
+            used = set(wl.target_paths)
         for target in sorted(t for t in used if t in cores and wl.demand.threads > cores[t]):
             ctx.add(("workloads", i, "demand", "threads"),
                     f"asks {wl.demand.threads} threads but target {target!r} has {_cores(cores[target])}")
@@ -209,9 +209,10 @@ def _check_request_memory(workloads, hosts, ctx: Context) -> None:
     domains = {path: chain for host in hosts for path, chain in memory_domains(host).items()}
     for i, wl in workloads:
         memory = wl.demand.memory_bytes if wl.demand is not None else 0.0
-        if not memory or wl.target not in domains:
+        targets = [t for t in wl.target_paths if t in domains] if memory else []
+        if not targets:
             continue
-        key, free, _ = min((d for d in domains[wl.target] if d[2] == "process"), key=lambda d: d[1])
+        key, free, _ = min((d for t in targets for d in domains[t] if d[2] == "process"), key=lambda d: d[1])
         loc = ("workloads", i, "demand", "memory")
         if memory > free:
             ctx.add(loc, f"{_size(memory)} per request, but {key!r} has {_size(free)} free for requests "

@@ -20,6 +20,7 @@ RESTART_POLICIES = ("on-failure", "never")
 
 __all__ = [
     "ArrivalsInput",
+    "AutoscaleInput",
     "ContainerInput",
     "DemandInput",
     "DiskDemandInput",
@@ -158,13 +159,41 @@ class DemandInput(_Input):
     net: NetDemandInput | None = Field(default=None, description="Network transactions per request, if any.")
 
 
+class AutoscaleInput(_Input):
+    """Horizontal scaling of a workload's replicas on their CPU utilization, as Kubernetes' HPA does.
+
+    Every ``period`` the controller averages the CPU utilization of the serving
+    replicas over the last period and asks for ``ceil(replicas × utilization /
+    target_utilization)`` of them (nothing changes within ``tolerance``), at least
+    ``min_replicas`` and at most all listed. It scales down only to the highest
+    count asked for over the last ``scale_down_delay``. A new replica serves once
+    it has booted or started (the stack's start-up chain).
+    """
+
+    min_replicas: integer(ge=1) = Field(default=1, description="Replicas always running (default 1).")
+    target_utilization: number(gt=0, le=1) = Field(
+        description="CPU utilization to hold each replica at, 0 to 1 of its size (vCPUs or cpus limit).")
+    period: quantity("time", gt=0) = Field(
+        default=15.0, description="How often the controller decides (Kubernetes HPA sync period: 15 s).")
+    tolerance: number(ge=0, le=0.99) = Field(
+        default=0.1, description="No change while utilization / target is within 1 ± tolerance (HPA: 0.1).")
+    scale_down_delay: quantity("time", ge=0) = Field(
+        default=300.0, description="Stabilization window for scaling down (HPA default: 300 s).")
+
+
 class WorkloadInput(_Input):
-    """A stream of jobs sent to one consumer (host, VM or container)."""
+    """A stream of jobs sent to one consumer (host, VM or container), or spread over replicas."""
 
     name: Name = Field(description="Unique workload name.")
     target: Text | None = Field(
         default=None, description="'host', 'host/vm', 'host/vm/container' or 'host/container'."
     )
+    replicas: list[Text] | None = Field(
+        default=None, min_length=1,
+        description="Instead of one target: the targets that serve this workload together, in the order they are "
+                    "scaled up; each job goes to the next serving one (round-robin).")
+    autoscale: AutoscaleInput | None = Field(
+        default=None, description="Scale the replicas on CPU utilization (needs replicas).")
     type: choice("open", "closed") = Field(description="'open' (arrivals) or 'closed' (fixed client population).")
     arrivals: ArrivalsInput | None = Field(default=None, description="Open workloads: how jobs arrive.")
     clients: integer(ge=1) | None = Field(default=None, description="Closed workloads: number of clients.")

@@ -30,8 +30,9 @@ def resolve_workload(
     before = len(ctx.problems)
     from_file = wl.type == "open" and isinstance(wl.arrivals, i.FileArrivalsInput)
     _check_type_keys(wl, loc, ctx)
-    if wl.target is None and not from_file:
-        ctx.add((*loc, "target"), "required key is missing")
+    replicas = _replicas(wl, loc, ctx, targets, from_file)
+    if wl.target is None and not from_file and wl.replicas is None:
+        ctx.add((*loc, "target"), "required key is missing (or give 'replicas')")
     elif wl.target is not None and wl.target not in targets:
         ctx.add((*loc, "target"), unknown("target", wl.target, targets))
     if wl.demand is None and not from_file:
@@ -56,7 +57,37 @@ def resolve_workload(
     if len(ctx.problems) > before:
         return None
     return s.WorkloadSpec(name=wl.name, target=wl.target, type=wl.type, arrivals=arrivals,
-                          clients=wl.clients, think_time=think, demand=demand, when_down=wl.when_down)
+                          clients=wl.clients, think_time=think, demand=demand, when_down=wl.when_down,
+                          replicas=replicas, autoscale=_autoscale(wl.autoscale))
+
+
+def _replicas(wl: i.WorkloadInput, loc: tuple, ctx: Context, targets: Collection[str],
+              from_file: bool) -> tuple[str, ...] | None:
+    """The replica targets, checked: known, distinct, and not beside a single target or a jobs file."""
+    if wl.replicas is None:
+        if wl.autoscale is not None:
+            ctx.add((*loc, "autoscale"), "needs 'replicas': the targets to scale over")
+        return None
+    if wl.target is not None:
+        ctx.add((*loc, "replicas"), "give either 'target' or 'replicas', not both")
+    if from_file:
+        ctx.add((*loc, "replicas"), "not with file arrivals: the file names each job's target")
+    for n, path in enumerate(wl.replicas):
+        if path not in targets:
+            ctx.add((*loc, "replicas", n), unknown("target", path, targets))
+        elif path in wl.replicas[:n]:
+            ctx.add((*loc, "replicas", n), f"{path!r} is listed twice")
+    if wl.autoscale is not None and wl.autoscale.min_replicas > len(wl.replicas):
+        ctx.add((*loc, "autoscale", "min_replicas"),
+                f"{wl.autoscale.min_replicas} is more than the {len(wl.replicas)} replicas listed")
+    return tuple(wl.replicas)
+
+
+def _autoscale(a: i.AutoscaleInput | None) -> s.AutoscaleSpec | None:
+    if a is None:
+        return None
+    return s.AutoscaleSpec(min_replicas=a.min_replicas, target_utilization=a.target_utilization,
+                           period_s=a.period, tolerance=a.tolerance, scale_down_delay_s=a.scale_down_delay)
 
 
 def _demand(demand: i.DemandInput, cpu) -> s.DemandSpec:

@@ -20,6 +20,7 @@ from .profiles import HypervisorProfile as _Hypervisor
 from .profiles import OSProfile as _OS
 
 __all__ = [
+    "AutoscaleSpec",
     "ConstantDist",
     "ContainerSpec",
     "DemandSpec",
@@ -157,6 +158,16 @@ class DemandSpec(_Spec):
     net: NetDemand | None = Field(default=None, description="Network transactions per request; None for none.")
 
 
+class AutoscaleSpec(_Spec):
+    """Horizontal scaling of replicas on CPU utilization (Kubernetes HPA semantics)."""
+
+    min_replicas: int = 1
+    target_utilization: float
+    period_s: float = 15.0
+    tolerance: float = 0.1
+    scale_down_delay_s: float = 300.0
+
+
 class WorkloadSpec(_Spec):
     """A stream of jobs sent to a consumer."""
 
@@ -169,8 +180,21 @@ class WorkloadSpec(_Spec):
     clients: int | None = Field(default=None, description="Closed workloads: number of clients.")
     think_time: DistributionSpec | None = Field(default=None, description="Closed workloads: think time, seconds.")
     demand: DemandSpec | None = Field(default=None, description="Per-job demand.")
+    replicas: tuple[str, ...] | None = Field(
+        default=None, description="Targets that serve the workload together, in scale-up order; None: ``target``.")
+    autoscale: AutoscaleSpec | None = None
     when_down: Literal["wait", "refuse"] = Field(
         default="wait", description="A job whose target is not serving waits for it, or fails at once.")
+
+    @property
+    def target_paths(self) -> tuple[str, ...]:
+        """Every target its jobs may go to: its target, its replicas, or the targets a jobs file names."""
+        if self.replicas is not None:
+            return self.replicas
+        if self.target is not None:
+            return (self.target,)
+        table = getattr(self.arrivals, "table", None)
+        return tuple(table.target_names) if table is not None else ()
 
 
 class ContainerSpec(_Spec):

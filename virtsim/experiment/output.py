@@ -11,6 +11,7 @@ from .results import Results
 
 TABLE_FILES = {"summary": "summary.csv", "workloads": "workloads.csv", "stacks": "stacks.csv",
                "consumers": "consumers.csv", "jobs": "jobs.csv", "failures": "failures.csv",
+               "scaling": "scaling.csv",
                "timeseries": "timeseries.csv"}
 
 

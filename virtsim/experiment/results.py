@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -29,13 +30,16 @@ class Results:
     """One row per stack and workload: where the counted jobs' time went, on average."""
     failures: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=FAILURE_COLUMNS))
     """One row per failure and repair event of the experiment's failure domains."""
+    scaling: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=SCALING_COLUMNS))
+    """One row per autoscaling decision that changed a workload's replicas."""
     manifest: dict = field(default_factory=dict)
     timeseries: pd.DataFrame | None = None
     """With ``sample_interval``: one row per interval and consumer (utilization, steal); else None."""
 
     def tables(self) -> dict[str, pd.DataFrame]:
         tables = {"summary": self.summary, "workloads": self.workloads, "stacks": self.stacks,
-                  "consumers": self.consumers, "jobs": self.jobs, "failures": self.failures}
+                  "consumers": self.consumers, "jobs": self.jobs, "failures": self.failures,
+                  "scaling": self.scaling}
         if self.timeseries is not None:
             tables["timeseries"] = self.timeseries
         return tables
@@ -43,6 +47,8 @@ class Results:
 
 FAILURE_COLUMNS = ["time_s", "domain", "layer", "event", "consumers"]
 """``consumers``: how many consumers the event took down (failure) or brought back (repair)."""
+SCALING_COLUMNS = ["time_s", "workload", "replicas_before", "replicas_after", "cpu_utilization"]
+"""``cpu_utilization``: the serving replicas' mean over the last period, which asked for the change."""
 
 
 def _job_stats(jobs: pd.DataFrame, measured_s: float) -> dict[str, float]:
@@ -191,17 +197,25 @@ def collect(sim: Simulation) -> Results:
 
     workload_rows = []
     targets_of = {w.name: _workload_targets(w) for w in spec.workloads}
+    replicated = {w.name: (w.autoscale.min_replicas if w.autoscale is not None else len(w.replicas))
+                  for w in spec.workloads if w.replicas is not None}
     for name in sim.log.workload_names:
         mine = jobs[jobs["workload"] == name]
         row = {"workload": name}
         row.update(_job_stats(mine, measured))
         targets = targets_of.get(name) or list(mine["target"].unique())
-        row["availability"] = _availability(targets, gates, start, end)
+        if name in replicated:  # a service is up while any of its replicas serves
+            row["availability"] = 1.0 - _all_closed_s(targets, gates, start, end) / measured if measured > 0 \
+                else float("nan")
+            row["replicas_mean"] = _mean_replicas(replicated[name], sim.scaling, name, start, end)
+        else:
+            row["availability"] = _availability(targets, gates, start, end)
         workload_rows.append(row)
     events = pd.DataFrame(sim.failures.events if sim.failures is not None else [], columns=FAILURE_COLUMNS)
     timeseries = timeseries_table(sim.sampler) if sim.sampler is not None else None
+    scaling = pd.DataFrame(sim.scaling, columns=SCALING_COLUMNS)
     return Results(pd.DataFrame([summary]), pd.DataFrame(workload_rows), consumers, jobs, _stack_table(jobs),
-                   events, timeseries=timeseries)
+                   events, scaling, timeseries=timeseries)
 
 
 def _add_failed(log, jobs: pd.DataFrame) -> None:
@@ -214,10 +228,36 @@ def _add_failed(log, jobs: pd.DataFrame) -> None:
 
 
 def _workload_targets(w) -> list[str]:
-    if w.target is not None:
-        return [w.target]
-    table = getattr(w.arrivals, "table", None)
-    return list(table.target_names) if table is not None else []
+    return list(w.target_paths)
+
+
+def _all_closed_s(targets, gates, start: float, end: float) -> float:
+    """Seconds within [start, end] during which every one of ``targets`` was closed."""
+    if any(t not in gates for t in targets):
+        return 0.0  # one of them never closes
+    changes = []
+    for t in targets:
+        for down, up in gates[t].closed:
+            down, up = max(down, start), min(end if math.isnan(up) else up, end)
+            if up > down:
+                changes += [(down, 1), (up, -1)]
+    changes.sort(key=lambda c: (c[0], c[1]))  # at a tie, reopen before another closes
+    closed, since, total = 0, start, 0.0
+    for time_s, step in changes:
+        if closed == len(targets):
+            total += time_s - since
+        closed += step
+        since = time_s
+    return total
+
+
+def _mean_replicas(initial: int, scaling: list, workload: str, start: float, end: float) -> float:
+    """Time-weighted mean of a workload's active replicas over [start, end]."""
+    steps = [(0.0, initial)] + [(t, after) for t, w, _, after, _ in scaling if w == workload]
+    total = 0.0
+    for (t0, n), (t1, _) in zip(steps, steps[1:] + [(end, 0)]):
+        total += n * max(0.0, min(t1, end) - max(t0, start))
+    return total / (end - start) if end > start else float(initial)
 
 
 def _availability(targets, gates, start: float, end: float) -> float:

@@ -9,6 +9,7 @@ import numpy as np
 import simpy
 
 from ..components import Platform
+from ..components.autoscaler import Autoscaler
 from ..components.failures import Failures, failed_in_flight
 from ..components.memory import PAGE_BYTES, MemoryUse, swap_out
 from ..config.footprints import memory_domains, memory_pressure
@@ -16,6 +17,7 @@ from ..components.startup import Startup
 from ..workloads.context import Context
 from ..workloads.distributions import make_sampler
 from ..workloads.jobs import JobLog
+from ..workloads.replicas import ReplicaSet
 from ..workloads.requests import Demand, Device, RequestPlan, demand_template
 from ..workloads.sources import ClosedLoop, OpenLoop, TraceReplay
 from .timeseries import Sampler
@@ -58,8 +60,21 @@ class Simulation:
         self.log = JobLog(workload_names, self.targets)
         self._arrivals_tables = arrivals_tables or {}
         self.startup = Startup(self.env, self.platform, spec.hosts)
+        held = [path for w in spec.workloads if w.autoscale is not None
+                for path in w.replicas[w.autoscale.min_replicas:]]
+        self.startup.hold(held)  # replicas in reserve start when the autoscaler asks
         if spec.cold_start:
             self.startup.start()
+        else:
+            self.startup.assume_running()
+        for w in spec.workloads:
+            for path in w.replicas or ():
+                gate = self.startup.gate(path)  # the balancer sends jobs to serving replicas only
+                if path in held:
+                    gate.close(self.env.now, "stopped")
+        self.scaling: list[tuple] = []
+        """Autoscaling decisions: (time_s, workload, replicas before, after, utilization)."""
+        self.autoscalers: dict[str, Autoscaler] = {}
         self._vms = {f"{h.name}/{vm.name}": vm for h in spec.hosts for vm in h.vms}
         self.pressure = {path: r for host in spec.hosts for path, r in memory_pressure(host).items()}
         """What each overcommitted host reclaims from its VMs (page sharing, ballooning, swap)."""
@@ -183,28 +198,43 @@ class Simulation:
             return options
         return options | {"gates": gates, "refuse_when_down": w.when_down == "refuse"}
 
+    def _replica_set(self, w) -> ReplicaSet | None:
+        if w.replicas is None:
+            return None
+        codes = [self._target_code[p] for p in w.replicas]
+        active = w.autoscale.min_replicas if w.autoscale is not None else len(codes)
+        replicas = ReplicaSet(list(w.replicas), [self.platform.consumer(p) for p in w.replicas], codes,
+                              {c: self._gates[c] for c in codes if c in self._gates}, active)
+        if w.autoscale is not None:
+            self.autoscalers[w.name] = Autoscaler(self.env, w.name, replicas, w.autoscale, self.startup,
+                                                  self.scaling)
+        return replicas
+
     def _build_source(self, index: int, w):
         threads = w.demand.threads if w.demand is not None else 1
+        replicas = self._replica_set(w)
+        first = w.target or (w.replicas[0] if w.replicas else None)
+        options = self._job_options(w, list(w.target_paths), threads)
+        if replicas is not None:
+            options["replicas"] = replicas
         if w.type == "closed":
-            consumer = self.platform.consumer(w.target)
-            return ClosedLoop(self.env, self.log, index, consumer, self._target_code[w.target], w.clients,
+            consumer = self.platform.consumer(first)
+            return ClosedLoop(self.env, self.log, index, consumer, self._target_code[first], w.clients,
                               make_sampler(w.think_time, self._stream(w.name, "think")),
-                              make_sampler(w.demand.cpu, self._stream(w.name, "cpu")), threads,
-                              **self._job_options(w, [w.target], threads))
+                              make_sampler(w.demand.cpu, self._stream(w.name, "cpu")), threads, **options)
         if w.arrivals.type == "poisson":
-            consumer = self.platform.consumer(w.target)
+            consumer = self.platform.consumer(first)
             mean_gap = 1.0 / w.arrivals.rate_per_s
             rng = self._stream(w.name, "arrivals")
             gaps = make_sampler(_Exponential(mean_gap), rng)
-            return OpenLoop(self.env, self.log, index, consumer, self._target_code[w.target], gaps,
-                            make_sampler(w.demand.cpu, self._stream(w.name, "cpu")), threads,
-                            **self._job_options(w, [w.target], threads))
+            return OpenLoop(self.env, self.log, index, consumer, self._target_code[first], gaps,
+                            make_sampler(w.demand.cpu, self._stream(w.name, "cpu")), threads, **options)
         table = self._arrivals_tables[w.name]
         consumers = [self.platform.consumer(t) for t in table.target_names]
         codes = [self._target_code[t] for t in table.target_names]
         return TraceReplay(self.env, self.log, index, consumers, codes, table.times_s,
                            table.target_codes, table.cpu_s, threads,
-                           **self._job_options(w, list(table.target_names), threads))
+                           **options)
 
     def context(self, target: str, workload: str | None = None) -> Context:
         """A context for a custom workload running at ``target``.
@@ -243,6 +273,8 @@ class Simulation:
         spec = self.spec
         for source in self.sources:
             source.start()
+        for autoscaler in self.autoscalers.values():
+            autoscaler.start()
         if self.failures is not None:
             self.failures.start()
         if spec.warmup_s > 0:

@@ -28,7 +28,7 @@ class _JobStarter:
     def __init__(self, env: simpy.Environment, log: JobLog, workload: int, threads: int,
                  then: Callable[[], None] | None = None, plans: dict | None = None,
                  template: Demand | None = None, gates: dict | None = None, memory=None,
-                 memory_bytes: float = 0.0, refuse_when_down: bool = False):
+                 memory_bytes: float = 0.0, refuse_when_down: bool = False, replicas=None):
         self.env = env
         self.log = log
         self.workload = workload
@@ -45,9 +45,13 @@ class _JobStarter:
         self.memory_bytes = memory_bytes
         self.refuse_when_down = refuse_when_down
         """Jobs finding their target not serving fail at once instead of waiting."""
+        self.replicas = replicas
+        """A :class:`~virtsim.workloads.replicas.ReplicaSet` that picks each job's target, if any."""
 
     def start(self, consumer: Consumer, target: int, cpu_s: float) -> None:
         now = self.env.now
+        if self.replicas is not None:
+            consumer, target = self.replicas.pick()
         job = self.log.arrive(self.workload, target, now, cpu_s)
         if self.gates:
             gate = self.gates.get(target)
