@@ -9,7 +9,10 @@ every node the rate is split by weighted max-min fairness (or proportionally).
 Events happen only at changes: an activity starts, ends or is cancelled, or a
 parameter changes. Then the demands are updated on the path to the root, the
 allocation is recomputed from the lowest node whose own demand did not change,
-and one wake-up is scheduled for the domain's next completion. A superseded
+and one wake-up is scheduled for the domain's next completion. Each node keeps
+the entries that changed since its last split: while a node's total demand fits
+its allocation (before and after), every entry receives its demand, so only the
+changed entries are visited. A superseded
 wake-up is not cancelled; it fires and is ignored because it is no longer the
 domain's pending event.
 
@@ -27,6 +30,7 @@ from heapq import heappop, heappush
 import math
 from collections.abc import Callable
 from functools import lru_cache
+from operator import attrgetter
 from typing import Any
 
 import simpy
@@ -38,6 +42,8 @@ INF = math.inf
 #: An activity whose remaining work is within this fraction of its finish tag
 #: completes now (absorbs rounding in the virtual clock).
 REL_TOLERANCE = 1e-9
+
+_demand_of = attrgetter("demand")
 
 
 @lru_cache(maxsize=1 << 16)
@@ -95,12 +101,13 @@ class _Group:
     """The activities of one node sharing one per-activity rate limit."""
 
     __slots__ = (
-        "node", "max_rate", "task_weight", "heap", "n", "weight", "demand", "floor",
-        "alloc", "rate", "clock", "t_clock", "t_finish", "dirty", "is_group",
+        "node", "parent", "max_rate", "task_weight", "heap", "n", "weight", "demand", "floor",
+        "alloc", "rate", "clock", "t_clock", "t_finish", "queued", "is_group",
     )
 
     def __init__(self, node: ShareNode, max_rate: float):
         self.node = node
+        self.parent = node  # the node whose split gives the group its rate
         self.max_rate = max_rate
         self.task_weight = node.task_weight
         self.heap: list = []
@@ -113,7 +120,7 @@ class _Group:
         self.clock = 0.0
         self.t_clock = 0.0
         self.t_finish = INF
-        self.dirty = False
+        self.queued = False  # in the node's list of changed entries
         self.is_group = True
 
 
@@ -134,8 +141,8 @@ class ShareNode:
 
     __slots__ = (
         "name", "parent", "resource", "weight", "cap", "reservation", "task_weight",
-        "children", "entries", "groups", "demand", "floor", "alloc", "dirty", "is_group",
-        "t_acc", "acc_alloc", "acc_demand", "_has_floors",
+        "children", "entries", "groups", "demand", "floor", "alloc", "queued", "is_group",
+        "total", "changed", "open", "t_acc", "acc_alloc", "acc_demand", "_has_floors",
     )
 
     def __init__(self, resource: RateResource, name: str, parent: ShareNode | None,
@@ -158,8 +165,11 @@ class ShareNode:
         self.demand = 0.0
         self.floor = 0.0
         self.alloc = 0.0
-        self.dirty = False
+        self.queued = False  # in the parent's list of changed entries
         self.is_group = False
+        self.total = 0.0  # sum of the entries' demands, before the cap
+        self.changed: list = []  # entries to visit at the next split
+        self.open = True  # at the last split the total demand fitted the allocation
         self.t_acc = resource.env.now
         self.acc_alloc = 0.0
         self.acc_demand = 0.0
@@ -289,7 +299,9 @@ class RateResource:
         group.n = n
         group.demand = n * group.max_rate
         group.weight = n * group.task_weight
-        group.dirty = True
+        if not group.queued:
+            group.queued = True
+            node.changed.append(group)
         self._propagate(node, now)
         return act
 
@@ -314,17 +326,26 @@ class RateResource:
         for e in node.entries:
             demand += e.demand
         self._account(node, now)
+        node.total = demand
         node.demand = demand if demand < node.cap or node.parent is None else node.cap
         node.floor = node.demand if node.reservation > node.demand else node.reservation
-        node.dirty = True
+        parent = node.parent
+        if parent is None:
+            self._propagate(node, now)  # the capacity changed: re-split it
+            return
         # A weight, cap or reservation changes how the parent splits its rate.
-        self._propagate(node.parent or node, now)
+        if not node.queued:
+            node.queued = True
+            parent.changed.append(node)
+        self._propagate(parent, now)
 
     def _resize(self, group: _Group, n: int, now: float) -> None:
         group.n = n
         group.demand = n * group.max_rate
         group.weight = n * group.task_weight
-        group.dirty = True
+        if not group.queued:
+            group.queued = True
+            group.node.changed.append(group)
         if not n:
             del self._active[group]
             group.clock = 0.0
@@ -335,9 +356,9 @@ class RateResource:
         """Update demands from ``node`` up while they change, then re-share.
 
         Re-sharing starts at the lowest node whose own demand did not change:
-        its parent's split is unaffected, so nothing above it moves.
+        its parent's split is unaffected, so nothing above it moves. The
+        changed entry is already queued in ``node.changed``.
         """
-        node.dirty = True
         while True:
             entries = node.entries
             if len(entries) == 1:
@@ -346,6 +367,7 @@ class RateResource:
                 demand = 0.0
                 for e in entries:
                     demand += e.demand
+            node.total = demand
             if demand > node.cap and node.parent is not None:
                 demand = node.cap  # a limit; the root's capacity instead bounds its allocation
             if demand == node.demand:
@@ -362,13 +384,19 @@ class RateResource:
             parent = node.parent
             if parent is None:
                 break
-            parent.dirty = True
+            if not node.queued:
+                node.queued = True
+                parent.changed.append(node)
             node = parent
         if self._batch:
-            # Re-shared from the root when the batch ends: mark the way down.
-            while node.parent is not None and not node.parent.dirty:
-                node = node.parent
-                node.dirty = True
+            # Re-shared from the root when the batch ends: queue the way up
+            # (a queued node's ancestors are queued already).
+            parent = node.parent
+            while parent is not None and not node.queued:
+                node.queued = True
+                parent.changed.append(node)
+                node = parent
+                parent = node.parent
             return
         self._settle(node, now)
 
@@ -385,20 +413,33 @@ class RateResource:
 
     def _distribute(self, node: ShareNode, amount: float, now: float) -> None:
         """Split ``amount`` among the node's entries; descend where something moved."""
-        node.dirty = False
-        entries = node.entries
-        if len(entries) == 1:
-            allocs = (amount,)
+        changed = node.changed
+        if node.open and node.total <= amount:
+            # Uncontended now and at the last split: every entry gets its
+            # demand, so only the changed entries can move.
+            if not changed:
+                return
+            node.changed = []
+            visits = zip(changed, map(_demand_of, changed))
         else:
-            demands = [e.demand for e in entries]
-            allocs = demands if sum(demands) <= amount else self._split(node, amount, demands)
-        for e, a in zip(entries, allocs):
+            entries = node.entries
+            uncontended = node.total <= amount
+            if len(entries) == 1:
+                allocs = (amount,)
+            else:
+                demands = [e.demand for e in entries]
+                allocs = demands if uncontended else self._split(node, amount, demands)
+            node.open = uncontended
+            if changed:
+                node.changed = []
+            visits = zip(entries, allocs)
+        for e, a in visits:
             if e.is_group:
-                if a == e.alloc and not e.dirty:
+                if a == e.alloc and not e.queued:
                     continue
                 # The group's members run at alloc / n from now on: advance the
                 # virtual clock at the old rate first.
-                e.dirty = False
+                e.queued = False
                 clock = e.clock = e.clock + e.rate * (now - e.t_clock)
                 e.t_clock = now
                 e.alloc = a
@@ -417,8 +458,9 @@ class RateResource:
                     e.acc_demand += e.demand * dt
                     e.t_acc = now
                 e.alloc = a
-            elif not e.dirty:
+            elif not e.queued:
                 continue
+            e.queued = False
             self._distribute(e, a, now)
 
     def _split(self, node: ShareNode, amount: float, demands: list[float]) -> list[float]:
