@@ -34,6 +34,7 @@ from operator import attrgetter
 from typing import Any
 
 import simpy
+from simpy.events import NORMAL
 
 from .fairshare import proportional, waterfill, waterfill_with_floors
 
@@ -263,6 +264,10 @@ class RateResource:
         self.root = ShareNode(self, name, None, 1.0, float(capacity), 0.0, task_weight)
         self._active: dict[_Group, None] = {}  # groups with members, insertion-ordered
         self._pending: simpy.Event | None = None  # the one wake-up that counts
+        # Wake-ups that fired (current or superseded) are scheduled again
+        # rather than a new Timeout made per wake-up.
+        self._spare: list[simpy.Event] = []
+        self._wake_callbacks = [self._wake]
         self._pending_time = INF
         self._planned_time = INF  # the next completion as last computed
         self._planned_group: _Group | None = None
@@ -485,11 +490,20 @@ class RateResource:
         if best >= self._pending_time:
             return
         self._pending_time = best
-        ev = self.env.timeout(best - now if best > now else 0.0)
-        ev.callbacks.append(self._wake)
+        delay = best - now if best > now else 0.0
+        if self._spare:
+            # A processed event fires again once given callbacks and queued:
+            # the same time, priority and order as a Timeout made now.
+            ev = self._spare.pop()
+            ev.callbacks = self._wake_callbacks
+            self.env.schedule(ev, NORMAL, delay)
+        else:
+            ev = self.env.timeout(delay)
+            ev.callbacks = self._wake_callbacks
         self._pending = ev
 
     def _wake(self, event: simpy.Event) -> None:
+        self._spare.append(event)
         if event is not self._pending:
             return  # superseded by an earlier wake-up
         self._pending = None

@@ -3,6 +3,9 @@
 A process per job costs several times a callback chain (see ``benchmarks/``),
 so open loops, closed loops and trace replays schedule their next step with a
 plain timeout and a callback, and start work directly in the target consumer.
+An arrival source has one pending arrival at a time: the event that just fired
+is queued again for the next one (given its callbacks back, a processed SimPy
+event fires again at the same time, priority and order as a new Timeout).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 import simpy
+from simpy.events import NORMAL
 
 from ..components import Consumer
 from .jobs import JobLog
@@ -86,11 +90,16 @@ class OpenLoop:
         self.starter = _JobStarter(env, log, workload, threads, **job_options)
 
     def start(self) -> None:
-        self.env.timeout(self.interarrival()).callbacks.append(self._arrive)
+        self._callbacks = [self._arrive]
+        self.env.timeout(self.interarrival()).callbacks = self._callbacks
 
-    def _arrive(self, _event) -> None:
+    def _arrive(self, event) -> None:
         self.starter.start(self.consumer, self.target, self.cpu())
-        self.env.timeout(self.interarrival()).callbacks.append(self._arrive)
+        delay = self.interarrival()
+        if delay < 0:
+            raise ValueError(f"Negative delay {delay}")
+        event.callbacks = self._callbacks
+        self.env.schedule(event, NORMAL, delay)
 
 
 class TraceReplay:
@@ -125,9 +134,10 @@ class TraceReplay:
     def start(self) -> None:
         if self._rows:
             self._load_chunk(0)
-            self.env.timeout(self._chunk[0][0]).callbacks.append(self._arrive)
+            self._callbacks = [self._arrive]
+            self.env.timeout(self._chunk[0][0]).callbacks = self._callbacks
 
-    def _arrive(self, _event) -> None:
+    def _arrive(self, event) -> None:
         times, targets, cpu = self._chunk
         i = self._next
         k = targets[i]
@@ -141,7 +151,8 @@ class TraceReplay:
             i = 0
         self._next = i
         delay = times[i] - self.env.now
-        self.env.timeout(delay if delay > 0.0 else 0.0).callbacks.append(self._arrive)
+        event.callbacks = self._callbacks
+        self.env.schedule(event, NORMAL, delay if delay > 0.0 else 0.0)
 
 
 class ClosedLoop:
