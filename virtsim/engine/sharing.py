@@ -70,13 +70,14 @@ class Activity:
 
     __slots__ = ("work", "started_at", "on_done", "data", "_group", "_tag", "_live")
 
-    def __init__(self, work: float, started_at: float, on_done: Callable[[Activity], Any] | None, data: Any):
+    def __init__(self, work: float, started_at: float, on_done: Callable[[Activity], Any] | None, data: Any,
+                 group: _Group, tag: float):
         self.work = work
         self.started_at = started_at
         self.on_done = on_done
         self.data = data
-        self._group: _Group | None = None
-        self._tag = 0.0
+        self._group = group
+        self._tag = tag  # the group's virtual clock when the work is done
         self._live = True
 
     @property
@@ -210,7 +211,33 @@ class ShareNode:
             raise ValueError(f"{self.path}: work must be a finite number > 0, got {work!r}")
         if not max_rate > 0:
             raise ValueError(f"{self.path}: max_rate must be > 0, got {max_rate!r}")
-        return self.resource._submit(self, work, max_rate, on_done, data)
+        # NOTE: the start of an activity is inlined here: the hot path.
+        resource = self.resource
+        now = resource.env.now
+        group = self.groups.get(max_rate)
+        if group is None:
+            group = self.groups[max_rate] = _Group(self, max_rate)
+            self.entries.append(group)
+        n = group.n
+        if n:
+            group.clock += group.rate * (now - group.t_clock)
+        else:
+            group.clock = 0.0  # rebase an idle clock: keeps tags small and exact
+            resource._active[group] = None
+        group.t_clock = now
+        tag = group.clock + work
+        act = Activity(work, now, on_done, data, group, tag)
+        resource._seq += 1
+        heappush(group.heap, (tag, resource._seq, act))
+        n += 1
+        group.n = n
+        group.demand = n * group.max_rate
+        group.weight = n * group.task_weight
+        if not group.queued:
+            group.queued = True
+            self.changed.append(group)
+        resource._propagate(self, now)
+        return act
 
     def set_cap(self, cap: float) -> None:
         """Change the cap (rate units); takes effect now."""
@@ -281,34 +308,6 @@ class RateResource:
         return self.root.cap
 
     # -- changes -----------------------------------------------------------------
-
-    def _submit(self, node: ShareNode, work: float, max_rate: float, on_done, data) -> Activity:
-        now = self.env.now
-        act = Activity(work, now, on_done, data)
-        group = node.groups.get(max_rate)
-        if group is None:
-            group = node.groups[max_rate] = _Group(node, max_rate)
-            node.entries.append(group)
-        n = group.n
-        if n:
-            group.clock += group.rate * (now - group.t_clock)
-        else:
-            group.clock = 0.0  # rebase an idle clock: keeps tags small and exact
-            self._active[group] = None
-        group.t_clock = now
-        tag = act._tag = group.clock + work
-        act._group = group
-        self._seq += 1
-        heappush(group.heap, (tag, self._seq, act))
-        n += 1
-        group.n = n
-        group.demand = n * group.max_rate
-        group.weight = n * group.task_weight
-        if not group.queued:
-            group.queued = True
-            node.changed.append(group)
-        self._propagate(node, now)
-        return act
 
     def cancel(self, activity: Activity) -> None:
         """Stop an activity without completing it (its ``on_done`` is not called)."""

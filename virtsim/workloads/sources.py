@@ -41,10 +41,16 @@ class _JobStarter:
         self.template = template
         self.gates = gates or {}
         """Start-up gates by target code: jobs for a target that is not ready yet wait."""
+        self._direct = not self.plans and not self.gates  # every job is one CPU activity
+        self._on_done = self._done
 
     def start(self, consumer: Consumer, target: int, cpu_s: float) -> None:
         now = self.env.now
         job = self.log.arrive(self.workload, target, now, cpu_s)
+        if self._direct and cpu_s > 0.0:
+            consumer.node.submit(cpu_s, max_rate=self.threads * consumer.core_speed,
+                                 on_done=self._on_done, data=job)
+            return
         if self.gates:
             gate = self.gates.get(target)
             if gate is not None and not gate.ready:
@@ -64,7 +70,7 @@ class _JobStarter:
             plan.start(demand, lambda: self._finish(job, self.env.now))
         elif cpu_s > 0.0:
             consumer.node.submit(cpu_s, max_rate=self.threads * consumer.core_speed,
-                                 on_done=self._done, data=job)
+                                 on_done=self._on_done, data=job)
         else:  # nothing to do: done on arrival
             self._finish(job, self.env.now)
 
