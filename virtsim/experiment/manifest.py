@@ -6,6 +6,8 @@ import hashlib
 import json
 import platform
 import sys
+from email.parser import HeaderParser
+from functools import cache
 from importlib import metadata
 
 KEY_LIBRARIES = ("simpy", "numpy", "pandas", "scipy", "pydantic", "pint", "pyyaml", "click")
@@ -41,17 +43,30 @@ def config_hash(resolved: dict) -> str:
 
 def versions() -> dict[str, str]:
     """Versions of virtsim, Python and the libraries that shape results."""
+    return dict(_versions())
+
+
+@cache
+def _versions() -> tuple[tuple[str, str], ...]:
+    # Installed versions do not change while the process runs.
     out = {"virtsim": _version("virtsim"), "python": platform.python_version()}
     for name in KEY_LIBRARIES:
         out[name] = _version(name)
-    return out
+    return tuple(out.items())
 
 
 def _version(dist: str) -> str:
+    """The ``Version`` field of an installed distribution's metadata.
+
+    Only the header block is parsed: ``metadata.version`` parses the whole file,
+    long description included, which costs several times a short run.
+    """
     try:
-        return metadata.version(dist)
+        found = metadata.distribution(dist)
     except metadata.PackageNotFoundError:
         return "not installed"
+    text = found.read_text("METADATA") or found.read_text("PKG-INFO") or ""
+    return HeaderParser().parsestr(text.split("\n\n", 1)[0])["Version"] or "unknown"
 
 
 def build_manifest(resolved: dict, *, seed: int, source: str, started_at: str, wall_s: float) -> dict:
