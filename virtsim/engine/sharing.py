@@ -39,6 +39,7 @@ from simpy.events import NORMAL
 from .fairshare import proportional, waterfill, waterfill_with_floors
 
 INF = math.inf
+_new = object.__new__
 
 #: An activity whose remaining work is within this fraction of its finish tag
 #: completes now (absorbs rounding in the virtual clock).
@@ -62,23 +63,15 @@ def _split(policy: str, amount: float, demands: tuple, weights: tuple, floors: t
 
 
 class Activity:
-    """An amount of work running in a :class:`ShareNode`.
+    """An amount of work running in a :class:`ShareNode`, made by :meth:`ShareNode.submit`.
 
-    ``on_done(activity)`` is called once when it completes; ``data`` is free for
-    the caller (a job record, an event to trigger).
+    ``work`` (work units) started at ``started_at`` (s); ``on_done(activity)`` is
+    called once when it completes; ``data`` is free for the caller (a job record,
+    an event to trigger). It has no ``__init__``: ``submit`` sets the fields
+    directly, as a Python ``__init__`` would cost as much again.
     """
 
     __slots__ = ("work", "started_at", "on_done", "data", "_group", "_tag", "_live")
-
-    def __init__(self, work: float, started_at: float, on_done: Callable[[Activity], Any] | None, data: Any,
-                 group: _Group, tag: float):
-        self.work = work
-        self.started_at = started_at
-        self.on_done = on_done
-        self.data = data
-        self._group = group
-        self._tag = tag  # the group's virtual clock when the work is done
-        self._live = True
 
     @property
     def done(self) -> bool:
@@ -226,7 +219,14 @@ class ShareNode:
             resource._active[group] = None
         group.t_clock = now
         tag = group.clock + work
-        act = Activity(work, now, on_done, data, group, tag)
+        act = _new(Activity)  # see Activity's docstring
+        act.work = work
+        act.started_at = now
+        act.on_done = on_done
+        act.data = data
+        act._group = group
+        act._tag = tag  # the group's virtual clock when the work is done
+        act._live = True
         resource._seq += 1
         heappush(group.heap, (tag, resource._seq, act))
         n += 1
@@ -376,7 +376,7 @@ class RateResource:
                 demand = node.cap  # a limit; the root's capacity instead bounds its allocation
             if demand == node.demand:
                 break
-            # NOTE: _account inlined here and in _distribute: the hot path.
+            # NOTE: _account inlined here, in _settle and in _distribute: the hot path.
             dt = now - node.t_acc
             if dt:
                 node.acc_alloc += node.alloc * dt
@@ -410,7 +410,11 @@ class RateResource:
         if start.parent is None:
             alloc = start.demand if start.demand < start.cap else start.cap
             if alloc != start.alloc:
-                self._account(start, now)
+                dt = now - start.t_acc
+                if dt:
+                    start.acc_alloc += start.alloc * dt
+                    start.acc_demand += start.demand * dt
+                    start.t_acc = now
                 start.alloc = alloc
         self._distribute(start, start.alloc, now)
         self._plan_wakeup(now)
@@ -423,7 +427,6 @@ class RateResource:
             # demand, so only the changed entries can move.
             if not changed:
                 return
-            node.changed = []
             visits = zip(changed, map(_demand_of, changed))
         else:
             entries = node.entries
@@ -434,8 +437,6 @@ class RateResource:
                 demands = [e.demand for e in entries]
                 allocs = demands if uncontended else self._split(node, amount, demands)
             node.open = uncontended
-            if changed:
-                node.changed = []
             visits = zip(entries, allocs)
         for e, a in visits:
             if e.is_group:
@@ -466,6 +467,8 @@ class RateResource:
                 continue
             e.queued = False
             self._distribute(e, a, now)
+        if changed:  # all visited (nothing is queued while splitting)
+            changed.clear()
 
     def _split(self, node: ShareNode, amount: float, demands: list[float]) -> list[float]:
         """Allocations of ``amount`` among the node's entries when demand exceeds it."""

@@ -44,8 +44,8 @@ class _JobStarter:
         self._direct = not self.plans and not self.gates  # every job is one CPU activity
         self._on_done = self._done
 
-    def start(self, consumer: Consumer, target: int, cpu_s: float) -> None:
-        now = self.env.now
+    def start(self, consumer: Consumer, target: int, cpu_s: float, now: float) -> None:
+        """A job of ``cpu_s`` arrives at ``consumer`` now (``now``: the clock, passed in to save a read)."""
         job = self.log.arrive(self.workload, target, now, cpu_s)
         if self._direct and cpu_s > 0.0:
             consumer.node.submit(cpu_s, max_rate=self.threads * consumer.core_speed,
@@ -100,7 +100,7 @@ class OpenLoop:
         self.env.timeout(self.interarrival()).callbacks = self._callbacks
 
     def _arrive(self, event) -> None:
-        self.starter.start(self.consumer, self.target, self.cpu())
+        self.starter.start(self.consumer, self.target, self.cpu(), self.env.now)
         delay = self.interarrival()
         if delay < 0:
             raise ValueError(f"Negative delay {delay}")
@@ -147,7 +147,8 @@ class TraceReplay:
         times, targets, cpu = self._chunk
         i = self._next
         k = targets[i]
-        self.starter.start(self.consumers[k], self.target_codes[k], cpu[i])
+        now = self.env.now
+        self.starter.start(self.consumers[k], self.target_codes[k], cpu[i], now)
         i += 1
         if i == len(times):
             if self._offset + i == self._rows:
@@ -156,7 +157,7 @@ class TraceReplay:
             times = self._chunk[0]
             i = 0
         self._next = i
-        delay = times[i] - self.env.now
+        delay = times[i] - now
         event.callbacks = self._callbacks
         self.env.schedule(event, NORMAL, delay if delay > 0.0 else 0.0)
 
@@ -182,4 +183,4 @@ class ClosedLoop:
         self.env.timeout(self.think()).callbacks.append(self._submit)
 
     def _submit(self, _event) -> None:
-        self.starter.start(self.consumer, self.target, self.cpu())
+        self.starter.start(self.consumer, self.target, self.cpu(), self.env.now)
