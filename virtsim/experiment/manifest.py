@@ -6,7 +6,6 @@ import hashlib
 import json
 import platform
 import sys
-from email.parser import HeaderParser
 from functools import cache
 from importlib import metadata
 
@@ -58,15 +57,21 @@ def _versions() -> tuple[tuple[str, str], ...]:
 def _version(dist: str) -> str:
     """The ``Version`` field of an installed distribution's metadata.
 
-    Only the header block is parsed: ``metadata.version`` parses the whole file,
-    long description included, which costs several times a short run.
+    The header lines are scanned for it (core metadata writes it on one line):
+    ``metadata.version`` parses the whole file as an e-mail message, long
+    description and licence texts included, which costs several times a short run.
     """
     try:
         found = metadata.distribution(dist)
     except metadata.PackageNotFoundError:
         return "not installed"
     text = found.read_text("METADATA") or found.read_text("PKG-INFO") or ""
-    return HeaderParser().parsestr(text.split("\n\n", 1)[0])["Version"] or "unknown"
+    for line in text.splitlines():
+        if not line:
+            break  # the end of the headers
+        if line.startswith("Version:"):
+            return line[len("Version:"):].strip()
+    return "unknown"
 
 
 def build_manifest(resolved: dict, *, seed: int, source: str, started_at: str, wall_s: float) -> dict:
