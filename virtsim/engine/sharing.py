@@ -30,7 +30,6 @@ from heapq import heappop, heappush
 import math
 from collections.abc import Callable
 from functools import lru_cache
-from operator import attrgetter
 from typing import Any
 
 import simpy
@@ -44,8 +43,6 @@ _new = object.__new__
 #: An activity whose remaining work is within this fraction of its finish tag
 #: completes now (absorbs rounding in the virtual clock).
 REL_TOLERANCE = 1e-9
-
-_demand_of = attrgetter("demand")
 
 
 @lru_cache(maxsize=1 << 16)
@@ -427,7 +424,11 @@ class RateResource:
             # demand, so only the changed entries can move.
             if not changed:
                 return
-            visits = zip(changed, map(_demand_of, changed))
+            if len(changed) == 1:  # the usual case, built cheaply
+                e = changed[0]
+                visits = ((e, e.demand),)
+            else:
+                visits = [(e, e.demand) for e in changed]
         else:
             entries = node.entries
             uncontended = node.total <= amount
