@@ -9,7 +9,10 @@ every node the rate is split by weighted max-min fairness (or proportionally).
 Events happen only at changes: an activity starts, ends or is cancelled, or a
 parameter changes. Then the demands are updated on the path to the root, the
 allocation is recomputed from the lowest node whose own demand did not change,
-and one wake-up is scheduled for the domain's next completion. A superseded
+and one wake-up is scheduled for the domain's next completion. Each node keeps
+the entries that changed since its last split: while a node's total demand fits
+its allocation (before and after), every entry receives its demand, so only the
+changed entries are visited. A superseded
 wake-up is not cancelled; it fires and is ignored because it is no longer the
 domain's pending event.
 
@@ -30,10 +33,12 @@ from functools import lru_cache
 from typing import Any
 
 import simpy
+from simpy.events import NORMAL
 
 from .fairshare import proportional, waterfill, waterfill_with_floors
 
 INF = math.inf
+_new = object.__new__
 
 #: An activity whose remaining work is within this fraction of its finish tag
 #: completes now (absorbs rounding in the virtual clock).
@@ -55,22 +60,15 @@ def _split(policy: str, amount: float, demands: tuple, weights: tuple, floors: t
 
 
 class Activity:
-    """An amount of work running in a :class:`ShareNode`.
+    """An amount of work running in a :class:`ShareNode`, made by :meth:`ShareNode.submit`.
 
-    ``on_done(activity)`` is called once when it completes; ``data`` is free for
-    the caller (a job record, an event to trigger).
+    ``work`` (work units) started at ``started_at`` (s); ``on_done(activity)`` is
+    called once when it completes; ``data`` is free for the caller (a job record,
+    an event to trigger). It has no ``__init__``: ``submit`` sets the fields
+    directly, as a Python ``__init__`` would cost as much again.
     """
 
     __slots__ = ("work", "started_at", "on_done", "data", "_group", "_tag", "_live")
-
-    def __init__(self, work: float, started_at: float, on_done: Callable[[Activity], Any] | None, data: Any):
-        self.work = work
-        self.started_at = started_at
-        self.on_done = on_done
-        self.data = data
-        self._group: _Group | None = None
-        self._tag = 0.0
-        self._live = True
 
     @property
     def done(self) -> bool:
@@ -95,12 +93,13 @@ class _Group:
     """The activities of one node sharing one per-activity rate limit."""
 
     __slots__ = (
-        "node", "max_rate", "task_weight", "heap", "n", "weight", "demand", "floor",
-        "alloc", "rate", "clock", "t_clock", "t_finish", "dirty", "is_group",
+        "node", "parent", "max_rate", "task_weight", "heap", "n", "weight", "demand", "floor",
+        "alloc", "rate", "clock", "t_clock", "t_finish", "queued", "is_group",
     )
 
     def __init__(self, node: ShareNode, max_rate: float):
         self.node = node
+        self.parent = node  # the node whose split gives the group its rate
         self.max_rate = max_rate
         self.task_weight = node.task_weight
         self.heap: list = []
@@ -113,7 +112,7 @@ class _Group:
         self.clock = 0.0
         self.t_clock = 0.0
         self.t_finish = INF
-        self.dirty = False
+        self.queued = False  # in the node's list of changed entries
         self.is_group = True
 
 
@@ -134,8 +133,8 @@ class ShareNode:
 
     __slots__ = (
         "name", "parent", "resource", "weight", "cap", "reservation", "task_weight",
-        "children", "entries", "groups", "demand", "floor", "alloc", "dirty", "is_group",
-        "t_acc", "acc_alloc", "acc_demand", "_has_floors",
+        "children", "entries", "groups", "demand", "floor", "alloc", "queued", "is_group",
+        "total", "changed", "open", "t_acc", "acc_alloc", "acc_demand", "_has_floors",
     )
 
     def __init__(self, resource: RateResource, name: str, parent: ShareNode | None,
@@ -158,8 +157,11 @@ class ShareNode:
         self.demand = 0.0
         self.floor = 0.0
         self.alloc = 0.0
-        self.dirty = False
+        self.queued = False  # in the parent's list of changed entries
         self.is_group = False
+        self.total = 0.0  # sum of the entries' demands, before the cap
+        self.changed: list = []  # entries to visit at the next split
+        self.open = True  # at the last split the total demand fitted the allocation
         self.t_acc = resource.env.now
         self.acc_alloc = 0.0
         self.acc_demand = 0.0
@@ -199,7 +201,40 @@ class ShareNode:
             raise ValueError(f"{self.path}: work must be a finite number > 0, got {work!r}")
         if not max_rate > 0:
             raise ValueError(f"{self.path}: max_rate must be > 0, got {max_rate!r}")
-        return self.resource._submit(self, work, max_rate, on_done, data)
+        # NOTE: the start of an activity is inlined here: the hot path.
+        resource = self.resource
+        now = resource.env.now
+        group = self.groups.get(max_rate)
+        if group is None:
+            group = self.groups[max_rate] = _Group(self, max_rate)
+            self.entries.append(group)
+        n = group.n
+        if n:
+            group.clock += group.rate * (now - group.t_clock)
+        else:
+            group.clock = 0.0  # rebase an idle clock: keeps tags small and exact
+            resource._active[group] = None
+        group.t_clock = now
+        tag = group.clock + work
+        act = _new(Activity)  # see Activity's docstring
+        act.work = work
+        act.started_at = now
+        act.on_done = on_done
+        act.data = data
+        act._group = group
+        act._tag = tag  # the group's virtual clock when the work is done
+        act._live = True
+        resource._seq += 1
+        heappush(group.heap, (tag, resource._seq, act))
+        n += 1
+        group.n = n
+        group.demand = n * group.max_rate
+        group.weight = n * group.task_weight
+        if not group.queued:
+            group.queued = True
+            self.changed.append(group)
+        resource._propagate(self, now)
+        return act
 
     def set_cap(self, cap: float) -> None:
         """Change the cap (rate units); takes effect now."""
@@ -269,6 +304,10 @@ class RateResource:
         self.root = ShareNode(self, name, None, 1.0, float(capacity), 0.0, task_weight)
         self._active: dict[_Group, None] = {}  # groups with members, insertion-ordered
         self._pending: simpy.Event | None = None  # the one wake-up that counts
+        # Wake-ups that fired (current or superseded) are scheduled again
+        # rather than a new Timeout made per wake-up.
+        self._spare: list[simpy.Event] = []
+        self._wake_callbacks = [self._wake]
         self._pending_time = INF
         self._planned_time = INF  # the next completion as last computed
         self._planned_group: _Group | None = None
@@ -282,32 +321,6 @@ class RateResource:
         return self.root.cap
 
     # -- changes -----------------------------------------------------------------
-
-    def _submit(self, node: ShareNode, work: float, max_rate: float, on_done, data) -> Activity:
-        now = self.env.now
-        act = Activity(work, now, on_done, data)
-        group = node.groups.get(max_rate)
-        if group is None:
-            group = node.groups[max_rate] = _Group(node, max_rate)
-            node.entries.append(group)
-        n = group.n
-        if n:
-            group.clock += group.rate * (now - group.t_clock)
-        else:
-            group.clock = 0.0  # rebase an idle clock: keeps tags small and exact
-            self._active[group] = None
-        group.t_clock = now
-        tag = act._tag = group.clock + work
-        act._group = group
-        self._seq += 1
-        heappush(group.heap, (tag, self._seq, act))
-        n += 1
-        group.n = n
-        group.demand = n * group.max_rate
-        group.weight = n * group.task_weight
-        group.dirty = True
-        self._propagate(node, now)
-        return act
 
     def cancel(self, activity: Activity) -> None:
         """Stop an activity without completing it (its ``on_done`` is not called)."""
@@ -330,17 +343,26 @@ class RateResource:
         for e in node.entries:
             demand += e.demand
         self._account(node, now)
+        node.total = demand
         node.demand = demand if demand < node.cap or node.parent is None else node.cap
         node.floor = node.demand if node.reservation > node.demand else node.reservation
-        node.dirty = True
+        parent = node.parent
+        if parent is None:
+            self._propagate(node, now)  # the capacity changed: re-split it
+            return
         # A weight, cap or reservation changes how the parent splits its rate.
-        self._propagate(node.parent or node, now)
+        if not node.queued:
+            node.queued = True
+            parent.changed.append(node)
+        self._propagate(parent, now)
 
     def _resize(self, group: _Group, n: int, now: float) -> None:
         group.n = n
         group.demand = n * group.max_rate
         group.weight = n * group.task_weight
-        group.dirty = True
+        if not group.queued:
+            group.queued = True
+            group.node.changed.append(group)
         if not n:
             del self._active[group]
             group.clock = 0.0
@@ -351,9 +373,9 @@ class RateResource:
         """Update demands from ``node`` up while they change, then re-share.
 
         Re-sharing starts at the lowest node whose own demand did not change:
-        its parent's split is unaffected, so nothing above it moves.
+        its parent's split is unaffected, so nothing above it moves. The
+        changed entry is already queued in ``node.changed``.
         """
-        node.dirty = True
         while True:
             entries = node.entries
             if len(entries) == 1:
@@ -362,11 +384,12 @@ class RateResource:
                 demand = 0.0
                 for e in entries:
                     demand += e.demand
+            node.total = demand
             if demand > node.cap and node.parent is not None:
                 demand = node.cap  # a limit; the root's capacity instead bounds its allocation
             if demand == node.demand:
                 break
-            # NOTE: _account inlined here and in _distribute: the hot path.
+            # NOTE: _account inlined here, in _settle and in _distribute: the hot path.
             dt = now - node.t_acc
             if dt:
                 node.acc_alloc += node.alloc * dt
@@ -378,13 +401,19 @@ class RateResource:
             parent = node.parent
             if parent is None:
                 break
-            parent.dirty = True
+            if not node.queued:
+                node.queued = True
+                parent.changed.append(node)
             node = parent
         if self._batch:
-            # Re-shared from the root when the batch ends: mark the way down.
-            while node.parent is not None and not node.parent.dirty:
-                node = node.parent
-                node.dirty = True
+            # Re-shared from the root when the batch ends: queue the way up
+            # (a queued node's ancestors are queued already).
+            parent = node.parent
+            while parent is not None and not node.queued:
+                node.queued = True
+                parent.changed.append(node)
+                node = parent
+                parent = node.parent
             return
         self._settle(node, now)
 
@@ -394,27 +423,45 @@ class RateResource:
         if start.parent is None:
             alloc = start.demand if start.demand < start.cap else start.cap
             if alloc != start.alloc:
-                self._account(start, now)
+                dt = now - start.t_acc
+                if dt:
+                    start.acc_alloc += start.alloc * dt
+                    start.acc_demand += start.demand * dt
+                    start.t_acc = now
                 start.alloc = alloc
         self._distribute(start, start.alloc, now)
         self._plan_wakeup(now)
 
     def _distribute(self, node: ShareNode, amount: float, now: float) -> None:
         """Split ``amount`` among the node's entries; descend where something moved."""
-        node.dirty = False
-        entries = node.entries
-        if len(entries) == 1:
-            allocs = (amount,)
+        changed = node.changed
+        if node.open and node.total <= amount:
+            # Uncontended now and at the last split: every entry gets its
+            # demand, so only the changed entries can move.
+            if not changed:
+                return
+            if len(changed) == 1:  # the usual case, built cheaply
+                e = changed[0]
+                visits = ((e, e.demand),)
+            else:
+                visits = [(e, e.demand) for e in changed]
         else:
-            demands = [e.demand for e in entries]
-            allocs = demands if sum(demands) <= amount else self._split(node, amount, demands)
-        for e, a in zip(entries, allocs):
+            entries = node.entries
+            uncontended = node.total <= amount
+            if len(entries) == 1:
+                allocs = (amount,)
+            else:
+                demands = [e.demand for e in entries]
+                allocs = demands if uncontended else self._split(node, amount, demands)
+            node.open = uncontended
+            visits = zip(entries, allocs)
+        for e, a in visits:
             if e.is_group:
-                if a == e.alloc and not e.dirty:
+                if a == e.alloc and not e.queued:
                     continue
                 # The group's members run at alloc / n from now on: advance the
                 # virtual clock at the old rate first.
-                e.dirty = False
+                e.queued = False
                 clock = e.clock = e.clock + e.rate * (now - e.t_clock)
                 e.t_clock = now
                 e.alloc = a
@@ -433,9 +480,12 @@ class RateResource:
                     e.acc_demand += e.demand * dt
                     e.t_acc = now
                 e.alloc = a
-            elif not e.dirty:
+            elif not e.queued:
                 continue
+            e.queued = False
             self._distribute(e, a, now)
+        if changed:  # all visited (nothing is queued while splitting)
+            changed.clear()
 
     def _split(self, node: ShareNode, amount: float, demands: list[float]) -> list[float]:
         """Allocations of ``amount`` among the node's entries when demand exceeds it."""
@@ -459,11 +509,20 @@ class RateResource:
         if best >= self._pending_time:
             return
         self._pending_time = best
-        ev = self.env.timeout(best - now if best > now else 0.0)
-        ev.callbacks.append(self._wake)
+        delay = best - now if best > now else 0.0
+        if self._spare:
+            # A processed event fires again once given callbacks and queued:
+            # the same time, priority and order as a Timeout made now.
+            ev = self._spare.pop()
+            ev.callbacks = self._wake_callbacks
+            self.env.schedule(ev, NORMAL, delay)
+        else:
+            ev = self.env.timeout(delay)
+            ev.callbacks = self._wake_callbacks
         self._pending = ev
 
     def _wake(self, event: simpy.Event) -> None:
+        self._spare.append(event)
         if event is not self._pending:
             return  # superseded by an earlier wake-up
         self._pending = None

@@ -6,6 +6,7 @@ import hashlib
 import json
 import platform
 import sys
+from functools import cache
 from importlib import metadata
 
 KEY_LIBRARIES = ("simpy", "numpy", "pandas", "scipy", "pydantic", "pint", "pyyaml", "click")
@@ -41,17 +42,36 @@ def config_hash(resolved: dict) -> str:
 
 def versions() -> dict[str, str]:
     """Versions of virtsim, Python and the libraries that shape results."""
+    return dict(_versions())
+
+
+@cache
+def _versions() -> tuple[tuple[str, str], ...]:
+    # Installed versions do not change while the process runs.
     out = {"virtsim": _version("virtsim"), "python": platform.python_version()}
     for name in KEY_LIBRARIES:
         out[name] = _version(name)
-    return out
+    return tuple(out.items())
 
 
 def _version(dist: str) -> str:
+    """The ``Version`` field of an installed distribution's metadata.
+
+    The header lines are scanned for it (core metadata writes it on one line):
+    ``metadata.version`` parses the whole file as an e-mail message, long
+    description and licence texts included, which costs several times a short run.
+    """
     try:
-        return metadata.version(dist)
+        found = metadata.distribution(dist)
     except metadata.PackageNotFoundError:
         return "not installed"
+    text = found.read_text("METADATA") or found.read_text("PKG-INFO") or ""
+    for line in text.splitlines():
+        if not line:
+            break  # the end of the headers
+        if line.startswith("Version:"):
+            return line[len("Version:"):].strip()
+    return "unknown"
 
 
 def build_manifest(resolved: dict, *, seed: int, source: str, started_at: str, wall_s: float) -> dict:
