@@ -275,6 +275,8 @@ class RateResource:
         self._batch = False
         self._seq = 0
         self.completions = 0
+        self.on_root_alloc: Callable[[float, float], Any] | None = None
+        """Called as ``(now, new_allocation)`` whenever the root's allocation changes (e.g. an energy meter)."""
 
     @property
     def capacity(self) -> float:
@@ -395,6 +397,8 @@ class RateResource:
             alloc = start.demand if start.demand < start.cap else start.cap
             if alloc != start.alloc:
                 self._account(start, now)
+                if self.on_root_alloc is not None:
+                    self.on_root_alloc(now, alloc)
                 start.alloc = alloc
         self._distribute(start, start.alloc, now)
         self._plan_wakeup(now)
