@@ -7,12 +7,15 @@ its vCPUs and RAM); the pool is placed in the order written.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import virtsim
 from virtsim.config.placement import Fit, Item, Room, kube_score, place
+from virtsim.config.spec import UnplacedItem
 
 GIB = 2**30
 
@@ -187,3 +190,43 @@ def test_no_policy_exceeds_capacity_or_breaks_anti_affinity_and_nothing_is_lost(
         assert len(landed_on) == len(set(landed_on))
     for item, why in unplaced:
         assert why  # every item left out says why
+
+
+# --- the loader and the CLI --------------------------------------------------------------
+
+
+def test_problems_of_a_placed_item_are_reported_in_the_placement_section():
+    raw = experiment("first-fit", [vm("ok", 1), {**vm("bad", 2), "reservation": 3}])
+    with pytest.raises(virtsim.ConfigError) as err:
+        virtsim.load_experiment(raw)
+    assert [p.path for p in err.value.problems] == ["placement.vms[1].reservation"]
+
+
+def test_failure_domains_name_pool_items_too():
+    raw = experiment("worst-fit", [vm("a", 1), vm("b", 1), vm("c", 8)], hosts=2)
+    for host in raw["hosts"]:
+        host["hypervisor"] = "kvm"
+    raw["failures"] = [{"domain": "b", "at": ["5 s"]}, {"domain": "c", "at": ["5 s"]}]
+    spec = virtsim.load_experiment(raw)
+    assert [f.domain for f in spec.failures] == ["h2/b"]
+    assert spec.placement.unplaced[-1] == UnplacedItem(name="failures[1]", kind="failure",
+                                                        reason="its domain 'c' was not placed")
+
+
+def test_validate_and_run_print_the_placement_and_what_was_not_placed(tmp_path):
+    from click.testing import CliRunner
+
+    from virtsim.cli import main
+
+    raw = experiment("first-fit", [vm("a", 4), vm("b", 4)], hosts=1, workloads=[
+        {"name": "w", "target": "a", "type": "closed", "clients": 1, "demand": {"cpu": "1 s"}}])
+    path = tmp_path / "pool.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    checked = CliRunner().invoke(main, ["validate", str(path)])
+    assert checked.exit_code == 0
+    assert "placement (first-fit): a → h1" in checked.output
+    assert "vm b: h1: 0 of 4 cores free, needs 4" in checked.output
+    ran = CliRunner().invoke(main, ["run", str(path), "-o", str(tmp_path / "out")])
+    assert ran.exit_code == 0 and "not placed (1):" in ran.output
+    table = pd.read_csv(tmp_path / "out" / "unplaced.csv")
+    assert table.to_dict("records") == [{"name": "b", "kind": "vm", "reason": "h1: 0 of 4 cores free, needs 4"}]
