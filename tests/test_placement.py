@@ -230,3 +230,21 @@ def test_validate_and_run_print_the_placement_and_what_was_not_placed(tmp_path):
     assert ran.exit_code == 0 and "not placed (1):" in ran.output
     table = pd.read_csv(tmp_path / "out" / "unplaced.csv")
     assert table.to_dict("records") == [{"name": "b", "kind": "vm", "reason": "h1: 0 of 4 cores free, needs 4"}]
+
+
+@settings(max_examples=25, deadline=None)
+@given(policy=st.sampled_from(POLICIES), cpu_ratio=st.sampled_from([1.0, 2.0]), mem_ratio=st.sampled_from([1.0, 1.5]),
+       sizes=st.lists(st.tuples(st.integers(1, 4), st.integers(1, 6)), min_size=1, max_size=10),
+       seed=st.integers(0, 5))
+def test_loaded_placements_respect_the_ratios_and_account_for_every_item(policy, cpu_ratio, mem_ratio, sizes, seed):
+    pool = [vm(f"v{k}", cpus, gib) for k, (cpus, gib) in enumerate(sizes)]
+    anti = [[f"v{k}" for k in range(0, len(sizes), 2)][:3]]
+    spec = virtsim.load_experiment(experiment(policy, pool, hosts=2, seed=seed, cpu_overcommit=cpu_ratio,
+                                              memory_overcommit=mem_ratio, anti_affinity=anti))
+    placed, unplaced = spec.placement.placed, [u.name for u in spec.placement.unplaced]
+    assert sorted([*placed, *unplaced]) == sorted(v["name"] for v in pool)
+    for host in spec.hosts:  # the loader's own admission check passed; the CPU ratio holds too
+        assert sum(v.vcpus for v in host.vms) <= host.hardware.cores * cpu_ratio
+        assert {v.name for v in host.vms} == {name for name, h in placed.items() if h == host.name}
+    hosts_of_group = [placed[name] for name in anti[0] if name in placed]
+    assert len(hosts_of_group) == len(set(hosts_of_group))

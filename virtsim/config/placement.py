@@ -76,7 +76,10 @@ def kube_score(room: Room, fit: Fit, scoring: str) -> int:
     - MostAllocated: ``min(requested, capacity) * MaxNodeScore // capacity``;
 
     and the node's score is the weighted sum // the sum of the weights
-    (MaxNodeScore = 100).
+    (MaxNodeScore = 100). Here allocatable memory is the host's memory ×
+    overcommit less what its own layers keep resident (system-reserved), and
+    an item without requests counts 0 (kube-scheduler scores such pods with
+    small non-zero defaults; virtsim does not).
     """
     pairs = ((round((room.cpu_used_cores + fit.cpu_cores) * 1000), round(room.cpu_capacity_cores * 1000)),
              (round(room.memory_used_bytes + fit.memory_bytes), round(room.memory_capacity_bytes)))

@@ -163,7 +163,15 @@ def place_pool(pool: PlacementInput, hosts, placed: list[PlacedHost], seed: int,
 
 
 def _room(spec: s.HostSpec, pool: PlacementInput) -> Room:
+    """A host's room: what its own layers keep resident is not allocatable (Kubernetes' system-reserved);
+    the VMs and containers the file lists on it count as already requested."""
     hw = spec.hardware
+    committed = footprints(spec)
+    name = spec.name
+    items = [f"{name}/{vm.name}" for vm in spec.vms] + [f"{name}/{vm.name}.vmm" for vm in spec.vms]
+    items += [f"{name}/{ctr.name}" for ctr in spec.containers]
+    used_memory = sum(committed.get(path, 0.0) for path in items)
+    reserved = committed[name] - used_memory
     cpu_used = sum(vm.vcpus for vm in spec.vms) + sum(c.cpus or 0.0 for c in spec.containers)
-    return Room(spec.name, hw.cores * pool.cpu_overcommit, hw.memory_bytes * pool.memory_overcommit,
-                float(cpu_used), footprints(spec)[spec.name], len(spec.vms) + len(spec.containers))
+    return Room(name, hw.cores * pool.cpu_overcommit, hw.memory_bytes * pool.memory_overcommit - reserved,
+                float(cpu_used), used_memory, len(spec.vms) + len(spec.containers))
