@@ -16,7 +16,8 @@ TABLE = [50, 60, 68, 75, 81, 86, 90, 94, 97, 99, 100]  # concave, as SPECpower c
 LINEAR = {"model": "linear", "idle_w": 50, "max_w": 100}
 
 
-def run(power: dict, *, think: str = "0 s", energy: dict | None = None, hosts: int = 1, duration: float = 10.0):
+def run(power: dict, *, think: str = "0 s", energy: dict | None = None, hosts: int = 1, duration: float = 10.0,
+        h2: dict | None = None):
     raw = {
         "name": "energy", "duration": f"{duration} s", "cold_start": False,
         "hosts": [{"name": f"h{n}", "hardware": {"cores": 2, "memory": "4 GiB", "power": power}}
@@ -26,6 +27,8 @@ def run(power: dict, *, think: str = "0 s", energy: dict | None = None, hosts: i
     }
     if energy is not None:
         raw["energy"] = energy
+    if h2 is not None:
+        raw["hosts"][1]["hardware"].update(h2)
     results = virtsim.run_spec(virtsim.load_experiment(raw))
     return results.consumers.set_index("consumer"), results.summary.iloc[0]
 
@@ -78,6 +81,14 @@ def test_cost_counts_powered_on_host_hours():
     assert hosts.loc["h1", "cost"] == pytest.approx(3.6 * 10 / 3600)
     assert hosts.loc["h2", "cost"] == 0
     assert summary["cost"] == pytest.approx(3.6 * 10 / 3600)
+
+
+def test_a_hosts_own_price_overrides_the_experiments():
+    raw_energy = {"cost_per_host_hour": 3.6}
+    hosts, summary = run(LINEAR, hosts=2, energy=raw_energy, h2={"cost_per_hour": 7.2})
+    assert hosts.loc["h1", "cost"] == pytest.approx(3.6 * 10 / 3600)
+    assert hosts.loc["h2", "cost"] == pytest.approx(7.2 * 10 / 3600)
+    assert summary["cost"] == pytest.approx(10.8 * 10 / 3600)
 
 
 def test_without_a_power_model_energy_is_unknown():

@@ -86,7 +86,7 @@ def _resolve_hardware(hw: i.HardwareInput, loc: tuple, ctx: Context) -> s.Hardwa
         name=merged["name"], cores=merged["cores"], core_speed=merged["core_speed"],
         memory_bytes=round(merged["memory"]),
         disks=tuple(_disk(disk) for disk in merged["disks"]), nics=tuple(_nic(nic) for nic in merged["nics"]),
-        power=merged["power"],
+        power=merged["power"], cost_per_hour=hw.cost_per_hour,
     )
 
 

@@ -304,6 +304,8 @@ class HardwareInput(_Input):
     power: PowerModel | None = Field(
         default=None, description="Power model as in a hardware profile: {model: linear, idle_w, max_w} or "
                                   "{model: table, watts: [11 draws at 0 %, 10 %, …, 100 %]}, optional off_w.")
+    cost_per_hour: number(ge=0) | None = Field(
+        default=None, description="Cost of this host for one powered-on hour; overrides energy.cost_per_host_hour.")
 
 
 class HostInput(_Input):

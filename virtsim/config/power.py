@@ -75,5 +75,5 @@ class EnergyInput(_Model):
                     "workload aimed at it) is switched off: it draws its power model's off_w instead of its idle "
                     "draw, and costs nothing.")
     cost_per_host_hour: number(ge=0) | None = Field(
-        default=None, description="Cost of one powered-on host for one hour (any currency); gives a cost per host "
-                                  "and in total over the measured window.")
+        default=None, description="Cost of one powered-on host for one hour (any currency), unless its hardware "
+                                  "gives cost_per_hour; gives a cost per host and in total over the measured window.")

@@ -237,12 +237,16 @@ class HardwareSpec(_Spec):
     disks: tuple[DiskSpec, ...] = Field(default=(), description="Local disks (at least one once resolved).")
     nics: tuple[NicSpec, ...] = Field(default=(), description="Network interfaces (at least one once resolved).")
     power: PowerModel | None = Field(default=None, description="Power model (watts); None: no energy reported.")
+    cost_per_hour: float | None = Field(
+        default=None, description="Cost of one powered-on hour; None: the experiment's cost_per_host_hour.")
 
     @model_serializer(mode="wrap")
-    def _omit_absent_power(self, handler):
+    def _omit_absent_options(self, handler):
+        # Left out when absent, so manifests of experiments without them stay as they were.
         data = handler(self)
-        if data.get("power", 0) is None:
-            del data["power"]
+        for key in ("power", "cost_per_hour"):
+            if data.get(key, 0) is None:
+                del data[key]
         return data
 
 

@@ -28,7 +28,9 @@ def host_energy(sim, host, utilization_s: float, measured_s: float) -> dict:
     else:
         energy = sim.end.energy_j[host.name] - sim.warmup.energy_j[host.name]
     energy_options = sim.spec.energy
-    price = energy_options.cost_per_host_hour if energy_options is not None else None
+    price = host.hardware.cost_per_hour
+    if price is None and energy_options is not None:
+        price = energy_options.cost_per_host_hour
     cost = (price * measured_s / _S_PER_HOUR if on else 0.0) if price is not None else float("nan")
     return {"powered_on": on, "energy_j": energy,
             "power_w": energy / measured_s if measured_s > 0 else float("nan"), "cost": cost}
