@@ -89,7 +89,7 @@ def _container_fit(ctr: PoolContainerInput, spec: s.HostSpec, ctx: Context) -> F
     return Fit(float(cpu), float(memory) + shim)
 
 
-def _check_names(pool: PlacementInput, hosts, ctx: Context) -> set[str]:
+def _check_names(pool: PlacementInput, hosts, ctx: Context) -> None:
     """Pool names must be unique and differ from every host and listed VM or container name."""
     taken = {host.name for _, host, _, _ in hosts}
     taken |= {item.name for _, host, _, _ in hosts for item in (*host.vms, *host.containers)}
@@ -108,7 +108,6 @@ def _check_names(pool: PlacementInput, hosts, ctx: Context) -> set[str]:
         for m, name in enumerate(group):
             if name not in names:
                 ctx.add(("placement", "anti_affinity", g, m), unknown("pool item", name, names))
-    return names
 
 
 def place_pool(pool: PlacementInput, hosts, placed: list[PlacedHost], seed: int, ctx: Context) -> PoolOutcome:
