@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 
 import click
+import numpy as np
+import pandas as pd
 
 from .config import ConfigError, load_experiment
 
@@ -45,6 +47,13 @@ def _print_summary(results) -> None:
         downs = int(events.isin(["failure", "oom-kill"]).sum())
         click.echo(f"  {'failures':<24} {downs}, "
                    f"{int(row['jobs_failed'])} jobs failed")
+    if not np.isnan(row["energy_j"]):
+        click.echo(f"  {'energy':<24} {row['energy_j'] / 3.6e6:.4g} kWh over {int(row['hosts_powered_on'])} "
+                   f"powered-on host(s)")
+    if not np.isnan(row["cost"]):
+        click.echo(f"  {'cost':<24} {row['cost']:.4g}")
+    if results.unplaced is not None:
+        _print_unplaced(results.unplaced)
     wl = results.workloads
     if len(wl) > 1 or failures:
         click.echo("  per workload:")
@@ -54,6 +63,21 @@ def _print_summary(results) -> None:
             if failures:
                 line += f"  availability {w['availability']:.4%}"
             click.echo(line)
+
+
+def _print_placement(placement) -> None:
+    click.echo(f"  placement ({placement.policy}): "
+               + (", ".join(f"{item} → {host}" for item, host in placement.placed.items()) or "nothing placed"))
+    if placement.unplaced:
+        _print_unplaced(pd.DataFrame([u.model_dump() for u in placement.unplaced]))
+
+
+def _print_unplaced(table) -> None:
+    if table.empty:
+        return
+    click.echo(f"  not placed ({len(table)}):")
+    for _, item in table.iterrows():
+        click.echo(f"    {item['kind']} {item['name']}: {item['reason']}")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -93,6 +117,8 @@ def validate(file: str) -> None:
     """Check the experiment FILE and report every problem in it."""
     spec = _load(file)
     click.echo(f"{file}: ok ({len(spec.hosts)} host(s), {len(spec.workloads)} workload(s))")
+    if spec.placement is not None:
+        _print_placement(spec.placement)
 
 
 @main.command()

@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .fields import Name, Text, integer, number, quantity
+from .power import PowerModel
 from .provenance import SourcedProfile
 
 __all__ = ["DEFAULT_DEVICES", "DeviceProfile", "DiskProfile", "HardwareProfile", "NicProfile", "duplicate_names"]
@@ -68,8 +69,9 @@ class HardwareProfile(SourcedProfile):
     """A catalog hardware profile (``models/hardware/<name>.yaml``).
 
     ``source`` maps every number to where it comes from: ``cores``,
-    ``core_speed``, ``memory``, and ``disks.<name>.<key>`` / ``nics.<name>.<key>``
-    for each number of a disk or NIC.
+    ``core_speed``, ``memory``, ``disks.<name>.<key>`` / ``nics.<name>.<key>``
+    for each number of a disk or NIC, and ``power.idle_w`` / ``power.max_w`` or
+    ``power.watts`` (the whole table) for a power model.
     """
 
     name: Name = Field(description="Profile name; equals the file name without '.yaml'.")
@@ -79,6 +81,8 @@ class HardwareProfile(SourcedProfile):
     memory: quantity("size", gt=0) = Field(description="Installed memory, e.g. '256 GiB'.")
     disks: list[DiskProfile] = Field(default_factory=list, description="Local disks.")
     nics: list[NicProfile] = Field(default_factory=list, description="Network interfaces.")
+    power: PowerModel | None = Field(
+        default=None, description="Power model (linear or a SPECpower-style table); none: energy is not reported.")
     source: dict[str, Text] = Field(exclude=True, description="A source for every number, keyed by its dotted path.")
 
     @model_validator(mode="after")

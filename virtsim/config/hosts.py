@@ -59,7 +59,7 @@ def _container(ctr: i.ContainerInput) -> s.ContainerSpec:
 
 
 def _resolve_hardware(hw: i.HardwareInput, loc: tuple, ctx: Context) -> s.HardwareSpec | None:
-    base: dict = {"name": hw.name, "core_speed": 1.0, "disks": [], "nics": []}
+    base: dict = {"name": hw.name, "core_speed": 1.0, "disks": [], "nics": [], "power": None}
     if hw.profile is not None:
         try:
             profile = load_profile("hardware", hw.profile)
@@ -68,8 +68,8 @@ def _resolve_hardware(hw: i.HardwareInput, loc: tuple, ctx: Context) -> s.Hardwa
                 ctx.add(loc, text)
             return None
         base = {"name": hw.name or profile.name, "cores": profile.cores, "core_speed": profile.core_speed,
-                "memory": profile.memory, "disks": profile.disks, "nics": profile.nics}
-    overrides = {key: value for key in ("cores", "core_speed", "memory", "disks", "nics")
+                "memory": profile.memory, "disks": profile.disks, "nics": profile.nics, "power": profile.power}
+    overrides = {key: value for key in ("cores", "core_speed", "memory", "disks", "nics", "power")
                  if (value := getattr(hw, key)) is not None}
     merged = base | overrides
     missing = [key for key in ("cores", "memory") if key not in merged]
@@ -86,6 +86,7 @@ def _resolve_hardware(hw: i.HardwareInput, loc: tuple, ctx: Context) -> s.Hardwa
         name=merged["name"], cores=merged["cores"], core_speed=merged["core_speed"],
         memory_bytes=round(merged["memory"]),
         disks=tuple(_disk(disk) for disk in merged["disks"]), nics=tuple(_nic(nic) for nic in merged["nics"]),
+        power=merged["power"], cost_per_hour=hw.cost_per_hour,
     )
 
 

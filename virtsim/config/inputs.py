@@ -13,6 +13,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_valida
 from .errors import format_value
 from .fields import Name, OrAlso, Text, choice, integer, number, quantity, quantity_schema
 from .hardware import DiskProfile, NicProfile
+from .power import EnergyInput, PowerModel
 from .profiles import NETWORK_MODES, STORAGE_MODES
 
 FAILURE_LAYERS = ("hardware", "host-os", "hypervisor", "engine", "guest-os", "container")
@@ -332,6 +333,11 @@ class HardwareInput(_Input):
         description="Disks as in a hardware profile (default: models/devices/nvme-default).")
     nics: list[NicProfile] | None = Field(
         default=None, min_length=1, description="NICs as in a hardware profile (default: models/devices/nic-10gbe).")
+    power: PowerModel | None = Field(
+        default=None, description="Power model as in a hardware profile: {model: linear, idle_w, max_w} or "
+                                  "{model: table, watts: [11 draws at 0 %, 10 %, …, 100 %]}, optional off_w.")
+    cost_per_hour: number(ge=0) | None = Field(
+        default=None, description="Cost of this host for one powered-on hour; overrides energy.cost_per_host_hour.")
 
 
 class HostInput(_Input):
@@ -356,6 +362,10 @@ class HostInput(_Input):
                     "container shims) may be at most this many times its physical memory; 1 (default): none.")
 
 
+# The pool's items are written as VMs and containers are, so its module builds on this one.
+from .placement_inputs import PlacementInput  # noqa: E402
+
+
 class ExperimentInput(_Input):
     """An experiment: hosts, workloads, and how long to simulate."""
 
@@ -378,6 +388,10 @@ class ExperimentInput(_Input):
                     "e.g. '10 s' (the timeseries table); at most duration. Absent: no time series.",
     )
     hosts: list[HostInput] = Field(min_length=1, description="Physical hosts (at least one).")
+    placement: PlacementInput | None = Field(
+        default=None, description="VMs and containers for the loader to place on the hosts by a policy.")
+    energy: EnergyInput | None = Field(
+        default=None, description="Switching empty hosts off, and the cost of a host-hour.")
     failures: list[FailureInput] = Field(
         default_factory=list, description="Failure domains that fail and are repaired during the run.")
     workloads: list[WorkloadInput] = Field(

@@ -15,8 +15,9 @@ from .context import Context
 from .errors import ConfigError, Problem
 from .failures import resolve_failures
 from .hosts import resolve_host
+from .pool import PoolOutcome, RehomingContext, place_pool
 from .resolve import resolve_workload
-from .spec import ExperimentSpec, FileArrivals, WorkloadSpec
+from .spec import ExperimentSpec, FileArrivals, UnplacedItem, WorkloadSpec
 from .suggest import unknown
 from .translate import problems_from
 from .yaml_source import read_yaml
@@ -56,14 +57,26 @@ def load_experiment(source: str | os.PathLike | dict, *, base_dir: str | os.Path
     check_unique_names(workloads, "workloads", "workload", ctx)
     placed = [PlacedHost(n, spec, tuple(vms), tuple(ctrs)) for n, host, vms, ctrs in hosts
               if (spec := resolve_host(host, ("hosts", n), ctx, vms, ctrs))]
-    check_hosts(placed, ctx)
     targets = target_names(raw.get("hosts"))
+    failure_inputs = (list(enumerate(parsed.failures)) if parsed is not None
+                      else _parsed_items(raw.get("failures"), i.FailureInput))
+    parsed_workloads = {n for n, _ in workloads}
+    pool = _parsed_field(raw, "placement")
+    outcome = None
+    if pool is not None:
+        seed = _parsed_field(raw, "seed") or 0
+        outcome = place_pool(pool, hosts, placed, seed, ctx)
+        ctx = RehomingContext(ctx, outcome.rehome)
+        placed = [PlacedHost(n, spec, tuple(vms), tuple(ctrs)) for n, host, vms, ctrs in outcome.hosts
+                  if (spec := resolve_host(host, ("hosts", n), ctx, vms, ctrs))]
+        targets |= {target for host in placed for target in target_cores([host.spec])}
+        workloads, failure_inputs = _aim_at_placed(outcome, workloads, failure_inputs)
+    check_hosts(placed, ctx)
     workload_specs = [(n, spec) for n, wl in workloads
                       if (spec := resolve_workload(wl, ("workloads", n), ctx, targets))]
     check_workloads(workload_specs, [host.spec for host in placed], ctx)
-    _check_unparsed_targets(raw.get("workloads"), {n for n, _ in workloads}, targets, ctx)
-    failure_inputs = (list(enumerate(parsed.failures)) if parsed is not None
-                      else _parsed_items(raw.get("failures"), i.FailureInput))
+    _check_unparsed_targets(raw.get("workloads"), parsed_workloads, targets, ctx,
+                            outcome.resolve_path if outcome is not None else None)
     failures = resolve_failures(failure_inputs, [host.spec for host in placed], ctx)
 
     if ctx.problems:
@@ -80,6 +93,8 @@ def load_experiment(source: str | os.PathLike | dict, *, base_dir: str | os.Path
         hosts=tuple(host.spec for host in placed),
         workloads=tuple(spec for _, spec in workload_specs),
         failures=failures,
+        placement=outcome.spec if outcome is not None else None,
+        energy=parsed.energy,
         source=name,
     )
 
@@ -129,12 +144,39 @@ def _validate(raw: dict, ctx: Context):
     return None, hosts, workloads, top
 
 
-def _check_unparsed_targets(items: object, parsed: set[int], targets: set[str], ctx: Context) -> None:
+def _aim_at_placed(outcome: PoolOutcome, workloads: list, failures: list) -> tuple[list, list]:
+    """Targets and failure domains naming pool items get their host; those aimed at unplaced items are left out.
+
+    What is left out is recorded with the unplaced items, never silently dropped.
+    """
+    kept_workloads, kept_failures, dropped = [], [], []
+    for n, wl in workloads:
+        missing = outcome.unplaced_head(wl.target) if wl.target is not None else None
+        if missing is not None:
+            dropped.append(UnplacedItem(name=wl.name, kind="workload", reason=f"its target {missing!r} was not placed"))
+        else:
+            target = outcome.resolve_path(wl.target) if wl.target is not None else None
+            kept_workloads.append((n, wl.model_copy(update={"target": target})))
+    for n, failure in failures:
+        missing = outcome.unplaced_head(failure.domain)
+        if missing is not None:
+            dropped.append(UnplacedItem(name=f"failures[{n}]", kind="failure",
+                                        reason=f"its domain {missing!r} was not placed"))
+        else:
+            kept_failures.append((n, failure.model_copy(update={"domain": outcome.resolve_path(failure.domain)})))
+    outcome.spec = outcome.spec.model_copy(update={"unplaced": (*outcome.spec.unplaced, *dropped)})
+    return kept_workloads, kept_failures
+
+
+def _check_unparsed_targets(items: object, parsed: set[int], targets: set[str], ctx: Context,
+                            resolve_path=None) -> None:
     """An unknown target is reported even where the rest of its workload is invalid."""
     for n, item in enumerate(items if isinstance(items, list) else []):
         if n in parsed or not isinstance(item, dict):
             continue
         target = item.get("target")
+        if isinstance(target, str) and resolve_path is not None:
+            target = resolve_path(target)
         if isinstance(target, str) and target not in targets:
             ctx.add(("workloads", n, "target"), unknown("target", target, targets))
 

@@ -5,7 +5,8 @@ number: ``cores``, ``memory.per_vm.base``, ``network_modes.nat.latency_us``;
 items of a list are named by their ``name`` (``disks.nvme0.iops``). The paths
 are read from the *validated* model, so a number is whatever the schema holds
 as an ``int`` or ``float`` (quantities written with units included), and only
-keys the file actually gives count: defaults need no source.
+keys the file actually gives count: defaults need no source. A list of plain
+numbers (a power table) is one measurement and cites one source.
 """
 
 from __future__ import annotations
@@ -44,10 +45,16 @@ def _paths(value: object, path: str) -> Iterator[str]:
     elif isinstance(value, dict):
         for key, item in value.items():
             yield from _paths(item, f"{path}.{key}")
+    elif isinstance(value, (list, tuple)) and value and all(_is_number(item) for item in value):
+        yield path
     elif isinstance(value, (list, tuple)):
         for n, item in enumerate(value):
             label = getattr(item, "name", None) or str(n)
             yield from _paths(item, f"{path}.{label}")
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def source_problems(model: BaseModel, source: dict[str, str], overridden=frozenset()) -> list[str]:

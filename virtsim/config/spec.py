@@ -14,6 +14,7 @@ from pydantic.json_schema import SkipJsonSchema
 
 from .arrivals import ArrivalsTable
 from .fields import RESOLVED
+from .power import EnergyInput, PowerModel
 from .profiles import NETWORK_MODES, STORAGE_MODES
 from .profiles import EngineProfile as _Engine
 from .profiles import HypervisorProfile as _Hypervisor
@@ -37,7 +38,9 @@ __all__ = [
     "LognormalDist",
     "NetDemand",
     "NicSpec",
+    "PlacementSpec",
     "PoissonArrivals",
+    "UnplacedItem",
     "VMSpec",
     "WorkloadSpec",
 ]
@@ -260,6 +263,18 @@ class HardwareSpec(_Spec):
     memory_bytes: int = Field(description="Installed memory in bytes.")
     disks: tuple[DiskSpec, ...] = Field(default=(), description="Local disks (at least one once resolved).")
     nics: tuple[NicSpec, ...] = Field(default=(), description="Network interfaces (at least one once resolved).")
+    power: PowerModel | None = Field(default=None, description="Power model (watts); None: no energy reported.")
+    cost_per_hour: float | None = Field(
+        default=None, description="Cost of one powered-on hour; None: the experiment's cost_per_host_hour.")
+
+    @model_serializer(mode="wrap")
+    def _omit_absent_options(self, handler):
+        # Left out when absent, so manifests of experiments without them stay as they were.
+        data = handler(self)
+        for key in ("power", "cost_per_hour"):
+            if data.get(key, 0) is None:
+                del data[key]
+        return data
 
 
 class HostSpec(_Spec):
@@ -287,6 +302,22 @@ class FailureSpec(_Spec):
     time_to_repair: DistributionSpec = Field(description="Time from a failure until the layer is back, seconds.")
 
 
+class UnplacedItem(_Spec):
+    """A pool item the placement could not put anywhere, or a workload aimed at one."""
+
+    name: str
+    kind: Literal["vm", "container", "workload", "failure"]
+    reason: str = Field(description="Why, host by host.")
+
+
+class PlacementSpec(_Spec):
+    """The outcome of placement: each placed item's host, and the items left out with why."""
+
+    policy: str
+    placed: dict[str, str] = Field(default_factory=dict, description="Pool item name → host name, in pool order.")
+    unplaced: tuple[UnplacedItem, ...] = ()
+
+
 class ExperimentSpec(_Spec):
     """A fully resolved experiment."""
 
@@ -302,6 +333,9 @@ class ExperimentSpec(_Spec):
     hosts: tuple[HostSpec, ...]
     workloads: tuple[WorkloadSpec, ...]
     failures: tuple[FailureSpec, ...] = ()
+    placement: PlacementSpec | None = Field(
+        default=None, description="Where the placement policy put each pool item, and what it could not place.")
+    energy: EnergyInput | None = Field(default=None, description="Switching empty hosts off; cost of a host-hour.")
     source: str = Field(default="<dict>", description="The experiment file, or '<dict>'.")
 
     @model_serializer(mode="wrap")
@@ -309,6 +343,7 @@ class ExperimentSpec(_Spec):
         # An option left out is left out of the dump too, so manifests and
         # config hashes of experiments that do not use it stay as they were.
         data = handler(self)
-        if data.get("sample_interval_s", 0) is None:
-            del data["sample_interval_s"]
+        for key in ("sample_interval_s", "placement", "energy"):
+            if data.get(key, 0) is None:
+                del data[key]
         return data

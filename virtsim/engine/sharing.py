@@ -314,6 +314,8 @@ class RateResource:
         self._batch = False
         self._seq = 0
         self.completions = 0
+        self.on_root_alloc: Callable[[float, float], Any] | None = None
+        """Called as ``(now, new_allocation)`` whenever the root's allocation changes (e.g. an energy meter)."""
 
     @property
     def capacity(self) -> float:
@@ -428,6 +430,8 @@ class RateResource:
                     start.acc_alloc += start.alloc * dt
                     start.acc_demand += start.demand * dt
                     start.t_acc = now
+                if self.on_root_alloc is not None:
+                    self.on_root_alloc(now, alloc)
                 start.alloc = alloc
         self._distribute(start, start.alloc, now)
         self._plan_wakeup(now)

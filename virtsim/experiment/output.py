@@ -11,8 +11,7 @@ from .results import Results
 
 TABLE_FILES = {"summary": "summary.csv", "workloads": "workloads.csv", "stacks": "stacks.csv",
                "consumers": "consumers.csv", "jobs": "jobs.csv", "failures": "failures.csv",
-               "scaling": "scaling.csv",
-               "timeseries": "timeseries.csv"}
+               "scaling": "scaling.csv", "timeseries": "timeseries.csv", "unplaced": "unplaced.csv"}
 
 
 def _atomic_write(path: Path, text: str) -> None:
@@ -30,7 +29,8 @@ def _atomic_write(path: Path, text: str) -> None:
 def write_results(results: Results, folder: str | os.PathLike) -> Path:
     """Write ``manifest.json`` and one CSV per table into ``folder`` (created if needed).
 
-    ``timeseries.csv`` is written only when the run recorded a time series.
+    ``timeseries.csv`` is written only when the run recorded a time series,
+    ``unplaced.csv`` only when the experiment has a ``placement`` section.
     """
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)

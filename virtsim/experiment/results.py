@@ -10,6 +10,7 @@ import pandas as pd
 
 from ..analysis.stats import response_time_stats
 from ..config.footprints import Reclaim, footprints
+from .energy import ENERGY_COLUMNS, host_energy
 from .simulation import Simulation
 from .timeseries import timeseries_table
 
@@ -35,6 +36,8 @@ class Results:
     manifest: dict = field(default_factory=dict)
     timeseries: pd.DataFrame | None = None
     """With ``sample_interval``: one row per interval and consumer (utilization, steal); else None."""
+    unplaced: pd.DataFrame | None = None
+    """With a ``placement`` section: one row per pool item (or workload, failure) left out, and why; else None."""
 
     def tables(self) -> dict[str, pd.DataFrame]:
         tables = {"summary": self.summary, "workloads": self.workloads, "stacks": self.stacks,
@@ -42,10 +45,13 @@ class Results:
                   "scaling": self.scaling}
         if self.timeseries is not None:
             tables["timeseries"] = self.timeseries
+        if self.unplaced is not None:
+            tables["unplaced"] = self.unplaced
         return tables
 
 
 FAILURE_COLUMNS = ["time_s", "domain", "layer", "event", "consumers"]
+UNPLACED_COLUMNS = ["name", "kind", "reason"]
 """``consumers``: how many consumers the event took down (failure) or brought back (repair)."""
 SCALING_COLUMNS = ["time_s", "workload", "replicas_before", "replicas_after", "cpu_utilization"]
 """``cpu_utilization``: the serving replicas' mean over the last period, which asked for the change."""
@@ -158,6 +164,8 @@ def collect(sim: Simulation) -> Results:
         if event == "oom-kill" and start <= time_s <= end:
             kills[domain] = kills.get(domain, 0) + 1
     host_alloc = host_capacity = 0.0
+    hosts = {host.name: host for host in spec.hosts}
+    nothing = dict.fromkeys(ENERGY_COLUMNS, float("nan"))
     for path, consumer in sim.platform.all_consumers().items():
         a0, d0 = sim.warmup.integrals[path]
         a1, d1 = sim.end.integrals[path]
@@ -182,6 +190,8 @@ def collect(sim: Simulation) -> Results:
             "memory_swapped_bytes": reclaim[path].swapped if path in reclaim else 0.0,
             "memory_in_use_peak_bytes": peaks.get(path, float("nan")),
             "oom_kills": kills.get(path, 0),  # in the measured window, like failures
+            **(host_energy(sim, hosts[path], cpu_time / consumer.size_cores, measured) if consumer.kind == "host"
+               else nothing),
         })
         if consumer.kind == "host":
             host_alloc += cpu_time
@@ -194,6 +204,11 @@ def collect(sim: Simulation) -> Results:
     summary["cpu_utilization"] = host_alloc / host_capacity if host_capacity > 0 else float("nan")
     summary["jobs_in_system_at_end"] = int(jobs["end_s"].isna().sum())
     summary["memory_committed_ratio_max"] = max(memory[h] / physical[h] for h in physical)
+    host_rows = consumers[consumers["kind"] == "host"]
+    summary["hosts_powered_on"] = int(host_rows["powered_on"].astype(bool).sum())
+    # A total over hosts of which some have no power model would understate: NaN then.
+    summary["energy_j"] = float(host_rows["energy_j"].sum(min_count=len(host_rows)))
+    summary["cost"] = float(host_rows["cost"].sum(min_count=len(host_rows)))
 
     workload_rows = []
     targets_of = {w.name: _workload_targets(w) for w in spec.workloads}
@@ -214,8 +229,11 @@ def collect(sim: Simulation) -> Results:
     events = pd.DataFrame(sim.failures.events if sim.failures is not None else [], columns=FAILURE_COLUMNS)
     timeseries = timeseries_table(sim.sampler) if sim.sampler is not None else None
     scaling = pd.DataFrame(sim.scaling, columns=SCALING_COLUMNS)
+    unplaced = None
+    if spec.placement is not None:
+        unplaced = pd.DataFrame([u.model_dump() for u in spec.placement.unplaced], columns=UNPLACED_COLUMNS)
     return Results(pd.DataFrame([summary]), pd.DataFrame(workload_rows), consumers, jobs, _stack_table(jobs),
-                   events, scaling, timeseries=timeseries)
+                   events, scaling, timeseries=timeseries, unplaced=unplaced)
 
 
 def _add_failed(log, jobs: pd.DataFrame) -> None:

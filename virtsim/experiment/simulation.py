@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import simpy
@@ -12,6 +12,8 @@ from ..components import Platform
 from ..components.autoscaler import Autoscaler
 from ..components.failures import Failures, failed_in_flight
 from ..components.memory import PAGE_BYTES, MemoryUse, swap_out
+from ..components.power import EnergyMeter
+from ..config.occupancy import empty_hosts
 from ..config.footprints import memory_domains, memory_pressure
 from ..components.startup import Startup
 from ..workloads.context import Context
@@ -39,6 +41,8 @@ class Snapshot:
 
     time_s: float
     integrals: dict[str, tuple[float, float]]
+    energy_j: dict[str, float] = field(default_factory=dict)
+    """Joules drawn so far by each host with a metered (table) power model."""
 
 
 class Simulation:
@@ -59,6 +63,10 @@ class Simulation:
         workload_names = [w.name for w in spec.workloads]
         self.log = JobLog(workload_names, self.targets)
         self._arrivals_tables = arrivals_tables or {}
+        energy = spec.energy
+        self.off_hosts = empty_hosts(spec, self._arrivals_tables) if energy and energy.switch_off_empty else set()
+        """Hosts switched off for the whole run (empty, with ``energy.switch_off_empty``)."""
+        self.meters = self._energy_meters()
         self.startup = Startup(self.env, self.platform, spec.hosts)
         held = [path for w in spec.workloads if w.autoscale is not None
                 for path in w.replicas[w.autoscale.min_replicas:]]
@@ -98,6 +106,16 @@ class Simulation:
         self._contexts: dict[tuple[str, str], int] = {}
 
     # -- building ----------------------------------------------------------------
+
+    def _energy_meters(self) -> dict[str, EnergyMeter]:
+        """A meter on each powered host whose power is a table (a linear one follows from ∫u dt)."""
+        meters = {}
+        for host in self.spec.hosts:
+            power = host.hardware.power
+            if power is not None and power.model == "table" and host.name not in self.off_hosts:
+                cpu = self.platform.cpu[host.name]
+                meters[host.name] = cpu.on_root_alloc = EnergyMeter(power, cpu.capacity, self.env.now, cpu.root.alloc)
+        return meters
 
     def _stream(self, workload: str, purpose: str) -> np.random.Generator:
         return random_stream(self.seed, f"{workload}/{purpose}")
@@ -259,7 +277,8 @@ class Simulation:
 
     def _snapshot(self) -> Snapshot:
         now = self.env.now
-        return Snapshot(now, {c.path: c.node.time_integrals(now) for c in self.platform.all_consumers().values()})
+        return Snapshot(now, {c.path: c.node.time_integrals(now) for c in self.platform.all_consumers().values()},
+                        {name: meter.energy_at(now) for name, meter in self.meters.items()})
 
     def _take_warmup(self, _event=None) -> None:
         self.warmup = self._snapshot()

@@ -1,0 +1,37 @@
+"""Energy, mean power and cost of each host over the measured window."""
+
+from __future__ import annotations
+
+__all__ = ["ENERGY_COLUMNS", "host_energy"]
+
+ENERGY_COLUMNS = ("powered_on", "energy_j", "power_w", "cost")
+"""Columns of a host's row (NaN on other consumers; energy NaN without a power model, cost without a price)."""
+
+_S_PER_HOUR = 3600.0
+
+
+def host_energy(sim, host, utilization_s: float, measured_s: float) -> dict:
+    """The energy columns of ``host``'s row.
+
+    ``utilization_s`` is ∫u dt over the window (CPU seconds / cores). A linear
+    model's energy is exact from it: idle·T + (max − idle)·∫u dt. A table's
+    comes from the host's energy meter. A switched-off host draws ``off_w``.
+    """
+    power = host.hardware.power
+    on = host.name not in sim.off_hosts
+    if power is None:
+        energy = float("nan")
+    elif not on:
+        energy = power.off_w * measured_s
+    elif power.model == "linear":
+        energy = power.idle_w * measured_s + (power.max_w - power.idle_w) * utilization_s
+    else:
+        energy = sim.end.energy_j[host.name] - sim.warmup.energy_j[host.name]
+    energy_options = sim.spec.energy
+    price = host.hardware.cost_per_hour
+    if price is None and energy_options is not None:
+        price = energy_options.cost_per_host_hour
+    cost = (price * measured_s / _S_PER_HOUR if on else 0.0) if price is not None else float("nan")
+    return {"powered_on": on, "energy_j": energy,
+            "power_w": energy / measured_s if measured_s > 0 else float("nan"), "cost": cost}
+
