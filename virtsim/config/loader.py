@@ -15,6 +15,8 @@ from .context import Context
 from .errors import ConfigError, Problem
 from .failures import resolve_failures
 from .hosts import resolve_host
+from .load_inputs import UtilizationLoadInput
+from .loads import resolve_loads
 from .resolve import resolve_workload
 from .spec import ExperimentSpec, FileArrivals, WorkloadSpec
 from .suggest import unknown
@@ -65,6 +67,9 @@ def load_experiment(source: str | os.PathLike | dict, *, base_dir: str | os.Path
     failure_inputs = (list(enumerate(parsed.failures)) if parsed is not None
                       else _parsed_items(raw.get("failures"), i.FailureInput))
     failures = resolve_failures(failure_inputs, [host.spec for host in placed], ctx)
+    load_inputs = (list(enumerate(parsed.loads)) if parsed is not None
+                   else _parsed_items(raw.get("loads"), UtilizationLoadInput))
+    loads = resolve_loads(load_inputs, [host.spec for host in placed], ctx)
 
     if ctx.problems:
         raise ConfigError(_ordered(ctx.problems), name)
@@ -80,6 +85,7 @@ def load_experiment(source: str | os.PathLike | dict, *, base_dir: str | os.Path
         hosts=tuple(host.spec for host in placed),
         workloads=tuple(spec for _, spec in workload_specs),
         failures=failures,
+        loads=loads,
         source=name,
     )
 

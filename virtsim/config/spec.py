@@ -14,6 +14,7 @@ from pydantic.json_schema import SkipJsonSchema
 
 from .arrivals import ArrivalsTable
 from .fields import RESOLVED
+from .load_spec import UtilizationLoadSpec
 from .profiles import NETWORK_MODES, STORAGE_MODES
 from .profiles import EngineProfile as _Engine
 from .profiles import HypervisorProfile as _Hypervisor
@@ -275,6 +276,8 @@ class ExperimentSpec(_Spec):
     hosts: tuple[HostSpec, ...]
     workloads: tuple[WorkloadSpec, ...]
     failures: tuple[FailureSpec, ...] = ()
+    loads: tuple[UtilizationLoadSpec, ...] = Field(
+        default=(), description="Consumers whose demand follows utilization traces.")
     source: str = Field(default="<dict>", description="The experiment file, or '<dict>'.")
 
     @model_serializer(mode="wrap")
@@ -284,4 +287,6 @@ class ExperimentSpec(_Spec):
         data = handler(self)
         if data.get("sample_interval_s", 0) is None:
             del data["sample_interval_s"]
+        if "loads" in data and not data["loads"]:
+            del data["loads"]
         return data

@@ -146,7 +146,8 @@ def collect(sim: Simulation) -> Results:
         mine = [r for p, r in sim.pressure.items() if p.startswith(f"{host.name}/")]
         if mine:
             reclaim[host.name] = Reclaim(*(sum(getattr(r, k) for r in mine) for k in ("shared", "ballooned", "swapped")))
-    peaks = use.peak if use is not None else {}
+    peaks = dict(use.peak) if use is not None else {}
+    peaks.update(sim.trace_loads.memory_peaks(start, end))
     kills: dict[str, int] = {}
     for time_s, domain, _layer, event, _n in (sim.failures.events if sim.failures is not None else ()):
         if event == "oom-kill" and start <= time_s <= end:
@@ -167,6 +168,8 @@ def collect(sim: Simulation) -> Results:
             "cpu_time_s": cpu_time,
             "cpu_utilization": cpu_time / capacity if capacity > 0 else float("nan"),
             "steal_time_s": max(0.0, (d1 - d0) - alloc_work) / speed,
+            "overload_time_s": (sim.end.overload_s[path] - sim.warmup.overload_s[path]
+                                if consumer.kind == "host" else float("nan")),
             "ready_at_s": gates[path].ready_at if path in gates else 0.0,
             "downtime_s": gates[path].closed_s(start, end) if path in gates else 0.0,
             "failures": sum(start <= t <= end for t in downs.get(path, ())),

@@ -19,6 +19,7 @@ from ..workloads.jobs import JobLog
 from ..workloads.requests import Demand, Device, RequestPlan, demand_template
 from ..workloads.sources import ClosedLoop, OpenLoop, TraceReplay
 from .timeseries import Sampler
+from .trace_loads import TraceLoads
 
 
 def random_stream(seed: int, name: str) -> np.random.Generator:
@@ -37,6 +38,8 @@ class Snapshot:
 
     time_s: float
     integrals: dict[str, tuple[float, float]]
+    overload_s: dict[str, float]
+    """Per host: seconds so far during which its CPU demand exceeded its capacity."""
 
 
 class Simulation:
@@ -75,6 +78,7 @@ class Simulation:
                     self.startup.gate(path)  # an OOM-killed container is down while it restarts
         self._gates = {self._target_code[path]: gate for path, gate in self.startup.gates.items()}
         self.sources = [self._build_source(i, w) for i, w in enumerate(spec.workloads)]
+        self.trace_loads = TraceLoads(self.env, self.platform, spec.loads)
         self.warmup: Snapshot | None = None
         self.end: Snapshot | None = None
         self.sampler: Sampler | None = None
@@ -225,7 +229,8 @@ class Simulation:
 
     def _snapshot(self) -> Snapshot:
         now = self.env.now
-        return Snapshot(now, {c.path: c.node.time_integrals(now) for c in self.platform.all_consumers().values()})
+        return Snapshot(now, {c.path: c.node.time_integrals(now) for c in self.platform.all_consumers().values()},
+                        {name: cpu.root.overload_time(now) for name, cpu in self.platform.cpu.items()})
 
     def _take_warmup(self, _event=None) -> None:
         self.warmup = self._snapshot()
@@ -239,6 +244,7 @@ class Simulation:
         spec = self.spec
         for source in self.sources:
             source.start()
+        self.trace_loads.start()
         if self.failures is not None:
             self.failures.start()
         if spec.warmup_s > 0:

@@ -1,0 +1,52 @@
+"""Builds the fluid loads of an experiment's ``loads`` on a platform."""
+
+from __future__ import annotations
+
+from ..config.loads import load_trace
+from ..workloads.fluid import FluidLoad, StepReplay
+
+
+class TraceLoads:
+    """Every trace-driven consumer of a run: its CPU (and Bitbrains disk and network) replays.
+
+    ``memory`` maps a consumer path to its memory-in-use series (Bitbrains) and
+    the trace offset, for the results.
+    """
+
+    def __init__(self, env, platform, loads):
+        self.replays: list[StepReplay] = []
+        self.memory: dict[str, tuple] = {}
+        for load in loads:
+            trace = load_trace(load)
+            for target, row in zip(load.targets, trace.rows):
+                self._add(env, platform, load, target, row)
+
+    def _add(self, env, platform, load, target: str, row) -> None:
+        consumer = platform.consumer(target)
+        size = consumer.node.cap if consumer.kind != "host" else consumer.node.resource.capacity
+        cpu = FluidLoad(consumer.node, f"{load.name}:{row.name}", size)
+        # A fraction of the consumer's size (its vCPUs or cpus limit, at the host's core speed).
+        self.replays.append(StepReplay(env, row.cpu, cpu.set_rate, size, load.start_s))
+        if row.memory_bytes is not None:
+            self.memory[target] = (row.memory_bytes, load.start_s)
+        if row.disk_bytes_per_s is not None and platform.disks[consumer.host]:
+            disk = platform.disks[consumer.host][0]
+            node = disk.node_for(target)
+            # Bytes per second as the share of the device they keep busy (one device-second per second).
+            load_ = FluidLoad(node, load.name, node.cap)
+            self.replays.append(StepReplay(env, row.disk_bytes_per_s, load_.set_rate,
+                                           1.0 / disk.spec.bandwidth_bytes_per_s, load.start_s))
+        if row.net_bytes_per_s is not None and platform.nics[consumer.host]:
+            nic = platform.nics[consumer.host][0]
+            node = nic.node_for(target)
+            load_ = FluidLoad(node, load.name, node.cap)
+            self.replays.append(StepReplay(env, row.net_bytes_per_s, load_.set_rate, 1.0, load.start_s))
+
+    def start(self) -> None:
+        for replay in self.replays:
+            replay.start()
+
+    def memory_peaks(self, start_s: float, end_s: float) -> dict[str, float]:
+        """Per Bitbrains-driven consumer: the most memory in use at any time in [start_s, end_s], bytes."""
+        return {path: series.peak(start_s + offset, end_s + offset)
+                for path, (series, offset) in self.memory.items()}
