@@ -117,7 +117,53 @@ class FileArrivalsInput(_Input):
     path: Text = Field(description="CSV file, relative to the experiment file.")
 
 
-ArrivalsInput = Annotated[Union[PoissonInput, FileArrivalsInput], Field(discriminator="type")]
+class OnOffInput(_Input):
+    """Bursty arrivals: Poisson at ``rate`` during on-periods, none during off-periods; starts with an on-period.
+
+    (``on_period``/``off_period`` rather than ``on``/``off``: YAML reads a bare ``on`` as true.)
+    """
+
+    type: Literal["onoff"]
+    rate: quantity("rate", gt=0) = Field(description="Arrival rate during an on-period, e.g. '50 /s'.")
+    on_period: DistributionInput = Field(description="Length of an on-period: a time or a distribution, e.g. "
+                                              "{type: exponential, mean: 2 s}.")
+    off_period: DistributionInput = Field(description="Length of an off-period: a time or a distribution.")
+
+
+class RatePointInput(_Input):
+    """One point of a rate curve."""
+
+    at: quantity("time", ge=0) = Field(description="Time of the point, e.g. '6 h'.")
+    rate: quantity("rate", ge=0) = Field(description="Arrival rate at that time, e.g. '20 /s'.")
+
+
+class CurveInput(_Input):
+    """Poisson arrivals whose rate follows a curve over time (e.g. diurnal), drawn exactly by thinning."""
+
+    type: Literal["curve"]
+    points: list[RatePointInput] = Field(
+        min_length=1, description="Points {at, rate}, times increasing from 0 s.")
+    interpolation: choice("linear", "step") = Field(
+        default="linear", description="'linear' (default) between points, or 'step' (each rate holds until the next point).")
+    period: quantity("time", gt=0) | None = Field(
+        default=None, description="Repeat the curve with this period, e.g. '24 h' (points before it; linear "
+                                  "interpolation wraps to the first point). Absent: after the last point its rate holds.")
+
+    @model_validator(mode="after")
+    def _shape(self):
+        times = [p.at for p in self.points]
+        if times[0] != 0:
+            raise ValueError(f"the first point must be at 0 s, got {times[0]:g} s")
+        if any(b <= a for a, b in zip(times, times[1:])):
+            raise ValueError("point times must increase")
+        if self.period is not None and times[-1] >= self.period:
+            raise ValueError(f"every point must be before the period ({self.period:g} s); the last is at {times[-1]:g} s")
+        if not any(p.rate > 0 for p in self.points):
+            raise ValueError("at least one point needs a rate > 0")
+        return self
+
+
+ArrivalsInput = Annotated[Union[PoissonInput, FileArrivalsInput, OnOffInput, CurveInput], Field(discriminator="type")]
 
 
 class DiskDemandInput(_Input):

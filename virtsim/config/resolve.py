@@ -92,6 +92,17 @@ def _arrivals(wl: i.WorkloadInput, loc: tuple, ctx: Context, targets: Collection
     arrivals = wl.arrivals
     if isinstance(arrivals, i.PoissonInput):
         return s.PoissonArrivals(rate_per_s=arrivals.rate)
+    if isinstance(arrivals, i.OnOffInput):
+        on = _distribution(arrivals.on_period, (*loc, "on_period"), ctx)
+        off = _distribution(arrivals.off_period, (*loc, "off_period"), ctx)
+        if isinstance(on, s.ConstantDist) and on.value_s <= 0:
+            ctx.add((*loc, "on_period"), f"an on-period must be > 0 s, got {on.value_s:g} s")
+            return None
+        return None if on is None or off is None else s.OnOffArrivals(rate_per_s=arrivals.rate, on_period=on, off_period=off)
+    if isinstance(arrivals, i.CurveInput):
+        return s.CurveArrivals(times_s=tuple(p.at for p in arrivals.points),
+                               rates_per_s=tuple(p.rate for p in arrivals.points),
+                               interpolation=arrivals.interpolation, period_s=arrivals.period)
     path = ctx.file(arrivals.path)
     try:
         table = load_arrivals_file(path, targets, default_target=wl.target)

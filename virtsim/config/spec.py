@@ -23,6 +23,7 @@ from .profiles import OSProfile as _OS
 __all__ = [
     "ConstantDist",
     "ContainerSpec",
+    "CurveArrivals",
     "DemandSpec",
     "DiskDemand",
     "DiskSpec",
@@ -37,6 +38,7 @@ __all__ = [
     "LognormalDist",
     "NetDemand",
     "NicSpec",
+    "OnOffArrivals",
     "PoissonArrivals",
     "VMSpec",
     "WorkloadSpec",
@@ -121,7 +123,27 @@ class FileArrivals(_Spec):
     )
 
 
-ArrivalsSpec = Annotated[Union[PoissonArrivals, FileArrivals], Field(discriminator="type")]
+class OnOffArrivals(_Spec):
+    """Poisson at ``rate_per_s`` during on-periods, silent during off-periods; starts on."""
+
+    type: Literal["onoff"] = "onoff"
+    rate_per_s: float = Field(description="Arrival rate during an on-period, per second.")
+    on_period: DistributionSpec = Field(description="Length of an on-period, seconds.")
+    off_period: DistributionSpec = Field(description="Length of an off-period, seconds.")
+
+
+class CurveArrivals(_Spec):
+    """Poisson arrivals with a time-varying rate through the points ``(times_s[i], rates_per_s[i])``."""
+
+    type: Literal["curve"] = "curve"
+    times_s: tuple[float, ...] = Field(description="Point times, increasing from 0, seconds.")
+    rates_per_s: tuple[float, ...] = Field(description="Rates at the points, per second.")
+    interpolation: Literal["linear", "step"] = "linear"
+    period_s: float | None = Field(default=None, description="Repeat period, seconds; None: the last rate holds.")
+
+
+ArrivalsSpec = Annotated[Union[PoissonArrivals, FileArrivals, OnOffArrivals, CurveArrivals],
+                         Field(discriminator="type")]
 
 
 class DiskDemand(_Spec):

@@ -275,7 +275,7 @@ def _bitbrains_file(path: Path, wanted, count: int, kept: dict, order: list, las
 
 def _bitbrains_chunk(chunk: pd.DataFrame, line0: int, path: Path, wanted, count: int, kept: dict,
                      order: list, last_time: dict, problems: list) -> None:
-    raw = {name: chunk[name] for name in BITBRAINS_COLUMNS if chunk[name].dtype == object}
+    raw = {name: chunk[name] for name in BITBRAINS_COLUMNS if not pd.api.types.is_numeric_dtype(chunk[name])}
     for name in raw:
         chunk[name] = pd.to_numeric(chunk[name], errors="coerce")
     data = chunk.to_numpy(dtype=np.float64)
@@ -323,8 +323,8 @@ def _bitbrains_chunk(chunk: pd.DataFrame, line0: int, path: Path, wanted, count:
         previous = np.r_[prev[0] if prev else -math.inf, times[:-1]]
         earlier = np.flatnonzero(times < previous)
         for i in earlier[:MAX_PROBLEMS]:
-            problems.append(Problem("", f"timestamp_s {times[i]:g} of VM {vm} is earlier than its previous "
-                                        f"sample's", line0 + lo + int(i)))
+            problems.append(Problem("", f"timestamp_s {times[i]:.15g} of VM {vm} is earlier than its previous "
+                                        f"sample's", int(line0 + lo + i)))
         if len(earlier):
             continue
         fresh = times > previous  # exact duplicate timestamps: keep the first sample

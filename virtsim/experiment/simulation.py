@@ -13,6 +13,7 @@ from ..components.failures import Failures, failed_in_flight
 from ..components.memory import PAGE_BYTES, MemoryUse, swap_out
 from ..config.footprints import memory_domains, memory_pressure
 from ..components.startup import Startup
+from ..workloads.arrivals import CurveGaps, OnOffGaps, RateCurve
 from ..workloads.context import Context
 from ..workloads.distributions import make_sampler
 from ..workloads.jobs import JobLog
@@ -191,11 +192,9 @@ class Simulation:
                               make_sampler(w.think_time, self._stream(w.name, "think")),
                               make_sampler(w.demand.cpu, self._stream(w.name, "cpu")), threads,
                               **self._job_options(w, [w.target], threads))
-        if w.arrivals.type == "poisson":
+        if w.arrivals.type != "file":
             consumer = self.platform.consumer(w.target)
-            mean_gap = 1.0 / w.arrivals.rate_per_s
-            rng = self._stream(w.name, "arrivals")
-            gaps = make_sampler(_Exponential(mean_gap), rng)
+            gaps = self._gaps(w)
             return OpenLoop(self.env, self.log, index, consumer, self._target_code[w.target], gaps,
                             make_sampler(w.demand.cpu, self._stream(w.name, "cpu")), threads,
                             **self._job_options(w, [w.target], threads))
@@ -205,6 +204,18 @@ class Simulation:
         return TraceReplay(self.env, self.log, index, consumers, codes, table.times_s,
                            table.target_codes, table.cpu_s, threads,
                            **self._job_options(w, list(table.target_names), threads))
+
+    def _gaps(self, w):
+        """The inter-arrival times of an open workload's arrival process."""
+        arrivals = w.arrivals
+        rng = self._stream(w.name, "arrivals")
+        if arrivals.type == "poisson":
+            return make_sampler(_Exponential(1.0 / arrivals.rate_per_s), rng)
+        if arrivals.type == "onoff":
+            return OnOffGaps(rng, arrivals.rate_per_s, make_sampler(arrivals.on_period, self._stream(w.name, "on")),
+                             make_sampler(arrivals.off_period, self._stream(w.name, "off")))
+        curve = RateCurve(arrivals.times_s, arrivals.rates_per_s, arrivals.interpolation, arrivals.period_s)
+        return CurveGaps(rng, curve)
 
     def context(self, target: str, workload: str | None = None) -> Context:
         """A context for a custom workload running at ``target``.

@@ -7,6 +7,7 @@ plain timeout and a callback, and start work directly in the target consumer.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -117,11 +118,16 @@ class OpenLoop:
         self.starter = _JobStarter(env, log, workload, threads, **job_options)
 
     def start(self) -> None:
-        self.env.timeout(self.interarrival()).callbacks.append(self._arrive)
+        self._schedule()
 
     def _arrive(self, _event) -> None:
         self.starter.start(self.consumer, self.target, self.cpu())
-        self.env.timeout(self.interarrival()).callbacks.append(self._arrive)
+        self._schedule()
+
+    def _schedule(self) -> None:
+        gap = self.interarrival()
+        if gap != math.inf:  # inf: the process has ended (a rate curve that ends at 0)
+            self.env.timeout(gap).callbacks.append(self._arrive)
 
 
 class TraceReplay:
