@@ -126,6 +126,7 @@ class CurveGaps:
         while True:
             t += self._candidate()
             if t >= self._silent_after:
+                self._t = math.inf  # and so on every later call
                 return math.inf
             if self._uniform() * peak < curve(t):
                 break
