@@ -13,7 +13,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_valida
 from .errors import format_value
 from .fields import Name, OrAlso, Text, choice, integer, number, quantity, quantity_schema
 from .hardware import DiskProfile, NicProfile
-from .load_inputs import UtilizationLoadInput
+from .load_inputs import LoadInput
 from .profiles import NETWORK_MODES, STORAGE_MODES
 
 FAILURE_LAYERS = ("hardware", "host-os", "hypervisor", "engine", "guest-os", "container")
@@ -399,7 +399,8 @@ class ExperimentInput(_Input):
         default_factory=list,
         description="Workloads. May be empty when custom workloads are added in Python (virtsim.Simulation.context).",
     )
-    loads: list[UtilizationLoadInput] = Field(
+    loads: list[LoadInput] = Field(
         default_factory=list,
-        description="Demand replayed from utilization traces onto VMs or containers (fluid loads, not jobs).",
+        description="Demand replayed from utilization traces or pod records onto hosts, VMs or containers "
+                    "(fluid loads, not jobs).",
     )

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel, RootModel, TypeAdapter, ValidationError
 
 from . import inputs as i
 from .arrivals import ArrivalsTable, load_arrivals_file
@@ -15,7 +15,7 @@ from .context import Context
 from .errors import ConfigError, Problem
 from .failures import resolve_failures
 from .hosts import resolve_host
-from .load_inputs import UtilizationLoadInput
+from .load_inputs import LoadInput
 from .loads import resolve_loads
 from .resolve import resolve_workload
 from .spec import ExperimentSpec, FileArrivals, WorkloadSpec
@@ -68,7 +68,7 @@ def load_experiment(source: str | os.PathLike | dict, *, base_dir: str | os.Path
                       else _parsed_items(raw.get("failures"), i.FailureInput))
     failures = resolve_failures(failure_inputs, [host.spec for host in placed], ctx)
     load_inputs = (list(enumerate(parsed.loads)) if parsed is not None
-                   else _parsed_items(raw.get("loads"), UtilizationLoadInput))
+                   else _parsed_loads(raw.get("loads")))
     loads = resolve_loads(load_inputs, [host.spec for host in placed], ctx)
 
     if ctx.problems:
@@ -154,6 +154,11 @@ def _check_stopping(top: dict, raw: dict, ctx: Context) -> None:
     interval = top.get("sample_interval")
     if duration is not None and interval is not None and interval > duration:
         ctx.add(("sample_interval",), f"must be at most duration ({duration:g} s), got {interval:g} s")
+
+
+def _parsed_loads(items: object) -> list[tuple[int, Any]]:
+    """The ``loads`` entries that validate on their own (of either type)."""
+    return [(n, entry.root) for n, entry in _parsed_items(items, RootModel[LoadInput])]
 
 
 def _parsed_items(items: object, model: type[BaseModel]) -> list[tuple[int, Any]]:

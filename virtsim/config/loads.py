@@ -7,7 +7,8 @@ from fnmatch import fnmatchcase
 from . import load_inputs as li
 from .context import Context
 from .errors import ConfigError
-from .load_spec import UtilizationLoadSpec
+from .load_spec import PodLoadSpec, UtilizationLoadSpec
+from .pods import PodTrace, load_pods
 from .suggest import unknown
 from .traces import UtilizationTrace, load_utilization_trace
 
@@ -26,7 +27,8 @@ def ordered_targets(hosts) -> list[str]:
     return paths
 
 
-def resolve_loads(items: list[tuple[int, li.UtilizationLoadInput]], hosts, ctx: Context) -> tuple:
+def resolve_loads(items: list[tuple[int, li.UtilizationLoadInput | li.PodLoadInput]], hosts,
+                  ctx: Context) -> tuple:
     """The resolved loads; problems go to ``ctx``."""
     valid = ordered_targets(hosts)
     known = set(valid)
@@ -39,6 +41,12 @@ def resolve_loads(items: list[tuple[int, li.UtilizationLoadInput]], hosts, ctx: 
             if target in driven:
                 ctx.add((*loc, "targets"), f"{target!r} already follows load {driven[target]!r}")
             driven[target] = load.name
+        if load.type == "pods":
+            if len(ctx.problems) == before:
+                pods = _pods(load, targets, loc, ctx)
+                if pods is not None:
+                    loaded.append(pods)
+            continue
         if load.rows is not None and len(load.rows) != len(targets):
             ctx.add((*loc, "rows"), f"{len(load.rows)} rows for {len(targets)} targets; give one row per target")
         if len(ctx.problems) > before:
@@ -57,7 +65,21 @@ def resolve_loads(items: list[tuple[int, li.UtilizationLoadInput]], hosts, ctx: 
     return tuple(loaded)
 
 
-def _targets(load: li.UtilizationLoadInput, valid: list[str], known: set[str], loc: tuple, ctx: Context) -> list[str]:
+def _pods(load: li.PodLoadInput, targets: list[str], loc: tuple, ctx: Context) -> PodLoadSpec | None:
+    path = ctx.file(load.path)
+    if not path.is_file():
+        ctx.add((*loc, "path"), f"file not found: {path}")
+        return None
+    try:
+        trace = load_pods(path, targets, load.count, load.start)
+    except ConfigError as err:
+        ctx.add_file_problems((*loc, "path"), err.source, err)
+        return None
+    return PodLoadSpec(name=load.name, path=str(path.resolve()), sha256=trace.sha256, targets=tuple(targets),
+                       count=load.count, start_s=load.start, trace=trace)
+
+
+def _targets(load, valid: list[str], known: set[str], loc: tuple, ctx: Context) -> list[str]:
     if isinstance(load.targets, str):
         if not any(ch in load.targets for ch in "*?["):
             written = [load.targets]
@@ -76,8 +98,10 @@ def _targets(load: li.UtilizationLoadInput, valid: list[str], known: set[str], l
     return list(written)
 
 
-def load_trace(load: UtilizationLoadSpec) -> UtilizationTrace:
+def load_trace(load: UtilizationLoadSpec | PodLoadSpec) -> UtilizationTrace | PodTrace:
     """The parsed rows of a load: those read at load time, or read again (a spec rebuilt from its dump)."""
     if load.trace is not None:
         return load.trace
+    if load.type == "pods":
+        return load_pods(load.path, list(load.targets), load.count, load.start_s)
     return load_utilization_trace(load.format, load.paths, load.rows, len(load.targets))

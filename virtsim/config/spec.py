@@ -14,7 +14,7 @@ from pydantic.json_schema import SkipJsonSchema
 
 from .arrivals import ArrivalsTable
 from .fields import RESOLVED
-from .load_spec import UtilizationLoadSpec
+from .load_spec import LoadSpec
 from .profiles import NETWORK_MODES, STORAGE_MODES
 from .profiles import EngineProfile as _Engine
 from .profiles import HypervisorProfile as _Hypervisor
@@ -298,8 +298,8 @@ class ExperimentSpec(_Spec):
     hosts: tuple[HostSpec, ...]
     workloads: tuple[WorkloadSpec, ...]
     failures: tuple[FailureSpec, ...] = ()
-    loads: tuple[UtilizationLoadSpec, ...] = Field(
-        default=(), description="Consumers whose demand follows utilization traces.")
+    loads: tuple[LoadSpec, ...] = Field(
+        default=(), description="Consumers whose demand follows utilization traces or pod records.")
     source: str = Field(default="<dict>", description="The experiment file, or '<dict>'.")
 
     @model_serializer(mode="wrap")
