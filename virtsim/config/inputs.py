@@ -209,12 +209,17 @@ class WorkloadInput(_Input):
     target: Text | None = Field(
         default=None, description="'host', 'host/vm', 'host/vm/container' or 'host/container'."
     )
-    type: choice("open", "closed") = Field(description="'open' (arrivals) or 'closed' (fixed client population).")
+    type: choice("open", "closed", "batch") = Field(
+        description="'open' (arrivals), 'closed' (fixed client population) or 'batch' (a set of jobs submitted "
+                    "at once, run to completion; its makespan is in the results).")
     arrivals: ArrivalsInput | None = Field(default=None, description="Open workloads: how jobs arrive.")
     clients: integer(ge=1) | None = Field(default=None, description="Closed workloads: number of clients.")
     think_time: DistributionInput | None = Field(
         default=None, description="Closed workloads: time between a reply and the next request (default 0 s)."
     )
+    jobs: integer(ge=1) | None = Field(default=None, description="Batch workloads: jobs submitted at each time of 'at'.")
+    at: list[quantity("time", ge=0)] | None = Field(
+        default=None, min_length=1, description="Batch workloads: submission times (default [0 s]).")
     demand: DemandInput | None = Field(default=None, description="Per-job demand.")
     when_down: choice("wait", "refuse") = Field(
         default="wait",

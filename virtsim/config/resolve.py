@@ -55,8 +55,9 @@ def resolve_workload(
         demand = _demand(wl.demand, cpu)
     if len(ctx.problems) > before:
         return None
+    batch = {"jobs": wl.jobs, "at_s": tuple(wl.at) if wl.at is not None else (0.0,)} if wl.type == "batch" else {}
     return s.WorkloadSpec(name=wl.name, target=wl.target, type=wl.type, arrivals=arrivals,
-                          clients=wl.clients, think_time=think, demand=demand, when_down=wl.when_down)
+                          clients=wl.clients, think_time=think, demand=demand, when_down=wl.when_down, **batch)
 
 
 def _demand(demand: i.DemandInput, cpu) -> s.DemandSpec:
@@ -72,7 +73,17 @@ def _demand(demand: i.DemandInput, cpu) -> s.DemandSpec:
 
 
 def _check_type_keys(wl: i.WorkloadInput, loc: tuple, ctx: Context) -> None:
-    if wl.type == "open":
+    if wl.type != "batch":
+        for key in ("jobs", "at"):
+            if getattr(wl, key) is not None:
+                ctx.add((*loc, key), f"only for batch workloads (this one is {wl.type})")
+    if wl.type == "batch":
+        if wl.jobs is None:
+            ctx.add((*loc, "jobs"), "required key is missing for a batch workload")
+        for key in ("arrivals", "clients", "think_time"):
+            if getattr(wl, key) is not None:
+                ctx.add((*loc, key), "not for batch workloads (jobs and at say when jobs come)")
+    elif wl.type == "open":
         if wl.arrivals is None:
             ctx.add((*loc, "arrivals"), "required key is missing for an open workload")
         for key in ("clients", "think_time"):

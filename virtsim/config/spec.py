@@ -186,13 +186,25 @@ class WorkloadSpec(_Spec):
     target: str | None = Field(
         description="'host', 'host/vm', 'host/vm/ctr' or 'host/ctr'; None when a file gives targets."
     )
-    type: Literal["open", "closed"]
+    type: Literal["open", "closed", "batch"]
     arrivals: ArrivalsSpec | None = Field(default=None, description="Open workloads: the arrival process.")
     clients: int | None = Field(default=None, description="Closed workloads: number of clients.")
     think_time: DistributionSpec | None = Field(default=None, description="Closed workloads: think time, seconds.")
+    jobs: int | None = Field(default=None, description="Batch workloads: jobs submitted at each of at_s.")
+    at_s: tuple[float, ...] = Field(default=(), description="Batch workloads: submission times, seconds.")
     demand: DemandSpec | None = Field(default=None, description="Per-job demand.")
     when_down: Literal["wait", "refuse"] = Field(
         default="wait", description="A job whose target is not serving waits for it, or fails at once.")
+
+    @model_serializer(mode="wrap")
+    def _omit_batch_keys(self, handler):
+        # Left out of the dumps of other workloads, so their config hashes stay as they were.
+        data = handler(self)
+        if data.get("jobs", 0) is None:
+            del data["jobs"]
+        if "at_s" in data and not data["at_s"]:
+            del data["at_s"]
+        return data
 
 
 class ContainerSpec(_Spec):

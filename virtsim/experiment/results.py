@@ -194,17 +194,27 @@ def collect(sim: Simulation) -> Results:
 
     workload_rows = []
     targets_of = {w.name: _workload_targets(w) for w in spec.workloads}
+    batches = {w.name for w in spec.workloads if w.type == "batch"}
     for name in sim.log.workload_names:
         mine = jobs[jobs["workload"] == name]
         row = {"workload": name}
         row.update(_job_stats(mine, measured))
         targets = targets_of.get(name) or list(mine["target"].unique())
         row["availability"] = _availability(targets, gates, start, end)
+        if name in batches:
+            row["makespan_s"] = _makespan(mine)
         workload_rows.append(row)
     events = pd.DataFrame(sim.failures.events if sim.failures is not None else [], columns=FAILURE_COLUMNS)
     timeseries = timeseries_table(sim.sampler) if sim.sampler is not None else None
     return Results(pd.DataFrame([summary]), pd.DataFrame(workload_rows), consumers, jobs, _stack_table(jobs),
                    events, timeseries=timeseries)
+
+
+def _makespan(jobs: pd.DataFrame) -> float:
+    """From the first submission to the last completion of a batch, seconds (NaN while any job is unfinished)."""
+    if jobs.empty or jobs["end_s"].isna().any():
+        return float("nan")
+    return float(jobs["end_s"].max() - jobs["arrival_s"].min())
 
 
 def _add_failed(log, jobs: pd.DataFrame) -> None:

@@ -18,7 +18,7 @@ from ..workloads.context import Context
 from ..workloads.distributions import make_sampler
 from ..workloads.jobs import JobLog
 from ..workloads.requests import Demand, Device, RequestPlan, demand_template
-from ..workloads.sources import ClosedLoop, OpenLoop, TraceReplay
+from ..workloads.sources import Batch, ClosedLoop, OpenLoop, TraceReplay
 from .timeseries import Sampler
 from .trace_loads import TraceLoads
 
@@ -192,6 +192,11 @@ class Simulation:
                               make_sampler(w.think_time, self._stream(w.name, "think")),
                               make_sampler(w.demand.cpu, self._stream(w.name, "cpu")), threads,
                               **self._job_options(w, [w.target], threads))
+        if w.type == "batch":
+            consumer = self.platform.consumer(w.target)
+            return Batch(self.env, self.log, index, consumer, self._target_code[w.target], w.jobs, w.at_s,
+                         make_sampler(w.demand.cpu, self._stream(w.name, "cpu")), threads,
+                         **self._job_options(w, [w.target], threads))
         if w.arrivals.type != "file":
             consumer = self.platform.consumer(w.target)
             gaps = self._gaps(w)

@@ -181,6 +181,28 @@ class TraceReplay:
         self.env.timeout(delay if delay > 0.0 else 0.0).callbacks.append(self._arrive)
 
 
+class Batch:
+    """``jobs`` jobs submitted together at each time of ``at_s``, each run to completion."""
+
+    def __init__(self, env, log, workload: int, consumer: Consumer, target: int, jobs: int, at_s,
+                 cpu: Callable[[], float], threads: int, **job_options):
+        self.env = env
+        self.consumer = consumer
+        self.target = target
+        self.jobs = jobs
+        self.at_s = at_s
+        self.cpu = cpu
+        self.starter = _JobStarter(env, log, workload, threads, **job_options)
+
+    def start(self) -> None:
+        for at in self.at_s:
+            self.env.timeout(at).callbacks.append(self._submit)
+
+    def _submit(self, _event) -> None:
+        for _ in range(self.jobs):
+            self.starter.start(self.consumer, self.target, self.cpu())
+
+
 class ClosedLoop:
     """``clients`` users, each alternating think time and one job."""
 
