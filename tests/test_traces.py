@@ -230,3 +230,14 @@ def test_trace_runs_are_deterministic(tmp_path):
     first, second = virtsim.run_experiment(exp), virtsim.run_experiment(exp)
     pd.testing.assert_frame_equal(first.consumers, second.consumers)
     pd.testing.assert_frame_equal(first.jobs, second.jobs)
+
+
+def test_a_spec_rebuilt_from_its_dump_reads_the_trace_again(tmp_path):
+    """Workers get plain data: the parsed rows are not in the dump, only the files, their hash and the rows."""
+    trace = planetlab_file(tmp_path / "toy.csv.gz", {"x": [50, 100, 0], "y": [50, 50, 20]})
+    spec = virtsim.load_experiment(two_vm_host(trace, 900))
+    dumped = virtsim.config.dump_resolved(spec)
+    assert "trace" not in dumped["loads"][0] and dumped["loads"][0]["sha256"] == spec.loads[0].sha256
+    rebuilt = type(spec).model_validate(dumped)
+    assert rebuilt.loads[0].trace is None
+    pd.testing.assert_frame_equal(virtsim.run_spec(rebuilt).consumers, virtsim.run_spec(spec).consumers)
