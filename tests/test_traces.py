@@ -161,9 +161,15 @@ def test_bitbrains_drives_cpu_disk_and_network_and_reports_memory(tmp_path):
         "loads": [{"name": "bb", "type": "utilization", "format": "bitbrains", "path": [str(july), str(august)],
                    "targets": "h/a", "rows": [8]}],
     }
+    exp["sample_interval"] = "450 s"
     spec = virtsim.load_experiment(exp)
     sim = virtsim.Simulation(spec).run()
-    table = consumers(virtsim.collect(sim))
+    results = virtsim.collect(sim)
+    table = consumers(results)
+    series = results.timeseries[results.timeseries["consumer"] == "h/a"]["memory_in_use_mean_bytes"]
+    # 1000 KiB for 300 s and 3000 KiB for 150 s; then 3000 KiB for 150 s and 500 KiB for 300 s.
+    assert series.to_numpy() == pytest.approx([(1000 * 300 + 3000 * 150) * 1024 / 450,
+                                               (3000 * 150 + 500 * 300) * 1024 / 450], rel=1e-12)
     # 50 % of 2 vCPUs for 300 s, then 100 % for 300 s, then unprovisioned (0).
     speed = spec.hosts[0].hardware.core_speed
     assert table.loc["h/a", "cpu_time_s"] == pytest.approx((0.5 * 2 * 300 + 2 * 300), rel=1e-12)

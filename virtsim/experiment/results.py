@@ -206,6 +206,8 @@ def collect(sim: Simulation) -> Results:
         workload_rows.append(row)
     events = pd.DataFrame(sim.failures.events if sim.failures is not None else [], columns=FAILURE_COLUMNS)
     timeseries = timeseries_table(sim.sampler) if sim.sampler is not None else None
+    if timeseries is not None and sim.trace_loads.memory:
+        timeseries["memory_in_use_mean_bytes"] = sim.trace_loads.memory_means(timeseries)
     return Results(pd.DataFrame([summary]), pd.DataFrame(workload_rows), consumers, jobs, _stack_table(jobs),
                    events, timeseries=timeseries)
 

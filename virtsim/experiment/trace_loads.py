@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..config.loads import load_trace
 from ..workloads.fluid import FluidLoad, StepReplay
 
@@ -52,6 +54,18 @@ class TraceLoads:
     def start(self) -> None:
         for replay in self.replays:
             replay.start()
+
+    def memory_means(self, table) -> np.ndarray:
+        """For each row of a time-series table: the mean memory in use over its interval, bytes (NaN if untraced)."""
+        out = np.full(len(table), np.nan)
+        paths = table["consumer"].to_numpy()
+        starts, ends = table["start_s"].to_numpy(), table["time_s"].to_numpy()
+        for path, (series, offset) in self.memory.items():
+            for i in np.flatnonzero(paths == path):
+                span = ends[i] - starts[i]
+                if span > 0:
+                    out[i] = series.integral(starts[i] + offset, ends[i] + offset) / span
+        return out
 
     def memory_peaks(self, start_s: float, end_s: float) -> dict[str, float]:
         """Per Bitbrains-driven consumer: the most memory in use at any time in [start_s, end_s], bytes."""
