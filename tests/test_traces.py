@@ -183,6 +183,17 @@ def test_bitbrains_drives_cpu_disk_and_network_and_reports_memory(tmp_path):
     assert speed > 0
 
 
+def test_a_bitbrains_sample_holds_at_most_an_hour_across_a_gap(tmp_path):
+    t0 = 1372629804
+    gap = bitbrains_file(tmp_path / "gap.csv.gz", [bb_row(8, t0, 2600, 1300, 1, 0, 0),
+                                                    bb_row(8, t0 + 10 * 3600, 2600, 2600, 1, 0, 0),
+                                                    bb_row(8, t0 + 10 * 3600 + 300, 2600, 2600, 1, 0, 0)])
+    cpu = load_utilization_trace("bitbrains", [gap], [8], 1).rows[0].cpu
+    assert cpu.times_s.tolist() == [0.0, 3600.0, 36000.0]
+    assert cpu.values.tolist() == [0.5, 0.0, 1.0]
+    assert cpu.integral(0, 40_000) == pytest.approx(0.5 * 3600 + 1.0 * 600, rel=1e-12)
+
+
 def test_a_bad_bitbrains_row_is_reported_with_file_and_line(tmp_path):
     t0 = 1372629804
     bad = bitbrains_file(tmp_path / "bad.csv.gz", [

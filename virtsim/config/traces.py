@@ -39,6 +39,10 @@ BITBRAINS_COLUMNS = (
     "mem_capacity_kb", "mem_usage_kb", "disk_read_kBps", "disk_write_kBps", "net_rx_kBps", "net_tx_kBps",
 )
 KIB = 1024.0
+BITBRAINS_INTERVAL_S = 300.0
+"""The usual Bitbrains sample interval (94 % of consecutive samples)."""
+BITBRAINS_MAX_HOLD_S = 3600.0
+"""Longest a Bitbrains sample holds when the next one is late (155 gaps exceed it)."""
 CHUNK_ROWS = 100_000
 MAX_PROBLEMS = 20
 
@@ -240,13 +244,28 @@ def _bitbrains(paths: list[Path], rows: Sequence[int | str] | None, count: int) 
     for vm in wanted:
         if vm not in kept:
             continue
-        data = kept[vm].stacked()
+        data = _bridge_gaps(kept[vm].stacked())
         times = data[:, 0] - start
         # A sample holds until the next; the last one for one interval.
-        end = times[-1] + (times[-1] - times[-2] if len(times) > 1 else 300.0)
+        end = times[-1] + (times[-1] - times[-2] if len(times) > 1 else BITBRAINS_INTERVAL_S)
         found[vm] = TraceRow(str(vm), _steps(times, data[:, 1], end), _steps(times, data[:, 2], end),
                              _steps(times, data[:, 3], end), _steps(times, data[:, 4], end))
     return _in_order(wanted, found, paths[0])
+
+
+def _bridge_gaps(data: np.ndarray) -> np.ndarray:
+    """Rows of zeros where a VM has no sample for longer than ``BITBRAINS_MAX_HOLD_S``.
+
+    The trace has gaps of up to 17.7 days; a sample's value holds for at most
+    that long, then the VM demands nothing (nor uses memory) until its next sample.
+    """
+    times = data[:, 0]
+    late = np.flatnonzero(np.diff(times) > BITBRAINS_MAX_HOLD_S)
+    if not len(late):
+        return data
+    zeros = np.zeros((len(late), data.shape[1]))
+    zeros[:, 0] = times[late] + BITBRAINS_MAX_HOLD_S
+    return np.insert(data, late + 1, zeros, axis=0)
 
 
 def _bitbrains_file(path: Path, wanted, count: int, kept: dict, order: list, last_time: dict) -> None:
