@@ -113,6 +113,7 @@ def test_a_diurnal_curve_from_an_experiment_file():
      "every point must be before the period"),
     ({"type": "curve", "points": [{"at": "0 s", "rate": "0 /s"}]}, "at least one point needs a rate > 0"),
     ({"type": "onoff", "rate": "1 /s", "on_period": "0 s", "off_period": "1 s"}, "an on-period must be > 0 s"),
+    ({"type": "onoff", "rate": "1 /s", True: "1 s", False: "1 s"}, "write on_period and off_period"),
 ])
 def test_bad_arrival_processes_are_reported_with_their_path(arrivals, message):
     with pytest.raises(ConfigError) as err:

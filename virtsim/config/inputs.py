@@ -129,6 +129,13 @@ class OnOffInput(_Input):
                                               "{type: exponential, mean: 2 s}.")
     off_period: DistributionInput = Field(description="Length of an off-period: a time or a distribution.")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _yaml_booleans(cls, data: Any) -> Any:
+        if isinstance(data, dict) and (True in data or False in data):
+            raise ValueError("YAML reads the keys 'on' and 'off' as true and false: write on_period and off_period")
+        return data
+
 
 class RatePointInput(_Input):
     """One point of a rate curve."""

@@ -53,6 +53,11 @@ def resolve_loads(items: list[tuple[int, li.UtilizationLoadInput | li.PodLoadInp
             continue
         written = [load.path] if isinstance(load.path, str) else list(load.path)
         paths = [ctx.file(p) for p in written]
+        missing = [p for p in paths if not p.is_file()]
+        for path in missing:
+            ctx.add((*loc, "path"), f"file not found: {path}")
+        if missing:
+            continue
         try:
             trace = load_utilization_trace(load.format, paths, load.rows, len(targets))
         except ConfigError as err:

@@ -151,6 +151,7 @@ def _open_text(path: Path):
 def _planetlab(path: Path, rows: Sequence[int | str] | None, count: int) -> list[TraceRow]:
     """Rows ``vm,s000..s287``: CPU in integer percent (0–100) of the host the VM ran on."""
     wanted = _wanted(rows, count)
+    wanted_set = set(wanted)
     found: dict[int | str, TraceRow] = {}
     problems: list[Problem] = []
     with _open_text(path) as handle:
@@ -164,10 +165,10 @@ def _planetlab(path: Path, rows: Sequence[int | str] | None, count: int) -> list
         for index, record in enumerate(reader):
             line = index + 2
             name = record[0] if record else ""
-            keys = [k for k in (index, name) if k in wanted]
+            keys = [k for k in (index, name) if k in wanted_set]
             if not keys:
-                if wanted_done(wanted, found):
-                    break
+                if len(found) == len(wanted_set):
+                    break  # every wanted row read: the rest of the file is not needed
                 continue
             if len(record) != samples + 1:
                 problems.append(Problem("", f"expected {samples + 1} fields, got {len(record)}", line))
@@ -192,10 +193,6 @@ def _planetlab(path: Path, rows: Sequence[int | str] | None, count: int) -> list
     if problems:
         raise ConfigError(problems, str(path))
     return _in_order(wanted, found, path)
-
-
-def wanted_done(wanted: list, found: dict) -> bool:
-    return all(k in found for k in wanted)
 
 
 def _wanted(rows: Sequence[int | str] | None, count: int) -> list[int | str]:
@@ -232,7 +229,7 @@ def _bitbrains(paths: list[Path], rows: Sequence[int | str] | None, count: int) 
     wanted = None if rows is None else [int(r) if str(r).isdigit() else r for r in rows]
     kept: dict[int, _Columns] = {}
     order: list[int] = []  # VM ids in order of first appearance
-    last_time: dict[int, tuple[float, Path, int]] = {}
+    last_time: dict[int, float] = {}  # each VM's latest sample so far, across files
     for path in paths:
         _bitbrains_file(path, wanted, count, kept, order, last_time)
     if wanted is None:
@@ -338,8 +335,7 @@ def _bitbrains_chunk(chunk: pd.DataFrame, line0: int, path: Path, wanted, count:
             continue
         block = data[lo:hi]
         times = block[:, col["timestamp_s"]]
-        prev = last_time.get(vm)
-        previous = np.r_[prev[0] if prev else -math.inf, times[:-1]]
+        previous = np.r_[last_time.get(vm, -math.inf), times[:-1]]
         earlier = np.flatnonzero(times < previous)
         for i in earlier[:MAX_PROBLEMS]:
             problems.append(Problem("", f"timestamp_s {times[i]:.15g} of VM {vm} is earlier than its previous "
@@ -348,7 +344,7 @@ def _bitbrains_chunk(chunk: pd.DataFrame, line0: int, path: Path, wanted, count:
             continue
         fresh = times > previous  # exact duplicate timestamps: keep the first sample
         block = block[fresh]
-        last_time[vm] = (float(times[-1]), path, line0 + hi - 1)
+        last_time[vm] = float(times[-1])
         kept.setdefault(vm, _Columns()).add(np.column_stack([
             block[:, col["timestamp_s"]],
             np.divide(block[:, col["cpu_usage_mhz"]], block[:, col["cpu_capacity_mhz"]],
