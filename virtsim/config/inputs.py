@@ -14,6 +14,7 @@ from .errors import format_value
 from .fields import Name, OrAlso, Text, choice, integer, number, quantity, quantity_schema
 from .hardware import DiskProfile, NicProfile
 from .power import EnergyInput, PowerModel
+from .load_inputs import LoadInput
 from .profiles import NETWORK_MODES, STORAGE_MODES
 
 FAILURE_LAYERS = ("hardware", "host-os", "hypervisor", "engine", "guest-os", "container")
@@ -118,7 +119,60 @@ class FileArrivalsInput(_Input):
     path: Text = Field(description="CSV file, relative to the experiment file.")
 
 
-ArrivalsInput = Annotated[Union[PoissonInput, FileArrivalsInput], Field(discriminator="type")]
+class OnOffInput(_Input):
+    """Bursty arrivals: Poisson at ``rate`` during on-periods, none during off-periods; starts with an on-period.
+
+    (``on_period``/``off_period`` rather than ``on``/``off``: YAML reads a bare ``on`` as true.)
+    """
+
+    type: Literal["onoff"]
+    rate: quantity("rate", gt=0) = Field(description="Arrival rate during an on-period, e.g. '50 /s'.")
+    on_period: DistributionInput = Field(description="Length of an on-period: a time or a distribution, e.g. "
+                                              "{type: exponential, mean: 2 s}.")
+    off_period: DistributionInput = Field(description="Length of an off-period: a time or a distribution.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _yaml_booleans(cls, data: Any) -> Any:
+        if isinstance(data, dict) and (True in data or False in data):
+            raise ValueError("YAML reads the keys 'on' and 'off' as true and false: write on_period and off_period")
+        return data
+
+
+class RatePointInput(_Input):
+    """One point of a rate curve."""
+
+    at: quantity("time", ge=0) = Field(description="Time of the point, e.g. '6 h'.")
+    rate: quantity("rate", ge=0) = Field(description="Arrival rate at that time, e.g. '20 /s'.")
+
+
+class CurveInput(_Input):
+    """Poisson arrivals whose rate follows a curve over time (e.g. diurnal), drawn exactly by thinning."""
+
+    type: Literal["curve"]
+    points: list[RatePointInput] = Field(
+        min_length=1, description="Points {at, rate}, times increasing from 0 s.")
+    interpolation: choice("linear", "step") = Field(
+        default="linear", description="'linear' (default) between points, or 'step' (each rate holds until the next point).")
+    period: quantity("time", gt=0) | None = Field(
+        default=None, description="Repeat the curve with this period, e.g. '24 h' (points before it; linear "
+                                  "interpolation wraps to the first point). Absent: after the last point its rate holds.")
+
+    @model_validator(mode="after")
+    def _shape(self):
+        times = [p.at for p in self.points]
+        if times[0] != 0:
+            raise ValueError(f"the first point must be at 0 s, got {times[0]:g} s")
+        if any(b <= a for a, b in zip(times, times[1:])):
+            raise ValueError("point times must increase")
+        if self.period is not None and times[-1] >= self.period:
+            raise ValueError(f"every point must be before the period ({self.period:g} s); the last is at {times[-1]:g} s")
+        if not any(p.rate > 0 for p in self.points):
+            raise ValueError("at least one point needs a rate > 0")
+        return self
+
+
+ArrivalsInput = Annotated[Union[PoissonInput, FileArrivalsInput, OnOffInput, CurveInput], Field(discriminator="type")]
 
 
 class DiskDemandInput(_Input):
@@ -195,12 +249,17 @@ class WorkloadInput(_Input):
                     "scaled up; each job goes to the next serving one (round-robin).")
     autoscale: AutoscaleInput | None = Field(
         default=None, description="Scale the replicas on CPU utilization (needs replicas).")
-    type: choice("open", "closed") = Field(description="'open' (arrivals) or 'closed' (fixed client population).")
+    type: choice("open", "closed", "batch") = Field(
+        description="'open' (arrivals), 'closed' (fixed client population) or 'batch' (a set of jobs submitted "
+                    "at once, run to completion; its makespan is in the results).")
     arrivals: ArrivalsInput | None = Field(default=None, description="Open workloads: how jobs arrive.")
     clients: integer(ge=1) | None = Field(default=None, description="Closed workloads: number of clients.")
     think_time: DistributionInput | None = Field(
         default=None, description="Closed workloads: time between a reply and the next request (default 0 s)."
     )
+    jobs: integer(ge=1) | None = Field(default=None, description="Batch workloads: jobs submitted at each time of 'at'.")
+    at: list[quantity("time", ge=0)] | None = Field(
+        default=None, min_length=1, description="Batch workloads: submission times (default [0 s]).")
     demand: DemandInput | None = Field(default=None, description="Per-job demand.")
     when_down: choice("wait", "refuse") = Field(
         default="wait",
@@ -397,4 +456,9 @@ class ExperimentInput(_Input):
     workloads: list[WorkloadInput] = Field(
         default_factory=list,
         description="Workloads. May be empty when custom workloads are added in Python (virtsim.Simulation.context).",
+    )
+    loads: list[LoadInput] = Field(
+        default_factory=list,
+        description="Demand replayed from utilization traces or pod records onto hosts, VMs or containers "
+                    "(fluid loads, not jobs).",
     )

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel, RootModel, TypeAdapter, ValidationError
 
 from . import inputs as i
 from .arrivals import ArrivalsTable, load_arrivals_file
@@ -16,6 +16,8 @@ from .errors import ConfigError, Problem
 from .failures import resolve_failures
 from .hosts import resolve_host
 from .pool import PoolOutcome, RehomingContext, place_pool
+from .load_inputs import LoadInput
+from .loads import resolve_loads
 from .resolve import resolve_workload
 from .spec import ExperimentSpec, FileArrivals, UnplacedItem, WorkloadSpec
 from .suggest import unknown
@@ -78,6 +80,9 @@ def load_experiment(source: str | os.PathLike | dict, *, base_dir: str | os.Path
     _check_unparsed_targets(raw.get("workloads"), parsed_workloads, targets, ctx,
                             outcome.resolve_path if outcome is not None else None)
     failures = resolve_failures(failure_inputs, [host.spec for host in placed], ctx)
+    load_inputs = (list(enumerate(parsed.loads)) if parsed is not None
+                   else _parsed_loads(raw.get("loads")))
+    loads = resolve_loads(load_inputs, [host.spec for host in placed], ctx)
 
     if ctx.problems:
         raise ConfigError(_ordered(ctx.problems), name)
@@ -95,6 +100,7 @@ def load_experiment(source: str | os.PathLike | dict, *, base_dir: str | os.Path
         failures=failures,
         placement=outcome.spec if outcome is not None else None,
         energy=parsed.energy,
+        loads=loads,
         source=name,
     )
 
@@ -190,6 +196,11 @@ def _check_stopping(top: dict, raw: dict, ctx: Context) -> None:
     interval = top.get("sample_interval")
     if duration is not None and interval is not None and interval > duration:
         ctx.add(("sample_interval",), f"must be at most duration ({duration:g} s), got {interval:g} s")
+
+
+def _parsed_loads(items: object) -> list[tuple[int, Any]]:
+    """The ``loads`` entries that validate on their own (of either type)."""
+    return [(n, entry.root) for n, entry in _parsed_items(items, RootModel[LoadInput])]
 
 
 def _parsed_items(items: object, model: type[BaseModel]) -> list[tuple[int, Any]]:

@@ -56,9 +56,10 @@ def resolve_workload(
         demand = _demand(wl.demand, cpu)
     if len(ctx.problems) > before:
         return None
+    batch = {"jobs": wl.jobs, "at_s": tuple(wl.at) if wl.at is not None else (0.0,)} if wl.type == "batch" else {}
     return s.WorkloadSpec(name=wl.name, target=wl.target, type=wl.type, arrivals=arrivals,
                           clients=wl.clients, think_time=think, demand=demand, when_down=wl.when_down,
-                          replicas=replicas, autoscale=_autoscale(wl.autoscale))
+                          replicas=replicas, autoscale=_autoscale(wl.autoscale), **batch)
 
 
 def _replicas(wl: i.WorkloadInput, loc: tuple, ctx: Context, targets: Collection[str],
@@ -104,7 +105,17 @@ def _demand(demand: i.DemandInput, cpu) -> s.DemandSpec:
 
 
 def _check_type_keys(wl: i.WorkloadInput, loc: tuple, ctx: Context) -> None:
-    if wl.type == "open":
+    if wl.type != "batch":
+        for key in ("jobs", "at"):
+            if getattr(wl, key) is not None:
+                ctx.add((*loc, key), f"only for batch workloads (this one is {wl.type})")
+    if wl.type == "batch":
+        if wl.jobs is None:
+            ctx.add((*loc, "jobs"), "required key is missing for a batch workload")
+        for key in ("arrivals", "clients", "think_time"):
+            if getattr(wl, key) is not None:
+                ctx.add((*loc, key), "not for batch workloads (jobs and at say when jobs come)")
+    elif wl.type == "open":
         if wl.arrivals is None:
             ctx.add((*loc, "arrivals"), "required key is missing for an open workload")
         for key in ("clients", "think_time"):
@@ -124,6 +135,17 @@ def _arrivals(wl: i.WorkloadInput, loc: tuple, ctx: Context, targets: Collection
     arrivals = wl.arrivals
     if isinstance(arrivals, i.PoissonInput):
         return s.PoissonArrivals(rate_per_s=arrivals.rate)
+    if isinstance(arrivals, i.OnOffInput):
+        on = _distribution(arrivals.on_period, (*loc, "on_period"), ctx)
+        off = _distribution(arrivals.off_period, (*loc, "off_period"), ctx)
+        if isinstance(on, s.ConstantDist) and on.value_s <= 0:
+            ctx.add((*loc, "on_period"), f"an on-period must be > 0 s, got {on.value_s:g} s")
+            return None
+        return None if on is None or off is None else s.OnOffArrivals(rate_per_s=arrivals.rate, on_period=on, off_period=off)
+    if isinstance(arrivals, i.CurveInput):
+        return s.CurveArrivals(times_s=tuple(p.at for p in arrivals.points),
+                               rates_per_s=tuple(p.rate for p in arrivals.points),
+                               interpolation=arrivals.interpolation, period_s=arrivals.period)
     path = ctx.file(arrivals.path)
     try:
         table = load_arrivals_file(path, targets, default_target=wl.target)

@@ -15,6 +15,7 @@ from pydantic.json_schema import SkipJsonSchema
 from .arrivals import ArrivalsTable
 from .fields import RESOLVED
 from .power import EnergyInput, PowerModel
+from .load_spec import LoadSpec
 from .profiles import NETWORK_MODES, STORAGE_MODES
 from .profiles import EngineProfile as _Engine
 from .profiles import HypervisorProfile as _Hypervisor
@@ -24,6 +25,7 @@ __all__ = [
     "AutoscaleSpec",
     "ConstantDist",
     "ContainerSpec",
+    "CurveArrivals",
     "DemandSpec",
     "DiskDemand",
     "DiskSpec",
@@ -39,6 +41,7 @@ __all__ = [
     "NetDemand",
     "NicSpec",
     "PlacementSpec",
+    "OnOffArrivals",
     "PoissonArrivals",
     "UnplacedItem",
     "VMSpec",
@@ -124,7 +127,27 @@ class FileArrivals(_Spec):
     )
 
 
-ArrivalsSpec = Annotated[Union[PoissonArrivals, FileArrivals], Field(discriminator="type")]
+class OnOffArrivals(_Spec):
+    """Poisson at ``rate_per_s`` during on-periods, silent during off-periods; starts on."""
+
+    type: Literal["onoff"] = "onoff"
+    rate_per_s: float = Field(description="Arrival rate during an on-period, per second.")
+    on_period: DistributionSpec = Field(description="Length of an on-period, seconds.")
+    off_period: DistributionSpec = Field(description="Length of an off-period, seconds.")
+
+
+class CurveArrivals(_Spec):
+    """Poisson arrivals with a time-varying rate through the points ``(times_s[i], rates_per_s[i])``."""
+
+    type: Literal["curve"] = "curve"
+    times_s: tuple[float, ...] = Field(description="Point times, increasing from 0, seconds.")
+    rates_per_s: tuple[float, ...] = Field(description="Rates at the points, per second.")
+    interpolation: Literal["linear", "step"] = "linear"
+    period_s: float | None = Field(default=None, description="Repeat period, seconds; None: the last rate holds.")
+
+
+ArrivalsSpec = Annotated[Union[PoissonArrivals, FileArrivals, OnOffArrivals, CurveArrivals],
+                         Field(discriminator="type")]
 
 
 class DiskDemand(_Spec):
@@ -178,10 +201,12 @@ class WorkloadSpec(_Spec):
     target: str | None = Field(
         description="'host', 'host/vm', 'host/vm/ctr' or 'host/ctr'; None when a file gives targets."
     )
-    type: Literal["open", "closed"]
+    type: Literal["open", "closed", "batch"]
     arrivals: ArrivalsSpec | None = Field(default=None, description="Open workloads: the arrival process.")
     clients: int | None = Field(default=None, description="Closed workloads: number of clients.")
     think_time: DistributionSpec | None = Field(default=None, description="Closed workloads: think time, seconds.")
+    jobs: int | None = Field(default=None, description="Batch workloads: jobs submitted at each of at_s.")
+    at_s: tuple[float, ...] = Field(default=(), description="Batch workloads: submission times, seconds.")
     demand: DemandSpec | None = Field(default=None, description="Per-job demand.")
     replicas: tuple[str, ...] | None = Field(
         default=None, description="Targets that serve the workload together, in scale-up order; None: ``target``.")
@@ -198,6 +223,15 @@ class WorkloadSpec(_Spec):
             return (self.target,)
         table = getattr(self.arrivals, "table", None)
         return tuple(table.target_names) if table is not None else ()
+    @model_serializer(mode="wrap")
+    def _omit_batch_keys(self, handler):
+        # Left out of the dumps of other workloads, so their config hashes stay as they were.
+        data = handler(self)
+        if data.get("jobs", 0) is None:
+            del data["jobs"]
+        if "at_s" in data and not data["at_s"]:
+            del data["at_s"]
+        return data
 
 
 class ContainerSpec(_Spec):
@@ -336,6 +370,8 @@ class ExperimentSpec(_Spec):
     placement: PlacementSpec | None = Field(
         default=None, description="Where the placement policy put each pool item, and what it could not place.")
     energy: EnergyInput | None = Field(default=None, description="Switching empty hosts off; cost of a host-hour.")
+    loads: tuple[LoadSpec, ...] = Field(
+        default=(), description="Consumers whose demand follows utilization traces or pod records.")
     source: str = Field(default="<dict>", description="The experiment file, or '<dict>'.")
 
     @model_serializer(mode="wrap")
@@ -346,4 +382,6 @@ class ExperimentSpec(_Spec):
         for key in ("sample_interval_s", "placement", "energy"):
             if data.get(key, 0) is None:
                 del data[key]
+        if "loads" in data and not data["loads"]:
+            del data["loads"]
         return data

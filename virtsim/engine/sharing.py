@@ -134,7 +134,7 @@ class ShareNode:
     __slots__ = (
         "name", "parent", "resource", "weight", "cap", "reservation", "task_weight",
         "children", "entries", "groups", "demand", "floor", "alloc", "queued", "is_group",
-        "total", "changed", "open", "t_acc", "acc_alloc", "acc_demand", "_has_floors",
+        "total", "changed", "open", "t_acc", "acc_alloc", "acc_demand", "acc_overload", "_has_floors",
     )
 
     def __init__(self, resource: RateResource, name: str, parent: ShareNode | None,
@@ -165,6 +165,7 @@ class ShareNode:
         self.t_acc = resource.env.now
         self.acc_alloc = 0.0
         self.acc_demand = 0.0
+        self.acc_overload = 0.0
         self._has_floors = False
 
     def __repr__(self) -> str:
@@ -259,6 +260,17 @@ class ShareNode:
         dt = now - self.t_acc
         return self.acc_alloc + self.alloc * dt, self.acc_demand + self.demand * dt
 
+    def overload_time(self, now: float) -> float:
+        """Seconds from the start to ``now`` during which the root's demand exceeded its capacity.
+
+        Only the root keeps it (it is the only node whose demand is not limited
+        by its cap); demand is piecewise constant between events, so it is exact.
+        """
+        over = self.acc_overload
+        if _overloaded(self):
+            over += now - self.t_acc
+        return over
+
     def active_activities(self) -> int:
         """Number of activities running directly in this node."""
         return sum(g.n for g in self.groups.values())
@@ -278,6 +290,11 @@ class ShareNode:
         for activity in live:
             self.resource.cancel(activity)
         return len(live)
+
+
+def _overloaded(node: ShareNode) -> bool:
+    """A root whose consumers want more than its capacity (beyond rounding)."""
+    return node.parent is None and node.demand > node.cap * (1.0 + REL_TOLERANCE)
 
 
 def _check_positive(what: str, value: float, name: str) -> None:
@@ -396,6 +413,8 @@ class RateResource:
             if dt:
                 node.acc_alloc += node.alloc * dt
                 node.acc_demand += node.demand * dt
+                if node.parent is None and _overloaded(node):
+                    node.acc_overload += dt
                 node.t_acc = now
             node.demand = demand
             floor = node.reservation
@@ -429,6 +448,8 @@ class RateResource:
                 if dt:
                     start.acc_alloc += start.alloc * dt
                     start.acc_demand += start.demand * dt
+                    if _overloaded(start):
+                        start.acc_overload += dt
                     start.t_acc = now
                 if self.on_root_alloc is not None:
                     self.on_root_alloc(now, alloc)
@@ -581,6 +602,8 @@ class RateResource:
         if dt:
             node.acc_alloc += node.alloc * dt
             node.acc_demand += node.demand * dt
+            if node.parent is None and _overloaded(node):
+                node.acc_overload += dt
             node.t_acc = now
 
     def nodes(self) -> list[ShareNode]:

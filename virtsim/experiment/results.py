@@ -158,7 +158,8 @@ def collect(sim: Simulation) -> Results:
         mine = [r for p, r in sim.pressure.items() if p.startswith(f"{host.name}/")]
         if mine:
             reclaim[host.name] = Reclaim(*(sum(getattr(r, k) for r in mine) for k in ("shared", "ballooned", "swapped")))
-    peaks = use.peak if use is not None else {}
+    peaks = dict(use.peak) if use is not None else {}
+    peaks.update(sim.trace_loads.memory_peaks(start, end))
     kills: dict[str, int] = {}
     for time_s, domain, _layer, event, _n in (sim.failures.events if sim.failures is not None else ()):
         if event == "oom-kill" and start <= time_s <= end:
@@ -181,6 +182,8 @@ def collect(sim: Simulation) -> Results:
             "cpu_time_s": cpu_time,
             "cpu_utilization": cpu_time / capacity if capacity > 0 else float("nan"),
             "steal_time_s": max(0.0, (d1 - d0) - alloc_work) / speed,
+            "overload_time_s": (sim.end.overload_s[path] - sim.warmup.overload_s[path]
+                                if consumer.kind == "host" else float("nan")),
             "ready_at_s": gates[path].ready_at if path in gates else 0.0,
             "downtime_s": gates[path].closed_s(start, end) if path in gates else 0.0,
             "failures": sum(start <= t <= end for t in downs.get(path, ())),
@@ -214,6 +217,7 @@ def collect(sim: Simulation) -> Results:
     targets_of = {w.name: _workload_targets(w) for w in spec.workloads}
     replicated = {w.name: (w.autoscale.min_replicas if w.autoscale is not None else len(w.replicas))
                   for w in spec.workloads if w.replicas is not None}
+    batches = {w.name for w in spec.workloads if w.type == "batch"}
     for name in sim.log.workload_names:
         mine = jobs[jobs["workload"] == name]
         row = {"workload": name}
@@ -225,15 +229,26 @@ def collect(sim: Simulation) -> Results:
             row["replicas_mean"] = _mean_replicas(replicated[name], sim.scaling, name, start, end)
         else:
             row["availability"] = _availability(targets, gates, start, end)
+        if name in batches:
+            row["makespan_s"] = _makespan(mine)
         workload_rows.append(row)
     events = pd.DataFrame(sim.failures.events if sim.failures is not None else [], columns=FAILURE_COLUMNS)
     timeseries = timeseries_table(sim.sampler) if sim.sampler is not None else None
+    if timeseries is not None and sim.trace_loads.memory:
+        timeseries["memory_in_use_mean_bytes"] = sim.trace_loads.memory_means(timeseries)
     scaling = pd.DataFrame(sim.scaling, columns=SCALING_COLUMNS)
     unplaced = None
     if spec.placement is not None:
         unplaced = pd.DataFrame([u.model_dump() for u in spec.placement.unplaced], columns=UNPLACED_COLUMNS)
     return Results(pd.DataFrame([summary]), pd.DataFrame(workload_rows), consumers, jobs, _stack_table(jobs),
                    events, scaling, timeseries=timeseries, unplaced=unplaced)
+
+
+def _makespan(jobs: pd.DataFrame) -> float:
+    """From the first submission to the last completion of a batch, seconds (NaN while any job is unfinished)."""
+    if jobs.empty or jobs["end_s"].isna().any():
+        return float("nan")
+    return float(jobs["end_s"].max() - jobs["arrival_s"].min())
 
 
 def _add_failed(log, jobs: pd.DataFrame) -> None:

@@ -16,13 +16,15 @@ from ..components.power import EnergyMeter
 from ..config.occupancy import empty_hosts
 from ..config.footprints import memory_domains, memory_pressure
 from ..components.startup import Startup
+from ..workloads.arrivals import CurveGaps, OnOffGaps, RateCurve
 from ..workloads.context import Context
 from ..workloads.distributions import make_sampler
 from ..workloads.jobs import JobLog
 from ..workloads.replicas import ReplicaSet
 from ..workloads.requests import Demand, Device, RequestPlan, demand_template
-from ..workloads.sources import ClosedLoop, OpenLoop, TraceReplay
+from ..workloads.sources import Batch, ClosedLoop, OpenLoop, TraceReplay
 from .timeseries import Sampler
+from .trace_loads import TraceLoads
 
 
 def random_stream(seed: int, name: str) -> np.random.Generator:
@@ -41,6 +43,8 @@ class Snapshot:
 
     time_s: float
     integrals: dict[str, tuple[float, float]]
+    overload_s: dict[str, float]
+    """Per host: seconds so far during which its CPU demand exceeded its capacity."""
     energy_j: dict[str, float] = field(default_factory=dict)
     """Joules drawn so far by each host with a metered (table) power model."""
 
@@ -98,6 +102,7 @@ class Simulation:
                     self.startup.gate(path)  # an OOM-killed container is down while it restarts
         self._gates = {self._target_code[path]: gate for path, gate in self.startup.gates.items()}
         self.sources = [self._build_source(i, w) for i, w in enumerate(spec.workloads)]
+        self.trace_loads = TraceLoads(self.env, self.platform, spec.loads)
         self.warmup: Snapshot | None = None
         self.end: Snapshot | None = None
         self.sampler: Sampler | None = None
@@ -240,12 +245,13 @@ class Simulation:
             return ClosedLoop(self.env, self.log, index, consumer, self._target_code[first], w.clients,
                               make_sampler(w.think_time, self._stream(w.name, "think")),
                               make_sampler(w.demand.cpu, self._stream(w.name, "cpu")), threads, **options)
-        if w.arrivals.type == "poisson":
+        if w.type == "batch":
             consumer = self.platform.consumer(first)
-            mean_gap = 1.0 / w.arrivals.rate_per_s
-            rng = self._stream(w.name, "arrivals")
-            gaps = make_sampler(_Exponential(mean_gap), rng)
-            return OpenLoop(self.env, self.log, index, consumer, self._target_code[first], gaps,
+            return Batch(self.env, self.log, index, consumer, self._target_code[first], w.jobs, w.at_s,
+                         make_sampler(w.demand.cpu, self._stream(w.name, "cpu")), threads, **options)
+        if w.arrivals.type != "file":
+            consumer = self.platform.consumer(first)
+            return OpenLoop(self.env, self.log, index, consumer, self._target_code[first], self._gaps(w),
                             make_sampler(w.demand.cpu, self._stream(w.name, "cpu")), threads, **options)
         table = self._arrivals_tables[w.name]
         consumers = [self.platform.consumer(t) for t in table.target_names]
@@ -253,6 +259,18 @@ class Simulation:
         return TraceReplay(self.env, self.log, index, consumers, codes, table.times_s,
                            table.target_codes, table.cpu_s, threads,
                            **options)
+
+    def _gaps(self, w):
+        """The inter-arrival times of an open workload's arrival process."""
+        arrivals = w.arrivals
+        rng = self._stream(w.name, "arrivals")
+        if arrivals.type == "poisson":
+            return make_sampler(_Exponential(1.0 / arrivals.rate_per_s), rng)
+        if arrivals.type == "onoff":
+            return OnOffGaps(rng, arrivals.rate_per_s, make_sampler(arrivals.on_period, self._stream(w.name, "on")),
+                             make_sampler(arrivals.off_period, self._stream(w.name, "off")))
+        curve = RateCurve(arrivals.times_s, arrivals.rates_per_s, arrivals.interpolation, arrivals.period_s)
+        return CurveGaps(rng, curve)
 
     def context(self, target: str, workload: str | None = None) -> Context:
         """A context for a custom workload running at ``target``.
@@ -278,6 +296,7 @@ class Simulation:
     def _snapshot(self) -> Snapshot:
         now = self.env.now
         return Snapshot(now, {c.path: c.node.time_integrals(now) for c in self.platform.all_consumers().values()},
+                        {name: cpu.root.overload_time(now) for name, cpu in self.platform.cpu.items()},
                         {name: meter.energy_at(now) for name, meter in self.meters.items()})
 
     def _take_warmup(self, _event=None) -> None:
@@ -294,6 +313,7 @@ class Simulation:
             source.start()
         for autoscaler in self.autoscalers.values():
             autoscaler.start()
+        self.trace_loads.start()
         if self.failures is not None:
             self.failures.start()
         if spec.warmup_s > 0:

@@ -10,6 +10,7 @@ event fires again at the same time, priority and order as a new Timeout).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -132,12 +133,16 @@ class OpenLoop:
         self.starter = _JobStarter(env, log, workload, threads, **job_options)
 
     def start(self) -> None:
-        self._callbacks = [self._arrive]
-        self.env.timeout(self.interarrival()).callbacks = self._callbacks
+        gap = self.interarrival()
+        if gap != math.inf:  # inf: the process has ended (a rate curve that ends at 0)
+            self._callbacks = [self._arrive]
+            self.env.timeout(gap).callbacks = self._callbacks
 
     def _arrive(self, event) -> None:
         self.starter.start(self.consumer, self.target, self.cpu(), self.env.now)
         delay = self.interarrival()
+        if delay == math.inf:  # the process has ended (a rate curve that ends at 0)
+            return
         if delay < 0:
             raise ValueError(f"Negative delay {delay}")
         event.callbacks = self._callbacks
@@ -196,6 +201,28 @@ class TraceReplay:
         delay = times[i] - now
         event.callbacks = self._callbacks
         self.env.schedule(event, NORMAL, delay if delay > 0.0 else 0.0)
+
+
+class Batch:
+    """``jobs`` jobs submitted together at each time of ``at_s``, each run to completion."""
+
+    def __init__(self, env, log, workload: int, consumer: Consumer, target: int, jobs: int, at_s,
+                 cpu: Callable[[], float], threads: int, **job_options):
+        self.env = env
+        self.consumer = consumer
+        self.target = target
+        self.jobs = jobs
+        self.at_s = at_s
+        self.cpu = cpu
+        self.starter = _JobStarter(env, log, workload, threads, **job_options)
+
+    def start(self) -> None:
+        for at in self.at_s:
+            self.env.timeout(at).callbacks.append(self._submit)
+
+    def _submit(self, _event) -> None:
+        for _ in range(self.jobs):
+            self.starter.start(self.consumer, self.target, self.cpu(), self.env.now)
 
 
 class ClosedLoop:

@@ -1,0 +1,73 @@
+"""Builds the fluid loads of an experiment's ``loads`` on a platform."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..config.loads import load_trace
+from ..workloads.fluid import FluidLoad, StepReplay
+
+
+class TraceLoads:
+    """Every trace-driven consumer of a run: its CPU (and Bitbrains disk and network) replays; pods' CPU requests.
+
+    ``memory`` maps a consumer path to its memory-in-use series (Bitbrains) and
+    the trace offset, for the results.
+    """
+
+    def __init__(self, env, platform, loads):
+        self.replays: list[StepReplay] = []
+        self.memory: dict[str, tuple] = {}
+        for load in loads:
+            trace = load_trace(load)
+            for target, row in zip(load.targets, trace.rows):
+                self._add(env, platform, load, target, row)
+
+    def _add(self, env, platform, load, target: str, row) -> None:
+        consumer = platform.consumer(target)
+        size = consumer.node.cap if consumer.kind != "host" else consumer.node.resource.capacity
+        if load.type == "pods":
+            # Cores requested, at the host's core speed; not limited here, so a host's
+            # overload (or a VM's cap) shows what the pods wanted beyond it.
+            scale, offset = consumer.core_speed, 0.0  # the series already starts at start_s
+            most = max(size, float(row.cpu.values.max()) * scale)
+        else:
+            # A fraction of the consumer's size (its vCPUs or cpus limit, at the host's core speed).
+            scale, offset, most = size, load.start_s, size
+        cpu = FluidLoad(consumer.node, f"{load.name}:{row.name}", most)
+        self.replays.append(StepReplay(env, row.cpu, cpu.set_rate, scale, offset))
+        if row.memory_bytes is not None:
+            self.memory[target] = (row.memory_bytes, offset)
+        if row.disk_bytes_per_s is not None and platform.disks[consumer.host]:
+            disk = platform.disks[consumer.host][0]
+            node = disk.node_for(target)
+            # Bytes per second as the share of the device they keep busy (one device-second per second).
+            load_ = FluidLoad(node, load.name, node.cap)
+            self.replays.append(StepReplay(env, row.disk_bytes_per_s, load_.set_rate,
+                                           1.0 / disk.spec.bandwidth_bytes_per_s, offset))
+        if row.net_bytes_per_s is not None and platform.nics[consumer.host]:
+            nic = platform.nics[consumer.host][0]
+            node = nic.node_for(target)
+            load_ = FluidLoad(node, load.name, node.cap)
+            self.replays.append(StepReplay(env, row.net_bytes_per_s, load_.set_rate, 1.0, offset))
+
+    def start(self) -> None:
+        for replay in self.replays:
+            replay.start()
+
+    def memory_means(self, table) -> np.ndarray:
+        """For each row of a time-series table: the mean memory in use over its interval, bytes (NaN if untraced)."""
+        out = np.full(len(table), np.nan)
+        paths = table["consumer"].to_numpy()
+        starts, ends = table["start_s"].to_numpy(), table["time_s"].to_numpy()
+        for path, (series, offset) in self.memory.items():
+            for i in np.flatnonzero(paths == path):
+                span = ends[i] - starts[i]
+                if span > 0:
+                    out[i] = series.integral(starts[i] + offset, ends[i] + offset) / span
+        return out
+
+    def memory_peaks(self, start_s: float, end_s: float) -> dict[str, float]:
+        """Per Bitbrains-driven consumer: the most memory in use at any time in [start_s, end_s], bytes."""
+        return {path: series.peak(start_s + offset, end_s + offset)
+                for path, (series, offset) in self.memory.items()}
