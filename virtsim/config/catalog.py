@@ -51,12 +51,13 @@ def profile_noun(kind: str) -> str:
     return f"{_NOUNS.get(kind, kind)} profile"
 
 
+_MODELS = Path(__file__).resolve().parents[2] / "models"
+
+
 def catalog_dir() -> Path:
     """The catalog folder: ``$VIRTSIM_MODELS`` or the repository's ``models/``."""
     override = os.environ.get("VIRTSIM_MODELS")
-    if override:
-        return Path(override)
-    return Path(__file__).resolve().parents[2] / "models"
+    return Path(override) if override else _MODELS
 
 
 def catalog_names(kind: str) -> list[str]:

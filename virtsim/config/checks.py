@@ -150,15 +150,23 @@ def target_names(raw_hosts: object) -> set[str]:
     """
     names: set[str] = set()
     for host in raw_hosts if isinstance(raw_hosts, list) else []:
-        host_name = _name(host)
-        if host_name is None:
+        base = _name(host)
+        if base is None:
             continue
-        names.add(host_name)
-        for vm in _items(host, "vms"):
-            if (vm_name := _name(vm)) is not None:
-                names.add(f"{host_name}/{vm_name}")
-                names.update(f"{host_name}/{vm_name}/{c}" for c in map(_name, _items(vm, "containers")) if c)
-        names.update(f"{host_name}/{c}" for c in map(_name, _items(host, "containers")) if c)
+        count = host.get("count", 1)
+        copies = [f"{base}-{k}" for k in range(1, count + 1)] if isinstance(count, int) and count > 1 else [base]
+        for host_name in copies:
+            names.update(_host_targets(host, host_name))
+    return names
+
+
+def _host_targets(host: dict, host_name: str) -> set[str]:
+    names = {host_name}
+    for vm in _items(host, "vms"):
+        if (vm_name := _name(vm)) is not None:
+            names.add(f"{host_name}/{vm_name}")
+            names.update(f"{host_name}/{vm_name}/{c}" for c in map(_name, _items(vm, "containers")) if c)
+    names.update(f"{host_name}/{c}" for c in map(_name, _items(host, "containers")) if c)
     return names
 
 

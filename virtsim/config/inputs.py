@@ -399,10 +399,15 @@ class HardwareInput(_Input):
         default=None, description="Cost of this host for one powered-on hour; overrides energy.cost_per_host_hour.")
 
 
+COUNT_DESCRIPTION = ("Identical copies of this item, named <name>-1 … <name>-<count> (default 1: one, named as "
+                     "written); what runs on a copied host is copied with it.")
+
+
 class HostInput(_Input):
     """A physical host and what runs on it."""
 
     name: Name = Field(description="Unique host name.")
+    count: integer(ge=1) = Field(default=1, description=COUNT_DESCRIPTION)
     hardware: Annotated[HardwareInput, BeforeValidator(_profile_name_is_mapping), OrAlso(_CATALOG_NAME)] = Field(
         description="A profile name, or a mapping {cores, core_speed, memory, disks, nics} "
         "or {profile, ...overrides}."

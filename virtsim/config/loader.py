@@ -54,6 +54,7 @@ def load_experiment(source: str | os.PathLike | dict, *, base_dir: str | os.Path
 
     ctx = Context(base_dir=folder, lines=lines)
     parsed, hosts, workloads, top = _validate(raw, ctx)
+    hosts = _copies(hosts)
     _check_stopping(top, raw, ctx)
     check_unique_names([(n, host) for n, host, _, _ in hosts], "hosts", "host", ctx)
     check_unique_names(workloads, "workloads", "workload", ctx)
@@ -212,6 +213,18 @@ def _parsed_items(items: object, model: type[BaseModel]) -> list[tuple[int, Any]
         except ValidationError:
             pass  # already reported by the whole-file validation
     return parsed
+
+
+def _copies(hosts: list[tuple]) -> list[tuple]:
+    """Hosts with a ``count`` become that many, named ``<name>-1`` …; problems still point at the entry."""
+    out = []
+    for n, host, vms, ctrs in hosts:
+        if host.count == 1:
+            out.append((n, host, vms, ctrs))
+        else:
+            out.extend((n, host.model_copy(update={"name": f"{host.name}-{k}", "count": 1}), vms, ctrs)
+                       for k in range(1, host.count + 1))
+    return out
 
 
 def _parsed_hosts(items: object) -> list[tuple[int, i.HostInput, list[int], list[int]]]:

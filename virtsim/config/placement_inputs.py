@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from .fields import Name, choice, number, quantity
-from .inputs import ContainerInput, VMInput
+from .fields import Name, choice, integer, number, quantity
+from .inputs import COUNT_DESCRIPTION, ContainerInput, VMInput
 
-__all__ = ["PLACEMENT_POLICIES", "SCORING", "PlacementInput", "PoolContainerInput", "RequestsInput"]
+__all__ = ["PLACEMENT_POLICIES", "SCORING", "PlacementInput", "PoolContainerInput", "PoolVMInput", "RequestsInput"]
 
 PLACEMENT_POLICIES = ("first-fit", "best-fit", "worst-fit", "spread", "random", "kubernetes")
 SCORING = ("least-allocated", "most-allocated")
@@ -29,9 +29,16 @@ class RequestsInput(BaseModel):
         default=None, description="Memory, e.g. '256 MiB' (default: its memory limit, else 0).")
 
 
+class PoolVMInput(VMInput):
+    """A VM to place, written as a host's VMs are."""
+
+    count: integer(ge=1) = Field(default=1, description=COUNT_DESCRIPTION)
+
+
 class PoolContainerInput(ContainerInput):
     """A container to place directly on a host; its ``cpus`` and ``memory`` are its limits."""
 
+    count: integer(ge=1) = Field(default=1, description=COUNT_DESCRIPTION)
     requests: RequestsInput | None = Field(
         default=None, description="Requests for placement; each defaults to the matching limit, as in Kubernetes.")
 
@@ -62,7 +69,7 @@ class PlacementInput(BaseModel):
     hosts: list[Name] | None = Field(default=None, description="Hosts the pool may use, in order (default: all).")
     anti_affinity: list[list[Name]] = Field(
         default_factory=list, description="Groups of pool item names; items of one group never share a host.")
-    vms: list[VMInput] = Field(default_factory=list, description="VMs to place, as a host's VMs are written.")
+    vms: list[PoolVMInput] = Field(default_factory=list, description="VMs to place, as a host's VMs are written.")
     containers: list[PoolContainerInput] = Field(
         default_factory=list, description="Containers to place directly on a host, as a host's containers are written, "
                                           "with optional requests.")
@@ -72,3 +79,14 @@ class PlacementInput(BaseModel):
         if not self.vms and not self.containers:
             raise ValueError("give at least one VM or container to place")
         return self
+
+    def copies(self, key: str) -> list[tuple[int, VMInput | PoolContainerInput]]:
+        """(index in the file, item) for ``vms`` or ``containers``, an item of ``count`` N written out N times."""
+        out = []
+        for k, item in enumerate(getattr(self, key)):
+            if item.count == 1:
+                out.append((k, item))
+            else:
+                out.extend((k, item.model_copy(update={"name": f"{item.name}-{c}", "count": 1}))
+                           for c in range(1, item.count + 1))
+        return out

@@ -94,8 +94,8 @@ def _check_names(pool: PlacementInput, hosts, ctx: Context) -> None:
     taken = {host.name for _, host, _, _ in hosts}
     taken |= {item.name for _, host, _, _ in hosts for item in (*host.vms, *host.containers)}
     seen: set[str] = set()
-    for key, items in (("vms", pool.vms), ("containers", pool.containers)):
-        for k, item in enumerate(items):
+    for key in ("vms", "containers"):
+        for k, item in pool.copies(key):
             if item.name in seen:
                 ctx.add(("placement", key, k, "name"), f"duplicate pool item name {item.name!r}")
             elif item.name in taken:
@@ -103,7 +103,7 @@ def _check_names(pool: PlacementInput, hosts, ctx: Context) -> None:
                         f"{item.name!r} is already a host, VM or container name; pool items are targeted by name, "
                         "so choose another")
             seen.add(item.name)
-    names = {item.name for item in (*pool.vms, *pool.containers)}
+    names = {item.name for key in ("vms", "containers") for _, item in pool.copies(key)}
     for g, group in enumerate(pool.anti_affinity):
         for m, name in enumerate(group):
             if name not in names:
@@ -121,17 +121,25 @@ def place_pool(pool: PlacementInput, hosts, placed: list[PlacedHost], seed: int,
             ctx.add(("placement", "hosts", n), unknown("host", name, inputs))
     usable = [name for name in dict.fromkeys(chosen) if name in specs]
 
+    pool_vms, pool_containers = pool.copies("vms"), pool.copies("containers")
+    # Copies of one entry on copies of one host fit alike: work each pair out once.
+    host_kind = {h: inputs[h].model_dump_json(exclude={"name", "vms", "containers"}) for h in usable}
+    fits: dict[tuple, Fit] = {}
     items: list[Item] = []
-    for k, vm in enumerate(pool.vms):
+    for k, vm in pool_vms:
         loc = ("placement", "vms", k)
         before = len(ctx.problems)
         resolve_profile("os", vm.os, (*loc, "os"), ctx)
         engine = resolve_profile("engines", vm.engine, (*loc, "engine"), ctx)
         check_modes(vm.containers, range(len(vm.containers)), engine, (*loc, "containers"), ctx)
         if len(ctx.problems) == before:
-            items.append(Item(vm.name, "vm", {h: _vm_fit(vm, inputs[h], specs[h], loc, ctx) for h in usable}))
-    for ctr in pool.containers:
-        items.append(Item(ctr.name, "container", {h: _container_fit(ctr, specs[h], ctx) for h in usable}))
+            items.append(Item(vm.name, "vm", {
+                h: fits.get(key) or fits.setdefault(key, _vm_fit(vm, inputs[h], specs[h], loc, ctx))
+                for h in usable if (key := ("vm", k, host_kind[h]))}))
+    for k, ctr in pool_containers:
+        items.append(Item(ctr.name, "container", {
+            h: fits.get(key) or fits.setdefault(key, _container_fit(ctr, specs[h], ctx))
+            for h in usable if (key := ("container", k, host_kind[h]))}))
 
     rooms = [_room(specs[h], pool) for h in usable]
     key = zlib.crc32(b"placement")
@@ -141,8 +149,8 @@ def place_pool(pool: PlacementInput, hosts, placed: list[PlacedHost], seed: int,
     unplaced = tuple(s.UnplacedItem(name=item.name, kind=item.kind, reason=why) for item, why in left_out)
     outcome = PoolOutcome([], s.PlacementSpec(policy=pool.policy, placed=where, unplaced=unplaced))
     for n, host, vm_indices, ctr_indices in hosts:
-        vms = [(k, vm) for k, vm in enumerate(pool.vms) if where.get(vm.name) == host.name]
-        ctrs = [(k, c) for k, c in enumerate(pool.containers) if where.get(c.name) == host.name]
+        vms = [(k, vm) for k, vm in pool_vms if where.get(vm.name) == host.name]
+        ctrs = [(k, c) for k, c in pool_containers if where.get(c.name) == host.name]
         if not vms and not ctrs:
             outcome.hosts.append((n, host, vm_indices, ctr_indices))
             continue
