@@ -65,9 +65,17 @@ def _print_summary(results) -> None:
             click.echo(line)
 
 
+LISTED = 12
+"""Placements and left-out items printed one by one; beyond that, a count (the CSV has them all)."""
+
+
 def _print_placement(placement) -> None:
-    click.echo(f"  placement ({placement.policy}): "
-               + (", ".join(f"{item} → {host}" for item, host in placement.placed.items()) or "nothing placed"))
+    placed = placement.placed
+    if len(placed) <= LISTED:
+        where = ", ".join(f"{item} → {host}" for item, host in placed.items()) or "nothing placed"
+    else:
+        where = f"{len(placed)} items on {len(set(placed.values()))} hosts"
+    click.echo(f"  placement ({placement.policy}): {where}")
     if placement.unplaced:
         _print_unplaced(pd.DataFrame([u.model_dump() for u in placement.unplaced]))
 
@@ -76,8 +84,11 @@ def _print_unplaced(table) -> None:
     if table.empty:
         return
     click.echo(f"  not placed ({len(table)}):")
-    for _, item in table.iterrows():
-        click.echo(f"    {item['kind']} {item['name']}: {item['reason']}")
+    for _, item in table.head(LISTED).iterrows():
+        reason = item["reason"] if len(item["reason"]) <= 300 else item["reason"][:300] + " …"
+        click.echo(f"    {item['kind']} {item['name']}: {reason}")
+    if len(table) > LISTED:
+        click.echo(f"    … and {len(table) - LISTED} more (unplaced.csv lists them all)")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

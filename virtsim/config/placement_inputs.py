@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from .fields import Name, choice, integer, number, quantity
+from .fields import Name, Text, choice, integer, number, quantity
 from .inputs import COUNT_DESCRIPTION, ContainerInput, VMInput
 
 __all__ = ["PLACEMENT_POLICIES", "SCORING", "PlacementInput", "PoolContainerInput", "PoolVMInput", "RequestsInput"]
@@ -43,6 +43,16 @@ class PoolContainerInput(ContainerInput):
         default=None, description="Requests for placement; each defaults to the matching limit, as in Kubernetes.")
 
 
+class PodShapesInput(BaseModel):
+    """Containers to place made from a pod trace's requests (Alibaba openb ``openb_pod_list_*.csv``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    path: Text = Field(description="The pod list CSV, relative to the experiment file.")
+    count: integer(ge=1) | None = Field(default=None, description="The first this many scheduled pods (default: all).")
+    start: quantity("time", ge=0) = Field(default=0.0, description="Only pods scheduled at or after this trace time.")
+
+
 class PlacementInput(BaseModel):
     """VMs and containers placed on hosts by a policy, in the order given.
 
@@ -73,10 +83,13 @@ class PlacementInput(BaseModel):
     containers: list[PoolContainerInput] = Field(
         default_factory=list, description="Containers to place directly on a host, as a host's containers are written, "
                                           "with optional requests.")
+    containers_from: PodShapesInput | None = Field(
+        default=None, description="More containers, one per pod of a pod trace, in order of scheduled time: named "
+                                  "pod-1, pod-2, …, each with the pod's CPU and memory requests and no limits.")
 
     @model_validator(mode="after")
     def _something_to_place(self):
-        if not self.vms and not self.containers:
+        if not self.vms and not self.containers and self.containers_from is None:
             raise ValueError("give at least one VM or container to place")
         return self
 

@@ -19,7 +19,7 @@ import numpy as np
 from .errors import ConfigError, Problem, format_value
 from .traces import MAX_PROBLEMS, StepSeries, TraceRow, _open_text, _sha256, _steps
 
-__all__ = ["PodTrace", "load_pods"]
+__all__ = ["PodTrace", "load_pods", "pod_shapes"]
 
 COLUMNS = ("name", "cpu_milli", "memory_mib", "num_gpu", "gpu_milli", "gpu_spec", "qos", "pod_phase",
            "creation_time", "deletion_time", "scheduled_time")
@@ -41,6 +41,26 @@ def load_pods(path, targets: list[str], count: int | None, start_s: float) -> Po
 
     Raises ``ConfigError`` naming the line of each bad record (at most 20).
     """
+    records = _scheduled(path, count, start_s)
+    rows = []
+    for k, target in enumerate(targets):
+        mine = records[k::len(targets)]
+        rows.append(TraceRow(target, _live_sum([(r[2], r[3], r[0]) for r in mine], start_s),
+                             _live_sum([(r[2], r[3], r[1]) for r in mine], start_s)))
+    return PodTrace(tuple(rows), len(records), _sha256([path]))
+
+
+def pod_shapes(path, count: int | None, start_s: float = 0.0) -> list[tuple[int, float, float]]:
+    """(line, cores, bytes) requested by the first ``count`` pods scheduled at or after ``start_s``, in that order.
+
+    What a packing study places: the trace as a sequence of pod shapes.
+    Raises ``ConfigError`` as :func:`load_pods`.
+    """
+    return [(r[4], r[0], r[1]) for r in _scheduled(path, count, start_s)]
+
+
+def _scheduled(path, count: int | None, start_s: float) -> list[tuple]:
+    """Records of the pods scheduled at or after ``start_s`` in order of scheduled time (the first ``count``)."""
     records, problems = [], []
     with _open_text(path) as handle:
         reader = csv.reader(handle)
@@ -65,12 +85,7 @@ def load_pods(path, targets: list[str], count: int | None, start_s: float) -> Po
             raise ConfigError([Problem("", f"{count} pods asked for, the trace has {len(records)} scheduled at or "
                                            f"after {start_s:g} s")], str(path))
         records = records[:count]
-    rows = []
-    for k, target in enumerate(targets):
-        mine = records[k::len(targets)]
-        rows.append(TraceRow(target, _live_sum([(r[2], r[3], r[0]) for r in mine], start_s),
-                             _live_sum([(r[2], r[3], r[1]) for r in mine], start_s)))
-    return PodTrace(tuple(rows), len(records), _sha256([path]))
+    return records
 
 
 def _record(record: list[str], line: int, problems: list) -> tuple | None:

@@ -18,10 +18,12 @@ from . import inputs as i
 from . import spec as s
 from .checks import PlacedHost
 from .context import Context
+from .errors import ConfigError
 from .footprints import _sandbox_bytes, footprints, vmm_overhead_bytes
 from .layers import check_modes, resolve_profile, resolve_vm_layers
 from .placement import Fit, Item, Room, place
-from .placement_inputs import PlacementInput, PoolContainerInput
+from .placement_inputs import PlacementInput, PoolContainerInput, RequestsInput
+from .pods import pod_shapes
 from .suggest import unknown
 
 __all__ = ["PoolOutcome", "RehomingContext", "place_pool"]
@@ -122,6 +124,7 @@ def place_pool(pool: PlacementInput, hosts, placed: list[PlacedHost], seed: int,
     usable = [name for name in dict.fromkeys(chosen) if name in specs]
 
     pool_vms, pool_containers = pool.copies("vms"), pool.copies("containers")
+    pool_containers += _pod_containers(pool, ctx)
     # Copies of one entry on copies of one host fit alike: work each pair out once.
     host_kind = {h: inputs[h].model_dump_json(exclude={"name", "vms", "containers"}) for h in usable}
     fits: dict[tuple, Fit] = {}
@@ -139,7 +142,7 @@ def place_pool(pool: PlacementInput, hosts, placed: list[PlacedHost], seed: int,
     for k, ctr in pool_containers:
         items.append(Item(ctr.name, "container", {
             h: fits.get(key) or fits.setdefault(key, _container_fit(ctr, specs[h], ctx))
-            for h in usable if (key := ("container", k, host_kind[h]))}))
+            for h in usable if (key := ("container", ctr.name if k is None else k, host_kind[h]))}))
 
     rooms = [_room(specs[h], pool) for h in usable]
     key = zlib.crc32(b"placement")
@@ -147,17 +150,24 @@ def place_pool(pool: PlacementInput, hosts, placed: list[PlacedHost], seed: int,
     where, left_out = place(items, rooms, pool.policy, scoring=pool.scoring, anti_affinity=pool.anti_affinity,
                             rng=rng)
     unplaced = tuple(s.UnplacedItem(name=item.name, kind=item.kind, reason=why) for item, why in left_out)
-    outcome = PoolOutcome([], s.PlacementSpec(policy=pool.policy, placed=where, unplaced=unplaced))
+    outcome = PoolOutcome([], s.PlacementSpec(policy=pool.policy, placed=where, unplaced=unplaced,
+                                              rooms=tuple(_host_room(room) for room in rooms),
+                                              median_request=_median_request(items)))
+    on_host: dict[str, tuple[list, list]] = {}
+    for key, entries in ((0, pool_vms), (1, pool_containers)):
+        for k, item in entries:
+            if item.name in where:
+                on_host.setdefault(where[item.name], ([], []))[key].append((k, item))
     for n, host, vm_indices, ctr_indices in hosts:
-        vms = [(k, vm) for k, vm in pool_vms if where.get(vm.name) == host.name]
-        ctrs = [(k, c) for k, c in pool_containers if where.get(c.name) == host.name]
+        vms, ctrs = on_host.get(host.name, ([], []))
         if not vms and not ctrs:
             outcome.hosts.append((n, host, vm_indices, ctr_indices))
             continue
         extra_vm = [len(host.vms) + m for m in range(len(vms))]
         extra_ctr = [len(host.containers) + m for m in range(len(ctrs))]
         outcome.rehome |= {("hosts", n, "vms", j): ("placement", "vms", k) for j, (k, _) in zip(extra_vm, vms)}
-        outcome.rehome |= {("hosts", n, "containers", j): ("placement", "containers", k)
+        outcome.rehome |= {("hosts", n, "containers", j):
+                           ("placement", "containers", k) if k is not None else ("placement", "containers_from")
                            for j, (k, _) in zip(extra_ctr, ctrs)}
         plain = [i.ContainerInput.model_construct(**{f: getattr(c, f) for f in i.ContainerInput.model_fields})
                  for _, c in ctrs]
@@ -167,6 +177,38 @@ def place_pool(pool: PlacementInput, hosts, placed: list[PlacedHost], seed: int,
         outcome.hosts.append((n, grown, [*vm_indices, *extra_vm], [*ctr_indices, *extra_ctr]))
         outcome.paths |= {item.name: f"{host.name}/{item.name}" for _, item in (*vms, *ctrs)}
     return outcome
+
+
+def _pod_containers(pool: PlacementInput, ctx: Context) -> list[tuple[None, PoolContainerInput]]:
+    """One container per pod of ``containers_from``, with the pod's requests (index None: no file entry)."""
+    source = pool.containers_from
+    if source is None:
+        return []
+    path = ctx.file(source.path)
+    if not path.is_file():
+        ctx.add(("placement", "containers_from", "path"), f"file not found: {path}")
+        return []
+    try:
+        shapes = pod_shapes(path, source.count, source.start)
+    except ConfigError as err:
+        ctx.add_file_problems(("placement", "containers_from", "path"), source.path, err)
+        return []
+    return [(None, PoolContainerInput(name=f"pod-{k}", requests=RequestsInput(cpu=cores, memory=f"{nbytes:.0f} B")))
+            for k, (_line, cores, nbytes) in enumerate(shapes, start=1)]
+
+
+def _host_room(room: Room) -> s.HostRoom:
+    return s.HostRoom(host=room.name, items=room.count, cpu_capacity_cores=room.cpu_capacity_cores,
+                      cpu_committed_cores=room.cpu_used_cores, memory_capacity_bytes=room.memory_capacity_bytes,
+                      memory_committed_bytes=room.memory_used_bytes)
+
+
+def _median_request(items: list[Item]) -> tuple[float, float] | None:
+    """The median item's (cores, bytes) on the first host it could go to."""
+    asks = [next(iter(item.fits.values())) for item in items if item.fits]
+    if not asks:
+        return None
+    return float(np.median([a.cpu_cores for a in asks])), float(np.median([a.memory_bytes for a in asks]))
 
 
 def _room(spec: s.HostSpec, pool: PlacementInput) -> Room:

@@ -344,12 +344,26 @@ class UnplacedItem(_Spec):
     reason: str = Field(description="Why, host by host.")
 
 
+class HostRoom(_Spec):
+    """One host the pool could use, after placement: its capacities and what is committed on it."""
+
+    host: str
+    items: int = Field(description="VMs and containers on it, the file's own included.")
+    cpu_capacity_cores: float = Field(description="Cores × CPU overcommit.")
+    cpu_committed_cores: float
+    memory_capacity_bytes: float = Field(description="Memory × overcommit, less what its own layers keep resident.")
+    memory_committed_bytes: float
+
+
 class PlacementSpec(_Spec):
     """The outcome of placement: each placed item's host, and the items left out with why."""
 
     policy: str
     placed: dict[str, str] = Field(default_factory=dict, description="Pool item name → host name, in pool order.")
     unplaced: tuple[UnplacedItem, ...] = ()
+    rooms: tuple[HostRoom, ...] = Field(default=(), description="The hosts the pool could use, after placement.")
+    median_request: tuple[float, float] | None = Field(
+        default=None, description="The median pool item's (cores, bytes): what fragmentation is measured against.")
 
 
 class ExperimentSpec(_Spec):

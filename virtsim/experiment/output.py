@@ -11,7 +11,8 @@ from .results import Results
 
 TABLE_FILES = {"summary": "summary.csv", "workloads": "workloads.csv", "stacks": "stacks.csv",
                "consumers": "consumers.csv", "jobs": "jobs.csv", "failures": "failures.csv",
-               "scaling": "scaling.csv", "timeseries": "timeseries.csv", "unplaced": "unplaced.csv"}
+               "scaling": "scaling.csv", "timeseries": "timeseries.csv", "unplaced": "unplaced.csv",
+               "placement": "placement.csv"}
 
 
 def _atomic_write(path: Path, text: str) -> None:

@@ -38,6 +38,8 @@ class Results:
     """With ``sample_interval``: one row per interval and consumer (utilization, steal); else None."""
     unplaced: pd.DataFrame | None = None
     """With a ``placement`` section: one row per pool item (or workload, failure) left out, and why; else None."""
+    placement: pd.DataFrame | None = None
+    """With a ``placement`` section: one row per host the pool could use, its capacities and commitments."""
 
     def tables(self) -> dict[str, pd.DataFrame]:
         tables = {"summary": self.summary, "workloads": self.workloads, "stacks": self.stacks,
@@ -47,12 +49,14 @@ class Results:
             tables["timeseries"] = self.timeseries
         if self.unplaced is not None:
             tables["unplaced"] = self.unplaced
+        if self.placement is not None:
+            tables["placement"] = self.placement
         return tables
 
 
 FAILURE_COLUMNS = ["time_s", "domain", "layer", "event", "consumers"]
-UNPLACED_COLUMNS = ["name", "kind", "reason"]
 """``consumers``: how many consumers the event took down (failure) or brought back (repair)."""
+UNPLACED_COLUMNS = ["name", "kind", "reason"]
 SCALING_COLUMNS = ["time_s", "workload", "replicas_before", "replicas_after", "cpu_utilization"]
 """``cpu_utilization``: the serving replicas' mean over the last period, which asked for the change."""
 
@@ -237,11 +241,15 @@ def collect(sim: Simulation) -> Results:
     if timeseries is not None and sim.trace_loads.memory:
         timeseries["memory_in_use_mean_bytes"] = sim.trace_loads.memory_means(timeseries)
     scaling = pd.DataFrame(sim.scaling, columns=SCALING_COLUMNS)
-    unplaced = None
+    unplaced = placement = None
     if spec.placement is not None:
         unplaced = pd.DataFrame([u.model_dump() for u in spec.placement.unplaced], columns=UNPLACED_COLUMNS)
+        placement = _placement_table(spec.placement)
+        summary_row = {"hosts_used": int((placement["items"] > 0).sum()),
+                       "cpu_fragmentation": _fragmentation(placement)}
+        summary.update(summary_row)
     return Results(pd.DataFrame([summary]), pd.DataFrame(workload_rows), consumers, jobs, _stack_table(jobs),
-                   events, scaling, timeseries=timeseries, unplaced=unplaced)
+                   events, scaling, timeseries=timeseries, unplaced=unplaced, placement=placement)
 
 
 def _makespan(jobs: pd.DataFrame) -> float:
@@ -249,6 +257,35 @@ def _makespan(jobs: pd.DataFrame) -> float:
     if jobs.empty or jobs["end_s"].isna().any():
         return float("nan")
     return float(jobs["end_s"].max() - jobs["arrival_s"].min())
+
+
+def _placement_table(placement) -> pd.DataFrame:
+    """Per host the pool could use: capacities, commitments, and whether the median pool item still fits."""
+    table = pd.DataFrame([room.model_dump() for room in placement.rooms],
+                         columns=["host", "items", "cpu_capacity_cores", "cpu_committed_cores",
+                                  "memory_capacity_bytes", "memory_committed_bytes"])
+    cpu_free = table["cpu_capacity_cores"] - table["cpu_committed_cores"]
+    memory_free = table["memory_capacity_bytes"] - table["memory_committed_bytes"]
+    if placement.median_request is None:
+        table["median_item_fits"] = True
+    else:
+        cores, nbytes = placement.median_request
+        table["median_item_fits"] = (cpu_free >= cores - 1e-9) & (memory_free >= nbytes - 1e-6)
+    return table
+
+
+def _fragmentation(table: pd.DataFrame) -> float:
+    """Free CPU stranded on used hosts (where the median pool item no longer fits), over their CPU capacity.
+
+    As in "Beware of Fragmentation" (Weng et al., ATC 2023), a resource is
+    fragmented when it is free but no typical task can use it; here for CPU and
+    memory, the typical task being the median pool item.
+    """
+    used = table[table["items"] > 0]
+    if used.empty:
+        return float("nan")
+    free = used["cpu_capacity_cores"] - used["cpu_committed_cores"]
+    return float(free[~used["median_item_fits"]].sum() / used["cpu_capacity_cores"].sum())
 
 
 def _add_failed(log, jobs: pd.DataFrame) -> None:
