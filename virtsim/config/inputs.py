@@ -243,10 +243,11 @@ class WorkloadInput(_Input):
     target: Text | None = Field(
         default=None, description="'host', 'host/vm', 'host/vm/container' or 'host/container'."
     )
-    replicas: list[Text] | None = Field(
-        default=None, min_length=1,
+    replicas: Annotated[list[Text], Field(min_length=1)] | Text | None = Field(
+        default=None,
         description="Instead of one target: the targets that serve this workload together, in the order they are "
-                    "scaled up; each job goes to the next serving one (round-robin).")
+                    "scaled up; each job goes to the next serving one (round-robin). A pattern such as "
+                    "'node-*' or '*/web-*' takes every matching target, in natural order (node-2 before node-10).")
     autoscale: AutoscaleInput | None = Field(
         default=None, description="Scale the replicas on CPU utilization (needs replicas).")
     type: choice("open", "closed", "batch") = Field(

@@ -7,7 +7,9 @@ SI field names; hosts are resolved in ``hosts.py``. Each function returns
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
+from fnmatch import fnmatchcase
 
 from . import inputs as i
 from . import spec as s
@@ -73,6 +75,12 @@ def _replicas(wl: i.WorkloadInput, loc: tuple, ctx: Context, targets: Collection
         ctx.add((*loc, "replicas"), "give either 'target' or 'replicas', not both")
     if from_file:
         ctx.add((*loc, "replicas"), "not with file arrivals: the file names each job's target")
+    if isinstance(wl.replicas, str):
+        matched = sorted(fnmatchcase_filter(targets, wl.replicas), key=natural_key)
+        if not matched:
+            ctx.add((*loc, "replicas"), f"the pattern {wl.replicas!r} matches no target")
+            return None
+        wl = wl.model_copy(update={"replicas": matched})
     for n, path in enumerate(wl.replicas):
         if path not in targets:
             ctx.add((*loc, "replicas", n), unknown("target", path, targets))
@@ -82,6 +90,16 @@ def _replicas(wl: i.WorkloadInput, loc: tuple, ctx: Context, targets: Collection
         ctx.add((*loc, "autoscale", "min_replicas"),
                 f"{wl.autoscale.min_replicas} is more than the {len(wl.replicas)} replicas listed")
     return tuple(wl.replicas)
+
+
+def fnmatchcase_filter(names: Collection[str], pattern: str) -> list[str]:
+    """The names matching a shell-style pattern, case-sensitively."""
+    return [name for name in names if fnmatchcase(name, pattern)]
+
+
+def natural_key(name: str) -> list:
+    """Sort key that orders the numbers inside names by value: node-2 before node-10."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
 
 
 def _autoscale(a: i.AutoscaleInput | None) -> s.AutoscaleSpec | None:
