@@ -13,6 +13,7 @@ import hashlib
 from ..config import ExperimentSpec, Point, dump_resolved
 from .manifest import config_hash, versions
 from .runner import run_spec
+from .store import SMALL_TABLES, parquet_bytes, read_parquet_bytes
 
 __all__ = ["point_key", "point_task", "run_point"]
 
@@ -37,7 +38,15 @@ def point_task(point: Point, *, virtsim_version: str | None = None) -> dict:
 
 
 def run_point(task: dict) -> dict:
-    """Run one point in a worker: ``{"tables": {name: DataFrame}, "manifest": {...}}``."""
+    """Run one point in a worker.
+
+    Returns ``{"files": {table: Parquet bytes}, "tables": {table: DataFrame},
+    "manifest": {...}}``: the worker encodes the Parquet files (so the sweep's
+    own process only writes bytes), and the small tables come back decoded
+    from those bytes, exactly as a later read of the stored point gives them.
+    """
     spec = ExperimentSpec.model_validate(task["config"])
     results = run_spec(spec, seed=task["seed"])
-    return {"tables": results.tables(), "manifest": results.manifest}
+    files = {name: parquet_bytes(table) for name, table in results.tables().items()}
+    small = {name: read_parquet_bytes(files[name]) for name in SMALL_TABLES}
+    return {"files": files, "tables": small, "manifest": results.manifest}

@@ -23,10 +23,12 @@ from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["CorruptPoint", "PointStore", "POINT_FORMAT"]
+__all__ = ["CorruptPoint", "POINT_FORMAT", "PointStore", "parquet_bytes", "read_parquet_bytes"]
 
 POINT_FORMAT = "virtsim-point/1"
 TABLES = ("summary", "workloads", "stacks", "consumers", "jobs")
+SMALL_TABLES = ("summary", "workloads", "stacks", "consumers")
+"""The tables aggregated into CSVs; ``jobs`` (one row per job) stays in the points."""
 _TMP_PREFIX = ".tmp-"
 
 
@@ -49,19 +51,18 @@ class PointStore:
             for tmp in self.root.glob(f"{_TMP_PREFIX}*"):
                 shutil.rmtree(tmp, ignore_errors=True)
 
-    def write(self, key: str, point: dict, tables: dict[str, pd.DataFrame], run_manifest: dict) -> Path:
-        """Write one finished point; replaces a corrupt folder of the same key."""
+    def write(self, key: str, point: dict, files: dict[str, bytes], run_manifest: dict) -> Path:
+        """Write one finished point (each table as Parquet bytes); replaces a corrupt folder of the same key."""
         self.root.mkdir(parents=True, exist_ok=True)
         tmp = self.root / f"{_TMP_PREFIX}{key}-{os.getpid()}"
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir()
-        files = {}
+        entries = {}
         for name in TABLES:
-            data = _parquet_bytes(tables[name])
+            data = files[name]
             (tmp / f"{name}.parquet").write_bytes(data)
-            files[name] = {"file": f"{name}.parquet", "sha256": hashlib.sha256(data).hexdigest(),
-                           "rows": len(tables[name])}
-        manifest = {"format": POINT_FORMAT, "key": key, "point": point, "tables": files, **run_manifest}
+            entries[name] = {"file": f"{name}.parquet", "sha256": hashlib.sha256(data).hexdigest()}
+        manifest = {"format": POINT_FORMAT, "key": key, "point": point, "tables": entries, **run_manifest}
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         final = self.path(key)
         if final.exists():  # a corrupt leftover: finished points are never rewritten
@@ -102,14 +103,19 @@ class PointStore:
             return False
         return True
 
-    def tables(self, key: str) -> dict[str, pd.DataFrame]:
-        """The tables of a verified point."""
+    def tables(self, key: str, names=TABLES) -> dict[str, pd.DataFrame]:
+        """The named tables of a verified point."""
         manifest = self.manifest(key)
         folder = self.path(key)
-        return {name: pd.read_parquet(folder / manifest["tables"][name]["file"]) for name in TABLES}
+        return {name: pd.read_parquet(folder / manifest["tables"][name]["file"]) for name in names}
 
 
-def _parquet_bytes(table: pd.DataFrame) -> bytes:
+def parquet_bytes(table: pd.DataFrame) -> bytes:
+    """A table as the bytes of a Parquet file (the same table gives the same bytes)."""
     buffer = io.BytesIO()
     table.to_parquet(buffer, index=False, engine="pyarrow")
     return buffer.getvalue()
+
+
+def read_parquet_bytes(data: bytes) -> pd.DataFrame:
+    return pd.read_parquet(io.BytesIO(data))

@@ -52,6 +52,7 @@ def run_sweep(plan: SweepPlan, output: str | os.PathLike | None = None, *, execu
     if output is None:
         with tempfile.TemporaryDirectory(prefix="virtsim-sweep-") as tmp:
             run = _run(plan, Path(tmp), executor, jobs, scheduler, progress)
+            run.results.jobs  # read before the folder goes
             run.results.folder = None
             return run
     return _run(plan, Path(output), executor, jobs, scheduler, progress)
@@ -82,10 +83,12 @@ def _run(plan: SweepPlan, folder: Path, executor: str, jobs: int, scheduler: str
         todo.append(task)
     unique = len(seen)
     failures: list[dict] = []
+    fresh: dict[str, dict] = {}  # the small tables of the points run now, as stored
     with points_bar(unique, done=unique - len(todo), enabled=progress) as bar:
         def on_result(task: dict, result: dict) -> None:
             point = {k: task[k] for k in ("scenario", "replication", "seed", "values")}
-            store.write(task["key"], point, result["tables"], result["manifest"])
+            store.write(task["key"], point, result["files"], result["manifest"])
+            fresh[task["key"]] = result["tables"]
             bar.update()
 
         def on_failure(task: dict, reason: str) -> None:
@@ -100,7 +103,7 @@ def _run(plan: SweepPlan, folder: Path, executor: str, jobs: int, scheduler: str
             run_process_pool(todo, on_result, on_failure, jobs=jobs)
         else:
             run_dask(todo, on_result, on_failure, workers=jobs, scheduler=scheduler)
-    results = read_sweep(folder)
+    results = read_sweep(folder, known=fresh)
     failures.sort(key=lambda row: (row["scenario"], row["replication"]))
     write_sweep_tables(results, failures)
     return SweepRun(results, points=len(tasks), already_done=unique - len(todo), ran=len(todo) - len(failures),
