@@ -143,7 +143,7 @@ def _print_scenarios(results) -> None:
     if table.empty:
         return
     rows = []
-    for _, row in table.iterrows():
+    for row in table.to_dict("records"):  # keeps each column's type (iterrows would make ints floats)
         cells = {"scenario": str(row["scenario"]), **{axis: str(row[axis]) for axis in results.axes},
                  "n": str(row["replications"])}
         for key, label in SCENARIO_COLUMNS:
@@ -236,7 +236,7 @@ def fidelity(output: str | None) -> None:
     elapsed = time.perf_counter() - started
     notes: dict[str, int] = {}
     lines = []
-    for _, row in table.iterrows():
+    for row in table.to_dict("records"):  # keeps each column's type (iterrows would make ints floats)
         ref = ""
         if row["note"]:
             ref = f"[{notes.setdefault(row['note'], len(notes) + 1)}]"
