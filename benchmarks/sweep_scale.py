@@ -4,7 +4,10 @@ Each point is a small, realistic run (a web service in a NAT'd container in a
 KVM guest beside a batch VM, 200 s of simulated time, about 0.1–0.3 s of wall
 time). The sweep is run through ``virtsim.run_sweep`` into a fresh folder with
 each executor in turn, the order rotated each repetition (the machine is
-shared); every run's ``summary.csv`` must be byte-identical to the serial one.
+shared: each run also prints the 1-minute load average it started under, and
+the CPU time of this process and of its workers, which show whether the
+sweep's own process is a bottleneck); every run's ``summary.csv`` must be
+byte-identical to the serial one.
 
     python benchmarks/sweep_scale.py [--reps 3] [--jobs 2] [--rates 20] [--clients 10]
 """
@@ -14,6 +17,8 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
+import resource
 import statistics
 import tempfile
 import time
@@ -56,14 +61,23 @@ def experiment(rates: int, clients: int) -> dict:
     }
 
 
-def run_once(plan, executor: str, jobs: int) -> tuple[float, str]:
+def _children_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_once(plan, executor: str, jobs: int) -> dict:
+    """Wall time, this process's CPU time and its (finished) workers' CPU time for one sweep."""
     with tempfile.TemporaryDirectory(prefix="sweep-scale-") as folder:
-        started = time.perf_counter()
+        load = os.getloadavg()[0]
+        cpu0, children0, started = time.process_time(), _children_cpu_s(), time.perf_counter()
         run = virtsim.run_sweep(plan, folder, executor=executor, jobs=1 if executor == "serial" else jobs)
         wall_s = time.perf_counter() - started
         assert run.failed == 0 and run.ran == run.points, (executor, run.failed, run.ran)
         digest = hashlib.sha256((Path(folder) / "summary.csv").read_bytes()).hexdigest()
-    return wall_s, digest
+    return {"executor": executor, "wall_s": round(wall_s, 2), "parent_cpu_s": round(time.process_time() - cpu0, 2),
+            "workers_cpu_s": round(_children_cpu_s() - children0, 2), "load_1min": round(load, 2),
+            "digest": digest}
 
 
 def main() -> None:
@@ -83,10 +97,10 @@ def main() -> None:
     for rep in range(args.reps):
         order = EXECUTORS[rep % 3:] + EXECUTORS[:rep % 3]
         for executor in order:
-            wall_s, digest = run_once(plan, executor, args.jobs)
-            walls[executor].append(wall_s)
-            digests.add(digest)
-            print(json.dumps({"rep": rep, "executor": executor, "wall_s": round(wall_s, 2)}), flush=True)
+            row = run_once(plan, executor, args.jobs)
+            walls[executor].append(row["wall_s"])
+            digests.add(row.pop("digest"))
+            print(json.dumps({"rep": rep, **row}), flush=True)
     assert len(digests) == 1, "summary.csv differs between executors"
     median = {name: statistics.median(values) for name, values in walls.items()}
     print("\n| executor | wall s (each repetition) | median s | speed-up vs serial |")

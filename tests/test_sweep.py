@@ -25,7 +25,7 @@ import virtsim
 from virtsim.analysis.stats import scenario_table
 from virtsim.cli import main
 from virtsim.config.sweep import parse_path
-from virtsim.experiment.progress import simulated_time_bar
+from virtsim.experiment.progress import show_progress, simulated_time_bar
 
 ROOT = Path(__file__).parents[1]
 
@@ -277,3 +277,54 @@ def test_a_simulated_time_bar_reaches_the_duration_and_changes_nothing():
     watched = virtsim.collect(sim)
     for name in ("summary", "jobs", "consumers"):
         assert watched.tables()[name].equals(plain.tables()[name]), name
+
+
+def run_on_a_terminal(tmp_path, text: str, *extra: str) -> str:
+    """What ``virtsim run`` writes to standard error when that is a terminal."""
+    import os
+    import pty
+    import subprocess
+    import sys
+    import fcntl
+    import struct
+    import termios
+
+    path = write(tmp_path, text, "terminal.yaml")
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))  # 24 rows, 100 columns
+    try:
+        process = subprocess.run([sys.executable, "-m", "virtsim.cli", "run", str(path), *extra],
+                                 stdout=subprocess.DEVNULL, stderr=slave, timeout=120)
+        os.close(slave)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # the terminal's other end is closed: all read
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(master)
+    assert process.returncode == 0
+    return b"".join(chunks).decode("utf-8", "replace")
+
+
+def test_progress_bars_show_on_a_terminal_unless_switched_off(tmp_path):
+    single = BASE.replace("duration: 100 s", "duration: 2000 s")
+    shown = run_on_a_terminal(tmp_path, single)
+    assert "simulated" in shown and "2000/2000 s" in shown
+    sweep = run_on_a_terminal(tmp_path, BASE + "sweep:\n  duration: [50 s, 60 s]\n")
+    assert "sweep" in sweep and "2/2" in sweep
+
+
+class _Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_bars_are_shown_only_on_a_terminal_and_when_asked():
+    assert show_progress(True, _Terminal())
+    assert not show_progress(False, _Terminal())  # --no-progress
+    assert not show_progress(True, io.StringIO())  # a file or a pipe

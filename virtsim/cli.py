@@ -108,7 +108,10 @@ def _run_sweep(plan, output: str | None, jobs: int | None, executor: str, schedu
 
     from .experiment.sweep import run_sweep
 
-    workers = jobs or (os.cpu_count() or 1 if executor != "serial" else 1)
+    if executor == "serial":
+        workers = 1
+    else:  # a pool or a LocalCluster as wide as the machine unless told
+        workers = jobs or os.cpu_count() or 1
     click.echo(f"{plan.source}: {len(plan.scenarios)} scenario(s) × {plan.replications} replication(s), "
                f"{executor}{'' if executor == 'serial' else f' ({workers} workers)'}")
     try:

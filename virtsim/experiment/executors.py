@@ -57,16 +57,24 @@ def run_process_pool(tasks: list[dict], on_result: OnResult, on_failure: OnFailu
     context = multiprocessing.get_context("spawn")
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context)
     running: dict = {}
+
+    def submit(waiting: deque) -> None:
+        future = pool.submit(run_point, waiting[0])  # raises, leaving the point queued, if the pool broke
+        running[future] = waiting.popleft()
+
     try:
         while queue or suspects or running:
-            if suspects:
+            try:
+                if suspects:
+                    if not running:
+                        submit(suspects)
+                else:
+                    while queue and len(running) < jobs:
+                        submit(queue)
+            except BrokenProcessPool:  # a worker died before this point was handed over: it stays queued
                 if not running:
-                    task = suspects.popleft()
-                    running[pool.submit(run_point, task)] = task
-            else:
-                while queue and len(running) < jobs:
-                    task = queue.popleft()
-                    running[pool.submit(run_point, task)] = task
+                    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context)
+                    continue
             done, _ = wait(running, return_when=FIRST_COMPLETED)
             lost = []
             for future in done:
