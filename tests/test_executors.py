@@ -145,3 +145,14 @@ def test_a_dask_worker_killed_mid_sweep_loses_nothing(plan, tmp_path):
     assert (run.ran, run.failed) == (8, 0)
     serial = virtsim.run_sweep(plan, tmp_path / "serial", executor="serial")
     assert run.results.summary.equals(serial.results.summary)
+
+
+def test_a_sweep_joins_an_existing_dask_cluster_by_its_scheduler_address(plan, tmp_path):
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        run = virtsim.run_sweep(plan, tmp_path / "joined", executor="dask", scheduler=cluster.scheduler_address)
+        assert len(cluster.workers) == 1  # the cluster outlives the sweep: only the client is closed
+    assert (run.ran, run.failed) == (8, 0)
+    serial = virtsim.run_sweep(plan, tmp_path / "serial", executor="serial")
+    assert file_digests(tmp_path / "joined") == file_digests(tmp_path / "serial")
