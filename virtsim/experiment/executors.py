@@ -122,7 +122,8 @@ def run_dask(tasks: list[dict], on_result: OnResult, on_failure: OnFailure, *, w
         cluster, client = None, Client(scheduler)
     else:
         # The workers' statistical profiler samples the running task's stack every
-        # 10 ms, which costs a simulation a quarter of its speed; nobody reads it here.
+        # 10 ms; in benchmarks/sweep_scale.py it added about a quarter to the
+        # workers' CPU time, for a profile nobody reads here.
         with dask.config.set(LOCAL_WORKER_CONFIG):
             cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                    dashboard_address=None, silence_logs=logging.ERROR)
