@@ -76,6 +76,7 @@ def run_process_pool(tasks: list[dict], on_result: OnResult, on_failure: OnFailu
                         submit(queue)
             except BrokenProcessPool:  # a worker died before this point was handed over: it stays queued
                 if not running:
+                    pool.shutdown(wait=False, cancel_futures=True)
                     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context)
                     continue
             done, _ = wait(running, return_when=FIRST_COMPLETED)
