@@ -53,6 +53,14 @@ def plan(tmp_path_factory):
     return virtsim.load_sweep(path)
 
 
+@pytest.fixture(scope="module")
+def long_plan(tmp_path_factory):
+    """Points long enough (about 0.2 s each) that a sweep is surely in flight when a worker is killed."""
+    path = tmp_path_factory.mktemp("executors") / "long.yaml"
+    path.write_text(EXPERIMENT.replace("duration: 60 s", "duration: 600 s"))
+    return virtsim.load_sweep(path)
+
+
 def file_digests(folder: Path) -> dict[str, str]:
     """sha256 of every result file under ``folder`` except the manifests (they hold timings)."""
     return {str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
@@ -104,7 +112,8 @@ class Killer(threading.Thread):
             time.sleep(0.01)
 
 
-def test_a_worker_killed_mid_sweep_loses_nothing(plan, tmp_path):
+def test_a_worker_killed_mid_sweep_loses_nothing(long_plan, tmp_path):
+    plan = long_plan
     reference = virtsim.run_sweep(plan, tmp_path / "reference", executor="serial")
     killer = Killer(tmp_path / "killed" / "points", once=True)
     killer.start()
@@ -135,8 +144,9 @@ def test_points_whose_worker_keeps_dying_are_reported_as_failed(tmp_path):
     assert run.results.summary.empty
 
 
-def test_a_dask_worker_killed_mid_sweep_loses_nothing(plan, tmp_path):
+def test_a_dask_worker_killed_mid_sweep_loses_nothing(long_plan, tmp_path):
     """The nanny restarts the worker and the scheduler reruns its points."""
+    plan = long_plan
     killer = Killer(tmp_path / "dask" / "points", once=True)
     killer.start()
     run = virtsim.run_sweep(plan, tmp_path / "dask", executor="dask", jobs=2)
