@@ -102,3 +102,21 @@ def test_the_readme_experiment_loads_and_runs(tmp_path):
     assert consumers.loc["h1/b/web", "cpu_time_s"] <= 1.5 * 19000.0
     web = results.workloads.set_index("workload").loc["web"]
     assert web["throughput_per_s"] == pytest.approx(0.8, rel=0.05)
+
+
+SWEEPS = [path for path in EXPERIMENTS if "sweep" in yaml.safe_load(path.read_text(encoding="utf-8"))]
+
+
+def test_there_is_a_sweep_experiment():
+    assert SWEEPS
+
+
+@pytest.mark.parametrize("path", SWEEPS, ids=[str(path.relative_to(ROOT / "experiments")) for path in SWEEPS])
+def test_every_scenario_of_a_sweep_file_loads_and_runs(path):
+    full = virtsim.load_sweep(path)  # the file exactly as shipped: every scenario valid
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    plan = virtsim.load_sweep(briefly(raw), base_dir=path.parent)
+    assert plan.axes == full.axes and len(plan.scenarios) == len(full.scenarios) > 1
+    for scenario in plan.scenarios:
+        summary = virtsim.run_spec(scenario.spec, seed=plan.seeds[0]).summary.iloc[0]
+        assert summary["jobs_completed"] > 0

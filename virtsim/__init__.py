@@ -12,8 +12,10 @@ Or build a simulation and drive it with your own SimPy generator workloads; see
 
 from importlib.metadata import PackageNotFoundError, version
 
-from .config import ConfigError, ExperimentSpec, load_experiment
+from .config import ConfigError, ExperimentSpec, SweepPlan, load_experiment, load_sweep
 from .experiment import Results, Simulation, collect, run_experiment, run_spec, write_results
+from .experiment.aggregate import SweepResults, read_results
+from .experiment.sweep import SweepRun, run_sweep
 
 try:
     __version__ = version("virtsim")
@@ -35,10 +37,16 @@ __all__ = [
     "ExperimentSpec",
     "Results",
     "Simulation",
+    "SweepPlan",
+    "SweepResults",
+    "SweepRun",
     "collect",
     "__version__",
     "load_experiment",
+    "load_sweep",
+    "read_results",
     "run_experiment",
     "run_spec",
+    "run_sweep",
     "write_results",
 ]

@@ -8,7 +8,8 @@ import click
 import numpy as np
 import pandas as pd
 
-from .config import ConfigError, load_experiment
+from .config import ConfigError
+from .experiment.executors import EXECUTORS
 
 EXIT_BAD_INPUT = 2
 EXIT_FAILED = 1
@@ -27,13 +28,6 @@ SUMMARY_COLUMNS = (
 def _fail(message: str, code: int) -> None:
     click.echo(message, err=True)
     sys.exit(code)
-
-
-def _load(file: str):
-    try:
-        return load_experiment(file)
-    except ConfigError as err:
-        _fail(str(err), EXIT_BAD_INPUT)
 
 
 def _print_summary(results) -> None:
@@ -100,15 +94,28 @@ def main() -> None:
 @main.command()
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("-o", "--output", "output", type=click.Path(file_okay=False),
-              help="Folder for manifest.json and the result tables (CSV).")
-@click.option("--seed", type=click.IntRange(min=0), help="Override the file's seed.")
-def run(file: str, output: str | None, seed: int | None) -> None:
-    """Run the experiment FILE and print its summary."""
+              help="Folder for the results: manifest.json and CSV tables; for a sweep also one "
+                   "folder per finished point (rerun into it to resume).")
+@click.option("--seed", type=click.IntRange(min=0), help="Override the file's (root) seed.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), help="Run a sweep's points on N local processes "
+              "(with --executor dask: N workers).")
+@click.option("--executor", type=click.Choice(EXECUTORS),
+              help="Where a sweep's points run (default: serial, or process with --jobs > 1).")
+@click.option("--scheduler", metavar="tcp://HOST:PORT", help="Run a sweep on this existing Dask cluster.")
+@click.option("--no-progress", is_flag=True, help="No progress bar (there is none when stderr is not a terminal).")
+def run(file: str, output: str | None, seed: int | None, jobs: int | None, executor: str | None,
+        scheduler: str | None, no_progress: bool) -> None:
+    """Run the experiment FILE (every scenario and replication of a sweep) and print its summary."""
     from .experiment import run_spec, write_results
+    from .experiment.progress import show_progress
 
-    spec = _load(file)
+    plan = _load_plan(file, seed)
+    progress = show_progress(not no_progress)
+    if not plan.single_run:
+        _run_sweep(plan, output, jobs, _executor(executor, jobs, scheduler), scheduler, progress)
+        return
     try:
-        results = run_spec(spec, seed=seed)
+        results = run_spec(plan.scenarios[0].spec, seed=seed, progress=progress)
     except ConfigError as err:
         _fail(str(err), EXIT_BAD_INPUT)
     except (ValueError, KeyError, OSError) as err:
@@ -122,12 +129,105 @@ def run(file: str, output: str | None, seed: int | None) -> None:
         click.echo(f"results written to {folder}{'' if str(folder).endswith('/') else '/'}")
 
 
+def _load_plan(file: str, seed: int | None):
+    from .config import load_sweep
+
+    try:
+        return load_sweep(file, seed=seed)
+    except ConfigError as err:
+        _fail(str(err), EXIT_BAD_INPUT)
+
+
+def _executor(executor: str | None, jobs: int | None, scheduler: str | None) -> str:
+    if scheduler and executor not in (None, "dask"):
+        _fail(f"--scheduler joins a Dask cluster; it cannot be used with --executor {executor}", EXIT_BAD_INPUT)
+    if scheduler:
+        return "dask"
+    return executor or ("process" if jobs and jobs > 1 else "serial")
+
+
+def _run_sweep(plan, output: str | None, jobs: int | None, executor: str, scheduler: str | None,
+               progress: bool) -> None:
+    import os
+
+    from .experiment.sweep import run_sweep
+
+    if executor == "serial":
+        workers = 1
+    else:  # a pool or a LocalCluster as wide as the machine unless told
+        workers = jobs or os.cpu_count() or 1
+    click.echo(f"{plan.source}: {len(plan.scenarios)} scenario(s) × {plan.replications} replication(s), "
+               f"{executor}{'' if executor == 'serial' else f' ({workers} workers)'}")
+    try:
+        outcome = run_sweep(plan, output, executor=executor, jobs=workers, scheduler=scheduler, progress=progress)
+    except KeyboardInterrupt:
+        where = f"; run the same command again to resume from {output}" if output else ""
+        _fail(f"interrupted: the points finished so far are kept{where}", 130)
+    except OSError as err:
+        _fail(f"{output or 'sweep'}: {err}", EXIT_FAILED)
+    for problem in outcome.corrupt:
+        click.echo(f"corrupt point, run again: {problem}", err=True)
+    _print_scenarios(outcome.results)
+    click.echo(f"{outcome.points} points: {outcome.ran} run, {outcome.already_done} already done, "
+               f"{outcome.failed} failed")
+    if output:
+        click.echo(f"results written to {output}{'' if output.endswith('/') else '/'} "
+                   "(summary.csv, scenarios.csv, points/)")
+    if outcome.failed:
+        for _, row in outcome.results.failures.iterrows():
+            click.echo(f"  failed: scenario {row['scenario']} replication {row['replication']}: {row['error']}",
+                       err=True)
+        sys.exit(EXIT_FAILED)
+
+
+SCENARIO_COLUMNS = (("throughput_per_s", "throughput /s"), ("response_time_mean_s", "response mean s"),
+                    ("response_time_p99_s", "response p99 s"), ("cpu_utilization", "CPU utilization"))
+
+
+def _print_scenarios(results) -> None:
+    """Per scenario: the swept values and each metric's mean ± 95 % CI half-width."""
+    table = results.scenarios
+    if table.empty:
+        return
+    rows = []
+    for row in table.to_dict("records"):  # keeps each column's type (iterrows would make ints floats)
+        cells = {"scenario": str(row["scenario"]), **{axis: str(row[axis]) for axis in results.axes},
+                 "n": str(row["replications"])}
+        for key, label in SCENARIO_COLUMNS:
+            mean, half = row[f"{key}_mean"], row[f"{key}_ci95"]
+            cells[label] = f"{mean:.4g}" + ("" if half != half else f" ± {half:.2g}")
+        rows.append(cells)
+    header = list(rows[0])
+    widths = {k: max(len(k), *(len(r[k]) for r in rows)) for k in header}
+    click.echo("  ".join(k.ljust(widths[k]) for k in header).rstrip())
+    for r in rows:
+        click.echo("  ".join(r[k].ljust(widths[k]) for k in header).rstrip())
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--seed", type=click.IntRange(min=0), help="Override the file's (root) seed.")
+def show(file: str, seed: int | None) -> None:
+    """List the scenarios of the experiment FILE: each sweep point's values, and the seeds."""
+    plan = _load_plan(file, seed)
+    seeds = ", ".join(map(str, plan.seeds))
+    click.echo(f"{file}: {len(plan.scenarios)} scenario(s) × {plan.replications} replication(s) = "
+               f"{len(plan.scenarios) * plan.replications} run(s); seeds: {seeds}")
+    header = ["scenario", *plan.axes]
+    rows = [[str(s.index), *(str(s.values[a]) for a in plan.axes)] for s in plan.scenarios]
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
+    for line in [header, *rows]:
+        click.echo("  " + "  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip())
+
+
 @main.command()
 @click.argument("file", type=click.Path(dir_okay=False))
 def validate(file: str) -> None:
-    """Check the experiment FILE and report every problem in it."""
-    spec = _load(file)
-    click.echo(f"{file}: ok ({len(spec.hosts)} host(s), {len(spec.workloads)} workload(s))")
+    """Check the experiment FILE (every scenario of a sweep) and report every problem in it."""
+    plan = _load_plan(file, None)
+    spec = plan.scenarios[0].spec
+    sweep = "" if plan.single_run else f"; {len(plan.scenarios)} scenario(s) × {plan.replications} replication(s)"
+    click.echo(f"{file}: ok ({len(spec.hosts)} host(s), {len(spec.workloads)} workload(s){sweep})")
     if spec.placement is not None:
         _print_placement(spec.placement)
 
@@ -185,7 +285,7 @@ def fidelity(output: str | None) -> None:
     elapsed = time.perf_counter() - started
     notes: dict[str, int] = {}
     lines = []
-    for _, row in table.iterrows():
+    for row in table.to_dict("records"):  # keeps each column's type (iterrows would make ints floats)
         ref = ""
         if row["note"]:
             ref = f"[{notes.setdefault(row['note'], len(notes) + 1)}]"

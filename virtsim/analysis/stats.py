@@ -1,4 +1,4 @@
-"""Statistics on observations: response-time percentiles, confidence intervals."""
+"""Statistics on observations: response-time percentiles, confidence intervals, per-scenario means."""
 
 from __future__ import annotations
 
@@ -32,3 +32,27 @@ def confidence_interval(values, level: float = 0.95) -> tuple[float, float]:
 
     half = float(t.ppf(0.5 + level / 2.0, n - 1) * x.std(ddof=1) / math.sqrt(n))
     return mean, half
+
+
+SCENARIO_METRICS = ("jobs_completed", "throughput_per_s", "response_time_mean_s", "response_time_p50_s",
+                    "response_time_p95_s", "response_time_p99_s", "cpu_utilization")
+"""Summary columns averaged over replications in the per-scenario table."""
+
+
+def scenario_table(summary, keys: list[str], metrics=SCENARIO_METRICS, level: float = 0.95):
+    """One row per scenario: ``keys``, the number of replications, and for each metric
+    its mean (``<metric>_mean``) and the half-width of its Student-t confidence
+    interval (``<metric>_ci95``; NaN with one replication)."""
+    import pandas as pd
+
+    suffix = f"_ci{round(level * 100):d}"
+    rows = []
+    for key_values, group in summary.groupby(keys, sort=False, dropna=False):
+        row = dict(zip(keys, key_values if isinstance(key_values, tuple) else (key_values,)))
+        row["replications"] = len(group)
+        for metric in metrics:
+            mean, half = confidence_interval(group[metric], level)
+            row[f"{metric}_mean"] = mean
+            row[f"{metric}{suffix}"] = half
+        rows.append(row)
+    return pd.DataFrame(rows)

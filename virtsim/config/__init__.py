@@ -32,6 +32,7 @@ from .spec import (
     VMSpec,
     WorkloadSpec,
 )
+from .sweep import Point, Scenario, SweepPlan, load_sweep
 from .units import parse_quantity
 
 __all__ = [
@@ -56,7 +57,10 @@ __all__ = [
     "NicSpec",
     "OSProfile",
     "PoissonArrivals",
+    "Point",
     "Problem",
+    "Scenario",
+    "SweepPlan",
     "VMSpec",
     "WorkloadSpec",
     "catalog_names",
@@ -66,5 +70,6 @@ __all__ = [
     "load_catalog_entry",
     "load_experiment",
     "load_profile",
+    "load_sweep",
     "parse_quantity",
 ]

@@ -468,3 +468,13 @@ class ExperimentInput(_Input):
         description="Demand replayed from utilization traces or pod records onto hosts, VMs or containers "
                     "(fluid loads, not jobs).",
     )
+    replications: integer(ge=1) = Field(
+        default=1,
+        description="Runs of each scenario, replication r seeded by the r-th child of SeedSequence(seed).",
+    )
+    sweep: dict[str, Any] | None = Field(
+        default=None,
+        description="Sweep axes: a field path such as 'hosts[0].hardware.cores' mapped to a list of values "
+                    "(the scenarios are their cartesian product); 'zip' takes a list of groups of paths "
+                    "whose equally long lists move together. Checked by the sweep loader.",
+    )

@@ -22,9 +22,9 @@ from .resolve import resolve_workload
 from .spec import ExperimentSpec, FileArrivals, UnplacedItem, WorkloadSpec
 from .suggest import unknown
 from .translate import problems_from
-from .yaml_source import read_yaml
+from .yaml_source import LineIndex, read_yaml
 
-__all__ = ["dump_resolved", "load_arrivals", "load_experiment"]
+__all__ = ["check_mapping", "dump_resolved", "load_arrivals", "load_experiment", "load_raw", "read_source"]
 
 _TOP_KEYS = ", ".join(i.ExperimentInput.model_fields)
 _STOPPING_KEYS = ("duration", "warmup", "stop_after_jobs", "sample_interval")
@@ -35,23 +35,37 @@ def load_experiment(source: str | os.PathLike | dict, *, base_dir: str | os.Path
 
     Relative data-file paths resolve against the YAML file's folder (for a
     dict: ``base_dir``, else the current directory). Raises ``ConfigError``
-    listing every problem found.
+    listing every problem found. A file's ``replications`` and ``sweep`` say
+    how often and with which variations to run it (see ``load_sweep``); they
+    leave the spec of the file as written unchanged.
     """
+    return load_raw(*read_source(source, base_dir=base_dir))
+
+
+def read_source(source: str | os.PathLike | dict, *, base_dir: str | os.PathLike | None = None):
+    """(raw data, line index or None, name for messages, folder for data files) of a path or dict."""
     if isinstance(source, dict):
-        raw, lines, name = source, None, "<dict>"
         folder = Path(base_dir) if base_dir is not None else Path.cwd()
-    elif isinstance(source, (str, os.PathLike)):
+        return source, None, "<dict>", folder
+    if isinstance(source, (str, os.PathLike)):
         path = Path(source)
         raw, lines = read_yaml(path)
-        name = str(source)
         folder = Path(base_dir) if base_dir is not None else path.resolve().parent
-    else:
-        raise TypeError(f"source must be a path or a dict, got {type(source).__name__}")
+        return raw, lines, str(source), folder
+    raise TypeError(f"source must be a path or a dict, got {type(source).__name__}")
+
+
+def check_mapping(raw: object, lines: LineIndex | None, name: str) -> None:
+    """Raise ``ConfigError`` unless the file's top level is a mapping."""
     if not isinstance(raw, dict):
         got = "an empty file" if raw is None else f"a {type(raw).__name__}"
         message = f"must be a mapping with keys such as {_TOP_KEYS}; got {got}"
         raise ConfigError([Problem("", message, 1 if lines else None)], name)
 
+
+def load_raw(raw: object, lines: LineIndex | None, name: str, folder: Path) -> ExperimentSpec:
+    """Validate and resolve parsed experiment data; ``lines`` places problems in the file."""
+    check_mapping(raw, lines, name)
     ctx = Context(base_dir=folder, lines=lines)
     parsed, hosts, workloads, top = _validate(raw, ctx)
     hosts = _copies(hosts)

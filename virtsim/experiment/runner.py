@@ -8,12 +8,16 @@ from datetime import datetime, timezone
 
 from ..config import dump_resolved, load_arrivals, load_experiment
 from .manifest import build_manifest
+from .progress import simulated_time_bar
 from .results import Results, collect
 from .simulation import Simulation
 
 
-def run_spec(spec, *, seed: int | None = None) -> Results:
-    """Simulate a resolved :class:`~virtsim.config.ExperimentSpec` once."""
+def run_spec(spec, *, seed: int | None = None, progress: bool = False) -> Results:
+    """Simulate a resolved :class:`~virtsim.config.ExperimentSpec` once.
+
+    ``progress`` shows a bar in simulated time on standard error.
+    """
     started = datetime.now(timezone.utc).isoformat(timespec="seconds")
     t0 = time.perf_counter()
     run_seed = spec.seed if seed is None else seed
@@ -22,7 +26,9 @@ def run_spec(spec, *, seed: int | None = None) -> Results:
         for w in spec.workloads
         if w.type == "open" and w.arrivals.type == "file"
     }
-    sim = Simulation(spec, seed=run_seed, arrivals_tables=tables).run()
+    sim = Simulation(spec, seed=run_seed, arrivals_tables=tables)
+    with simulated_time_bar(sim, enabled=progress):
+        sim.run()
     results = collect(sim)
     results.manifest = build_manifest(dump_resolved(spec), seed=run_seed, source=spec.source,
                                       started_at=started, wall_s=round(time.perf_counter() - t0, 6))

@@ -1,0 +1,168 @@
+"""A sweep's tables, rebuilt from its finished points; ``read_results`` for any output folder.
+
+``sweep.json`` (written when a sweep starts) lists its points in order; the
+aggregated tables hold one block of rows per point found whole on disk, in
+that order, each row prefixed with the point's ``scenario``, ``replication``
+and one column per swept field (its value as written in the file).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from ..analysis.stats import scenario_table
+from .manifest import canonical_json
+from .output import TABLE_FILES
+from .output import _atomic_write as atomic_write  # the same never-half-written files as a run
+from .results import Results
+from .store import SMALL_TABLES, CorruptPoint, PointStore
+
+__all__ = ["SWEEP_FILE", "SweepResults", "read_results", "write_sweep_tables"]
+
+SWEEP_FILE = "sweep.json"
+SWEEP_FORMAT = "virtsim-sweep/1"
+FAILURES_FILE = "failures.csv"
+
+
+@dataclass
+class SweepResults:
+    """The tables of a sweep: every finished point's rows, stacked, plus per-scenario means.
+
+    ``jobs`` (one row per job of every point) is read from the points when
+    first used.
+    """
+
+    summary: pd.DataFrame
+    """One row per scenario and replication."""
+    workloads: pd.DataFrame
+    stacks: pd.DataFrame
+    consumers: pd.DataFrame
+    scenarios: pd.DataFrame
+    """One row per scenario: the mean of each metric over its replications and a 95 % CI."""
+    failures: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """Points that could not be run, with the reason."""
+    problems: list[str] = field(default_factory=list)
+    """Points listed in ``sweep.json`` that are missing or corrupt on disk."""
+    folder: Path | None = None
+    axes: tuple[str, ...] = ()
+    points: list[dict] = field(default_factory=list, repr=False)
+    """The points whose rows are in the tables (from ``sweep.json``)."""
+    _jobs: pd.DataFrame | None = field(default=None, repr=False)
+
+    @property
+    def jobs(self) -> pd.DataFrame:
+        """One row per job of every point, prefixed like the other tables."""
+        if self._jobs is None:
+            store = PointStore(self.folder)
+            self._jobs = _concat([_prefixed(store.tables(point["key"], ("jobs",))["jobs"], point, self.axes)
+                                  for point in self.points])
+        return self._jobs
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        return {"summary": self.summary, "workloads": self.workloads, "stacks": self.stacks,
+                "consumers": self.consumers, "jobs": self.jobs, "scenarios": self.scenarios}
+
+
+def _cell(value):
+    """An axis value as a table cell: scalars as they are, anything else as canonical JSON."""
+    return value if value is None or isinstance(value, (str, int, float, bool)) else canonical_json(value)
+
+
+def _prefixed(table: pd.DataFrame, point: dict, axes: tuple[str, ...]) -> pd.DataFrame:
+    """``table`` with the point's scenario, replication and axis values as its first columns."""
+    prefix = {"scenario": point["scenario"], "replication": point["replication"],
+              **{axis: _cell(point["values"][axis]) for axis in axes}}
+    table = table.copy()
+    for position, (column, value) in enumerate(prefix.items()):
+        table.insert(position, column, [value] * len(table))
+    return table
+
+
+def read_sweep(folder: str | os.PathLike, *, known: dict[str, dict] | None = None) -> SweepResults:
+    """Rebuild a sweep's tables from ``sweep.json`` and its verified point folders.
+
+    ``known`` holds the small tables of points already in memory (by key), as
+    they were stored: those points are not read back.
+    """
+    out = Path(folder)
+    plan = json.loads((out / SWEEP_FILE).read_text(encoding="utf-8"))
+    axes = tuple(plan["axes"])
+    store = PointStore(out)
+    known = known or {}
+    blocks: dict[str, list[pd.DataFrame]] = {name: [] for name in SMALL_TABLES}
+    problems: list[str] = []
+    found = []
+    for point in plan["points"]:
+        try:
+            tables = known.get(point["key"]) or store.tables(point["key"], SMALL_TABLES)
+        except FileNotFoundError:
+            problems.append(f"scenario {point['scenario']} replication {point['replication']}: not run yet")
+            continue
+        except CorruptPoint as err:
+            problems.append(f"scenario {point['scenario']} replication {point['replication']}: {err}")
+            continue
+        found.append(point)
+        for name in SMALL_TABLES:
+            blocks[name].append(_prefixed(tables[name], point, axes))
+    stacked = {name: _concat(frames) for name, frames in blocks.items()}
+    summary = stacked["summary"]
+    keys = ["scenario", *axes]
+    scenarios = scenario_table(summary, keys) if len(summary) else pd.DataFrame(columns=keys)
+    failures_path = out / FAILURES_FILE
+    failures = pd.read_csv(failures_path) if failures_path.exists() else pd.DataFrame()
+    return SweepResults(**stacked, scenarios=scenarios, failures=failures, problems=problems, folder=out,
+                        axes=axes, points=found)
+
+
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    if not frames:
+        return pd.DataFrame()
+    # Categorical columns (stack, workload, target) keep their type across points.
+    return pd.concat(frames, ignore_index=True)
+
+
+def write_sweep_tables(results: SweepResults, failures: list[dict]) -> None:
+    """Write the aggregated CSVs beside the points (and ``failures.csv`` if any point failed)."""
+    out = results.folder
+    for name in ("summary", "workloads", "stacks", "consumers"):
+        atomic_write(out / TABLE_FILES[name], getattr(results, name).to_csv(index=False))
+    atomic_write(out / "scenarios.csv", results.scenarios.to_csv(index=False))
+    failures_path = out / FAILURES_FILE
+    if failures:
+        table = pd.DataFrame(failures)
+        atomic_write(failures_path, table.to_csv(index=False))
+        results.failures = table
+    else:
+        failures_path.unlink(missing_ok=True)
+        results.failures = pd.DataFrame()
+
+
+def write_sweep_plan(folder: Path, plan: dict) -> None:
+    atomic_write(folder / SWEEP_FILE, json.dumps({"format": SWEEP_FORMAT, **plan}, indent=2) + "\n")
+
+
+def read_results(folder: str | os.PathLike) -> SweepResults | Results:
+    """The tables in an output folder, as DataFrames.
+
+    A sweep's folder gives :class:`SweepResults` (corrupt or missing points are
+    left out, listed in ``problems`` and warned about); a single run's folder
+    (``virtsim run FILE -o DIR``) gives :class:`Results` read from its CSVs.
+    """
+    out = Path(folder)
+    if (out / SWEEP_FILE).exists():
+        results = read_sweep(out)
+        if results.problems:
+            warnings.warn(f"{out}: {len(results.problems)} point(s) left out: " + "; ".join(results.problems[:5]),
+                          stacklevel=2)
+        return results
+    if (out / "manifest.json").exists() and (out / TABLE_FILES["summary"]).exists():
+        tables = {name: pd.read_csv(out / file) for name, file in TABLE_FILES.items() if (out / file).exists()}
+        manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+        return Results(**tables, manifest=manifest)
+    raise FileNotFoundError(f"{out}: no {SWEEP_FILE} (a sweep) or manifest.json and summary.csv (a run) here")
