@@ -119,4 +119,4 @@ def test_every_scenario_of_a_sweep_file_loads_and_runs(path):
     assert plan.axes == full.axes and len(plan.scenarios) == len(full.scenarios) > 1
     for scenario in plan.scenarios:
         summary = virtsim.run_spec(scenario.spec, seed=plan.seeds[0]).summary.iloc[0]
-        assert summary["jobs_completed"] > 0
+        assert summary["jobs_completed"] > 0 or not scenario.spec.workloads  # capacity studies run no jobs

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 
 import click
@@ -372,6 +373,48 @@ def schema(output: str | None, markdown: bool) -> None:
     except OSError as err:
         _fail(f"{output}: cannot write: {err}", EXIT_FAILED)
     click.echo(f"{'reference' if markdown else 'schema'} written to {output}")
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--vary", "path", required=True, help="The key to search over, e.g. 'hosts[0].count'.")
+@click.option("--between", nargs=2, type=click.IntRange(min=1), required=True, metavar="LOW HIGH",
+              help="The integer range to search.")
+@click.option("--below", type=float, required=True, help="The target: the metric must stay below it.")
+@click.option("--metric", default="response_time_p99_s", show_default=True,
+              help="A column of summary.csv (or of workloads.csv with --workload).")
+@click.option("--workload", help="Read the metric of this workload.")
+@click.option("--replications", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Runs averaged per probe, seeded as a sweep's replications.")
+def capacity(file: str, path: str, between: tuple[int, int], below: float, metric: str, workload: str | None,
+             replications: int) -> None:
+    """Find the smallest value of a key (say, a host count) that keeps a metric below a target."""
+    from .experiment.search import smallest_meeting
+
+    low, high = between
+    try:
+        answer = smallest_meeting(file, path, low, high, below=below, metric=metric, workload=workload,
+                                  replications=replications)
+    except ConfigError as err:
+        _fail(str(err), EXIT_BAD_INPUT)
+    except (ValueError, OSError) as err:
+        _fail(f"{file}: {err}", EXIT_BAD_INPUT)
+    click.echo(f"{path} from {low} to {high}, {metric} below {below:g}:")
+    for p in sorted(answer.probes, key=lambda p: p.value):
+        click.echo(f"  {path} = {p.value:<6} {metric} = {p.metric:.4g}  {'meets' if p.meets else 'misses'}")
+    if answer.smallest is None:
+        click.echo(f"  none meets it: even {high} gives {answer.probes[0].metric:.4g}")
+    else:
+        click.echo(f"  smallest: {path} = {answer.smallest} (simulated)")
+    if answer.mmc_servers is not None:
+        line = f"  M/M/c estimate: {answer.mmc_servers} servers"
+        if answer.servers_per_step:
+            line += f" = {path} ≥ {math.ceil(answer.mmc_servers / answer.servers_per_step)}"
+            line += f" at {answer.servers_per_step:g} cores each"
+        click.echo(line)
+    if answer.mmc_note:
+        click.echo(f"  ({answer.mmc_note})")
+    sys.exit(0 if answer.smallest is not None else EXIT_FAILED)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -216,6 +216,9 @@ def collect(sim: Simulation) -> Results:
     # A total over hosts of which some have no power model would understate: NaN then.
     summary["energy_j"] = float(host_rows["energy_j"].sum(min_count=len(host_rows)))
     summary["cost"] = float(host_rows["cost"].sum(min_count=len(host_rows)))
+    # Overload in host-seconds: what a consolidation trades energy against (SLATAH-like).
+    summary["overload_host_time_s"] = float(host_rows["overload_time_s"].sum())
+    summary["hosts_overloaded"] = int((host_rows["overload_time_s"] > 0).sum())
 
     workload_rows = []
     targets_of = {w.name: _workload_targets(w) for w in spec.workloads}
