@@ -52,7 +52,10 @@ def experiment_for(jobs_csv: Path, desc: dict) -> dict:
 
 def first_completions(results, n: int) -> np.ndarray:
     """The first ``n`` completion times of a run, in order (their sum is the checksum)."""
-    return np.sort(results.jobs["end_s"].dropna().to_numpy())[:n]
+    end = results.jobs["end_s"].to_numpy()
+    done = end[~np.isnan(end)]  # one copy, sorted in place: a million jobs cost 8 MB here, not 24
+    done.sort()
+    return done[:n]
 
 
 def main(argv=None) -> int:
