@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import matplotlib
@@ -108,3 +110,26 @@ def test_a_folder_that_is_not_a_result_folder_is_a_clear_error(tmp_path):
     (tmp_path / "manifest.json").write_text("{}")
     with pytest.raises(NotAResultFolder, match="no summary.csv"):
         read_result_folder(tmp_path)
+
+
+def test_a_sweep_folder_gets_the_load_curve_and_the_heatmap(tmp_path):
+    import yaml
+
+    experiment = {
+        "name": "swept", "seed": 2, "duration": "120 s", "cold_start": False,
+        "hosts": [{"name": "h", "hardware": {"cores": 2, "memory": "8 GiB"}}],
+        "workloads": [{"name": "web", "target": "h", "type": "open", "arrivals": {"type": "poisson", "rate": "1 /s"},
+                       "demand": {"cpu": {"type": "exponential", "mean": "0.5 s"}}}],
+        "sweep": {"hosts[0].hardware.cores": [1, 2], "workloads[0].arrivals.rate": [0.5, 1.0, 1.5]},
+    }
+    path = tmp_path / "swept.yaml"
+    path.write_text(yaml.safe_dump(experiment))
+    out = tmp_path / "out"
+    run = subprocess.run([sys.executable, "-m", "virtsim.cli", "run", str(path), "-o", str(out), "--no-progress"],
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    drawn = subprocess.run([sys.executable, "-m", "virtsim.cli", "plot", str(out), "-o", str(tmp_path / "png")],
+                           capture_output=True, text=True)
+    assert drawn.returncode == 0, drawn.stderr
+    assert {p.name for p in (tmp_path / "png").iterdir()} >= {"stack-diagram.png", "response-vs-load.png",
+                                                              "heatmap.png"}

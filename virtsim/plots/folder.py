@@ -1,8 +1,8 @@
 """Reading a result folder: the one place that knows how tables lie on disk.
 
-Today a folder is what ``virtsim run -o DIR`` writes: ``manifest.json`` and
-one CSV per table. Keeping the reading here lets another layout (Parquet,
-a sweep's folders) be switched in without touching the pictures.
+A folder is what ``virtsim run -o DIR`` writes: for a single run
+``manifest.json`` and one CSV per table; for a sweep ``sweep.json`` and a
+Parquet folder per point, read through :func:`virtsim.read_results`.
 """
 
 from __future__ import annotations
@@ -41,6 +41,8 @@ def read_result_folder(folder: str | os.PathLike) -> ResultFolder:
     path = Path(folder)
     if not path.is_dir():
         raise NotAResultFolder(f"{folder}: not a folder")
+    if (path / "sweep.json").is_file():
+        return _read_sweep_folder(path)
     manifest_file = path / "manifest.json"
     if not manifest_file.is_file():
         raise NotAResultFolder(f"{folder}: not a result folder (no manifest.json); "
@@ -64,3 +66,23 @@ def read_result_folder(folder: str | os.PathLike) -> ResultFolder:
     if "summary" not in tables:
         raise NotAResultFolder(f"{folder}: not a result folder (no summary.csv beside manifest.json)")
     return ResultFolder(path, manifest, tables)
+
+
+def _read_sweep_folder(path: Path) -> ResultFolder:
+    """A sweep's folder: its stacked tables (a row per scenario and replication, a column per axis).
+
+    The manifest (for the stack diagram) is the first stored point's: every
+    point is the same experiment but for the swept values.
+    """
+    from ..experiment.aggregate import read_results
+
+    results = read_results(path)
+    manifest: dict = {}
+    for point in results.points:
+        point_manifest = path / "points" / point["key"] / "manifest.json"
+        if point_manifest.is_file():
+            manifest = json.loads(point_manifest.read_text(encoding="utf-8"))
+            break
+    tables = {"summary": results.summary, "workloads": results.workloads, "stacks": results.stacks,
+              "consumers": results.consumers}
+    return ResultFolder(path, manifest, {name: table for name, table in tables.items() if table is not None})
