@@ -85,3 +85,22 @@ def test_bad_replica_settings_are_reported_with_their_path(change, message):
     with pytest.raises(ConfigError) as err:
         virtsim.load_experiment({"name": "as", "duration": "10 s", "hosts": _hosts(), "workloads": [workload]})
     assert message in str(err.value)
+
+
+def test_replicas_scale_down_after_the_load_drops_and_the_stabilization_window():
+    # 30 /s × 100 ms = 3 cores for 300 s, then 2 /s: held at 50 % of 2-core replicas, at
+    # least 3 replicas (the backlog of the first periods may ask for more), then 1 once
+    # the 120 s window has passed since the last higher ask.
+    arrivals = {"type": "curve", "interpolation": "step", "points": [{"at": "0 s", "rate": "30 /s"},
+                                                                     {"at": "300 s", "rate": "2 /s"}]}
+    scale = {"min_replicas": 1, "target_utilization": 0.5, "scale_down_delay": "120 s"}
+    results = _run(_hosts(4), [_service(4, autoscale=scale) | {"arrivals": arrivals}], duration="700 s",
+                   cold_start=False)
+    events = results.scaling
+    up = events[events["replicas_after"] > events["replicas_before"]]
+    assert up["time_s"].max() < 300 and up["replicas_after"].max() >= 3
+    # While the load lasts, once scaled up, the replicas never drop below the 3 it needs.
+    assert (events[(events["time_s"] > up["time_s"].max()) & (events["time_s"] < 300)]["replicas_after"] >= 3).all()
+    # After the drop the last ask for 3 (at the last tick before 300 s) holds them for the window.
+    last = events.iloc[-1]
+    assert last["replicas_after"] == 1 and 300 + 120 - 15 <= last["time_s"] <= 300 + 120 + 15
