@@ -77,6 +77,8 @@ def test_a_replicated_service_is_available_while_any_replica_serves():
      "workloads[0].autoscale.min_replicas: 5 is more than the 4 replicas listed"),
     ({"replicas": None, "target": "h/r1", "autoscale": {"target_utilization": 0.5}},
      "workloads[0].autoscale: needs 'replicas'"),
+    ({"autoscale": {"target_utilization": 2}},
+     "workloads[0].autoscale.target_utilization: must be a number > 0 and ≤ 1, got 2"),
 ])
 def test_bad_replica_settings_are_reported_with_their_path(change, message):
     workload = _service() | change

@@ -23,6 +23,8 @@ __all__ = ["RESOLVED", "Name", "OrAlso", "Text", "choice", "integer", "number", 
 def _bounds_text(gt, ge, le) -> str:
     if ge is not None and le is not None:
         return f" from {ge:g} to {le:g}"
+    if gt is not None and le is not None:
+        return f" > {gt:g} and ≤ {le:g}"
     if gt is not None:
         return f" > {gt:g}"
     if ge is not None:
