@@ -164,5 +164,5 @@ def test_a_sweep_joins_an_existing_dask_cluster_by_its_scheduler_address(plan, t
         run = virtsim.run_sweep(plan, tmp_path / "joined", executor="dask", scheduler=cluster.scheduler_address)
         assert len(cluster.workers) == 1  # the cluster outlives the sweep: only the client is closed
     assert (run.ran, run.failed) == (8, 0)
-    serial = virtsim.run_sweep(plan, tmp_path / "serial", executor="serial")
+    virtsim.run_sweep(plan, tmp_path / "serial", executor="serial")
     assert file_digests(tmp_path / "joined") == file_digests(tmp_path / "serial")

@@ -84,7 +84,6 @@ def quantity(kind: QuantityKind, *, gt: float | None = None, ge: float | None = 
     spec from its dump), a bare number is taken as already in SI units.
     """
     expected = f"a {kind}{_bounds_text(gt, ge, None)}"
-    json_type = ["string"] if kind == "size" else ["string", "number"]
 
     def check(value: Any, info: ValidationInfo) -> float:
         number = isinstance(value, (int, float)) and not isinstance(value, bool)

@@ -22,7 +22,7 @@ def vmm_overhead_bytes(hypervisor, vcpus: int, memory_bytes: float) -> float:
     return per_vm.base + per_vm.per_vcpu * vcpus + per_vm.per_gib * memory_bytes / GIB
 
 
-def _sandbox_bytes(engine) -> float:
+def sandbox_bytes(engine) -> float:
     """A container's own memory: its runtime shim, or a whole microVM for a VM sandbox."""
     footprint = engine.memory.per_container
     if engine.composition is not None:
@@ -51,11 +51,11 @@ def footprints(host) -> dict[str, float]:
             out[f"{path}.vmm"] = vmm_overhead_bytes(host.hypervisor, vm.vcpus, vm.memory_bytes)
         if vm.engine is not None:
             for ctr in vm.containers:
-                out[f"{path}/{ctr.name}"] = _sandbox_bytes(vm.engine)  # inside the VM's RAM
+                out[f"{path}/{ctr.name}"] = sandbox_bytes(vm.engine)  # inside the VM's RAM
     if host.engine is not None:
         out[f"{name}/{host.engine.name}"] = host.engine.memory.daemon
         for ctr in host.containers:
-            out[f"{name}/{ctr.name}"] = _sandbox_bytes(host.engine)
+            out[f"{name}/{ctr.name}"] = sandbox_bytes(host.engine)
     on_host = [p for p in out if p.count("/") == 1]  # VMs, VMMs, host containers, daemons
     committed += sum(out[p] for p in on_host)
     out[name] = committed

@@ -19,7 +19,7 @@ from . import spec as s
 from .checks import PlacedHost
 from .context import Context
 from .errors import ConfigError
-from .footprints import _sandbox_bytes, footprints, vmm_overhead_bytes
+from .footprints import sandbox_bytes, footprints, vmm_overhead_bytes
 from .layers import check_modes, resolve_profile, resolve_vm_layers
 from .placement import Fit, Item, Room, place
 from .placement_inputs import PlacementInput, PoolContainerInput, RequestsInput
@@ -87,7 +87,7 @@ def _container_fit(ctr: PoolContainerInput, spec: s.HostSpec, ctx: Context) -> F
     requests = ctr.requests
     cpu = requests.cpu if requests is not None and requests.cpu is not None else (ctr.cpus or 0.0)
     memory = requests.memory if requests is not None and requests.memory is not None else (ctr.memory or 0.0)
-    shim = _sandbox_bytes(spec.engine) if spec.engine is not None else 0.0  # Kubernetes' pod overhead
+    shim = sandbox_bytes(spec.engine) if spec.engine is not None else 0.0  # Kubernetes' pod overhead
     return Fit(float(cpu), float(memory) + shim)
 
 

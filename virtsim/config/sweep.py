@@ -130,7 +130,7 @@ def load_sweep(source: str | os.PathLike | dict, *, base_dir: str | os.PathLike 
         data = copy.deepcopy(base)
         for (paths, _), value in zip(axes, combination):
             for path, item in zip(paths, value):
-                _set(data, parse_path(path), item)
+                set_path(data, parse_path(path), item)
                 values[path] = item
         try:
             scenarios.append(Scenario(index, values, load_raw(data, lines, name, folder)))
@@ -254,7 +254,8 @@ def _plural(key: str | int, n: int) -> str:
     return word if n != 1 or not word.endswith("s") else word[:-1]
 
 
-def _set(data: dict, parts: tuple, value: Any) -> None:
+def set_path(data: dict, parts: tuple, value: Any) -> None:
+    """Put (a copy of) ``value`` at ``parts`` (from :func:`parse_path`) in a raw experiment mapping."""
     node = data
     for part in parts[:-1]:
         node = node[part]

@@ -241,7 +241,7 @@ def collect(sim: Simulation) -> Results:
 
     narrow = jobs[STATS_COLUMNS]
     workload_rows = []
-    targets_of = {w.name: _workload_targets(w) for w in spec.workloads}
+    targets_of = {w.name: list(w.target_paths) for w in spec.workloads}
     replicated = {w.name: (w.autoscale.min_replicas if w.autoscale is not None else len(w.replicas))
                   for w in spec.workloads if w.replicas is not None}
     batches = {w.name for w in spec.workloads if w.type == "batch"}
@@ -318,10 +318,6 @@ def _add_failed(log, jobs: pd.DataFrame) -> None:
         failed_at[ids] = np.fromiter(log.failed_at.values(), dtype=float, count=len(ids))
     jobs["failed"] = ~np.isnan(failed_at)
     jobs["failed_at_s"] = failed_at
-
-
-def _workload_targets(w) -> list[str]:
-    return list(w.target_paths)
 
 
 def _all_closed_s(targets, gates, start: float, end: float) -> float:

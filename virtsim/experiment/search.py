@@ -21,7 +21,7 @@ import numpy as np
 from ..analysis.queueing import mmc_smallest_servers
 from ..config import load_experiment
 from ..config.errors import ConfigError, Problem
-from ..config.sweep import parse_path, replication_seeds
+from ..config.sweep import parse_path, replication_seeds, set_path
 from ..config.yaml_source import read_yaml
 from ..workloads.distributions import mean_of
 from .runner import run_spec
@@ -60,13 +60,6 @@ def _raw(source) -> tuple[dict, Path]:
     return raw, path.resolve().parent
 
 
-def _set(raw: dict, parts: tuple, value) -> None:
-    node = raw
-    for part in parts[:-1]:
-        node = node[part]
-    node[parts[-1]] = value
-
-
 def smallest_meeting(source: str | os.PathLike | dict, path: str, low: int, high: int, *, below: float,
                      metric: str = "response_time_p99_s", workload: str | None = None,
                      replications: int = 1, seed: int | None = None) -> CapacityAnswer:
@@ -90,7 +83,7 @@ def smallest_meeting(source: str | os.PathLike | dict, path: str, low: int, high
         if value not in cache:
             scenario = copy.deepcopy(raw)
             try:
-                _set(scenario, parts, value)
+                set_path(scenario, parts, value)
             except (KeyError, IndexError, TypeError):
                 raise ConfigError([Problem(path, "no such key in the experiment")], "capacity search") from None
             spec = load_experiment(scenario, base_dir=base)
@@ -115,7 +108,7 @@ def smallest_meeting(source: str | os.PathLike | dict, path: str, low: int, high
 
 def _with(raw: dict, parts: tuple, value) -> dict:
     scenario = copy.deepcopy(raw)
-    _set(scenario, parts, value)
+    set_path(scenario, parts, value)
     return scenario
 
 
