@@ -60,8 +60,6 @@ class MemoryUse:
         self.used = dict.fromkeys(domains, 0.0)
         self.peak = dict.fromkeys(domains, 0.0)
         """Most bytes in use at once, per domain path."""
-        self.kills = dict.fromkeys(domains, 0)
-        """OOM kills per domain path."""
         self._held: dict[int, tuple[tuple[str, ...], float]] = {}
         self._kill = kill
         self._process_killed = process_killed
@@ -76,7 +74,6 @@ class MemoryUse:
         used = self.used
         for key, limit, kind in chain:
             if used[key] + nbytes > limit:
-                self.kills[key] += 1
                 if kind == "container":
                     self._kill(key, self._restart_delay(key))
                 else:

@@ -43,6 +43,8 @@ _new = object.__new__
 #: An activity whose remaining work is within this fraction of its finish tag
 #: completes now (absorbs rounding in the virtual clock).
 REL_TOLERANCE = 1e-9
+_OVERLOADED = 1.0 + REL_TOLERANCE
+"""A root is overloaded when its demand exceeds its capacity times this (beyond rounding)."""
 
 
 @lru_cache(maxsize=1 << 16)
@@ -294,7 +296,7 @@ class ShareNode:
 
 def _overloaded(node: ShareNode) -> bool:
     """A root whose consumers want more than its capacity (beyond rounding)."""
-    return node.parent is None and node.demand > node.cap * (1.0 + REL_TOLERANCE)
+    return node.parent is None and node.demand > node.cap * _OVERLOADED
 
 
 def _check_positive(what: str, value: float, name: str) -> None:
@@ -413,7 +415,7 @@ class RateResource:
             if dt:
                 node.acc_alloc += node.alloc * dt
                 node.acc_demand += node.demand * dt
-                if node.parent is None and _overloaded(node):
+                if node.parent is None and node.demand > node.cap * _OVERLOADED:
                     node.acc_overload += dt
                 node.t_acc = now
             node.demand = demand
@@ -448,7 +450,7 @@ class RateResource:
                 if dt:
                     start.acc_alloc += start.alloc * dt
                     start.acc_demand += start.demand * dt
-                    if _overloaded(start):
+                    if start.demand > start.cap * _OVERLOADED:
                         start.acc_overload += dt
                     start.t_acc = now
                 if self.on_root_alloc is not None:
@@ -602,7 +604,7 @@ class RateResource:
         if dt:
             node.acc_alloc += node.alloc * dt
             node.acc_demand += node.demand * dt
-            if node.parent is None and _overloaded(node):
+            if node.parent is None and node.demand > node.cap * _OVERLOADED:
                 node.acc_overload += dt
             node.t_acc = now
 

@@ -108,6 +108,8 @@ class Simulation:
         self.sampler: Sampler | None = None
         """Integrals at every ``sample_interval`` boundary, when the spec asks for them."""
         self._stop = self.env.event()
+        self._open_from = 0
+        """Every job before this one is over: failures need not look at them."""
         self._contexts: dict[tuple[str, str], int] = {}
 
     # -- building ----------------------------------------------------------------
@@ -147,7 +149,11 @@ class Simulation:
         """Jobs running in consumers that just went down fail (those waiting at their gates wait on)."""
         log = self.log
         codes = [self._target_code[p] for p in paths]
-        jobs = failed_in_flight(np.array(log.end, dtype=float), np.array(log.target, dtype=np.int32), codes)
+        # Jobs before _open_from are all over (done or failed): a failure scans only the rest,
+        # so a run with many failures stays linear in its jobs.
+        first = self._open_from
+        end = np.array(log.end[first:], dtype=float)
+        jobs = first + failed_in_flight(end, np.array(log.target[first:], dtype=np.int32), codes)
         starters = {i: source.starter for i, source in enumerate(self.sources)}
         waiting = set().union(*(s.waiting for s in starters.values()))
         for job in jobs.tolist():
@@ -158,6 +164,12 @@ class Simulation:
                 starter.fail(job, now)
             else:  # a custom workload's job: recorded as failed, its process is not resumed
                 log.fail(job, now)
+        for k in np.flatnonzero(np.isnan(end)).tolist():
+            if first + k not in log.failed_at:
+                self._open_from = first + k
+                break
+        else:
+            self._open_from = first + len(end)
 
     def _request_plan(self, w, path: str, template: Demand, threads: int) -> RequestPlan | None:
         """How requests of ``w`` run at ``path``; None where one CPU activity says it all."""

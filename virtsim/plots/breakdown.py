@@ -5,18 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..experiment.results import BREAKDOWN
 from ._common import axes_or_new, require_columns
 
 __all__ = ["BREAKDOWN_PARTS", "time_breakdown"]
 
-BREAKDOWN_PARTS = {
-    "native_mean_s": "native work",
-    "virtualization_mean_s": "virtualization",
-    "io_latency_mean_s": "I/O latency",
-    "startup_mean_s": "start-up",
-    "failure_mean_s": "failure and restart",
-    "wait_mean_s": "waiting",
-}
+_LABELS = {"native_s": "native work", "virtualization_s": "virtualization", "io_latency_s": "I/O latency",
+           "startup_s": "start-up", "failure_s": "failure and restart", "wait_s": "waiting"}
+BREAKDOWN_PARTS = {f"{column[:-2]}_mean_s": _LABELS[column] for column in BREAKDOWN}
 """The ``stacks`` table's mean breakdown columns, bottom to top, with their legend labels."""
 
 
