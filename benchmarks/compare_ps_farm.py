@@ -29,7 +29,10 @@ Typical run, from the repository root:
         --skip-simgrid-at large --simgrid-results simgrid_large.jsonl
 
 virtsim's benchmark is run as ``VIRTSIM_PYTHON benchmarks/ps_farm.py JOBS_CSV --json``
-(it reads ``jobs.json`` beside the CSV). ``--virtsim-script`` and
+(it reads ``jobs.json`` beside the CSV) with the engine as installed (compiled
+where a C compiler was at hand; the records say which). ``--virtsim-plain``
+adds a run of the same with ``VIRTSIM_PURE_PYTHON=1`` (the plain-Python engine),
+reported as ``virtsim-python``; the targets are checked for ``virtsim``. ``--virtsim-script`` and
 ``--virtsim-args`` (with ``{csv}``, ``{json}`` and ``{size}`` placeholders) point
 the harness at another script, e.g. to test it with the shared fluid loop:
 
@@ -96,6 +99,8 @@ def parse_args(argv=None):
     p.add_argument("--virtsim-args", default="{csv} --json",
                    help="arguments of the virtsim script; {csv}, {json}, {size} are substituted")
     p.add_argument("--no-virtsim", action="store_true", help="run the peers only")
+    p.add_argument("--virtsim-plain", action="store_true",
+                   help="also run virtsim with its plain-Python engine (VIRTSIM_PURE_PYTHON=1)")
     p.add_argument("--pin", default="1", help="CPU to pin runs to with taskset, or 'none'")
     p.add_argument("--timeout", type=float, default=None, help="seconds allowed per run")
     a = p.parse_args(argv)
@@ -118,22 +123,24 @@ def generate_jobs(args, size):
 
 
 def plan(args, size, csv):
-    """The commands to run at one size, once per rep: a list of (impl, cmd, cwd)."""
+    """The commands to run at one size, once per rep: a list of (impl, cmd, cwd, extra env)."""
     runs = []
     if not args.no_virtsim:
         subst = {"csv": str(csv), "json": str(csv.with_suffix(".json")), "size": size}
         vargs = [x.format(**subst) for x in shlex.split(args.virtsim_args)]
-        runs.append(("virtsim",
-                     [args.virtsim_python, str(args.virtsim_script.resolve())] + vargs, REPO))
+        cmd = [args.virtsim_python, str(args.virtsim_script.resolve())] + vargs
+        runs.append(("virtsim", cmd, REPO, {}))
+        if args.virtsim_plain:
+            runs.append(("virtsim-python", cmd, REPO, {"VIRTSIM_PURE_PYTHON": "1"}))
     for peer in args.peers:
         if peer == "simgrid" and size in args.skip_simgrid_at:
             continue
         script, extra = PEERS[peer]
-        runs.append((peer, [args.peer_python, script, size, "--json"] + extra, args.bench_dir))
+        runs.append((peer, [args.peer_python, script, size, "--json"] + extra, args.bench_dir, {}))
     return runs
 
 
-def run_one(impl, size, cmd, cwd, args):
+def run_one(impl, size, cmd, cwd, args, env=None):
     """Run one command under /usr/bin/time -v, return its record (RESULT fields merged)."""
     wrapped = ["/usr/bin/time", "-v"]
     if args.pin != "none" and shutil.which("taskset"):
@@ -141,7 +148,8 @@ def run_one(impl, size, cmd, cwd, args):
     wrapped += cmd
     t0 = time.perf_counter()
     try:
-        p = subprocess.run(wrapped, cwd=cwd, capture_output=True, text=True, timeout=args.timeout)
+        p = subprocess.run(wrapped, cwd=cwd, capture_output=True, text=True, timeout=args.timeout,
+                           env={**os.environ, **(env or {})})
         rc, stdout, stderr = p.returncode, p.stdout, p.stderr
     except subprocess.TimeoutExpired as e:
         rc, stdout, stderr = "timeout", e.stdout or "", e.stderr or ""
@@ -207,7 +215,7 @@ def report(args, records):
     """Print the Markdown summary; return True if the checksums and runs are all right."""
     stats = summarise(records)
     sizes = args.sizes
-    impls = [i for i in ["virtsim"] + list(PEERS) if any((i, s) in stats for s in sizes)]
+    impls = [i for i in ["virtsim", "virtsim-python"] + list(PEERS) if any((i, s) in stats for s in sizes)]
     print("\n## ps-farm: median wall seconds (peak RSS MiB), runs\n")
     print("| impl | " + " | ".join(sizes) + " |")
     print("|---|" + "---|" * len(sizes))
@@ -246,6 +254,8 @@ def report(args, records):
             checks.append((f"{s}: ≤ {TARGET_FLUID_RATIO:g}× fluid loop",
                            None if r_fl is None else r_fl <= TARGET_FLUID_RATIO))
             checks.append((f"{s}: peak < {TARGET_PEAK_MIB:g} MiB", v["peak"] < TARGET_PEAK_MIB))
+        engines = sorted({r.get("engine", "?") for r in records if r["impl"] == "virtsim" and r.get("ok")})
+        print(f"\nvirtsim's engine in these runs: {', '.join(engines)}")
         print("\n### Targets\n")
         for desc, passed in checks:
             print(f"- {'n/a ' if passed is None else 'PASS' if passed else 'FAIL'} {desc}")
@@ -272,8 +282,8 @@ def main(argv=None):
             # Each rep runs every implementation once; the order rotates so that
             # no implementation always runs first.
             k = rep % len(runs) if runs else 0
-            for impl, cmd, cwd in runs[k:] + runs[:k]:
-                rec = run_one(impl, size, cmd, cwd, args)
+            for impl, cmd, cwd, env in runs[k:] + runs[:k]:
+                rec = run_one(impl, size, cmd, cwd, args, env)
                 rec["rep"] = rep
                 records.append(rec)
                 with open(args.out, "a") as fh:

@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 import virtsim
+import virtsim.engine
 
 
 def experiment_for(jobs_csv: Path, desc: dict) -> dict:
@@ -94,11 +95,12 @@ def main(argv=None) -> int:
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1),
         "python": sys.version.split()[0],
         "virtsim": virtsim.__version__,
+        "engine": "compiled" if virtsim.engine.COMPILED else "python",
         "pid": os.getpid(),
     }
     if not args.json:
         print(f"virtsim ps-farm {desc['size']}: {res['completed']} jobs in {wall:.3f} s "
-              f"(setup {res['setup_s']:.3f} s), checksum {res['checksum']!r}, peak {res['peak_rss_mib']} MiB")
+              f"(setup {res['setup_s']:.3f} s, {res['engine']} engine), checksum {res['checksum']!r}, peak {res['peak_rss_mib']} MiB")
     print("RESULT " + json.dumps(res), flush=True)
     return 0
 

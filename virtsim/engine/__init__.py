@@ -4,9 +4,10 @@ Knows nothing of experiment files; see :mod:`virtsim.config` for those.
 """
 
 from .fairshare import POLICIES, proportional, waterfill, waterfill_with_floors
-from .sharing import Activity, RateResource, ShareNode
+from .sharing import COMPILED, Activity, RateResource, ShareNode
 
 __all__ = [
+    "COMPILED",
     "Activity",
     "POLICIES",
     "RateResource",

@@ -9,10 +9,14 @@ import sys
 from functools import cache
 from importlib import metadata
 
+from ..engine import COMPILED
+
 KEY_LIBRARIES = ("simpy", "numpy", "pandas", "scipy", "pydantic", "pint", "pyyaml", "click")
 
 TIMING_FIELDS = ("started_at", "wall_s")
 """Manifest fields that differ between identical runs."""
+ENGINE_FIELD = "engine"
+"""``compiled`` or ``python``: which build of the sharing engine ran (the results are the same)."""
 
 
 def canonical_json(data) -> str:
@@ -81,6 +85,7 @@ def build_manifest(resolved: dict, *, seed: int, source: str, started_at: str, w
         "config_sha256": config_hash(resolved),
         "versions": versions(),
         "platform": sys.platform,
+        "engine": "compiled" if COMPILED else "python",
         "started_at": started_at,
         "wall_s": wall_s,
         "config": resolved,
