@@ -61,22 +61,24 @@ SCALING_COLUMNS = ["time_s", "workload", "replicas_before", "replicas_after", "c
 """``cpu_utilization``: the serving replicas' mean over the last period, which asked for the change."""
 
 
-STATS_COLUMNS = ["workload", "target", "arrival_s", "end_s", "counted", "failed", "response_time_s"]
-"""What the per-run and per-workload statistics read: a narrow view, so that filtering a
-million-job table copies a few columns, not all of them."""
+def _job_stats(jobs: dict, measured_s: float, rows: np.ndarray | None = None) -> dict[str, float]:
+    """Counts, throughput and response times of the counted jobs (of ``rows`` only, if given).
 
-
-def _job_stats(jobs: pd.DataFrame, measured_s: float) -> dict[str, float]:
-    counted = jobs["counted"].to_numpy()
-    done = counted & ~np.isnan(jobs["end_s"].to_numpy())
+    ``jobs`` holds the job table's columns as arrays: tables are built once, at
+    the end, and a short run would otherwise spend more on pandas than simulating.
+    """
+    counted, end, failed, response = (jobs[k] for k in ("counted", "end_s", "failed", "response_time_s"))
+    if rows is not None:
+        counted, end, failed, response = counted[rows], end[rows], failed[rows], response[rows]
+    done = counted & ~np.isnan(end)
     completed = int(done.sum())
     row = {
         "jobs_arrived": int(counted.sum()),
         "jobs_completed": completed,
-        "jobs_failed": int((counted & jobs["failed"].to_numpy()).sum()),
+        "jobs_failed": int((counted & failed).sum()),
         "throughput_per_s": completed / measured_s if measured_s > 0 else float("nan"),
     }
-    row.update(response_time_stats(jobs["response_time_s"].to_numpy()[done]))
+    row.update(response_time_stats(response[done]))
     return row
 
 
@@ -88,8 +90,8 @@ it to come back after a failure (repair and restart), and the rest: waiting for
 contended resources."""
 
 
-def _add_breakdown(sim: Simulation, jobs: pd.DataFrame) -> None:
-    """Add the stack and time-breakdown columns to the jobs table, in place."""
+def _add_breakdown(sim: Simulation, jobs: dict) -> None:
+    """Add the stack and time-breakdown columns to the job columns."""
     spec, platform, log = sim.spec, sim.platform, sim.log
     threads = {w.name: (w.demand.threads if w.demand is not None else 1) for w in spec.workloads}
     # Custom workloads (contexts) mix CPU with sleeps of their own: no breakdown.
@@ -97,9 +99,9 @@ def _add_breakdown(sim: Simulation, jobs: pd.DataFrame) -> None:
     speeds = np.array([platform.consumers[t].core_speed for t in log.target_names], dtype=float)
     stack = ["native" if platform.paths[t].is_native else " / ".join(platform.paths[t].layers)
              for t in log.target_names]
-    wl = jobs["workload"].cat.codes.to_numpy()
-    tg = jobs["target"].cat.codes.to_numpy()
-    native = jobs["cpu_demand_s"].to_numpy() / per_workload[wl]
+    wl = jobs["workload"].codes
+    tg = jobs["target"].codes
+    native = jobs["cpu_demand_s"] / per_workload[wl]
     native /= speeds[tg]
     # Zeros where only native work is known, NaN where nothing is (custom
     # workloads). np.zeros maps untouched zero pages: no memory until written.
@@ -120,13 +122,13 @@ def _add_breakdown(sim: Simulation, jobs: pd.DataFrame) -> None:
         failure[unknown] = np.nan
     labels = list(dict.fromkeys(stack))
     stack_of_target = np.array([labels.index(label) for label in stack], dtype=np.int32)
-    wait = jobs["response_time_s"].to_numpy() - native
+    wait = jobs["response_time_s"] - native
     wait -= virt
     wait -= io
     wait -= startup
     wait -= failure
     if log.startup_wait or log.failure_wait:  # held jobs start when their target is ready
-        jobs["start_s"] = jobs["arrival_s"].to_numpy() + np.nan_to_num(startup) + np.nan_to_num(failure)
+        jobs["start_s"] = jobs["arrival_s"] + np.nan_to_num(startup) + np.nan_to_num(failure)
     jobs["stack"] = pd.Categorical.from_codes(stack_of_target[tg], categories=labels)
     jobs["native_s"] = native
     jobs["virtualization_s"] = virt
@@ -136,16 +138,16 @@ def _add_breakdown(sim: Simulation, jobs: pd.DataFrame) -> None:
     jobs["wait_s"] = wait
 
 
-def _stack_table(jobs: pd.DataFrame) -> pd.DataFrame:
+def _stack_table(jobs: dict) -> pd.DataFrame:
     """Mean breakdown per (stack, workload) of the counted, completed jobs.
 
     Summed with ``np.bincount`` over group codes, one column at a time: a
     million jobs cost a few temporary arrays, not a filtered copy of the table.
     """
-    done = jobs["counted"].to_numpy() & ~np.isnan(jobs["end_s"].to_numpy())
-    stacks, workloads = jobs["stack"].cat, jobs["workload"].cat
+    done = jobs["counted"] & ~np.isnan(jobs["end_s"])
+    stacks, workloads = jobs["stack"], jobs["workload"]
     n_workloads = len(workloads.categories)
-    group = (stacks.codes.to_numpy().astype(np.int64) * n_workloads + workloads.codes.to_numpy())[done]
+    group = (stacks.codes.astype(np.int64) * n_workloads + workloads.codes)[done]
     size = len(stacks.categories) * n_workloads
     counts = np.bincount(group, minlength=size)
     present = np.flatnonzero(counts)
@@ -153,7 +155,7 @@ def _stack_table(jobs: pd.DataFrame) -> pd.DataFrame:
              "workload": pd.Categorical.from_codes(present % n_workloads, categories=workloads.categories),
              "jobs_completed": counts[present]}
     for column in ("response_time_s", *BREAKDOWN):
-        sums = np.bincount(group, weights=jobs[column].to_numpy()[done], minlength=size)
+        sums = np.bincount(group, weights=jobs[column][done], minlength=size)
         table[f"{column[:-2]}_mean_s"] = sums[present] / counts[present]
     return pd.DataFrame(table)
 
@@ -164,7 +166,7 @@ def collect(sim: Simulation) -> Results:
     start = sim.warmup.time_s
     end = sim.end.time_s
     measured = end - start
-    jobs = sim.log.to_frame()
+    jobs = sim.log.columns()
     _add_failed(sim.log, jobs)
     # A job counts if it arrived after the warm-up and (if done or failed) ended by the end.
     jobs["counted"] = (jobs["arrival_s"] >= spec.warmup_s) & ~(jobs["end_s"] > end) & ~(jobs["failed_at_s"] > end)
@@ -222,34 +224,39 @@ def collect(sim: Simulation) -> Results:
         if consumer.kind == "host":
             host_alloc += cpu_time
             host_capacity += capacity
-    consumers = pd.DataFrame(consumer_rows)
+    consumers = pd.DataFrame({column: [row[column] for row in consumer_rows] for column in consumer_rows[0]})
 
     summary = {"name": spec.name, "seed": sim.seed, "start_s": start, "end_s": end,
                "measured_s": measured}
     summary.update(_job_stats(jobs, measured))
     summary["cpu_utilization"] = host_alloc / host_capacity if host_capacity > 0 else float("nan")
-    summary["jobs_in_system_at_end"] = int(jobs["end_s"].isna().sum())
+    summary["jobs_in_system_at_end"] = int(np.isnan(jobs["end_s"]).sum())
     summary["memory_committed_ratio_max"] = max(memory[h] / physical[h] for h in physical)
-    host_rows = consumers[consumers["kind"] == "host"]
-    summary["hosts_powered_on"] = int(host_rows["powered_on"].astype(bool).sum())
-    # A total over hosts of which some have no power model would understate: NaN then.
-    summary["energy_j"] = float(host_rows["energy_j"].sum(min_count=len(host_rows)))
-    summary["cost"] = float(host_rows["cost"].sum(min_count=len(host_rows)))
-    # Overload in host-seconds: what a consolidation trades energy against (SLATAH-like).
-    summary["overload_host_time_s"] = float(host_rows["overload_time_s"].sum())
-    summary["hosts_overloaded"] = int((host_rows["overload_time_s"] > 0).sum())
+    host_rows = [row for row in consumer_rows if row["kind"] == "host"]
 
-    narrow = jobs[STATS_COLUMNS]
+    def host_column(name: str) -> np.ndarray:
+        return np.array([row[name] for row in host_rows], dtype=float)
+
+    summary["hosts_powered_on"] = int(host_column("powered_on").astype(bool).sum())
+    # A total over hosts of which some have no power model would understate: NaN then.
+    summary["energy_j"] = float(host_column("energy_j").sum())
+    summary["cost"] = float(host_column("cost").sum())
+    # Overload in host-seconds: what a consolidation trades energy against (SLATAH-like).
+    overload = host_column("overload_time_s")
+    summary["overload_host_time_s"] = float(overload.sum())
+    summary["hosts_overloaded"] = int((overload > 0).sum())
+
+    workload_codes, target_codes = jobs["workload"].codes, jobs["target"].codes
     workload_rows = []
     targets_of = {w.name: list(w.target_paths) for w in spec.workloads}
     replicated = {w.name: (w.autoscale.min_replicas if w.autoscale is not None else len(w.replicas))
                   for w in spec.workloads if w.replicas is not None}
     batches = {w.name for w in spec.workloads if w.type == "batch"}
-    for name in sim.log.workload_names:
-        mine = narrow[narrow["workload"] == name]
+    for code, name in enumerate(sim.log.workload_names):
+        mine = np.flatnonzero(workload_codes == code)
         row = {"workload": name}
-        row.update(_job_stats(mine, measured))
-        targets = targets_of.get(name) or list(mine["target"].unique())
+        row.update(_job_stats(jobs, measured, mine))
+        targets = targets_of.get(name) or [sim.log.target_names[t] for t in pd.unique(target_codes[mine])]
         if name in replicated:  # a service is up while any of its replicas serves
             row["availability"] = 1.0 - _all_closed_s(targets, gates, start, end) / measured if measured > 0 \
                 else float("nan")
@@ -257,7 +264,7 @@ def collect(sim: Simulation) -> Results:
         else:
             row["availability"] = _availability(targets, gates, start, end)
         if name in batches:
-            row["makespan_s"] = _makespan(mine)
+            row["makespan_s"] = _makespan(jobs["arrival_s"][mine], jobs["end_s"][mine])
         workload_rows.append(row)
     events = pd.DataFrame(sim.failures.events if sim.failures is not None else [], columns=FAILURE_COLUMNS)
     timeseries = timeseries_table(sim.sampler) if sim.sampler is not None else None
@@ -271,15 +278,15 @@ def collect(sim: Simulation) -> Results:
         summary_row = {"hosts_used": int((placement["items"] > 0).sum()),
                        "cpu_fragmentation": _fragmentation(placement)}
         summary.update(summary_row)
-    return Results(pd.DataFrame([summary]), pd.DataFrame(workload_rows), consumers, jobs, _stack_table(jobs),
-                   events, scaling, timeseries=timeseries, unplaced=unplaced, placement=placement)
+    return Results(pd.DataFrame([summary]), pd.DataFrame(workload_rows), consumers, pd.DataFrame(jobs, copy=False),
+                   _stack_table(jobs), events, scaling, timeseries=timeseries, unplaced=unplaced, placement=placement)
 
 
-def _makespan(jobs: pd.DataFrame) -> float:
+def _makespan(arrival_s: np.ndarray, end_s: np.ndarray) -> float:
     """From the first submission to the last completion of a batch, seconds (NaN while any job is unfinished)."""
-    if jobs.empty or jobs["end_s"].isna().any():
+    if not len(end_s) or np.isnan(end_s).any():
         return float("nan")
-    return float(jobs["end_s"].max() - jobs["arrival_s"].min())
+    return float(end_s.max() - arrival_s.min())
 
 
 def _placement_table(placement) -> pd.DataFrame:
@@ -311,8 +318,8 @@ def _fragmentation(table: pd.DataFrame) -> float:
     return float(free[~used["median_item_fits"]].sum() / used["cpu_capacity_cores"].sum())
 
 
-def _add_failed(log, jobs: pd.DataFrame) -> None:
-    failed_at = np.full(len(jobs), np.nan)
+def _add_failed(log, jobs: dict) -> None:
+    failed_at = np.full(len(jobs["job"]), np.nan)
     if log.failed_at:
         ids = np.fromiter(log.failed_at, dtype=np.int64, count=len(log.failed_at))
         failed_at[ids] = np.fromiter(log.failed_at.values(), dtype=float, count=len(ids))

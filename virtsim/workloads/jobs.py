@@ -63,10 +63,10 @@ class JobLog:
     def __len__(self) -> int:
         return len(self.arrival)
 
-    def to_frame(self) -> pd.DataFrame:
-        """All jobs, unfinished ones with ``end_s`` NaN.
+    def columns(self) -> dict[str, np.ndarray | pd.Categorical]:
+        """All jobs as columns, unfinished ones with ``end_s`` NaN.
 
-        The columns are views of the log's own buffers, not copies (a million
+        The arrays are views of the log's own buffers, not copies (a million
         jobs would otherwise cost their memory twice): the log must not grow
         afterwards, which it does not once the run is over.
         """
@@ -74,7 +74,7 @@ class JobLog:
             return np.frombuffer(column, dtype=dtype) if len(self) else np.empty(0, dtype)
 
         arrival, end = view(self.arrival, float), view(self.end, float)
-        return pd.DataFrame({
+        return {
             "job": np.arange(len(self), dtype=np.int64),
             "workload": pd.Categorical.from_codes(view(self.workload, np.int32), categories=self.workload_names),
             "target": pd.Categorical.from_codes(view(self.target, np.int32), categories=self.target_names),
@@ -83,4 +83,4 @@ class JobLog:
             "end_s": end,
             "response_time_s": end - arrival,
             "cpu_demand_s": view(self.cpu, float),
-        }, copy=False)
+        }
