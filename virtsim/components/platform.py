@@ -2,9 +2,10 @@
 
 Each host has one CPU :class:`~virtsim.engine.RateResource` of ``cores ×
 core_speed`` work units per second; a VM is a child consumer capped at its vCPUs
-(or its lower ``cap``) and weighted by its ``shares``; a container is a child of
-its VM (or of the host) capped at its ``cpus`` limit and weighted by its
-``cpu_weight``. Work is measured in seconds on a reference core of speed 1.
+(or its lower ``cap``) and weighted by its ``shares``; a VM nested in another is
+the same kind of child of its parent VM, whose hypervisor shares the parent's
+vCPUs; a container is a child of its VM (or of the host) capped at its ``cpus``
+limit and weighted by its ``cpu_weight``. Work is measured in seconds on a reference core of speed 1.
 """
 
 from __future__ import annotations
@@ -61,7 +62,8 @@ class Platform:
 
     Besides the consumers users target, each host gets the consumers where the
     layers' own work runs: one per VM for its VMM (``h1/a.vmm``, one core: the
-    VMM's I/O thread and exit handling) and one for a host engine
+    VMM's I/O thread and exit handling; for a nested VM inside its parent VM,
+    ``h1/a/b.vmm``) and one for a host engine
     (``h1/docker``: its daemon and the host kernel's bridge/NAT processing).
     ``paths`` holds the composed per-operation cost of every consumer's stack.
     """

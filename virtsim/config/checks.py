@@ -107,11 +107,12 @@ def _check_vm(vm: s.VMSpec, loc: tuple, path: str, parent, inside: dict[str, flo
         ctx.add((*loc, "reservation"),
                 f"reserves {_cores(vm.reservation_cores)} but the VM's {bound} allow {_cores(limit)}")
     _check_containers(vm.containers, (*loc, "containers"), f"VM {vm.name!r}", vm, ctx)
-    if not vm.vms:
+    if vm.hypervisor is None:
         return
     siblings = [((*loc, "vms", k, "name"), child.name) for k, child in enumerate(vm.vms)]
-    _duplicates(siblings + [((*loc, "containers", k, "name"), c.name) for k, c in enumerate(vm.containers)],
-                "VM or container", ctx)
+    siblings += [((*loc, "containers", k, "name"), c.name) for k, c in enumerate(vm.containers)]
+    if vm.vms:
+        _duplicates(siblings, "VM or container", ctx)
     _check_reserved_names(None, siblings, ctx)
     for k, child in enumerate(vm.vms):
         _check_vm(child, (*loc, "vms", k), f"{path}/{child.name}", vm, inside, ctx)
