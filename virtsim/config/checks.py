@@ -1,7 +1,8 @@
 """Checks across fields and entities, run on resolved pieces.
 
-Capacities (a VM's vCPUs against its host's cores, a container's cap against
-its VM), unique names, and what each target can run. Pieces that failed to
+Capacities (a VM's vCPUs against its host's cores or its parent VM's vCPUs, a
+container's cap against its VM, what a VM with nested VMs must hold in its
+memory), unique names, and what each target can run. Pieces that failed to
 parse are simply absent, so their checks are skipped.
 """
 
