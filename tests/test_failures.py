@@ -174,7 +174,7 @@ def test_a_scheduled_failure_while_already_down_is_skipped_and_said_so():
     ({"domain": "h9", "at": ["1 s"]}, "failures[0].domain: unknown domain 'h9'"),
     ({"domain": "h1", "layer": "host-os", "at": ["1 s"]}, "failures[0].layer: host 'h1' has no host OS"),
     ({"domain": "h1", "layer": "engine", "at": ["1 s"]}, "host 'h1' has no container engine"),
-    ({"domain": "h1/a", "layer": "hardware", "at": ["1 s"]}, "a vm domain can fail at 'guest-os', 'engine'"),
+    ({"domain": "h1/a", "layer": "hardware", "at": ["1 s"]}, "a vm domain can fail at 'guest-os', 'hypervisor', 'engine'"),
     ({"domain": "h1", "at": ["1 s"], "time_to_failure": "2 s"}, "give exactly one of 'time_to_failure' or 'at'"),
     ({"domain": "h1", "time_to_failure": "0 s"}, "a constant time to failure must be > 0 s"),
     ({"domain": "h1", "at": ["-1 s"]}, "failures[0].at[0]"),

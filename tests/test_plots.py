@@ -23,6 +23,7 @@ from matplotlib.patches import StepPatch  # noqa: E402
 import virtsim  # noqa: E402
 from virtsim import plots  # noqa: E402
 from virtsim.config import dump_resolved  # noqa: E402
+from virtsim.config.vm_tree import walk_vms  # noqa: E402
 from virtsim.plots.diagram import _PAD as PAD  # noqa: E402
 
 ROOT = Path(__file__).parents[1]
@@ -226,10 +227,12 @@ def test_every_experiment_is_drawn_with_each_of_its_pieces(path):
         assert f"hardware:{host.name}" in drawn
         assert (f"hypervisor:{host.name}" in drawn) == (host.hypervisor is not None and bool(host.vms))
         assert (f"host_os:{host.name}" in drawn) == (host.host_os is not None)
-        for vm in host.vms:
-            assert f"vm:{host.name}/{vm.name}" in drawn
-            assert (f"guest_os:{host.name}/{vm.name}" in drawn) == (vm.os is not None)
-            assert {f"container:{host.name}/{vm.name}/{c.name}" for c in vm.containers} <= set(drawn)
+        for nested in walk_vms(host):
+            vm = nested.vm
+            assert f"vm:{nested.path}" in drawn
+            assert (f"guest_os:{nested.path}" in drawn) == (vm.os is not None)
+            assert (f"hypervisor:{nested.path}" in drawn) == bool(vm.vms)
+            assert {f"container:{nested.path}/{c.name}" for c in vm.containers} <= set(drawn)
         assert {f"container:{host.name}/{c.name}" for c in host.containers} <= set(drawn)
     apps = {g.removeprefix("app:") for g in drawn if g.startswith("app:")}
     targets = set(virtsim.run_spec(spec.model_copy(update={"duration_s": 5.0, "warmup_s": 0.0})).jobs["target"]
@@ -254,6 +257,24 @@ def test_the_hypervisor_types_are_labelled():
     # Type 2 sits on the host OS, Type 1 on the hardware.
     assert box(ax, "hypervisor:virtualbox").get_y() > box(ax, "host_os:virtualbox").get_y()
     assert box(ax, "hypervisor:kvm").get_y() < box(ax, "host_os:native").get_y() + 0.5
+
+
+def test_nested_vms_are_drawn_on_their_l1s_hypervisor_inside_its_frame():
+    spec = virtsim.load_experiment(ROOT / "experiments" / "stacks" / "nested-kvm.yaml")
+    ax = plots.stack_diagram(spec)
+    assert gids(plots.stack_diagram(dump_resolved(spec))) == gids(ax)  # from a manifest's config too
+    l1, l2 = "nested-kvm/l1", "nested-kvm/l1/vm"
+    assert box(ax, f"hypervisor:{l1}").get_y() > box(ax, f"guest_os:{l1}").get_y()
+    assert box(ax, f"vm:{l2}").get_y() > box(ax, f"hypervisor:{l1}").get_y()
+    assert box(ax, f"container:{l2}/app").get_y() > box(ax, f"guest_os:{l2}").get_y()
+    labels = {t.get_text() for t in ax.texts}
+    assert {"Type 1 hypervisor: kvm", "VM vm\n8 vCPU · 16 GiB"} <= labels
+    # The L2's frame lies within the L1's, and both reach up to the app on top.
+    outer, inner = box(ax, f"frame:{l1}"), box(ax, f"frame:{l2}")
+    assert outer.get_x() <= inner.get_x() and inner.get_x() + inner.get_width() <= outer.get_x() + outer.get_width()
+    assert outer.get_y() < inner.get_y()
+    top = box(ax, f"app:{l2}/app")
+    assert inner.get_y() + inner.get_height() >= top.get_y() + top.get_height()
 
 
 CROWDED = {

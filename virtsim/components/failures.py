@@ -7,9 +7,9 @@ layer that fails  what goes down with it
 ================  ==============================================================
 ``hardware``      the whole host: its own work, every VM and container, every layer's threads
 ``host-os``       the same (under a Type 2 hypervisor or a host engine everything runs on it)
-``hypervisor``    every VM on the host, with the containers inside them, and their VMM threads
+``hypervisor``    every VM under it (on the host, or nested in one VM), with all they run, and their VMM threads
 ``engine``        the containers of that engine (on the host, or in one VM)
-``guest-os``      the VM and the containers inside it
+``guest-os``      the VM, the containers inside it and the VMs nested in it, with all they run
 ``container``     the container (and a sandbox's microVM)
 ================  ==============================================================
 
@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 import simpy
 
+from ..config.vm_tree import descendants, walk_vms
 from .platform import Platform
 from .startup import Startup
 
@@ -49,17 +50,20 @@ class _Domain:
 
 def _targets_of(host, layer: str, domain: str) -> tuple[str, ...]:
     name = host.name
-    vms = [f"{name}/{vm.name}" for vm in host.vms]
-    in_vm = {f"{name}/{vm.name}": [f"{name}/{vm.name}/{c.name}" for c in vm.containers] for vm in host.vms}
+    vms = list(walk_vms(host))
+    below = [p for n in vms for p in (n.path, *(f"{n.path}/{c.name}" for c in n.vm.containers))]  # parents first
     on_host = [f"{name}/{c.name}" for c in host.containers]
     if layer in ("hardware", "host-os"):
-        return (name, *[p for vm in vms for p in (vm, *in_vm[vm])], *on_host)
-    if layer == "hypervisor":
-        return tuple(p for vm in vms for p in (vm, *in_vm[vm]))
+        return (name, *below, *on_host)
+    own_containers = {n.path: [f"{n.path}/{c.name}" for c in n.vm.containers] for n in vms}
+    if layer == "hypervisor":  # the host's, or a VM's: every VM under it, with all they run
+        if domain == name:
+            return tuple(below)
+        return tuple(p for p in descendants(domain, below) if p not in own_containers[domain])
     if layer == "engine":
-        return tuple(on_host if domain == name else in_vm[domain])
+        return tuple(on_host if domain == name else own_containers[domain])
     if layer == "guest-os":
-        return (domain, *in_vm[domain])
+        return (domain, *descendants(domain, below))
     return (domain,)
 
 
@@ -80,9 +84,9 @@ class Failures:
         self.specs = failures
         self.on_down = on_down
         self._hosts = {host.name: host for host in hosts}
-        self._restart = {f"{h.name}/{vm.name}": vm.restart for h in hosts for vm in h.vms}
-        self._restart |= {f"{h.name}/{vm.name}/{c.name}": c.restart for h in hosts for vm in h.vms
-                          for c in vm.containers}
+        self._restart = {n.path: n.vm.restart for h in hosts for n in walk_vms(h)}
+        self._restart |= {f"{n.path}/{c.name}": c.restart for h in hosts for n in walk_vms(h)
+                          for c in n.vm.containers}
         self._restart |= {f"{h.name}/{c.name}": c.restart for h in hosts for c in h.containers}
         self._domains = [self._resolve(f) for f in failures]
         self._down: dict[str, int] = {}

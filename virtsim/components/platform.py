@@ -2,9 +2,10 @@
 
 Each host has one CPU :class:`~virtsim.engine.RateResource` of ``cores ×
 core_speed`` work units per second; a VM is a child consumer capped at its vCPUs
-(or its lower ``cap``) and weighted by its ``shares``; a container is a child of
-its VM (or of the host) capped at its ``cpus`` limit and weighted by its
-``cpu_weight``. Work is measured in seconds on a reference core of speed 1.
+(or its lower ``cap``) and weighted by its ``shares``; a VM nested in another is
+the same kind of child of its parent VM, whose hypervisor shares the parent's
+vCPUs; a container is a child of its VM (or of the host) capped at its ``cpus``
+limit and weighted by its ``cpu_weight``. Work is measured in seconds on a reference core of speed 1.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import simpy
 
 from ..engine import RateResource, ShareNode
 from .devices import Disk, Nic
+from ..config.vm_tree import walk_vms
 from .stack import Layer, PathCost, compose
 
 #: Weight of one process that runs directly in a node next to child cgroups:
@@ -60,7 +62,8 @@ class Platform:
 
     Besides the consumers users target, each host gets the consumers where the
     layers' own work runs: one per VM for its VMM (``h1/a.vmm``, one core: the
-    VMM's I/O thread and exit handling) and one for a host engine
+    VMM's I/O thread and exit handling; for a nested VM inside its parent VM,
+    ``h1/a/b.vmm``) and one for a host engine
     (``h1/docker``: its daemon and the host kernel's bridge/NAT processing).
     ``paths`` holds the composed per-operation cost of every consumer's stack.
     """
@@ -96,16 +99,19 @@ class Platform:
                            task_weight=task_weight)
         self.cpu[host.name] = cpu
         self._add(Consumer(host.name, "host", host.name, cpu.root, speed, float(hw.cores)))
-        for vm in host.vms:
+        vm_nodes = {host.name: cpu.root}
+        for nested in walk_vms(host):
+            vm = nested.vm
             limit = vm.vcpus if vm.cap_cores is None else min(vm.vcpus, vm.cap_cores)
-            node = cpu.root.add_child(
+            # A VM nested in another is a child of that VM's node: its hypervisor shares the parent's vCPUs.
+            node = vm_nodes[nested.parent_path].add_child(
                 vm.name, weight=vm.shares, cap=limit * speed,
                 reservation=vm.reservation_cores * speed,
-                task_weight=PROCESS_WEIGHT_AMONG_CONTAINERS,
+                task_weight=PROCESS_WEIGHT_AMONG_VMS if vm.vms else PROCESS_WEIGHT_AMONG_CONTAINERS,
             )
-            path = f"{host.name}/{vm.name}"
-            self._add(Consumer(path, "vm", host.name, node, speed, float(vm.vcpus)))
-            self._add_containers(path, host.name, node, vm.containers, speed, limit)
+            vm_nodes[nested.path] = node
+            self._add(Consumer(nested.path, "vm", host.name, node, speed, float(vm.vcpus)))
+            self._add_containers(nested.path, host.name, node, vm.containers, speed, limit)
         self._add_containers(host.name, host.name, cpu.root, host.containers, speed, float(hw.cores))
 
     def _add_containers(self, parent_path, host_name, parent_node, containers, speed, parent_cores):
@@ -137,13 +143,26 @@ class Platform:
 
     def start_host_os_load(self, host) -> None:
         """A Type 2 host's OS and desktop apps: a steady CPU load beside the VMs (again after a failure)."""
-        apps = host.host_os.host_apps if host.host_os is not None else None
-        if host.hypervisor is None or host.hypervisor.type != 2 or apps is None or not apps.cpu > 0:
+        self._host_apps(host, host.name, host.hypervisor, host.host_os)
+
+    def start_guest_host_apps(self, host, path: str, vm) -> None:
+        """The same in VM ``vm`` at ``path`` when its guest OS hosts a Type 2 hypervisor (its start-up chain
+        starts them once it has booted; a failure of the VM ends them with it)."""
+        self._host_apps(host, path, vm.hypervisor, vm.os)
+
+    def _host_apps(self, host, where: str, hypervisor, hosting_os) -> None:
+        apps = hosting_os.host_apps if hosting_os is not None else None
+        if hypervisor is None or hypervisor.type != 2 or apps is None or not apps.cpu > 0:
             return
-        path = self._layer_node(host, f"{host.name}/host-os", cap_cores=None, weight=PROCESS_WEIGHT_AMONG_VMS)
+        parent = self.consumers[where].node if where != host.name else None
+        path = self._layer_node(host, f"{where}/host-os", cap_cores=None, weight=PROCESS_WEIGHT_AMONG_VMS,
+                                parent=parent)
+        node = self.layer_nodes[path]
+        if node.active_activities():
+            return  # already running: a VM whose start-up chain ran again before a failure ended it
         speed = host.hardware.core_speed
         # Work enough for any run: the load never ends on its own.
-        self.layer_nodes[path].submit(apps.cpu * speed * BACKGROUND_HORIZON_S, max_rate=apps.cpu * speed)
+        node.submit(apps.cpu * speed * BACKGROUND_HORIZON_S, max_rate=apps.cpu * speed)
 
     def _engine_layers(self, host, engine, ctr, runs_in: str) -> tuple[list[Layer], object]:
         """Layers a container adds on top of its parent, and the OS its processes see."""
@@ -171,13 +190,16 @@ class Platform:
         name = host.name
         host_os = host.host_os  # None only under a bare-metal hypervisor
         self.paths[name] = compose([], host_os)
-        vm_layers: dict[str, list[Layer]] = {}
-        for vm in host.vms:
-            path = f"{name}/{vm.name}"
-            layers = []
-            if host.hypervisor is not None:
-                vmm = self._layer_node(host, f"{path}.vmm", cap_cores=1.0, weight=vm.shares)
-                layers.append(Layer("hypervisor", host.hypervisor, vmm))
+        vm_layers: dict[str, list[Layer]] = {name: []}
+        for nested in walk_vms(host):
+            vm, path = nested.vm, nested.path
+            # A nested VM's path is its own hypervisor layer on top of its parent's: the same rule
+            # composes a container in a VM, a Kata sandbox and a VM in a VM (DESIGN §2.4).
+            layers = list(vm_layers[nested.parent_path])
+            if nested.hypervisor is not None:
+                parent = self.consumers[nested.parent_path].node if nested.parent_vm is not None else None
+                vmm = self._layer_node(host, f"{path}.vmm", cap_cores=1.0, weight=vm.shares, parent=parent)
+                layers.insert(0, Layer("hypervisor", nested.hypervisor, vmm))
             vm_layers[path] = layers
             guest_os = vm.os or host_os
             self.paths[path] = compose(layers, guest_os)

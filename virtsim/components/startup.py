@@ -1,6 +1,7 @@
 """The start-up chain: VMs boot and containers start before they can serve.
 
-At time 0 (an experiment's ``cold_start``) every VM under a hypervisor boots:
+At time 0 (an experiment's ``cold_start``) every VM under a hypervisor boots
+(a VM nested in another once that one is up, its boot work inside it):
 the VMM starts (a fixed delay), the guest OS boots (CPU work in the VM, then a
 sequential read from the host's disk — so a boot storm contends for both —
 then the OS's fixed delays). Every container of an
@@ -22,6 +23,7 @@ from collections.abc import Callable
 
 import simpy
 
+from ..config.vm_tree import walk_vms
 from .platform import Platform
 
 
@@ -192,16 +194,29 @@ class Startup:
                       self._boot(path, host, engine.composition.guest_os)]
         return steps
 
+    def _vm_steps(self, host, nested) -> list:
+        """Its hypervisor starts the VMM, the guest boots; a guest hosting a Type 2 hypervisor then runs
+        its host apps."""
+        vm = nested.vm
+        steps = [self._delay(nested.hypervisor.startup.vmm_start), self._boot(nested.path, host, vm.os)]
+        if vm.hypervisor is not None and vm.hypervisor.type == 2:
+            def apps(then):
+                self.platform.start_guest_host_apps(host, nested.path, vm)
+                then()
+            steps.append(apps)
+        return steps
+
     # -- chains -------------------------------------------------------------------
 
     def _define(self, host) -> None:
         """Record the chain of every VM under a hypervisor and every container of an engine."""
-        for vm in host.vms:
-            path = f"{host.name}/{vm.name}"
-            vm_after = None
-            if host.hypervisor is not None:
-                self._chains[path] = (lambda p=path, vm=vm: [self._delay(host.hypervisor.startup.vmm_start),
-                                                              self._boot(p, host, vm.os)], None)
+        for nested in walk_vms(host):
+            vm, path = nested.vm, nested.path
+            # A nested VM boots once the VM it runs in is up: its chain waits for the parent's gate.
+            parent = nested.parent_path if nested.parent_vm is not None else None
+            vm_after = parent
+            if nested.hypervisor is not None:
+                self._chains[path] = (lambda p=path, n=nested: self._vm_steps(host, n), parent)
                 vm_after = path
             if vm.engine is not None:
                 for ctr in vm.containers:
@@ -273,7 +288,9 @@ class Startup:
     def assume_running(self) -> None:
         """Without a cold start every stack runs at time 0: its images are already pulled."""
         for host in self._hosts.values():
-            caches = [(f"{host.name}/{vm.name}", vm.engine) for vm in host.vms if vm.engine is not None]
+            for nested in walk_vms(host):
+                self.platform.start_guest_host_apps(host, nested.path, nested.vm)
+            caches = [(n.path, n.vm.engine) for n in walk_vms(host) if n.vm.engine is not None]
             caches += [(host.name, host.engine)] if host.engine is not None else []
             for cache, engine in caches:
                 self._pulls.setdefault((cache, engine.name), Gate(self.env.now, ready=True))

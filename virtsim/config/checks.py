@@ -1,7 +1,8 @@
 """Checks across fields and entities, run on resolved pieces.
 
-Capacities (a VM's vCPUs against its host's cores, a container's cap against
-its VM), unique names, and what each target can run. Pieces that failed to
+Capacities (a VM's vCPUs against its host's cores or its parent VM's vCPUs, a
+container's cap against its VM, what a VM with nested VMs must hold in its
+memory), unique names, and what each target can run. Pieces that failed to
 parse are simply absent, so their checks are skipped.
 """
 
@@ -14,7 +15,8 @@ import numpy as np
 
 from . import spec as s
 from .context import Context
-from .footprints import footprints, memory_domains
+from .footprints import committed_in_vm, footprints, memory_domains
+from .vm_tree import walk_vms
 
 __all__ = ["PlacedHost", "check_hosts", "check_unique_names", "check_workloads", "target_cores", "target_names"]
 
@@ -69,36 +71,67 @@ def _check_host(placed: PlacedHost, loc: tuple, ctx: Context) -> None:
     siblings = [((*loc, "vms", j, "name"), vm.name) for j, vm in vms]
     siblings += [((*loc, "containers", k, "name"), ctr.name) for k, ctr in containers]
     _duplicates(siblings, "VM or container", ctx)
-    _check_reserved_names(host, siblings, ctx)
+    _check_reserved_names(host.engine, siblings, ctx)
+    committed = footprints(host)
+    inside = committed_in_vm(host, committed)
     for j, vm in vms:
-        vm_loc = (*loc, "vms", j)
-        if vm.vcpus > hw.cores:
-            ctx.add((*vm_loc, "vcpus"), f"asks {vm.vcpus} vCPUs but host {host.name!r} has {_cores(hw.cores)}")
-        if vm.memory_bytes > hw.memory_bytes:
-            ctx.add((*vm_loc, "memory"),
-                    f"asks {_size(vm.memory_bytes)} but host {host.name!r} has {_size(hw.memory_bytes)}")
-        if vm.active_memory_bytes is not None and vm.active_memory_bytes > vm.memory_bytes:
-            ctx.add((*vm_loc, "active_memory"),
-                    f"{_size(vm.active_memory_bytes)} is more than the VM's memory ({_size(vm.memory_bytes)})")
-        if vm.cap_cores is not None and vm.cap_cores > vm.vcpus:
-            ctx.add((*vm_loc, "cap"), f"cap of {_cores(vm.cap_cores)} exceeds the VM's {vm.vcpus} vCPUs")
-        limit = min(vm.vcpus, vm.cap_cores if vm.cap_cores is not None else vm.vcpus)
-        if vm.reservation_cores > limit:
-            bound = "cap" if vm.cap_cores is not None and vm.cap_cores < vm.vcpus else "vCPUs"
-            ctx.add((*vm_loc, "reservation"),
-                    f"reserves {_cores(vm.reservation_cores)} but the VM's {bound} allow {_cores(limit)}")
-        _check_containers(vm.containers, (*vm_loc, "containers"), f"VM {vm.name!r}", vm, ctx)
+        _check_vm(vm, (*loc, "vms", j), f"{host.name}/{vm.name}", host, inside, ctx)
     _check_containers(host.containers, (*loc, "containers"), f"host {host.name!r}", host, ctx,
                       placed.container_indices)
     reserved = sum(vm.reservation_cores for vm in host.vms)
     if reserved > hw.cores:
         ctx.add(loc, f"VM reservations add up to {_cores(reserved)} but host {host.name!r} has {_cores(hw.cores)}")
-    _check_memory_admission(host, loc, ctx)
+    _check_memory_admission(host, committed, loc, ctx)
 
 
-def _check_memory_admission(host: s.HostSpec, loc: tuple, ctx: Context) -> None:
+def _check_vm(vm: s.VMSpec, loc: tuple, path: str, parent, inside: dict[str, float], ctx: Context) -> None:
+    """A VM against what it runs in (its host, or the VM it is nested in), then what it runs, recursively."""
+    if isinstance(parent, s.VMSpec):
+        if vm.vcpus > parent.vcpus:
+            ctx.add((*loc, "vcpus"), f"asks {vm.vcpus} vCPUs; must be ≤ the parent VM {parent.name!r}'s "
+                                     f"vcpus ({parent.vcpus})")
+    else:
+        hw = parent.hardware
+        if vm.vcpus > hw.cores:
+            ctx.add((*loc, "vcpus"), f"asks {vm.vcpus} vCPUs but host {parent.name!r} has {_cores(hw.cores)}")
+        if vm.memory_bytes > hw.memory_bytes:
+            ctx.add((*loc, "memory"),
+                    f"asks {_size(vm.memory_bytes)} but host {parent.name!r} has {_size(hw.memory_bytes)}")
+    if vm.active_memory_bytes is not None and vm.active_memory_bytes > vm.memory_bytes:
+        ctx.add((*loc, "active_memory"),
+                f"{_size(vm.active_memory_bytes)} is more than the VM's memory ({_size(vm.memory_bytes)})")
+    if vm.cap_cores is not None and vm.cap_cores > vm.vcpus:
+        ctx.add((*loc, "cap"), f"cap of {_cores(vm.cap_cores)} exceeds the VM's {vm.vcpus} vCPUs")
+    limit = min(vm.vcpus, vm.cap_cores if vm.cap_cores is not None else vm.vcpus)
+    if vm.reservation_cores > limit:
+        bound = "cap" if vm.cap_cores is not None and vm.cap_cores < vm.vcpus else "vCPUs"
+        ctx.add((*loc, "reservation"),
+                f"reserves {_cores(vm.reservation_cores)} but the VM's {bound} allow {_cores(limit)}")
+    _check_containers(vm.containers, (*loc, "containers"), f"VM {vm.name!r}", vm, ctx)
+    if vm.hypervisor is None:
+        return
+    siblings = [((*loc, "vms", k, "name"), child.name) for k, child in enumerate(vm.vms)]
+    siblings += [((*loc, "containers", k, "name"), c.name) for k, c in enumerate(vm.containers)]
+    if vm.vms:
+        _duplicates(siblings, "VM or container", ctx)
+    _check_reserved_names(None, siblings, ctx)
+    for k, child in enumerate(vm.vms):
+        _check_vm(child, (*loc, "vms", k), f"{path}/{child.name}", vm, inside, ctx)
+    reserved = sum(child.reservation_cores for child in vm.vms)
+    if reserved > limit:
+        ctx.add((*loc, "vms"), f"the nested VMs' reservations add up to {_cores(reserved)} but VM {vm.name!r} "
+                               f"has {_cores(limit)}")
+    # No overcommit inside a guest: its hypervisor has only the guest's RAM to give.
+    if inside[path] > vm.memory_bytes:
+        nested = sum(child.memory_bytes for child in vm.vms)
+        ctx.add((*loc, "memory"),
+                f"{_size(vm.memory_bytes)} cannot hold what runs in VM {vm.name!r}: {_size(inside[path])} "
+                f"(nested VM RAM {_size(nested)} + the guest OS, its hypervisor's per-VM overhead and the other "
+                f"layers' own memory {_size(inside[path] - nested)}); give it more memory or the nested VMs less")
+
+
+def _check_memory_admission(host: s.HostSpec, committed: dict[str, float], loc: tuple, ctx: Context) -> None:
     """What is committed on the host must fit its physical memory times the overcommit ratio."""
-    committed = footprints(host)
     total = committed[host.name]
     allowed = host.hardware.memory_bytes * host.memory_overcommit
     if total <= allowed:
@@ -110,16 +143,16 @@ def _check_memory_admission(host: s.HostSpec, loc: tuple, ctx: Context) -> None:
                  f"{host.memory_overcommit:g}); raise memory_overcommit or give the VMs less memory")
 
 
-def _check_reserved_names(host: s.HostSpec, siblings, ctx: Context) -> None:
-    """Names beside a host's VMs that the simulator gives to the layers' own threads."""
+def _check_reserved_names(engine, siblings, ctx: Context) -> None:
+    """Names beside VMs (on a host or in a VM) that the simulator gives to the layers' own threads."""
     taken = {"host-os": "a Type 2 host OS's own load"}
-    if host.engine is not None:
-        taken[host.engine.name] = f"the host engine {host.engine.name!r}"
+    if engine is not None:
+        taken[engine.name] = f"the host engine {engine.name!r}"
     for loc, name in siblings:
         if name.endswith(".vmm") and loc[-3] == "vms":  # containers are checked with the others
             ctx.add(loc, f"names ending in '.vmm' are reserved for VM monitors, got {name!r}")
         elif name in taken:
-            ctx.add(loc, f"{name!r} is reserved on this host for {taken[name]}; choose another name")
+            ctx.add(loc, f"{name!r} is reserved here for {taken[name]}; choose another name")
 
 
 def _check_containers(containers, loc: tuple, owner: str, parent, ctx: Context, indices=None) -> None:
@@ -162,12 +195,19 @@ def target_names(raw_hosts: object) -> set[str]:
 
 def _host_targets(host: dict, host_name: str) -> set[str]:
     names = {host_name}
-    for vm in _items(host, "vms"):
-        if (vm_name := _name(vm)) is not None:
-            names.add(f"{host_name}/{vm_name}")
-            names.update(f"{host_name}/{vm_name}/{c}" for c in map(_name, _items(vm, "containers")) if c)
+    _vm_targets(host, host_name, names)
     names.update(f"{host_name}/{c}" for c in map(_name, _items(host, "containers")) if c)
     return names
+
+
+def _vm_targets(parent: dict, parent_path: str, names: set[str]) -> None:
+    """The paths of ``parent``'s VMs, their containers and the VMs nested in them, into ``names``."""
+    for vm in _items(parent, "vms"):
+        if (vm_name := _name(vm)) is not None:
+            path = f"{parent_path}/{vm_name}"
+            names.add(path)
+            names.update(f"{path}/{c}" for c in map(_name, _items(vm, "containers")) if c)
+            _vm_targets(vm, path, names)
 
 
 def _name(item: object) -> str | None:
@@ -187,10 +227,10 @@ def target_cores(hosts: Iterable[s.HostSpec]) -> dict[str, int]:
         cores[host.name] = host.hardware.cores
         for ctr in host.containers:
             cores[f"{host.name}/{ctr.name}"] = host.hardware.cores
-        for vm in host.vms:
-            cores[f"{host.name}/{vm.name}"] = vm.vcpus
-            for ctr in vm.containers:
-                cores[f"{host.name}/{vm.name}/{ctr.name}"] = vm.vcpus
+        for nested in walk_vms(host):
+            cores[nested.path] = nested.vm.vcpus
+            for ctr in nested.vm.containers:
+                cores[f"{nested.path}/{ctr.name}"] = nested.vm.vcpus
     return cores
 
 

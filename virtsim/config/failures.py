@@ -1,8 +1,9 @@
 """Resolve failure domains: which layer of which host, VM or container fails, and when.
 
-A domain path names a host, a VM or a container; its ``layer`` says which of
-its layers fails (the default: a host's hardware, a VM's guest OS, the
-container itself). A layer must exist in that stack: a bare-metal
+A domain path names a host, a VM (nested ones too: ``h1/a/b``) or a
+container; its ``layer`` says which of its layers fails (the default: a
+host's hardware, a VM's guest OS, the container itself; a VM that runs
+nested VMs can also fail at its ``hypervisor``). A layer must exist in that stack: a bare-metal
 hypervisor's host has no host OS, a VM without a hypervisor no guest OS.
 """
 
@@ -15,11 +16,12 @@ from . import spec as s
 from .context import Context
 from .resolve import _distribution
 from .suggest import unknown
+from .vm_tree import walk_vms
 
 __all__ = ["resolve_failures"]
 
 _DEFAULT_LAYER = {"host": "hardware", "vm": "guest-os", "container": "container"}
-_LAYERS_OF = {"host": ("hardware", "host-os", "hypervisor", "engine"), "vm": ("guest-os", "engine"),
+_LAYERS_OF = {"host": ("hardware", "host-os", "hypervisor", "engine"), "vm": ("guest-os", "hypervisor", "engine"),
               "container": ("container",)}
 
 
@@ -28,10 +30,10 @@ def _domains(hosts: Iterable[s.HostSpec]) -> dict[str, tuple[str, s.HostSpec, ob
     out: dict[str, tuple[str, s.HostSpec, object]] = {}
     for host in hosts:
         out[host.name] = ("host", host, host)
-        for vm in host.vms:
-            out[f"{host.name}/{vm.name}"] = ("vm", host, vm)
-            for ctr in vm.containers:
-                out[f"{host.name}/{vm.name}/{ctr.name}"] = ("container", host, ctr)
+        for nested in walk_vms(host):
+            out[nested.path] = ("vm", host, nested)
+            for ctr in nested.vm.containers:
+                out[f"{nested.path}/{ctr.name}"] = ("container", host, ctr)
         for ctr in host.containers:
             out[f"{host.name}/{ctr.name}"] = ("container", host, ctr)
     return out
@@ -47,10 +49,13 @@ def _missing_layer(kind: str, layer: str, host: s.HostSpec, item) -> str | None:
         if layer == "engine" and host.engine is None:
             return f"host {host.name!r} has no container engine of its own"
     elif kind == "vm":
-        if layer == "guest-os" and host.hypervisor is None:
-            return f"VM {item.name!r} runs without a hypervisor (a plain cgroup), so it has no guest OS"
-        if layer == "engine" and item.engine is None:
-            return f"VM {item.name!r} has no container engine"
+        vm = item.vm
+        if layer == "guest-os" and item.hypervisor is None:
+            return f"VM {vm.name!r} runs without a hypervisor (a plain cgroup), so it has no guest OS"
+        if layer == "hypervisor" and vm.hypervisor is None:
+            return f"VM {vm.name!r} runs no hypervisor of its own (no nested VMs)"
+        if layer == "engine" and vm.engine is None:
+            return f"VM {vm.name!r} has no container engine"
     return None
 
 

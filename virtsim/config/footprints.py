@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .vm_tree import walk_vms
+
 GIB = 2**30
 
 
@@ -35,7 +37,9 @@ def footprints(host) -> dict[str, float]:
     """Bytes each consumer of ``host`` keeps resident, by path (the host: its committed total).
 
     Paths match the platform's consumers and layer consumers (``h/a.vmm``,
-    ``h/docker``, ``h/host-os``).
+    ``h/docker``, ``h/host-os``). What a VM runs (its containers' shims, the
+    VMs nested in it and their VMMs, a Type 2 host OS's apps) lives in that
+    VM's RAM, not on the host: see :func:`committed_in_vm`.
     """
     name = host.name
     out: dict[str, float] = {}
@@ -44,22 +48,41 @@ def footprints(host) -> dict[str, float]:
         committed += host.host_os.memory.resident
         if host.hypervisor is not None and host.hypervisor.type == 2:
             out[f"{name}/host-os"] = host.host_os.host_apps.memory
-    for vm in host.vms:
-        path = f"{name}/{vm.name}"
+    for nested in walk_vms(host):
+        vm, path = nested.vm, nested.path
         out[path] = float(vm.memory_bytes)
-        if host.hypervisor is not None:
-            out[f"{path}.vmm"] = vmm_overhead_bytes(host.hypervisor, vm.vcpus, vm.memory_bytes)
+        if nested.hypervisor is not None:
+            out[f"{path}.vmm"] = vmm_overhead_bytes(nested.hypervisor, vm.vcpus, vm.memory_bytes)
         if vm.engine is not None:
             for ctr in vm.containers:
                 out[f"{path}/{ctr.name}"] = sandbox_bytes(vm.engine)  # inside the VM's RAM
+        if vm.hypervisor is not None and vm.hypervisor.type == 2 and vm.os is not None:
+            out[f"{path}/host-os"] = vm.os.host_apps.memory  # the guest hosts a Type 2 hypervisor
     if host.engine is not None:
         out[f"{name}/{host.engine.name}"] = host.engine.memory.daemon
         for ctr in host.containers:
             out[f"{name}/{ctr.name}"] = sandbox_bytes(host.engine)
-    on_host = [p for p in out if p.count("/") == 1]  # VMs, VMMs, host containers, daemons
-    committed += sum(out[p] for p in on_host)
+    committed += _by_parent(out).get(name, 0.0)  # VMs, VMMs, host containers, daemons
     out[name] = committed
     return out
+
+
+def _by_parent(out: dict[str, float]) -> dict[str, float]:
+    """Bytes of the paths one level below each path (``h/a`` and ``h/a.vmm`` count under ``h``)."""
+    sums: dict[str, float] = {}
+    for path, nbytes in out.items():
+        parent = path.rpartition("/")[0]
+        sums[parent] = sums.get(parent, 0.0) + nbytes
+    return sums
+
+
+def committed_in_vm(host, committed: dict[str, float] | None = None) -> dict[str, float]:
+    """Per VM path, the bytes of its RAM its layers and contents take: its guest OS's resident set, its
+    containers' shims, a Type 2 guest's host apps, and the RAM and VMM overhead of the VMs nested in it."""
+    committed = footprints(host) if committed is None else committed
+    inside = _by_parent({p: b for p, b in committed.items() if p != host.name})
+    return {n.path: (n.vm.os.memory.resident if n.vm.os is not None else 0.0) + inside.get(n.path, 0.0)
+            for n in walk_vms(host)}
 
 
 @dataclass(frozen=True)
@@ -131,7 +154,8 @@ def memory_domains(host) -> dict[str, tuple[tuple[str, float, str], ...]]:
 
     Each entry is (domain path, bytes free for requests, what happens over it):
     a container's limit (``container``: the OOM killer ends the container), its
-    VM's RAM less the guest OS and the containers' shims, or a native host's
+    VM's RAM less what :func:`committed_in_vm` takes of it (the guest OS, the
+    containers' shims, nested VMs), or a native host's
     physical memory less everything committed on it (``process``: the OOM
     killer ends the request that asked).
     """
@@ -147,11 +171,10 @@ def memory_domains(host) -> dict[str, tuple[tuple[str, float, str], ...]]:
     for ctr in host.containers:
         path = f"{name}/{ctr.name}"
         out[path] = limited(path, ctr, out[name])
-    for vm in host.vms:
-        path = f"{name}/{vm.name}"
-        shims = sum(committed.get(f"{path}/{ctr.name}", 0.0) for ctr in vm.containers)
-        guest = vm.os.memory.resident if vm.os is not None else 0.0
-        out[path] = ((path, max(0.0, vm.memory_bytes - guest - shims), "process"),)
+    inside = committed_in_vm(host, committed)
+    for nested in walk_vms(host):
+        vm, path = nested.vm, nested.path
+        out[path] = ((path, max(0.0, vm.memory_bytes - inside[path]), "process"),)
         for ctr in vm.containers:
             out[f"{path}/{ctr.name}"] = limited(f"{path}/{ctr.name}", ctr, out[path])
     return out

@@ -1,4 +1,4 @@
-"""Resolve a host: its hardware (with disks and NICs), its layers, its VMs and containers.
+"""Resolve a host: its hardware (with disks and NICs), its layers, its VMs (nested ones too) and containers.
 
 Inline hardware, or a catalog profile, that names no disk gets the device
 profile ``models/devices/nvme-default.yaml``, and no NIC ``nic-10gbe.yaml``.
@@ -28,24 +28,30 @@ def resolve_host(host: i.HostInput, loc: tuple, ctx: Context,
     hardware = _resolve_hardware(host.hardware, (*loc, "hardware"), ctx)
     layers = resolve_host_layers(host, loc, ctx)
     check_modes(host.containers, container_indices, layers.engine, (*loc, "containers"), ctx)
-    vms, ok = [], layers.ok
-    for j, vm in zip(vm_indices, host.vms, strict=True):
-        vm_loc = (*loc, "vms", j)
-        vm_layers = resolve_vm_layers(vm, vm_loc, host, ctx)
-        check_modes(vm.containers, range(len(vm.containers)), vm_layers.engine, (*vm_loc, "containers"), ctx)
-        ok = ok and vm_layers.ok
-        vms.append(s.VMSpec(
-            name=vm.name, vcpus=vm.vcpus, memory_bytes=round(vm.memory),
-            active_memory_bytes=round(vm.active_memory) if vm.active_memory is not None else None, shares=vm.shares,
-            cap_cores=vm.cap, reservation_cores=vm.reservation, os=vm_layers.os, engine=vm_layers.engine,
-            containers=tuple(_container(ctr) for ctr in vm.containers), restart=vm.restart,
-        ))
+    vms = [_vm(vm, (*loc, "vms", j), host.hypervisor, ctx) for j, vm in zip(vm_indices, host.vms, strict=True)]
+    ok = layers.ok and all(vm is not None for vm in vms)
     if hardware is None or not ok:
         return None
     return s.HostSpec(
         name=host.name, hardware=hardware, hypervisor=layers.hypervisor, host_os=layers.host_os,
         engine=layers.engine, vms=tuple(vms), containers=tuple(_container(ctr) for ctr in host.containers),
         memory_overcommit=host.memory_overcommit,
+    )
+
+
+def _vm(vm: i.VMInput, loc: tuple, runs_under: i.ProfileInput | None, ctx: Context) -> s.VMSpec | None:
+    """Resolve a VM and, recursively, the VMs nested in it; None after a problem in any of them."""
+    layers = resolve_vm_layers(vm, loc, runs_under, ctx)
+    check_modes(vm.containers, range(len(vm.containers)), layers.engine, (*loc, "containers"), ctx)
+    nested = [_vm(child, (*loc, "vms", k), vm.hypervisor, ctx) for k, child in enumerate(vm.vms)]
+    if not layers.ok or any(child is None for child in nested):
+        return None
+    return s.VMSpec(
+        name=vm.name, vcpus=vm.vcpus, memory_bytes=round(vm.memory),
+        active_memory_bytes=round(vm.active_memory) if vm.active_memory is not None else None, shares=vm.shares,
+        cap_cores=vm.cap, reservation_cores=vm.reservation, os=layers.os, engine=layers.engine,
+        containers=tuple(_container(ctr) for ctr in vm.containers), restart=vm.restart,
+        hypervisor=layers.hypervisor, vms=tuple(nested),
     )
 
 

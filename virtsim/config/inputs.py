@@ -241,7 +241,8 @@ class WorkloadInput(_Input):
 
     name: Name = Field(description="Unique workload name.")
     target: Text | None = Field(
-        default=None, description="'host', 'host/vm', 'host/vm/container' or 'host/container'."
+        default=None, description="'host', 'host/vm', 'host/vm/container' or 'host/container'; a VM nested in "
+                                  "'vm' is 'host/vm/nested' (its containers 'host/vm/nested/container')."
     )
     replicas: Annotated[list[Text], Field(min_length=1)] | Text | None = Field(
         default=None,
@@ -280,11 +281,13 @@ class FailureInput(_Input):
     everything that runs above it (see the README's failure domains).
     """
 
-    domain: Text = Field(description="Path of what fails: a host 'h1', a VM 'h1/a', a container 'h1/a/web' or 'h1/web'.")
+    domain: Text = Field(description="Path of what fails: a host 'h1', a VM 'h1/a', a nested VM 'h1/a/b', a "
+                                     "container 'h1/a/web' or 'h1/web'.")
     layer: choice(*FAILURE_LAYERS) | None = Field(
         default=None,
         description="Which layer of the domain fails: for a host 'hardware' (default), 'host-os', 'hypervisor' "
-                    "or 'engine'; for a VM 'guest-os' (default) or 'engine'; for a container 'container'.")
+                    "or 'engine'; for a VM 'guest-os' (default), 'hypervisor' (its nested VMs) or 'engine'; for a "
+                    "container 'container'.")
     time_to_failure: DistributionInput | None = Field(
         default=None, description="Time from a repair (or the start) to the next failure: a time or a "
                                   "distribution, e.g. {type: exponential, mean: 1000 h} for an MTBF.")
@@ -355,7 +358,7 @@ ProfileRef = Annotated[ProfileInput, BeforeValidator(_profile_ref), OrAlso(_CATA
 
 
 class VMInput(_Input):
-    """A virtual machine on a host."""
+    """A virtual machine on a host, or nested in a VM that runs a hypervisor."""
 
     name: Name = Field(description="Name, unique within its host.")
     vcpus: integer(ge=1) = Field(description="Virtual CPUs; at most the host's cores.")
@@ -376,6 +379,13 @@ class VMInput(_Input):
         default="on-failure",
         description="After a failure that takes it down: 'on-failure' (default) boots it again once the "
                     "failed layer is repaired; 'never' leaves it down.")
+    hypervisor: ProfileRef | None = Field(
+        default=None, description="Hypervisor run in the guest (models/hypervisors), a name or {profile, "
+        "...overrides}, for nested VMs; a Type 2 one runs on the VM's os. Only in a VM that itself runs under "
+        "a hypervisor.")
+    vms: list["VMInput"] = Field(
+        default_factory=list, description="VMs nested in this one, under its hypervisor (needed), within its "
+        "vCPUs and memory; addressed as 'host/vm/nested'. They nest further the same way.")
 
 
 class HardwareInput(_Input):

@@ -7,10 +7,14 @@ engine of its own. Rules checked here, each reported at the key to fix:
 - a Type 2 hypervisor and a host engine need ``host_os``;
 - containers directly on a host need a host ``engine`` when the host has a
   hypervisor (on a native host they run as plain cgroups, engine "none");
-- containers in a VM need the VM's ``engine`` when the host has a hypervisor;
+- containers in a VM need the VM's ``engine`` when the VM runs under a hypervisor;
+- VMs nested in a VM need that VM's ``hypervisor``, and only a VM under a
+  hypervisor can run one (a Type 2 one runs on the VM's guest OS, which every
+  VM under a hypervisor has);
 - a container's ``network`` and ``storage`` modes must be offered by its engine.
 
-A VM on a host with a hypervisor runs ``linux-server`` unless it names an ``os``.
+A VM under a hypervisor (its host's, or its parent VM's) runs ``linux-server``
+unless it names an ``os``.
 """
 
 from __future__ import annotations
@@ -98,6 +102,7 @@ class VMLayers:
     ok: bool
     os: OSProfile | None = None
     engine: EngineProfile | None = None
+    hypervisor: HypervisorProfile | None = None
 
 
 def resolve_host_layers(host: i.HostInput, loc: tuple, ctx: Context) -> HostLayers:
@@ -126,18 +131,29 @@ def resolve_host_layers(host: i.HostInput, loc: tuple, ctx: Context) -> HostLaye
     return HostLayers(ok, hypervisor, host_os, engine)
 
 
-def resolve_vm_layers(vm: i.VMInput, loc: tuple, host: i.HostInput, ctx: Context) -> VMLayers:
-    """A VM's guest OS (default under a hypervisor) and engine."""
+def resolve_vm_layers(vm: i.VMInput, loc: tuple, runs_under: i.ProfileInput | None, ctx: Context) -> VMLayers:
+    """A VM's guest OS (default under a hypervisor), engine and own hypervisor.
+
+    ``runs_under`` is the hypervisor the VM runs under: its host's, or its
+    parent VM's for a nested VM; None on a native host (the VM is a cgroup).
+    """
     before = len(ctx.problems)
     guest_os = resolve_profile("os", vm.os, (*loc, "os"), ctx)
-    if vm.os is None and host.hypervisor is not None:
+    if vm.os is None and runs_under is not None:
         guest_os = resolve_profile("os", i.ProfileInput(profile=DEFAULT_GUEST_OS), (*loc, "os"), ctx)
     engine = resolve_profile("engines", vm.engine, (*loc, "engine"), ctx)
+    hypervisor = resolve_profile("hypervisors", vm.hypervisor, (*loc, "hypervisor"), ctx)
     ok = len(ctx.problems) == before
-    if vm.containers and vm.engine is None and host.hypervisor is not None:
+    if vm.containers and vm.engine is None and runs_under is not None:
         ctx.add((*loc, "engine"),
-                f"required for the containers in this VM (the host runs a hypervisor); {_valid('engines')}")
-    return VMLayers(ok, guest_os, engine)
+                f"required for the containers in this VM (it runs under a hypervisor); {_valid('engines')}")
+    if vm.hypervisor is not None and runs_under is None:
+        ctx.add((*loc, "hypervisor"),
+                "a VM runs a hypervisor of its own only when it is itself a VM under a hypervisor (without one, "
+                "this VM is a cgroup of the host); give the host a hypervisor")
+    elif vm.vms and vm.hypervisor is None:
+        ctx.add((*loc, "hypervisor"), f"required for the VMs nested in this VM; {_valid('hypervisors')}")
+    return VMLayers(ok, guest_os, engine, hypervisor)
 
 
 def check_modes(containers: list[i.ContainerInput], indices, engine: EngineProfile | None, loc: tuple,

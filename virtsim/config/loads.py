@@ -11,6 +11,7 @@ from .load_spec import PodLoadSpec, UtilizationLoadSpec
 from .pods import PodTrace, load_pods
 from .suggest import unknown
 from .traces import UtilizationTrace, load_utilization_trace
+from .vm_tree import walk_vms
 
 __all__ = ["load_trace", "ordered_targets", "resolve_loads"]
 
@@ -20,9 +21,9 @@ def ordered_targets(hosts) -> list[str]:
     paths = []
     for host in hosts:
         paths.append(host.name)
-        for vm in host.vms:
-            paths.append(f"{host.name}/{vm.name}")
-            paths.extend(f"{host.name}/{vm.name}/{c.name}" for c in vm.containers)
+        for nested in walk_vms(host):
+            paths.append(nested.path)
+            paths.extend(f"{nested.path}/{c.name}" for c in nested.vm.containers)
         paths.extend(f"{host.name}/{c.name}" for c in host.containers)
     return paths
 

@@ -66,7 +66,7 @@ class RehomingContext(Context):
 
 def _vm_fit(vm: i.VMInput, host: i.HostInput, spec: s.HostSpec, loc: tuple, ctx: Context) -> Fit:
     scratch = Context(ctx.base_dir)
-    resolve_vm_layers(vm, loc, host, scratch)
+    resolve_vm_layers(vm, loc, host.hypervisor, scratch)
     if scratch.problems:
         return Fit(refusal=scratch.problems[0].message)
     if vm.vcpus > spec.hardware.cores:

@@ -53,6 +53,21 @@ class _Spec(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+def _without_absent(data: dict, none: tuple[str, ...] = (), empty: tuple[str, ...] = ()) -> dict:
+    """``data`` less the keys of ``none`` that hold None and those of ``empty`` that hold an empty sequence.
+
+    An option left out is left out of the dump too, so manifests and config
+    hashes of experiments that do not use it stay as they were.
+    """
+    for key in none:
+        if key in data and data[key] is None:
+            del data[key]
+    for key in empty:
+        if key in data and not data[key]:
+            del data[key]
+    return data
+
+
 def _from_dump(model: type[BaseModel]):
     """A validated catalog profile kept as it is, or read back from its dump (SI numbers, no texts)."""
 
@@ -225,13 +240,7 @@ class WorkloadSpec(_Spec):
         return tuple(table.target_names) if table is not None else ()
     @model_serializer(mode="wrap")
     def _omit_batch_keys(self, handler):
-        # Left out of the dumps of other workloads, so their config hashes stay as they were.
-        data = handler(self)
-        if data.get("jobs", 0) is None:
-            del data["jobs"]
-        if "at_s" in data and not data["at_s"]:
-            del data["at_s"]
-        return data
+        return _without_absent(handler(self), none=("jobs",), empty=("at_s",))
 
 
 class ContainerSpec(_Spec):
@@ -263,6 +272,13 @@ class VMSpec(_Spec):
     containers: tuple[ContainerSpec, ...] = ()
     restart: Literal["on-failure", "never"] = Field(
         default="on-failure", description="Whether it boots again after a failure that took it down.")
+    hypervisor: HypervisorProfile | None = Field(
+        default=None, description="Hypervisor run in the guest for nested VMs; None: none.")
+    vms: tuple[VMSpec, ...] = Field(default=(), description="VMs nested in this one, under its hypervisor.")
+
+    @model_serializer(mode="wrap")
+    def _omit_nesting(self, handler):
+        return _without_absent(handler(self), none=("hypervisor",), empty=("vms",))
 
 
 class DiskSpec(_Spec):
@@ -303,12 +319,7 @@ class HardwareSpec(_Spec):
 
     @model_serializer(mode="wrap")
     def _omit_absent_options(self, handler):
-        # Left out when absent, so manifests of experiments without them stay as they were.
-        data = handler(self)
-        for key in ("power", "cost_per_hour"):
-            if data.get(key, 0) is None:
-                del data[key]
-        return data
+        return _without_absent(handler(self), none=("power", "cost_per_hour"))
 
 
 class HostSpec(_Spec):
@@ -390,12 +401,4 @@ class ExperimentSpec(_Spec):
 
     @model_serializer(mode="wrap")
     def _omit_absent_options(self, handler):
-        # An option left out is left out of the dump too, so manifests and
-        # config hashes of experiments that do not use it stay as they were.
-        data = handler(self)
-        for key in ("sample_interval_s", "placement", "energy"):
-            if data.get(key, 0) is None:
-                del data[key]
-        if "loads" in data and not data["loads"]:
-            del data["loads"]
-        return data
+        return _without_absent(handler(self), none=("sample_interval_s", "placement", "energy"), empty=("loads",))

@@ -215,7 +215,7 @@ class Simulation:
         parts = path.split("/")
         if len(parts) < 2 or not template.memory_bytes:
             return 0.0
-        vm_path = "/".join(parts[:2])
+        vm_path = "/".join(parts[:2])  # a nested VM's memory is part of its L1 VM's, which the host reclaims
         reclaim = self.pressure.get(vm_path)
         if reclaim is None or not reclaim.swapped:
             return 0.0

@@ -2,7 +2,8 @@
 
 Per host, bottom to top: the hardware, the host OS, the hypervisor (Type 1 or
 2) under the VMs and the host's engine under its containers; in each VM its
-virtual hardware, guest OS, engine and containers; and on top of each
+virtual hardware, guest OS, engine and containers, and its own hypervisor
+under the VMs nested in it (drawn the same way, framed inside); and on top of each
 target, the workloads (apps) sent to it. Widths are proportional to the
 number of leaves (containers, or a VM or host running apps itself), so a host
 with many VMs and containers stays readable. Made from the resolved
@@ -117,8 +118,7 @@ def _layout_host(host, apps: dict[str, list[str]], x0: float) -> tuple[list[_Box
             x += 1
     if host.vms:
         vm_base = level
-        widths = [max(1, len(vm.containers) + (1 if vm.containers and apps.get(f"{name}/{vm.name}") else 0))
-                  for vm in host.vms]
+        widths = [_vm_width(vm, f"{name}/{vm.name}", apps) for vm in host.vms]
         if host.hypervisor is not None:
             label = f"Type {host.hypervisor.type} hypervisor: {host.hypervisor.name}"
             boxes.append(_Box("hypervisor", name, x, float(sum(widths)), level, label))
@@ -138,6 +138,12 @@ def _hardware_label(hw) -> str:
     return f"{title}\n{hw.cores} cores × {hw.core_speed:g} · {_size(hw.memory_bytes)}"
 
 
+def _vm_width(vm, path: str, apps) -> int:
+    """Leaves under a VM: its containers, its nested VMs' leaves, and its own apps beside them."""
+    inner = len(vm.containers) + sum(_vm_width(child, f"{path}/{child.name}", apps) for child in vm.vms)
+    return max(1, inner + (1 if inner and apps.get(path) else 0))
+
+
 def _layout_vm(vm, path: str, apps, x: float, width: int, level: int, as_cgroup: bool) -> list[_Box]:
     title = f"VM {vm.name}" + (" (no hypervisor: a cgroup)" if as_cgroup else "")
     boxes = [_Box("vm", path, x, float(width), level,
@@ -148,16 +154,25 @@ def _layout_vm(vm, path: str, apps, x: float, width: int, level: int, as_cgroup:
         level += 1
     if apps.get(path):
         boxes.append(_Box("app", path, x, 1.0, level, "\n".join(apps[path])))
-        x += 1 if vm.containers else 0
+        x += 1 if vm.containers or vm.vms else 0
     if vm.containers:
+        base = level
         if vm.engine is not None:
             boxes.append(_Box("engine", path, x, float(len(vm.containers)), level, _engine_label(vm.engine)))
-            level += 1
+            base += 1
         for k, ctr in enumerate(vm.containers):
             ctr_path = f"{path}/{ctr.name}"
-            boxes.append(_Box("container", ctr_path, x + k, 1.0, level, _container_label(ctr, vm.engine)))
+            boxes.append(_Box("container", ctr_path, x + k, 1.0, base, _container_label(ctr, vm.engine)))
             if apps.get(ctr_path):
-                boxes.append(_Box("app", ctr_path, x + k, 1.0, level + 1, "\n".join(apps[ctr_path])))
+                boxes.append(_Box("app", ctr_path, x + k, 1.0, base + 1, "\n".join(apps[ctr_path])))
+        x += len(vm.containers)
+    if vm.vms:  # nested VMs on the guest's own hypervisor, drawn as the host's are
+        widths = [_vm_width(child, f"{path}/{child.name}", apps) for child in vm.vms]
+        label = f"Type {vm.hypervisor.type} hypervisor: {vm.hypervisor.name}"
+        boxes.append(_Box("hypervisor", path, x, float(sum(widths)), level, label))
+        for child, child_width in zip(vm.vms, widths):
+            boxes.extend(_layout_vm(child, f"{path}/{child.name}", apps, x, child_width, level + 1, False))
+            x += child_width
     return boxes
 
 
