@@ -90,3 +90,8 @@ def build_manifest(resolved: dict, *, seed: int, source: str, started_at: str, w
         "wall_s": wall_s,
         "config": resolved,
     }
+
+
+# Read once, when virtsim is imported, like the libraries themselves: a process's
+# first run would otherwise spend milliseconds searching package metadata.
+_versions()

@@ -54,6 +54,11 @@ class Results:
         return tables
 
 
+# pandas imports parts of pyarrow when it first builds a column of strings (its
+# string columns are pyarrow's): made part of importing virtsim here, where
+# imports belong, rather than of the first run's time.
+pd.Index(["consumer"])
+
 FAILURE_COLUMNS = ["time_s", "domain", "layer", "event", "consumers"]
 """``consumers``: how many consumers the event took down (failure) or brought back (repair)."""
 UNPLACED_COLUMNS = ["name", "kind", "reason"]
