@@ -37,9 +37,12 @@ def engine_extensions() -> list:
     shutil.copyfile(ENGINE / "_sharing.pxd", package / "_sharing_c.pxd")
     # No fused multiply-add: the compiled engine must round exactly as Python does.
     flags = [] if os.name == "nt" else ["-ffp-contract=off"]
-    extension = Extension("virtsim.engine._sharing_c", [str(staged)], extra_compile_args=flags, optional=True)
-    return cythonize([extension], quiet=True,
-                     compiler_directives={"language_level": 3, "annotation_typing": False})
+    extension = Extension("virtsim.engine._sharing_c", [str(staged)], extra_compile_args=flags)
+    extensions = cythonize([extension], quiet=True,
+                           compiler_directives={"language_level": 3, "annotation_typing": False})
+    for built in extensions:  # cythonize makes new Extensions without the flag
+        built.optional = True  # a failed compile warns and the install goes on
+    return extensions
 
 
 setup(ext_modules=engine_extensions())

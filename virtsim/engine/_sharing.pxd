@@ -34,7 +34,7 @@ cdef class ShareNode(_Entry):
     cdef Activity _start(self, double work, double max_rate, object on_done, object data)
 
 @cython.locals(dt=double)
-cdef inline void _account(ShareNode node, double now)
+cdef void _account(ShareNode node, double now)
 
 cdef class RateResource:
     cdef public object env, on_root_alloc, _pending
