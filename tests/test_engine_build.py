@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -40,6 +41,13 @@ def test_the_plain_engine_passes_the_engine_tests():
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert "sharing engine: python" in proc.stdout  # the header says which build ran
     assert " passed" in proc.stdout.splitlines()[-1]
+
+
+@pytest.mark.skipif(shutil.which(os.environ.get("CC", "cc")) is None, reason="no C compiler here")
+@pytest.mark.skipif(os.environ.get("VIRTSIM_PURE_PYTHON", "") not in ("", "0"), reason="the plain engine was asked for")
+def test_the_engine_is_compiled_where_a_compiler_is_at_hand():
+    """A compile error (an edit to _sharing.pxd, say) only warns during the install: caught here instead."""
+    assert sharing.COMPILED, "virtsim/engine/_sharing_c was not built: run pip install -e . and read its warnings"
 
 
 def test_the_environment_variable_selects_the_plain_engine(monkeypatch):
