@@ -483,3 +483,46 @@ def test_simulation_and_run_experiment_agree():
     direct = collect(sim)
     via_runner = virtsim.run_experiment(LAYERED)
     pd.testing.assert_frame_equal(direct.stacks, via_runner.stacks, check_exact=True)
+
+
+# --- slowdown -------------------------------------------------------------------------------------
+
+
+def test_slowdown_is_the_response_time_over_the_same_work_on_bare_metal():
+    demand = {"cpu": "40 ms", "syscalls": 200, "disk": {"ops": 2}}
+    native = alone(one_core(), "h", demand)
+    assert native["slowdown"] == pytest.approx(1.0 + native["io_latency_s"] / native["native_s"], rel=1e-12)
+    guest = alone(one_core(hypervisor="kvm", vms=[vm()]), "h/a", demand)
+    expected = (guest["native_s"] + guest["virtualization_s"] + guest["io_latency_s"]) / guest["native_s"]
+    assert guest["slowdown"] == pytest.approx(expected, rel=1e-12)
+    assert guest["slowdown"] > native["slowdown"] > 1.0
+
+
+def _custom_request(ctx):
+    yield ctx.cpu(0.05)
+    yield ctx.sleep(0.01)
+
+
+def _custom_client(ctx):
+    while True:
+        ctx.spawn(_custom_request)
+        yield ctx.sleep(0.5)
+
+
+def test_the_stacks_table_averages_the_jobs_slowdowns_and_custom_jobs_have_none():
+    host = one_core(hypervisor="kvm", vms=[vm()])
+    workloads = [closed("w", "h/a", {"cpu": {"type": "exponential", "mean": "50 ms"}, "syscalls": 20}, clients=3,
+                        think="100 ms")]
+    sim = Simulation(load_experiment(experiment([host], workloads, duration="20 s", warmup="2 s")))
+    # A custom workload mixes CPU with sleeps of its own: its native time, so its slowdown, is unknown.
+    sim.process(_custom_client(sim.context("h/a", workload="custom")))
+    results = collect(sim.run())
+    jobs, stacks = results.jobs, results.stacks.set_index("workload")
+    done = jobs[jobs["counted"] & jobs["end_s"].notna()]
+    busy = done[done["workload"] == "w"]
+    assert len(busy) > 50 and (busy["slowdown"] >= 1.0).all()
+    assert stacks.loc["w", "slowdown_mean"] == pytest.approx(busy["slowdown"].mean(), rel=1e-12)
+    # Contention among the three clients: some jobs wait, so the mean is above the uncontended slowdown.
+    assert stacks.loc["w", "slowdown_mean"] > busy["slowdown"].min()
+    custom = done[done["workload"] == "custom"]
+    assert len(custom) > 10 and custom["slowdown"].isna().all() and np.isnan(stacks.loc["custom", "slowdown_mean"])

@@ -141,6 +141,9 @@ def _add_breakdown(sim: Simulation, jobs: dict) -> None:
     jobs["startup_s"] = startup
     jobs["failure_s"] = failure
     jobs["wait_s"] = wait
+    # Response time over the same work on bare metal (DESIGN §2.7); undefined for a job with no work.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        jobs["slowdown"] = np.where(native > 0.0, jobs["response_time_s"] / native, np.nan)
 
 
 def _stack_table(jobs: dict) -> pd.DataFrame:
@@ -162,6 +165,13 @@ def _stack_table(jobs: dict) -> pd.DataFrame:
     for column in ("response_time_s", *BREAKDOWN):
         sums = np.bincount(group, weights=jobs[column][done], minlength=size)
         table[f"{column[:-2]}_mean_s"] = sums[present] / counts[present]
+    # The mean slowdown over the jobs that have one (those with work to do).
+    slowdown = jobs["slowdown"][done]
+    defined = ~np.isnan(slowdown)
+    n = np.bincount(group[defined], minlength=size)[present]
+    total = np.bincount(group[defined], weights=slowdown[defined], minlength=size)[present]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        table["slowdown_mean"] = np.where(n > 0, total / n, np.nan)
     return pd.DataFrame(table)
 
 
