@@ -88,7 +88,7 @@ class CpuQuota:
             self._throttled_total_s += now - self._throttled_since
             self._throttled_since = None
             self.node.set_cap(self.open_cap)  # re-plans through _allocation_changed
-        elif self.quota_work - used <= _REL_TOLERANCE * self.quota_work and self.node.total > 0:
+        elif self._exhausted(now, used):
             self._throttled_since = now
             self.throttled_periods += 1
             self._schedule(now, self._period_end)
@@ -118,6 +118,12 @@ class CpuQuota:
             self._period_end = end
         self._rate = self.node.alloc
         return integral - self._used_at_start
+
+    def _exhausted(self, now: float, used: float) -> bool:
+        """The quota is used up now, up to rounding (also when what is left is below the clock's resolution)."""
+        rate = self.node.alloc
+        left = self.quota_work - used
+        return rate > 0.0 and (left <= _REL_TOLERANCE * self.quota_work or now + left / rate <= now)
 
     def _plan_exhaustion(self, now: float, used: float) -> None:
         """Schedule a wake-up when the quota runs out at the current rate (none if it never does)."""
