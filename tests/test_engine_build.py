@@ -26,7 +26,7 @@ TABLES = ("summary.csv", "workloads.csv", "stacks.csv", "consumers.csv", "jobs.c
 # Between them: open and closed loads, containers in VMs, a Type 2 host OS,
 # device I/O, per-operation costs, memory reclaim, failures and restarts.
 EXPERIMENTS = ("mmc.yaml", "availability.yaml", "overcommit.yaml", "stacks/docker-in-kvm.yaml",
-               "stacks/virtualbox.yaml")
+               "stacks/virtualbox.yaml", "cfs-throttling.yaml")
 
 
 def plain_env() -> dict[str, str]:

@@ -494,8 +494,11 @@ def test_bad_parameters_name_the_node():
         with pytest.raises(ValueError, match="vm3"):
             host.root.add_child("vm3", **kwargs)
     vm = host.root.add_child("vm3")
-    with pytest.raises(ValueError, match="vm3"):
-        vm.set_cap(0.0)
+    for cap in (-1.0, math.nan):
+        with pytest.raises(ValueError, match="vm3"):
+            vm.set_cap(cap)
+    with pytest.raises(ValueError, match="host"):
+        host.root.set_cap(0.0)  # only a node below the root can be paused
     with pytest.raises(ValueError, match="vm3"):
         vm.set_weight(-1.0)
     with pytest.raises(ValueError, match="vm3"):
@@ -767,3 +770,42 @@ def test_random_runs_match_reference_simulation(policy, examples):
         assert res.completions == sum(len(ph) for _, _, ph in jobs)
 
     run()
+
+
+def test_a_cap_of_zero_pauses_a_node_and_keeps_its_work():
+    """A paused node (cap 0) receives nothing; its siblings get the rest; raising the cap resumes it."""
+    env = simpy.Environment()
+    host = RateResource(env, 2.0)
+    a, b = host.root.add_child("a"), host.root.add_child("b")
+    done = {}
+    a.submit(1.0, max_rate=2.0, on_done=lambda act: done.setdefault("a", env.now))
+    b.submit(1.0, max_rate=2.0, on_done=lambda act: done.setdefault("b", env.now))
+    env.run(until=0.5)  # each at 1.0: half done
+    a.set_cap(0.0)
+    assert (a.alloc, b.alloc) == (0.0, 2.0)
+    env.run(until=2.0)  # b's last 0.5 at 2.0 ends at 0.75; a waits
+    a.set_cap(INF)
+    env.run()
+    assert done == {"b": 0.75, "a": 2.25}
+    assert a.time_integrals(env.now)[0] == pytest.approx(1.0)
+
+
+def test_on_alloc_is_called_after_each_change_of_the_node_allocation():
+    """The callback sees the new allocation once the domain is shared out, and may change caps itself."""
+    env = simpy.Environment()
+    host = RateResource(env, 4.0)
+    watched, other = host.root.add_child("w"), host.root.add_child("o")
+    seen = []
+
+    def changed(node, now):
+        seen.append((now, node.alloc))
+        if node.alloc > 3.0:
+            node.set_cap(3.0)  # re-entering the engine from the callback is allowed
+
+    watched.on_alloc = changed
+    watched.submit(4.0, max_rate=4.0)
+    env.run(until=1.0)
+    other.submit(1.0, max_rate=2.0)  # contention: w drops to 2 for its last unit, o runs at 2
+    env.run()
+    assert seen == [(0.0, 4.0), (0.0, 3.0), (1.0, 2.0), (1.5, 0.0)]
+    assert other.on_alloc is None

@@ -5,7 +5,9 @@ core_speed`` work units per second; a VM is a child consumer capped at its vCPUs
 (or its lower ``cap``) and weighted by its ``shares``; a VM nested in another is
 the same kind of child of its parent VM, whose hypervisor shares the parent's
 vCPUs; a container is a child of its VM (or of the host) capped at its ``cpus``
-limit and weighted by its ``cpu_weight``. Work is measured in seconds on a reference core of speed 1.
+limit and weighted by its ``cpu_weight``; with ``cpu_quota_period`` it is capped
+at its parent's limit instead and a :class:`~virtsim.components.cfs.CpuQuota`
+enforces ``cpus`` per period. Work is measured in seconds on a reference core of speed 1.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from dataclasses import dataclass
 import simpy
 
 from ..engine import RateResource, ShareNode
+from .cfs import CpuQuota
 from .devices import Disk, Nic
 from ..config.vm_tree import walk_vms
 from .stack import Layer, PathCost, compose
@@ -76,6 +79,8 @@ class Platform:
         self.layer_consumers: dict[str, Consumer] = {}
         """Where the layers' own work runs (kind ``layer``): VMM threads, host engines, a Type 2 host OS."""
         self.paths: dict[str, PathCost] = {}
+        self.quotas: dict[str, CpuQuota] = {}
+        """The containers whose ``cpus`` is a CFS quota per period, by path."""
         specs = {host.name: host for host in hosts}
         # Devices are built on first use: a run that never touches a disk or a
         # NIC keeps only the CPU trees, close together in memory.
@@ -117,9 +122,15 @@ class Platform:
     def _add_containers(self, parent_path, host_name, parent_node, containers, speed, parent_cores):
         for ctr in containers:
             cores = parent_cores if ctr.cpus is None else min(ctr.cpus, parent_cores)
-            node = parent_node.add_child(ctr.name, weight=ctr.cpu_weight, cap=cores * speed,
-                                         task_weight=1.0)
+            # Under a quota the container may burst to its parent's limit within a period.
+            fluid = ctr.cpu_quota_period_s is None
+            node = parent_node.add_child(ctr.name, weight=ctr.cpu_weight,
+                                         cap=(cores if fluid else parent_cores) * speed, task_weight=1.0)
             path = f"{parent_path}/{ctr.name}"
+            if not fluid:
+                period_s = ctr.cpu_quota_period_s
+                self.quotas[path] = CpuQuota(self.env, node, cores * speed * period_s, period_s,
+                                             parent_cores * speed)
             self._add(Consumer(path, "container", host_name, node, speed, float(cores)))
 
     # -- stacks -------------------------------------------------------------------

@@ -57,7 +57,8 @@ def _vm(vm: i.VMInput, loc: tuple, runs_under: i.ProfileInput | None, ctx: Conte
 
 def _container(ctr: i.ContainerInput) -> s.ContainerSpec:
     memory = round(ctr.memory) if ctr.memory is not None else None
-    return s.ContainerSpec(name=ctr.name, cpus=ctr.cpus, cpu_weight=ctr.cpu_weight, memory_bytes=memory,
+    return s.ContainerSpec(name=ctr.name, cpus=ctr.cpus, cpu_weight=ctr.cpu_weight,
+                           cpu_quota_period_s=ctr.cpu_quota_period, memory_bytes=memory,
                            network=ctr.network, storage=ctr.storage, restart=ctr.restart)
 
 

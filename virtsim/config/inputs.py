@@ -313,6 +313,12 @@ class ContainerInput(_Input):
     name: Name = Field(description="Name, unique within its VM or host.")
     cpus: number(gt=0) | None = Field(default=None, description="CPU cap in cores (cgroup cpu.max); none if absent.")
     cpu_weight: integer(ge=1, le=10000) = Field(default=100, description="cgroup v2 cpu.weight, 1 to 10000.")
+    cpu_quota_period: quantity("time", gt=0) | None = Field(
+        default=None,
+        description="Enforce 'cpus' as the kernel's CFS bandwidth control does, a quota of cpus × period "
+                    "of CPU time per period (e.g. '100 ms', the kernel's default): within a period the "
+                    "container runs on as many cores as it has threads until the quota is used, then is "
+                    "throttled until the period ends. Needs 'cpus'. Absent: 'cpus' is a fluid cap.")
     memory: quantity("size", gt=0) | None = Field(default=None, description="Memory limit, e.g. '1 GiB'.")
     network: choice(*NETWORK_MODES) = Field(
         default="bridge", description="Network mode: 'host', 'bridge' (default) or 'nat'; the engine must offer it.")
@@ -322,6 +328,12 @@ class ContainerInput(_Input):
         default="on-failure",
         description="After a failure that takes it down: 'on-failure' (default) starts it again once the "
                     "failed layer is repaired; 'never' leaves it down.")
+
+    @model_validator(mode="after")
+    def _quota_needs_limit(self):
+        if self.cpu_quota_period is not None and self.cpus is None:
+            raise ValueError("'cpu_quota_period' needs 'cpus' (the quota is cpus × period); give both or neither")
+        return self
 
 
 def _profile_name_is_mapping(value: Any) -> Any:

@@ -249,11 +249,17 @@ class ContainerSpec(_Spec):
     name: str
     cpus: float | None = Field(default=None, description="CPU cap in cores; None for no cap.")
     cpu_weight: int = Field(default=100, description="cgroup v2 cpu.weight (1 to 10000).")
+    cpu_quota_period_s: float | None = Field(
+        default=None, description="CFS bandwidth period (s): cpus is a quota per period; None: a fluid cap.")
     memory_bytes: int | None = Field(default=None, description="Memory limit in bytes; None for no limit.")
     network: Literal[NETWORK_MODES] = Field(default="bridge", description="Network mode in its engine.")
     storage: Literal[STORAGE_MODES] = Field(default="overlay", description="Storage mode in its engine.")
     restart: Literal["on-failure", "never"] = Field(
         default="on-failure", description="Whether it starts again after a failure that took it down.")
+
+    @model_serializer(mode="wrap")
+    def _omit_quota(self, handler):
+        return _without_absent(handler(self), none=("cpu_quota_period_s",))
 
 
 class VMSpec(_Spec):

@@ -29,6 +29,7 @@ cdef class ShareNode(_Entry):
     cdef public list children, entries, changed
     cdef public dict groups
     cdef public bint open, _has_floors
+    cdef public object on_alloc
 
     @cython.locals(resource=RateResource, now=double, group=_Group, n=Py_ssize_t, tag=double, act=Activity)
     cdef Activity _start(self, double work, double max_rate, object on_done, object data)
@@ -41,7 +42,7 @@ cdef class RateResource:
     cdef public str name, policy
     cdef public ShareNode root
     cdef public dict _active
-    cdef public list _spare, _wake_callbacks
+    cdef public list _spare, _wake_callbacks, _alloc_watch
     cdef public double _pending_time, _planned_time
     cdef public _Group _planned_group
     cdef public bint _batch
@@ -58,5 +59,7 @@ cdef class RateResource:
     cdef void _distribute(self, ShareNode node, double amount, double now)
     @cython.locals(best=double, best_group=_Group, g=_Group, delay=double)
     cdef void _plan_wakeup(self, double now)
+    @cython.locals(watched=list, node=ShareNode)
+    cdef void _notify(self, double now)
     @cython.locals(now=double, forced=_Group, finished=list, horizon=double, due=list, g=_Group, heap=list, clock=double, popped=Py_ssize_t, tag=double, act=Activity)
     cpdef _wake(self, object event)

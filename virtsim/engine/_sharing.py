@@ -133,12 +133,18 @@ class ShareNode(_Entry):
     demands, limited by its cap. The root is not limited: its demand is what its
     consumers want, its allocation at most the capacity, and the difference is
     contention (steal).
+
+    ``on_alloc``, None by default, may be set to a callable: it is called as
+    ``on_alloc(node, now)`` after every re-sharing that changed the node's
+    allocation, once the whole domain is shared out (so it may change caps
+    itself). Only nodes that have one are ever looked at.
     """
 
     __slots__ = (
         "name", "parent", "resource", "cap", "reservation", "task_weight",
         "children", "entries", "groups",
         "total", "changed", "open", "t_acc", "acc_alloc", "acc_demand", "acc_overload", "_has_floors",
+        "on_alloc",
     )
 
     def __init__(self, resource: RateResource, name: str, parent: ShareNode | None,
@@ -171,6 +177,7 @@ class ShareNode(_Entry):
         self.acc_demand = 0.0
         self.acc_overload = 0.0
         self._has_floors = False
+        self.on_alloc: Callable[[ShareNode, float], Any] | None = None
 
     def __repr__(self) -> str:
         return f"<ShareNode {self.path} alloc={self.alloc:g} demand={self.demand:g}>"
@@ -245,8 +252,13 @@ class ShareNode(_Entry):
         return act
 
     def set_cap(self, cap: float) -> None:
-        """Change the cap (rate units); takes effect now."""
-        _check_positive("cap", cap, self.name)
+        """Change the cap (rate units); takes effect now.
+
+        A cap of 0 pauses a node below the root: it keeps its activities but
+        receives nothing (a throttled cgroup) until its cap is raised again.
+        """
+        if self.parent is None or cap != 0:
+            _check_positive("cap", cap, self.name)
         self.resource._change(self, "cap", float(cap))
 
     def set_weight(self, weight: float) -> None:
@@ -348,6 +360,7 @@ class RateResource:
         self._planned_group: _Group | None = None
         self._batch = False
         self._seq = 0
+        self._alloc_watch: list[ShareNode] = []  # nodes with on_alloc whose allocation changed
         self.completions = 0
         self.on_root_alloc: Callable[[float, float], Any] | None = None
         """Called as ``(now, new_allocation)`` whenever the root's allocation changes (e.g. an energy meter)."""
@@ -459,8 +472,23 @@ class RateResource:
                 if self.on_root_alloc is not None:
                     self.on_root_alloc(now, alloc)
                 start.alloc = alloc
+                if start.on_alloc is not None:
+                    self._alloc_watch.append(start)
         self._distribute(start, start.alloc, now)
         self._plan_wakeup(now)
+        if self._alloc_watch:
+            self._notify(now)
+
+    def _notify(self, now: float) -> None:
+        """Call ``on_alloc`` of the nodes whose allocation the re-sharing changed.
+
+        The list is taken first: a callback that changes a cap re-shares, and
+        that re-sharing notifies its own changes.
+        """
+        watched = self._alloc_watch
+        self._alloc_watch = []
+        for node in watched:
+            node.on_alloc(node, now)
 
     def _distribute(self, node: ShareNode, amount: float, now: float) -> None:
         """Split ``amount`` among the node's entries; descend where something moved."""
@@ -508,6 +536,8 @@ class RateResource:
             if a != child.alloc:
                 _account(child, now)
                 child.alloc = a
+                if child.on_alloc is not None:
+                    self._alloc_watch.append(child)
             elif not child.queued:
                 continue
             child.queued = False

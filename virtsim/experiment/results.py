@@ -224,6 +224,7 @@ def collect(sim: Simulation) -> Results:
             "steal_time_s": max(0.0, (d1 - d0) - alloc_work) / speed,
             "overload_time_s": (sim.end.overload_s[path] - sim.warmup.overload_s[path]
                                 if consumer.kind == "host" else float("nan")),
+            **_throttling(sim, path),
             "ready_at_s": gates[path].ready_at if path in gates else 0.0,
             "downtime_s": gates[path].closed_s(start, end) if path in gates else 0.0,
             "failures": sum(start <= t <= end for t in downs.get(path, ())),
@@ -295,6 +296,14 @@ def collect(sim: Simulation) -> Results:
         summary.update(summary_row)
     return Results(pd.DataFrame([summary]), pd.DataFrame(workload_rows), consumers, pd.DataFrame(jobs, copy=False),
                    _stack_table(jobs), events, scaling, timeseries=timeseries, unplaced=unplaced, placement=placement)
+
+
+def _throttling(sim: Simulation, path: str) -> dict:
+    """A container under a CFS quota: time and periods throttled in the measured window (NaN and 0 otherwise)."""
+    if path not in sim.end.throttled:
+        return {"throttled_time_s": float("nan"), "throttled_periods": 0}
+    (s0, n0), (s1, n1) = sim.warmup.throttled[path], sim.end.throttled[path]
+    return {"throttled_time_s": s1 - s0, "throttled_periods": n1 - n0}
 
 
 def _makespan(arrival_s: np.ndarray, end_s: np.ndarray) -> float:

@@ -47,6 +47,8 @@ class Snapshot:
     """Per host: seconds so far during which its CPU demand exceeded its capacity."""
     energy_j: dict[str, float] = field(default_factory=dict)
     """Joules drawn so far by each host with a metered (table) power model."""
+    throttled: dict[str, tuple[float, int]] = field(default_factory=dict)
+    """Per container under a CFS quota: (seconds throttled, periods throttled) so far."""
 
 
 class Simulation:
@@ -309,7 +311,9 @@ class Simulation:
         now = self.env.now
         return Snapshot(now, {c.path: c.node.time_integrals(now) for c in self.platform.all_consumers().values()},
                         {name: cpu.root.overload_time(now) for name, cpu in self.platform.cpu.items()},
-                        {name: meter.energy_at(now) for name, meter in self.meters.items()})
+                        {name: meter.energy_at(now) for name, meter in self.meters.items()},
+                        {path: (quota.throttled_s(now), quota.throttled_periods)
+                         for path, quota in self.platform.quotas.items()})
 
     def _take_warmup(self, _event=None) -> None:
         self.warmup = self._snapshot()
