@@ -10,13 +10,18 @@ virtsim runs the plain module, with the same results, slower.
 
 import os
 import runpy
-import shutil
 from pathlib import Path
 
 from setuptools import Extension, setup
 
 ENGINE = Path("virtsim", "engine")
 STAGE = Path("build", "cython")
+
+
+def _stage(path: Path, text: str) -> None:
+    """Write ``text`` unless ``path`` holds it already: Cython recompiles what is newer than its C file."""
+    if not path.exists() or path.read_text(encoding="utf-8") != text:
+        path.write_text(text, encoding="utf-8")
 
 
 def engine_extensions() -> list:
@@ -31,10 +36,8 @@ def engine_extensions() -> list:
         (folder / "__init__.py").touch()
     source = (ENGINE / "_sharing.py").read_text(encoding="utf-8")
     staged = package / "_sharing_c.py"
-    text = f'{source}\n\nSOURCE_SHA256 = "{digest}"\n'
-    if not staged.exists() or staged.read_text(encoding="utf-8") != text:  # unchanged: not recompiled
-        staged.write_text(text, encoding="utf-8")
-    shutil.copyfile(ENGINE / "_sharing.pxd", package / "_sharing_c.pxd")
+    _stage(staged, f'{source}\n\nSOURCE_SHA256 = "{digest}"\n')
+    _stage(package / "_sharing_c.pxd", (ENGINE / "_sharing.pxd").read_text(encoding="utf-8"))
     # No fused multiply-add: the compiled engine must round exactly as Python does.
     flags = [] if os.name == "nt" else ["-ffp-contract=off"]
     extension = Extension("virtsim.engine._sharing_c", [str(staged)], extra_compile_args=flags)
