@@ -18,10 +18,10 @@ import pandas as pd
 import pytest
 
 import virtsim
+from virtsim.experiment.manifest import TIMING_FIELDS
 
 ROOT = Path(__file__).parents[1]
 TABLES = ("summary.csv", "workloads.csv", "stacks.csv", "consumers.csv", "jobs.csv")
-TIMING_FIELDS = ("started_at", "wall_s")
 
 EXPERIMENT = """\
 name: determinism

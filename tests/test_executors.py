@@ -112,13 +112,21 @@ class Killer(threading.Thread):
             time.sleep(0.01)
 
 
+def sweep_while_killing(plan, folder: Path, executor: str, *, once: bool):
+    """Run ``plan`` on two workers into ``folder`` while a :class:`Killer` kills them; (run, killer)."""
+    killer = Killer(folder / "points", once=once)
+    killer.start()
+    try:
+        return virtsim.run_sweep(plan, folder, executor=executor, jobs=2), killer
+    finally:
+        killer.stop.set()
+        killer.join(timeout=5)
+
+
 def test_a_worker_killed_mid_sweep_loses_nothing(long_plan, tmp_path):
     plan = long_plan
     reference = virtsim.run_sweep(plan, tmp_path / "reference", executor="serial")
-    killer = Killer(tmp_path / "killed" / "points", once=True)
-    killer.start()
-    run = virtsim.run_sweep(plan, tmp_path / "killed", executor="process", jobs=2)
-    killer.join(timeout=5)
+    run, killer = sweep_while_killing(plan, tmp_path / "killed", "process", once=True)
     assert killer.killed == 1
     assert (run.ran, run.failed) == (8, 0)
     assert (tmp_path / "killed" / "summary.csv").read_bytes() == (tmp_path / "reference" / "summary.csv").read_bytes()
@@ -129,13 +137,7 @@ def test_points_whose_worker_keeps_dying_are_reported_as_failed(tmp_path):
     path = tmp_path / "two.yaml"
     path.write_text(EXPERIMENT.replace("replications: 2\n", "").replace("[0.5 /s, 1.5 /s]", "[1 /s]"))
     plan = virtsim.load_sweep(path)
-    killer = Killer(tmp_path / "out" / "points", once=False)
-    killer.start()
-    try:
-        run = virtsim.run_sweep(plan, tmp_path / "out", executor="process", jobs=2)
-    finally:
-        killer.stop.set()
-        killer.join(timeout=5)
+    run, _ = sweep_while_killing(plan, tmp_path / "out", "process", once=False)
     assert (run.points, run.ran, run.failed) == (2, 0, 2)
     failures = run.results.failures
     assert list(failures["scenario"]) == [0, 1]
@@ -147,10 +149,7 @@ def test_points_whose_worker_keeps_dying_are_reported_as_failed(tmp_path):
 def test_a_dask_worker_killed_mid_sweep_loses_nothing(long_plan, tmp_path):
     """The nanny restarts the worker and the scheduler reruns its points."""
     plan = long_plan
-    killer = Killer(tmp_path / "dask" / "points", once=True)
-    killer.start()
-    run = virtsim.run_sweep(plan, tmp_path / "dask", executor="dask", jobs=2)
-    killer.join(timeout=5)
+    run, killer = sweep_while_killing(plan, tmp_path / "dask", "dask", once=True)
     assert killer.killed == 1
     assert (run.ran, run.failed) == (8, 0)
     serial = virtsim.run_sweep(plan, tmp_path / "serial", executor="serial")
