@@ -10,6 +10,8 @@ import numpy as np
 import pandas as pd
 
 from .config import ConfigError
+from .console import difference_lines, time_unit, workload_lines
+from .experiment.results import POOLED_ONLY_ALIKE
 from .experiment.executors import EXECUTORS
 
 EXIT_BAD_INPUT = 2
@@ -34,8 +36,10 @@ def _fail(message: str, code: int) -> None:
 def _print_summary(results) -> None:
     row = results.summary.iloc[0]
     click.echo(f"{row['name']}  (seed {row['seed']}, measured {row['measured_s']:g} s of simulated time)")
+    pooled = len(results.workloads) <= 1  # unlike workloads are never pooled: one line each below
     for key, label, fmt in SUMMARY_COLUMNS:
-        click.echo(f"  {label:<24} {fmt.format(row[key])}")
+        if pooled or key not in POOLED_ONLY_ALIKE:
+            click.echo(f"  {label:<24} {fmt.format(row[key])}")
     failures = not results.failures.empty
     if failures:
         events = results.failures["event"]
@@ -52,12 +56,23 @@ def _print_summary(results) -> None:
     wl = results.workloads
     if len(wl) > 1 or failures:
         click.echo("  per workload:")
-        for _, w in wl.iterrows():
-            line = (f"    {w['workload']:<16} {w['jobs_completed']:>8} jobs  "
-                    f"mean {w['response_time_mean_s']:.4g} s  p99 {w['response_time_p99_s']:.4g} s")
-            if failures:
-                line += f"  availability {w['availability']:.4%}"
-            click.echo(line)
+        for line in workload_lines(wl, availability=failures):
+            click.echo(f"    {line}")
+    _print_differences(results.differences)
+
+
+def _print_differences(differences) -> None:
+    """The paired differences of a comparison, with their intervals when there are replications."""
+    if differences is None or differences.empty:
+        return
+    click.echo("  paired differences (the same arrivals and demands on every stack):")
+    for line in difference_lines(differences):
+        click.echo(f"    {line}")
+    more = " (differences.csv has every metric)" if differences["metric"].nunique() > 1 else ""
+    if (differences["replications"] < 2).all():
+        click.echo(f"    one replication, so no interval: give 'replications: N' for one{more}")
+    elif more:
+        click.echo(f"   {more}")
 
 
 LISTED = 12
@@ -169,6 +184,7 @@ def _run_sweep(plan, output: str | None, jobs: int | None, executor: str, schedu
     for problem in outcome.corrupt:
         click.echo(f"corrupt point, run again: {problem}", err=True)
     _print_scenarios(outcome.results)
+    _print_differences(outcome.results.differences)
     click.echo(f"{outcome.points} points: {outcome.ran} run, {outcome.already_done} already done, "
                f"{outcome.failed} failed")
     if output:
@@ -181,8 +197,9 @@ def _run_sweep(plan, output: str | None, jobs: int | None, executor: str, schedu
         sys.exit(EXIT_FAILED)
 
 
-SCENARIO_COLUMNS = (("throughput_per_s", "throughput /s"), ("response_time_mean_s", "response mean s"),
-                    ("response_time_p99_s", "response p99 s"), ("cpu_utilization", "CPU utilization"))
+SCENARIO_COLUMNS = (("throughput_per_s", "throughput /s"), ("response_time_mean_s", "response mean"),
+                    ("response_time_p99_s", "response p99"), ("cpu_utilization", "CPU utilization"))
+"""Times are shown in the unit of each scenario's mean (ms, s …)."""
 
 
 def _print_scenarios(results) -> None:
@@ -190,13 +207,21 @@ def _print_scenarios(results) -> None:
     table = results.scenarios
     if table.empty:
         return
+    several = table["workload"].nunique() > 1
     rows = []
     for row in table.to_dict("records"):  # keeps each column's type (iterrows would make ints floats)
-        cells = {"scenario": str(row["scenario"]), **{axis: str(row[axis]) for axis in results.axes},
-                 "n": str(row["replications"])}
+        cells = {"scenario": str(row["scenario"]), **{axis: str(row[axis]) for axis in results.axes}}
+        if several:
+            cells["workload"] = str(row["workload"])
+        cells["n"] = str(row["replications"])
         for key, label in SCENARIO_COLUMNS:
             mean, half = row[f"{key}_mean"], row[f"{key}_ci95"]
-            cells[label] = f"{mean:.4g}" + ("" if half != half else f" ± {half:.2g}")
+            if key.startswith("response_time"):  # in the unit of the mean, named in the cell
+                unit = time_unit(mean)
+                cells[label] = (f"{mean / unit[0]:.4g}" + ("" if half != half else f" ± {half / unit[0]:.2g}")
+                                + f" {unit[1]}")
+            else:
+                cells[label] = f"{mean:.4g}" + ("" if half != half else f" ± {half:.2g}")
         rows.append(cells)
     header = list(rows[0])
     widths = {k: max(len(k), *(len(r[k]) for r in rows)) for k in header}
@@ -384,8 +409,9 @@ def schema(output: str | None, markdown: bool) -> None:
 @click.option("--metric", default="response_time_p99_s", show_default=True,
               help="A column of summary.csv (or of workloads.csv with --workload).")
 @click.option("--workload", help="Read the metric of this workload.")
-@click.option("--replications", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Runs averaged per probe, seeded as a sweep's replications.")
+@click.option("--replications", type=click.IntRange(min=1),
+              help="Runs per probe, seeded as `virtsim run` seeds the file's replications "
+                   "(default: the file's replications, or 5 when it has one).")
 def capacity(file: str, path: str, between: tuple[int, int], below: float, metric: str, workload: str | None,
              replications: int) -> None:
     """Find the smallest value of a key (say, a host count) that keeps a metric below a target."""
@@ -399,13 +425,22 @@ def capacity(file: str, path: str, between: tuple[int, int], below: float, metri
         _fail(str(err), EXIT_BAD_INPUT)
     except (ValueError, OSError) as err:
         _fail(f"{file}: {err}", EXIT_BAD_INPUT)
-    click.echo(f"{path} from {low} to {high}, {metric} below {below:g}:")
+    n, level = answer.replications, f"{answer.level:.0%}"
+    rule = (f"mean of {n} replications, ± its {level} interval; a value meets the target when the whole "
+            "interval is below it" if n > 1 else "one replication: no interval, the value itself decides")
+    click.echo(f"{path} from {low} to {high}, {metric} below {below:g} ({rule}):")
     for p in sorted(answer.probes, key=lambda p: p.value):
-        click.echo(f"  {path} = {p.value:<6} {metric} = {p.metric:.4g}  {'meets' if p.meets else 'misses'}")
+        click.echo(f"  {path} = {p.value:<6} {metric} = {_estimate(p)}  {'meets' if p.meets else 'misses'}")
     if answer.smallest is None:
-        click.echo(f"  none meets it: even {high} gives {answer.probes[0].metric:.4g}")
+        click.echo(f"  none meets it: even {high} gives {_estimate(answer.probes[0])}")
     else:
-        click.echo(f"  smallest: {path} = {answer.smallest} (simulated)")
+        decided = {p.value: p for p in answer.probes}
+        chosen = decided[answer.smallest]
+        line = f"  smallest: {path} = {answer.smallest} (simulated): {metric} {_estimate(chosen)} < {below:g}"
+        below_it = decided.get(answer.smallest - 1)
+        if below_it is not None:
+            line += f"; {answer.smallest - 1} gives {_estimate(below_it)}"
+        click.echo(line)
     if answer.mmc_servers is not None:
         line = f"  M/M/c estimate: {answer.mmc_servers} servers"
         if answer.servers_per_step:
@@ -415,6 +450,10 @@ def capacity(file: str, path: str, between: tuple[int, int], below: float, metri
     if answer.mmc_note:
         click.echo(f"  ({answer.mmc_note})")
     sys.exit(0 if answer.smallest is not None else EXIT_FAILED)
+
+
+def _estimate(probe) -> str:
+    return f"{probe.metric:.4g}" + ("" if probe.half_width != probe.half_width else f" ± {probe.half_width:.2g}")
 
 
 if __name__ == "__main__":  # pragma: no cover

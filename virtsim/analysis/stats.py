@@ -38,6 +38,17 @@ SCENARIO_METRICS = ("jobs_completed", "throughput_per_s", "response_time_mean_s"
                     "response_time_p95_s", "response_time_p99_s", "cpu_utilization")
 """Summary columns averaged over replications in the per-scenario table."""
 
+WORKLOAD_METRICS = SCENARIO_METRICS[:-1]
+"""Per-workload columns averaged over replications in the per-scenario table (utilization is the hosts')."""
+
+
+def scenario_workload_table(summary, workloads, keys: list[str], level: float = 0.95):
+    """One row per scenario and workload: each workload metric's mean and interval over the
+    replications, and the hosts' CPU utilization (of the whole scenario)."""
+    table = scenario_table(workloads, [*keys, "workload"], WORKLOAD_METRICS, level)
+    hosts = scenario_table(summary, keys, ("cpu_utilization",), level).drop(columns="replications")
+    return table.merge(hosts, on=keys, how="left", sort=False)
+
 
 def scenario_table(summary, keys: list[str], metrics=SCENARIO_METRICS, level: float = 0.95):
     """One row per scenario: ``keys``, the number of replications, and for each metric

@@ -268,6 +268,36 @@ class WorkloadInput(_Input):
         description="What a job does when its target is not serving (booting, down after a failure, restarting): "
                     "'wait' (default) until it is; 'refuse': it fails at once, as a connection refused would "
                     "(open workloads only).")
+    random_streams: Name | None = Field(
+        default=None,
+        description="Name of the random streams (arrivals, demands, think times) this workload draws from; "
+                    "default: its own name. Workloads given the same name draw the same numbers: common random "
+                    "numbers. Under 'compare', matching workloads on different hosts get one automatically.")
+
+
+# --- comparisons -----------------------------------------------------------------
+
+COMPARED_METRICS = ("response_time_mean_s", "response_time_p50_s", "response_time_p95_s", "response_time_p99_s",
+                    "throughput_per_s", "slowdown_mean")
+"""Per-workload columns a comparison can take paired differences of."""
+
+
+class CompareInput(_Input):
+    """Run every host as one stack under comparison: common random numbers and paired differences.
+
+    Workloads whose definitions are the same apart from their name and target, on
+    different hosts, are one compared workload: they draw the same arrival and
+    demand streams, and ``differences.csv`` gives, per compared workload, each
+    stack's difference from the baseline with a confidence interval across
+    replications.
+    """
+
+    baseline: Name | None = Field(
+        default=None, description="The host (stack) the others are compared with; default: the first host.")
+    metrics: list[choice(*COMPARED_METRICS)] = Field(
+        default_factory=lambda: ["response_time_mean_s", "response_time_p99_s"], min_length=1,
+        description="Per-workload metrics whose paired differences are reported.")
+    level: number(ge=0.5, le=0.999) = Field(default=0.95, description="Confidence level of the intervals.")
 
 
 # --- failures --------------------------------------------------------------------
@@ -490,6 +520,9 @@ class ExperimentInput(_Input):
         description="Demand replayed from utilization traces or pod records onto hosts, VMs or containers "
                     "(fluid loads, not jobs).",
     )
+    compare: CompareInput | None = Field(
+        default=None, description="Compare the hosts as stacks: common random numbers for matching workloads "
+                                  "and paired differences with confidence intervals (differences.csv).")
     replications: integer(ge=1) = Field(
         default=1,
         description="Runs of each scenario, replication r seeded by the r-th child of SeedSequence(seed).",

@@ -11,6 +11,7 @@ from pydantic import BaseModel, RootModel, TypeAdapter, ValidationError
 from . import inputs as i
 from .arrivals import ArrivalsTable, load_arrivals_file
 from .checks import PlacedHost, check_hosts, check_unique_names, check_workloads, target_cores, target_names
+from .comparison import resolve_comparison
 from .context import Context
 from .errors import ConfigError, Problem
 from .failures import resolve_failures
@@ -92,6 +93,10 @@ def load_raw(raw: object, lines: LineIndex | None, name: str, folder: Path) -> E
     workload_specs = [(n, spec) for n, wl in workloads
                       if (spec := resolve_workload(wl, ("workloads", n), ctx, targets))]
     check_workloads(workload_specs, [host.spec for host in placed], ctx)
+    comparison = None
+    compare = _parsed_field(raw, "compare")
+    if compare is not None:
+        comparison, workload_specs = resolve_comparison(compare, [host.spec for host in placed], workload_specs, ctx)
     _check_unparsed_targets(raw.get("workloads"), parsed_workloads, targets, ctx,
                             outcome.resolve_path if outcome is not None else None)
     failures = resolve_failures(failure_inputs, [host.spec for host in placed], ctx)
@@ -116,6 +121,7 @@ def load_raw(raw: object, lines: LineIndex | None, name: str, folder: Path) -> E
         placement=outcome.spec if outcome is not None else None,
         energy=parsed.energy,
         loads=loads,
+        comparison=comparison,
         source=name,
     )
 

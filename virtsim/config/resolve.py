@@ -61,7 +61,8 @@ def resolve_workload(
     batch = {"jobs": wl.jobs, "at_s": tuple(wl.at) if wl.at is not None else (0.0,)} if wl.type == "batch" else {}
     return s.WorkloadSpec(name=wl.name, target=wl.target, type=wl.type, arrivals=arrivals,
                           clients=wl.clients, think_time=think, demand=demand, when_down=wl.when_down,
-                          replicas=replicas, autoscale=_autoscale(wl.autoscale), **batch)
+                          replicas=replicas, autoscale=_autoscale(wl.autoscale), random_streams=wl.random_streams,
+                          **batch)
 
 
 def _replicas(wl: i.WorkloadInput, loc: tuple, ctx: Context, targets: Collection[str],

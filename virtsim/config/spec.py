@@ -23,6 +23,8 @@ from .profiles import OSProfile as _OS
 
 __all__ = [
     "AutoscaleSpec",
+    "ComparedWorkload",
+    "ComparisonSpec",
     "ConstantDist",
     "ContainerSpec",
     "CurveArrivals",
@@ -228,6 +230,13 @@ class WorkloadSpec(_Spec):
     autoscale: AutoscaleSpec | None = None
     when_down: Literal["wait", "refuse"] = Field(
         default="wait", description="A job whose target is not serving waits for it, or fails at once.")
+    random_streams: str | None = Field(
+        default=None, description="Name of the random streams it draws from; None: its own name.")
+
+    @property
+    def streams(self) -> str:
+        """The name its random streams are derived from."""
+        return self.random_streams if self.random_streams is not None else self.name
 
     @property
     def target_paths(self) -> tuple[str, ...]:
@@ -240,7 +249,7 @@ class WorkloadSpec(_Spec):
         return tuple(table.target_names) if table is not None else ()
     @model_serializer(mode="wrap")
     def _omit_batch_keys(self, handler):
-        return _without_absent(handler(self), none=("jobs",), empty=("at_s",))
+        return _without_absent(handler(self), none=("jobs", "random_streams"), empty=("at_s",))
 
 
 class ContainerSpec(_Spec):
@@ -383,6 +392,22 @@ class PlacementSpec(_Spec):
         default=None, description="The median pool item's (cores, bytes): what fragmentation is measured against.")
 
 
+class ComparedWorkload(_Spec):
+    """One workload as it runs on several stacks (hosts), drawing the same random streams on each."""
+
+    name: str = Field(description="What the members have in common, e.g. 'web' for web-kvm and web-native.")
+    members: tuple[tuple[str, str], ...] = Field(description="(host, workload name) per stack, in host order.")
+
+
+class ComparisonSpec(_Spec):
+    """Hosts compared as stacks: which workloads are paired, against which baseline, on which metrics."""
+
+    baseline: str = Field(description="The host the other stacks are compared with.")
+    metrics: tuple[str, ...]
+    level: float = 0.95
+    workloads: tuple[ComparedWorkload, ...] = ()
+
+
 class ExperimentSpec(_Spec):
     """A fully resolved experiment."""
 
@@ -403,8 +428,11 @@ class ExperimentSpec(_Spec):
     energy: EnergyInput | None = Field(default=None, description="Switching empty hosts off; cost of a host-hour.")
     loads: tuple[LoadSpec, ...] = Field(
         default=(), description="Consumers whose demand follows utilization traces or pod records.")
+    comparison: ComparisonSpec | None = Field(
+        default=None, description="With 'compare': the stacks compared and the workloads paired across them.")
     source: str = Field(default="<dict>", description="The experiment file, or '<dict>'.")
 
     @model_serializer(mode="wrap")
     def _omit_absent_options(self, handler):
-        return _without_absent(handler(self), none=("sample_interval_s", "placement", "energy"), empty=("loads",))
+        return _without_absent(handler(self), none=("sample_interval_s", "placement", "energy", "comparison"),
+                               empty=("loads",))

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..analysis.stats import scenario_table
+from ..analysis.paired import DIFFERENCE_COLUMNS, paired_rows, summarize_differences
+from ..analysis.stats import scenario_workload_table
 from .manifest import canonical_json
 from .output import TABLE_FILES
 from .output import _atomic_write as atomic_write  # the same never-half-written files as a run
@@ -44,7 +45,10 @@ class SweepResults:
     stacks: pd.DataFrame
     consumers: pd.DataFrame
     scenarios: pd.DataFrame
-    """One row per scenario: the mean of each metric over its replications and a 95 % CI."""
+    """One row per scenario and workload: the mean of each metric over its replications and a 95 % CI."""
+    differences: pd.DataFrame | None = None
+    """With a ``compare`` section: per scenario, compared workload, stack and metric, the mean paired
+    difference from the baseline over the replications and its confidence interval."""
     failures: pd.DataFrame = field(default_factory=pd.DataFrame)
     """Points that could not be run, with the reason."""
     problems: list[str] = field(default_factory=list)
@@ -65,8 +69,11 @@ class SweepResults:
         return self._jobs
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        return {"summary": self.summary, "workloads": self.workloads, "stacks": self.stacks,
-                "consumers": self.consumers, "jobs": self.jobs, "scenarios": self.scenarios}
+        tables = {"summary": self.summary, "workloads": self.workloads, "stacks": self.stacks,
+                  "consumers": self.consumers, "jobs": self.jobs, "scenarios": self.scenarios}
+        if self.differences is not None:
+            tables["differences"] = self.differences
+        return tables
 
 
 def _cell(value):
@@ -96,6 +103,8 @@ def read_sweep(folder: str | os.PathLike, *, known: dict[str, dict] | None = Non
     store = PointStore(out)
     known = known or {}
     blocks: dict[str, list[pd.DataFrame]] = {name: [] for name in SMALL_TABLES}
+    comparisons = plan.get("comparisons", {})
+    paired: list[pd.DataFrame] = []
     problems: list[str] = []
     found = []
     for point in plan["points"]:
@@ -110,14 +119,24 @@ def read_sweep(folder: str | os.PathLike, *, known: dict[str, dict] | None = Non
         found.append(point)
         for name in SMALL_TABLES:
             blocks[name].append(_prefixed(tables[name], point, axes))
+        comparison = comparisons.get(str(point["scenario"]))
+        if comparison is not None:
+            paired.append(_prefixed(paired_rows(tables["workloads"], comparison), point, axes))
     stacked = {name: _concat(frames) for name, frames in blocks.items()}
     summary = stacked["summary"]
     keys = ["scenario", *axes]
-    scenarios = scenario_table(summary, keys) if len(summary) else pd.DataFrame(columns=keys)
+    workloads = stacked["workloads"]
+    scenarios = (scenario_workload_table(summary, workloads, keys) if len(workloads)
+                 else pd.DataFrame(columns=[*keys, "workload"]))
+    differences = None
+    if comparisons:
+        level = next(iter(comparisons.values()))["level"]
+        differences = (summarize_differences(_concat(paired), keys, level) if paired
+                       else pd.DataFrame(columns=[*keys, *DIFFERENCE_COLUMNS]))
     failures_path = out / FAILURES_FILE
     failures = pd.read_csv(failures_path) if failures_path.exists() else pd.DataFrame()
-    return SweepResults(**stacked, scenarios=scenarios, failures=failures, problems=problems, folder=out,
-                        axes=axes, points=found)
+    return SweepResults(**stacked, scenarios=scenarios, differences=differences, failures=failures,
+                        problems=problems, folder=out, axes=axes, points=found)
 
 
 def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
@@ -133,6 +152,8 @@ def write_sweep_tables(results: SweepResults, failures: list[dict]) -> None:
     for name in ("summary", "workloads", "stacks", "consumers"):
         atomic_write(out / TABLE_FILES[name], getattr(results, name).to_csv(index=False))
     atomic_write(out / "scenarios.csv", results.scenarios.to_csv(index=False))
+    if results.differences is not None:
+        atomic_write(out / TABLE_FILES["differences"], results.differences.to_csv(index=False))
     failures_path = out / FAILURES_FILE
     if failures:
         table = pd.DataFrame(failures)

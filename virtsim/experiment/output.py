@@ -12,7 +12,7 @@ from .results import Results
 TABLE_FILES = {"summary": "summary.csv", "workloads": "workloads.csv", "stacks": "stacks.csv",
                "consumers": "consumers.csv", "jobs": "jobs.csv", "failures": "failures.csv",
                "scaling": "scaling.csv", "timeseries": "timeseries.csv", "unplaced": "unplaced.csv",
-               "placement": "placement.csv"}
+               "placement": "placement.csv", "differences": "differences.csv"}
 
 
 def _atomic_write(path: Path, text: str) -> None:

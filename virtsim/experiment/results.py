@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..analysis.paired import paired_rows, summarize_differences
 from ..analysis.stats import response_time_stats
 from ..config.footprints import Reclaim, footprints
 from .energy import ENERGY_COLUMNS, host_energy
@@ -40,6 +41,8 @@ class Results:
     """With a ``placement`` section: one row per pool item (or workload, failure) left out, and why; else None."""
     placement: pd.DataFrame | None = None
     """With a ``placement`` section: one row per host the pool could use, its capacities and commitments."""
+    differences: pd.DataFrame | None = None
+    """With a ``compare`` section: each stack's paired difference from the baseline, per compared workload."""
 
     def tables(self) -> dict[str, pd.DataFrame]:
         tables = {"summary": self.summary, "workloads": self.workloads, "stacks": self.stacks,
@@ -51,6 +54,8 @@ class Results:
             tables["unplaced"] = self.unplaced
         if self.placement is not None:
             tables["placement"] = self.placement
+        if self.differences is not None:
+            tables["differences"] = self.differences
         return tables
 
 
@@ -86,6 +91,9 @@ def _job_stats(jobs: dict, measured_s: float, rows: np.ndarray | None = None) ->
     row.update(response_time_stats(response[done]))
     return row
 
+
+POOLED_ONLY_ALIKE = ("response_time_mean_s", "response_time_p50_s", "response_time_p95_s", "response_time_p99_s")
+"""Summary columns given only for a run of one workload: a mean over unlike jobs describes none of them."""
 
 BREAKDOWN = ("native_s", "virtualization_s", "io_latency_s", "startup_s", "failure_s", "wait_s")
 """Where a job's response time went: its work as on bare metal, what the layers
@@ -245,6 +253,8 @@ def collect(sim: Simulation) -> Results:
     summary = {"name": spec.name, "seed": sim.seed, "start_s": start, "end_s": end,
                "measured_s": measured}
     summary.update(_job_stats(jobs, measured))
+    if len(sim.log.workload_names) > 1:  # unlike workloads are never pooled: their times are in workloads.csv
+        summary.update(dict.fromkeys(POOLED_ONLY_ALIKE, float("nan")))
     summary["cpu_utilization"] = host_alloc / host_capacity if host_capacity > 0 else float("nan")
     summary["jobs_in_system_at_end"] = int(np.isnan(jobs["end_s"]).sum())
     summary["memory_committed_ratio_max"] = max(memory[h] / physical[h] for h in physical)
@@ -294,8 +304,13 @@ def collect(sim: Simulation) -> Results:
         summary_row = {"hosts_used": int((placement["items"] > 0).sum()),
                        "cpu_fragmentation": _fragmentation(placement)}
         summary.update(summary_row)
-    return Results(pd.DataFrame([summary]), pd.DataFrame(workload_rows), consumers, pd.DataFrame(jobs, copy=False),
-                   _stack_table(jobs), events, scaling, timeseries=timeseries, unplaced=unplaced, placement=placement)
+    workloads = pd.DataFrame(workload_rows)
+    differences = None
+    if spec.comparison is not None:  # one replication: the differences, without an interval
+        differences = summarize_differences(paired_rows(workloads, spec.comparison), [], spec.comparison.level)
+    return Results(pd.DataFrame([summary]), workloads, consumers, pd.DataFrame(jobs, copy=False),
+                   _stack_table(jobs), events, scaling, timeseries=timeseries, unplaced=unplaced, placement=placement,
+                   differences=differences)
 
 
 def _throttling(sim: Simulation, path: str) -> dict:

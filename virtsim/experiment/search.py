@@ -1,10 +1,15 @@
 """Capacity search: the smallest value of one key (say, a host count) that meets a target, by simulation.
 
 "How many hosts so that the p99 response time stays under 1 s?" Each probe sets
-the key in the experiment, runs it (its replications averaged), and reads the
-metric; bisection over the integer range finds the smallest value that meets
-the target, assuming more is never worse. Next to it, the M/M/c estimate of
-the same question, for a workload of Poisson arrivals (see
+the key in the experiment, runs its replications, and reads the metric: its
+mean over the replications and a Student-t confidence interval. A value meets
+the target only when the whole interval lies below it, so the answer does not
+hang on one lucky seed; bisection over the integer range finds the smallest
+value that meets it, assuming more is never worse. The replications use the
+seeds ``virtsim run`` gives the same file (the file's seed as is for one
+replication, else the children of ``SeedSequence(seed)``), so a probe and a
+run of the file with that value agree. Next to it, the M/M/c estimate of the
+same question, for a workload of Poisson arrivals (see
 :mod:`virtsim.analysis.queueing`).
 """
 
@@ -16,15 +21,19 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 from ..analysis.queueing import mmc_smallest_servers
+from ..analysis.stats import confidence_interval
 from ..config import load_experiment
 from ..config.errors import ConfigError, Problem
 from ..config.sweep import parse_path, replication_seeds, set_path
 from ..config.yaml_source import read_yaml
 from ..workloads.distributions import mean_of
+from .results import POOLED_ONLY_ALIKE
 from .runner import run_spec
+
+
+DEFAULT_REPLICATIONS = 5
+"""Replications per probe when neither the caller nor the file (``replications: N > 1``) says."""
 
 
 @dataclass
@@ -33,6 +42,11 @@ class Probe:
     metric: float
     """Mean over the replications (NaN if a replication completed no job)."""
     meets: bool
+    """The interval's upper end (the mean, with one replication) is below the target."""
+    half_width: float = math.nan
+    """Half-width of the confidence interval of the mean (NaN with one replication)."""
+    values: tuple[float, ...] = ()
+    """The metric of each replication."""
 
 
 @dataclass
@@ -50,6 +64,8 @@ class CapacityAnswer:
     servers_per_step: float | None = None
     """Servers one unit of the key adds (a host's cores, for a host count), to compare the two."""
     mmc_note: str = ""
+    replications: int = 1
+    level: float = 0.95
 
 
 def _raw(source) -> tuple[dict, Path]:
@@ -62,11 +78,14 @@ def _raw(source) -> tuple[dict, Path]:
 
 def smallest_meeting(source: str | os.PathLike | dict, path: str, low: int, high: int, *, below: float,
                      metric: str = "response_time_p99_s", workload: str | None = None,
-                     replications: int = 1, seed: int | None = None) -> CapacityAnswer:
-    """The smallest integer value of ``path`` in [low, high] for which ``metric`` < ``below``.
+                     replications: int | None = None, seed: int | None = None,
+                     level: float = 0.95) -> CapacityAnswer:
+    """The smallest integer value of ``path`` in [low, high] for which ``metric`` < ``below``
+    with confidence: the upper end of the interval at ``level`` over the replications.
 
     ``metric`` is a column of the summary table, or of the workloads table when
-    ``workload`` names one. Replications use the seeds a sweep would.
+    ``workload`` names one. ``replications``: default the file's, or
+    ``DEFAULT_REPLICATIONS`` when it has one; the seeds are those of ``virtsim run``.
     """
     raw, base = _raw(source)
     parts = parse_path(path)
@@ -74,9 +93,12 @@ def smallest_meeting(source: str | os.PathLike | dict, path: str, low: int, high
         raise ConfigError([Problem("", f"{path!r} is not a key path such as hosts[0].count")], "capacity search")
     if not 1 <= low <= high:
         raise ValueError(f"need 1 <= low <= high, got {low} and {high}")
+    if replications is None:
+        written = raw.get("replications", 1)
+        replications = written if isinstance(written, int) and written > 1 else DEFAULT_REPLICATIONS
     root_seed = raw.get("seed", 0) if seed is None else seed
-    seeds = replication_seeds(root_seed, replications)
-    answer = CapacityAnswer(path, metric, below, None)
+    seeds = [root_seed] if replications == 1 else replication_seeds(root_seed, replications)
+    answer = CapacityAnswer(path, metric, below, None, replications=replications, level=level)
     cache: dict[int, Probe] = {}
 
     def probe(value: int) -> Probe:
@@ -88,8 +110,12 @@ def smallest_meeting(source: str | os.PathLike | dict, path: str, low: int, high
                 raise ConfigError([Problem(path, "no such key in the experiment")], "capacity search") from None
             spec = load_experiment(scenario, base_dir=base)
             values = [_read(run_spec(spec, seed=s), metric, workload) for s in seeds]
-            mean = float(np.mean(values)) if not any(math.isnan(v) for v in values) else math.nan
-            cache[value] = Probe(value, mean, mean < below)
+            if any(math.isnan(v) for v in values):
+                mean = half = math.nan
+            else:
+                mean, half = confidence_interval(values, level)
+            upper = mean if math.isnan(half) else mean + half
+            cache[value] = Probe(value, mean, upper < below, half, tuple(values))
             answer.probes.append(cache[value])
         return cache[value]
 
@@ -119,6 +145,9 @@ def _read(results, metric: str, workload: str | None) -> float:
         if table.empty:
             raise ValueError(f"no workload {workload!r}; the experiment has "
                              f"{', '.join(results.workloads['workload'])}")
+    elif len(results.workloads) > 1 and metric in POOLED_ONLY_ALIKE:
+        raise ValueError(f"{metric} is per workload here: name one with --workload "
+                         f"({', '.join(results.workloads['workload'])})")
     if metric not in table.columns:
         raise ValueError(f"no column {metric!r}; choose one of {', '.join(table.columns)}")
     return float(table[metric].iloc[0])

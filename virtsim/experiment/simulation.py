@@ -127,6 +127,7 @@ class Simulation:
         return meters
 
     def _stream(self, workload: str, purpose: str) -> np.random.Generator:
+        """The stream of one purpose of a workload; ``workload`` is the name its streams go by (``streams``)."""
         return random_stream(self.seed, f"{workload}/{purpose}")
 
     def _memory_chains(self) -> dict[int, tuple]:
@@ -257,16 +258,16 @@ class Simulation:
         if w.type == "closed":
             consumer = self.platform.consumer(first)
             return ClosedLoop(self.env, self.log, index, consumer, self._target_code[first], w.clients,
-                              make_sampler(w.think_time, self._stream(w.name, "think")),
-                              make_sampler(w.demand.cpu, self._stream(w.name, "cpu")), threads, **options)
+                              make_sampler(w.think_time, self._stream(w.streams, "think")),
+                              make_sampler(w.demand.cpu, self._stream(w.streams, "cpu")), threads, **options)
         if w.type == "batch":
             consumer = self.platform.consumer(first)
             return Batch(self.env, self.log, index, consumer, self._target_code[first], w.jobs, w.at_s,
-                         make_sampler(w.demand.cpu, self._stream(w.name, "cpu")), threads, **options)
+                         make_sampler(w.demand.cpu, self._stream(w.streams, "cpu")), threads, **options)
         if w.arrivals.type != "file":
             consumer = self.platform.consumer(first)
             return OpenLoop(self.env, self.log, index, consumer, self._target_code[first], self._gaps(w),
-                            make_sampler(w.demand.cpu, self._stream(w.name, "cpu")), threads, **options)
+                            make_sampler(w.demand.cpu, self._stream(w.streams, "cpu")), threads, **options)
         table = self._arrivals_tables[w.name]
         consumers = [self.platform.consumer(t) for t in table.target_names]
         codes = [self._target_code[t] for t in table.target_names]
@@ -277,12 +278,12 @@ class Simulation:
     def _gaps(self, w):
         """The inter-arrival times of an open workload's arrival process."""
         arrivals = w.arrivals
-        rng = self._stream(w.name, "arrivals")
+        rng = self._stream(w.streams, "arrivals")
         if arrivals.type == "poisson":
             return make_sampler(_Exponential(1.0 / arrivals.rate_per_s), rng)
         if arrivals.type == "onoff":
-            return OnOffGaps(rng, arrivals.rate_per_s, make_sampler(arrivals.on_period, self._stream(w.name, "on")),
-                             make_sampler(arrivals.off_period, self._stream(w.name, "off")))
+            return OnOffGaps(rng, arrivals.rate_per_s, make_sampler(arrivals.on_period, self._stream(w.streams, "on")),
+                             make_sampler(arrivals.off_period, self._stream(w.streams, "off")))
         curve = RateCurve(arrivals.times_s, arrivals.rates_per_s, arrivals.interpolation, arrivals.period_s)
         return CurveGaps(rng, curve)
 

@@ -67,6 +67,7 @@ def _run(plan: SweepPlan, folder: Path, executor: str, jobs: int, scheduler: str
         "source": plan.source, "axes": list(plan.axes), "replications": plan.replications,
         "root_seed": plan.root_seed, "virtsim": version,
         "points": [{k: task[k] for k in ("key", "scenario", "replication", "seed", "values")} for task in tasks],
+        **_comparisons(plan),
     })
     store = PointStore(folder)
     store.remove_temporaries()
@@ -108,3 +109,10 @@ def _run(plan: SweepPlan, folder: Path, executor: str, jobs: int, scheduler: str
     write_sweep_tables(results, failures)
     return SweepRun(results, points=len(tasks), already_done=unique - len(todo), ran=len(todo) - len(failures),
                     failed=len(failures), corrupt=corrupt)
+
+
+def _comparisons(plan: SweepPlan) -> dict:
+    """The stack comparison of each scenario that has one, for paired differences across replications."""
+    found = {str(s.index): s.spec.comparison.model_dump(mode="json") for s in plan.scenarios
+             if s.spec.comparison is not None}
+    return {"comparisons": found} if found else {}
