@@ -243,7 +243,7 @@ def catalog(what: str | None) -> None:
     be named in an experiment file and any of its fields overridden there:
     {profile: kvm, net: {latency_us: 10}}.
     """
-    from .config.catalog import CATALOG_SCHEMAS, find_profile, require_catalog
+    from .config.catalog import CATALOG_SCHEMAS, catalog_problems, find_profile, require_catalog
 
     try:
         require_catalog()
@@ -251,8 +251,8 @@ def catalog(what: str | None) -> None:
             _list_catalog([what] if what else list(CATALOG_SCHEMAS))
         else:
             _show_profile(*find_profile(what))
-    except ConfigError as err:
-        _fail("\n".join(str(problem) for problem in err.problems), EXIT_BAD_INPUT)
+    except ConfigError as err:  # names the profile's file when the file is at fault
+        _fail("\n".join(catalog_problems(err)), EXIT_BAD_INPUT)
 
 
 def _list_catalog(kinds: list[str]) -> None:
@@ -272,21 +272,23 @@ def _list_catalog(kinds: list[str]) -> None:
 
 def _show_profile(kind: str, name: str) -> None:
     """One profile: its description, then each value with the source it cites, wrapped."""
+    import functools
     import textwrap
 
     from .config.catalog import catalog_dir, load_catalog_entry
     from .config.profile_fields import profile_fields
 
+    wrap = functools.partial(textwrap.fill, width=100, break_on_hyphens=False, break_long_words=False)
     entry = load_catalog_entry(kind, name)
     click.echo(f"{kind}/{name}  ({catalog_dir() / kind / f'{name}.yaml'})")
     description = " ".join(str(entry.get("description", "")).split())
     if description:
-        click.echo(textwrap.fill(description, width=100, initial_indent="  ", subsequent_indent="  "))
+        click.echo(wrap(description, initial_indent="  ", subsequent_indent="  "))
     for field in profile_fields(entry):
         click.echo(f"\n{field.path}: {_yaml_value(field.value)}")
         if field.source is not None:
             text = " ".join(field.source.split())
-            click.echo(textwrap.fill(text, width=100, initial_indent="  source: ", subsequent_indent="    "))
+            click.echo(wrap(text, initial_indent="  source: ", subsequent_indent="    "))
 
 
 def _yaml_value(value: object) -> str:
