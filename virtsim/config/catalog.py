@@ -57,13 +57,13 @@ def profile_noun(kind: str) -> str:
     return f"{_NOUNS.get(kind, kind)} profile"
 
 
-ENV_VAR = "VIRTSIM_MODELS"
+_ENV_VAR = "VIRTSIM_MODELS"
 _CHECKOUT = Path(__file__).resolve().parents[2]  # the repository root, when running from a checkout
 
 
 def catalog_dir() -> Path:
     """The catalog folder: ``$VIRTSIM_MODELS``, the installed copy, or the checkout's ``models/``."""
-    override = os.environ.get(ENV_VAR)
+    override = os.environ.get(_ENV_VAR)
     return Path(override) if override else _default_dir()
 
 
@@ -93,12 +93,12 @@ def require_catalog() -> None:
 def _missing_text(root: Path) -> str:
     state = "holds no profiles" if root.is_dir() else "does not exist"
     layout = f"<kind>/<name>.yaml files ({', '.join(CATALOG_SCHEMAS)})"
-    if os.environ.get(ENV_VAR):
-        fix = (f"point {ENV_VAR} at a folder of {layout}, such as the repository's models/, "
+    if os.environ.get(_ENV_VAR):
+        fix = (f"point {_ENV_VAR} at a folder of {layout}, such as the repository's models/, "
                f"or unset it to use the installed catalog")
-        return f"the model catalog {root} ({ENV_VAR}) {state}; {fix}"
-    fix = (f"reinstall virtsim (pip install --force-reinstall virtsim, or pip install . in its repository), "
-           f"or set {ENV_VAR} to a folder of {layout}, such as the repository's models/")
+        return f"the model catalog {root} ({_ENV_VAR}) {state}; {fix}"
+    fix = (f"reinstall virtsim from its wheel or its repository (pip install --force-reinstall .), "
+           f"or set {_ENV_VAR} to a folder of {layout}, such as the repository's models/")
     return f"the model catalog {root} {state}; {fix}"
 
 
