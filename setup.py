@@ -6,16 +6,24 @@ source it came from), typed by ``_sharing.pxd``, and compiled into the
 extension ``virtsim.engine._sharing_c``. The extension is optional: without a
 C compiler (or with ``VIRTSIM_PURE_PYTHON=1`` set) the install goes on and
 virtsim runs the plain module, with the same results, slower.
+
+The model catalog, the top-level ``models/``, is the only copy in the
+repository; a built wheel carries it as ``virtsim/models`` (package data, found
+by ``virtsim.config.catalog``). An editable install reads ``models/`` in place.
 """
 
 import os
 import runpy
+import shutil
 from pathlib import Path
 
 from setuptools import Extension, setup
+from setuptools.command.build_py import build_py
 
 ENGINE = Path("virtsim", "engine")
 STAGE = Path("build", "cython")
+MODELS = Path("models")
+PACKAGED_MODELS = Path("virtsim", "models")
 
 
 def _stage(path: Path, text: str) -> None:
@@ -48,4 +56,30 @@ def engine_extensions() -> list:
     return extensions
 
 
-setup(ext_modules=engine_extensions())
+class build_py_with_catalog(build_py):
+    """``build_py`` that also copies ``models/`` into the built package as ``virtsim/models``."""
+
+    def run(self) -> None:
+        super().run()
+        if not getattr(self, "editable_mode", False):  # editable: the checkout's models/ is read in place
+            shutil.rmtree(Path(self.build_lib, PACKAGED_MODELS), ignore_errors=True)  # no profile deleted since
+            self._catalog_outputs = [self._copy_catalog_file(path) for path in _catalog_files()]
+
+    def _copy_catalog_file(self, path: Path) -> str:
+        target = Path(self.build_lib, PACKAGED_MODELS, path.relative_to(MODELS))
+        self.mkpath(str(target.parent))
+        self.copy_file(str(path), str(target), preserve_mode=False)
+        return str(target)
+
+    def get_outputs(self, include_bytecode: bool = True) -> list[str]:
+        return [*super().get_outputs(include_bytecode), *getattr(self, "_catalog_outputs", [])]
+
+
+def _catalog_files() -> list[Path]:
+    files = sorted(path for path in MODELS.rglob("*") if path.is_file())
+    if not any(path.suffix == ".yaml" for path in files):  # a wheel without its catalog cannot run anything
+        raise SystemExit(f"no catalog profiles under {MODELS.resolve()}: the wheel needs models/<kind>/<name>.yaml")
+    return files
+
+
+setup(ext_modules=engine_extensions(), cmdclass={"build_py": build_py_with_catalog})

@@ -259,19 +259,31 @@ def validate(file: str) -> None:
 
 
 @main.command()
-@click.argument("kind", required=False)
-def catalog(kind: str | None) -> None:
-    """List the catalog's profiles (hardware, hypervisors, os, engines, devices).
+@click.argument("what", metavar="[KIND | NAME]", required=False)
+def catalog(what: str | None) -> None:
+    """List the catalog's profiles (hardware, hypervisors, os, engines, devices), or show one.
 
-    With KIND, only that kind. Any profile can be named in an experiment file
-    and any of its fields overridden there: {profile: kvm, net: {latency_us: 10}}.
+    With KIND, only that kind. With a profile NAME (kvm, or hypervisors/kvm),
+    every field of that profile with its value and its source. Any profile can
+    be named in an experiment file and any of its fields overridden there:
+    {profile: kvm, net: {latency_us: 10}}.
     """
-    from .config.catalog import CATALOG_SCHEMAS, catalog_names, load_catalog_entry
+    from .config.catalog import CATALOG_SCHEMAS, catalog_problems, find_profile, require_catalog
 
-    kinds = list(CATALOG_SCHEMAS)
-    if kind is not None and kind not in kinds:
-        _fail(f"unknown catalog kind {kind!r}; valid kinds: {', '.join(kinds)}", EXIT_BAD_INPUT)
-    for k in [kind] if kind else kinds:
+    try:
+        require_catalog()
+        if what is None or what in CATALOG_SCHEMAS:
+            _list_catalog([what] if what else list(CATALOG_SCHEMAS))
+        else:
+            _show_profile(*find_profile(what))
+    except ConfigError as err:  # names the profile's file when the file is at fault
+        _fail("\n".join(catalog_problems(err)), EXIT_BAD_INPUT)
+
+
+def _list_catalog(kinds: list[str]) -> None:
+    from .config.catalog import catalog_names, load_catalog_entry
+
+    for k in kinds:
         click.echo(f"{k}:")
         for name in catalog_names(k):
             try:
@@ -282,6 +294,33 @@ def catalog(kind: str | None) -> None:
             words = " ".join(str(entry.get("description", "")).split())
             click.echo(f"  {name:<22} {words[:90]}{'…' if len(words) > 90 else ''}")
 
+
+def _show_profile(kind: str, name: str) -> None:
+    """One profile: its description, then each value with the source it cites, wrapped."""
+    import functools
+    import textwrap
+
+    from .config.catalog import catalog_dir, load_catalog_entry
+    from .config.profile_fields import profile_fields
+
+    wrap = functools.partial(textwrap.fill, width=100, break_on_hyphens=False, break_long_words=False)
+    entry = load_catalog_entry(kind, name)
+    click.echo(f"{kind}/{name}  ({catalog_dir() / kind / f'{name}.yaml'})")
+    description = " ".join(str(entry.get("description", "")).split())
+    if description:
+        click.echo(wrap(description, initial_indent="  ", subsequent_indent="  "))
+    for field in profile_fields(entry):
+        click.echo(f"\n{field.path}: {_yaml_value(field.value)}")
+        if field.source is not None:
+            text = " ".join(field.source.split())
+            click.echo(wrap(text, initial_indent="  source: ", subsequent_indent="    "))
+
+
+def _yaml_value(value: object) -> str:
+    """A value as YAML flow text: 1.023, 218 MiB, true, [60, 70], {}."""
+    import yaml
+
+    return yaml.safe_dump(value, default_flow_style=True, width=1000, allow_unicode=True).strip().removesuffix("\n...").strip()
 
 
 @main.command()
@@ -307,7 +346,10 @@ def fidelity(output: str | None) -> None:
         return f"{value:,.{digits}f}"
 
     started = time.perf_counter()
-    table = run_fidelity()
+    try:
+        table = run_fidelity()
+    except ConfigError as err:  # a broken catalog: a missing install copy, an edited profile
+        _fail(f"the fidelity benchmarks cannot be set up: {err}", EXIT_BAD_INPUT)
     elapsed = time.perf_counter() - started
     notes: dict[str, int] = {}
     lines = []

@@ -1,17 +1,21 @@
 """The model catalog: named profiles stored as YAML files under ``models/``.
 
 ``models/<kind>/<name>.yaml`` holds one profile (for example
-``models/hardware/server-2s-32c.yaml``). The folder is the repository's
-top-level ``models/``, or the one named by the ``VIRTSIM_MODELS`` environment
-variable. Each kind has a schema; every number in a profile must cite a source.
-A file is read and validated once per version (its modification time and size).
+``models/hardware/server-2s-32c.yaml``). The folder is, first found: the one
+named by the ``VIRTSIM_MODELS`` environment variable; the copy installed with
+the package (``virtsim/models``, which a wheel carries, see setup.py); the
+repository's top-level ``models/`` in a source checkout or editable install.
+Each kind has a schema; every number in a profile must cite a source. A file is
+read and validated once per version (its modification time and size).
 """
 
 from __future__ import annotations
 
 import copy
+import difflib
 import functools
 import os
+from importlib import resources
 from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
@@ -29,6 +33,8 @@ __all__ = [
     "catalog_dir",
     "catalog_names",
     "catalog_problems",
+    "find_profile",
+    "require_catalog",
     "load_catalog_entry",
     "load_profile",
     "profile_noun",
@@ -51,19 +57,87 @@ def profile_noun(kind: str) -> str:
     return f"{_NOUNS.get(kind, kind)} profile"
 
 
-_MODELS = Path(__file__).resolve().parents[2] / "models"
+_ENV_VAR = "VIRTSIM_MODELS"
+_CHECKOUT = Path(__file__).resolve().parents[2]  # the repository root, when running from a checkout
 
 
 def catalog_dir() -> Path:
-    """The catalog folder: ``$VIRTSIM_MODELS`` or the repository's ``models/``."""
-    override = os.environ.get("VIRTSIM_MODELS")
-    return Path(override) if override else _MODELS
+    """The catalog folder: ``$VIRTSIM_MODELS``, the installed copy, or the checkout's ``models/``."""
+    override = os.environ.get(_ENV_VAR)
+    return Path(override) if override else _default_dir()
+
+
+@functools.cache
+def _default_dir() -> Path:
+    packaged = resources.files("virtsim") / "models"
+    if isinstance(packaged, Path) and packaged.is_dir():
+        return packaged
+    if (_CHECKOUT / "pyproject.toml").is_file() and (_CHECKOUT / "models").is_dir():
+        return _CHECKOUT / "models"
+    return Path(str(packaged))  # neither: name the folder an install should have had
 
 
 def catalog_names(kind: str) -> list[str]:
     """Sorted names of the profiles of ``kind`` (e.g. ``"hardware"``)."""
     folder = catalog_dir() / kind
     return sorted(path.stem for path in folder.glob("*.yaml")) if folder.is_dir() else []
+
+
+def require_catalog() -> None:
+    """Raise ``ConfigError`` (saying where it looked and how to fix it) if the catalog has no profile."""
+    root = catalog_dir()
+    if not any(catalog_names(kind) for kind in CATALOG_SCHEMAS):
+        raise ConfigError([Problem("", _missing_text(root))], "model catalog")
+
+
+def _missing_text(root: Path) -> str:
+    state = "holds no profiles" if root.is_dir() else "does not exist"
+    layout = f"<kind>/<name>.yaml files ({', '.join(CATALOG_SCHEMAS)})"
+    if os.environ.get(_ENV_VAR):
+        fix = (f"point {_ENV_VAR} at a folder of {layout}, such as the repository's models/, "
+               f"or unset it to use the installed catalog")
+        return f"the model catalog {root} ({_ENV_VAR}) {state}; {fix}"
+    fix = (f"reinstall virtsim from its wheel or its repository (pip install --force-reinstall .), "
+           f"or set {_ENV_VAR} to a folder of {layout}, such as the repository's models/")
+    return f"the model catalog {root} {state}; {fix}"
+
+
+def find_profile(word: str) -> tuple[str, str]:
+    """(kind, name) of the profile ``word`` names: ``kvm`` or ``hypervisors/kvm``.
+
+    Raises ``ConfigError`` for an empty catalog, an unknown name (with close
+    matches) or a name several kinds use (listing them).
+    """
+    require_catalog()
+    if "/" in word:
+        kind, _, name = word.partition("/")
+        if kind not in CATALOG_SCHEMAS:
+            message = unknown("catalog kind", kind, CATALOG_SCHEMAS)
+        elif name in catalog_names(kind):
+            return kind, name
+        else:
+            message = unknown(profile_noun(kind), name, catalog_names(kind))
+        raise ConfigError([Problem("", message)], "model catalog")
+    kinds = [kind for kind in CATALOG_SCHEMAS if word in catalog_names(kind)]
+    if len(kinds) == 1:
+        return kinds[0], word
+    if kinds:
+        message = f"{word!r} names profiles of several kinds: {', '.join(f'{k}/{word}' for k in kinds)}; name one"
+    else:
+        message = (f"no catalog profile is named {word!r}{_close_matches(word)}; valid kinds: "
+                   f"{', '.join(CATALOG_SCHEMAS)} (virtsim catalog lists every profile)")
+    raise ConfigError([Problem("", message)], "model catalog")
+
+
+def _close_matches(word: str, limit: int = 5) -> str:
+    """``" (close matches: hypervisors/kvm, ...)"`` over kinds and profile names, or ``""``."""
+    full = {kind: kind for kind in CATALOG_SCHEMAS}
+    full |= {name: f"{kind}/{name}" for kind in CATALOG_SCHEMAS for name in catalog_names(kind)}
+    lowered = word.lower()
+    near = [key for key in sorted(full)
+            if key.lower().startswith(lowered) or (len(lowered) >= 3 and lowered in key.lower())]
+    near += [key for key in difflib.get_close_matches(word, sorted(full), n=limit, cutoff=0.6) if key not in near]
+    return f" (close matches: {', '.join(full[key] for key in near[:limit])})" if near else ""
 
 
 def load_catalog_entry(kind: str, name: str) -> dict:
@@ -104,6 +178,7 @@ def catalog_problems(err: ConfigError) -> list[str]:
 def _checked(kind: str, name: str) -> tuple[dict, BaseModel | None]:
     path = catalog_dir() / kind / f"{name}.yaml"
     if not isinstance(name, str) or "/" in name or not path.is_file():
+        require_catalog()  # an empty catalog is an install problem, not an unknown name
         message = unknown(profile_noun(kind), name, catalog_names(kind))
         raise ConfigError([Problem("", message)], f"{kind} catalog")
     stat = path.stat()

@@ -10,6 +10,7 @@ from pydantic import BaseModel, RootModel, TypeAdapter, ValidationError
 
 from . import inputs as i
 from .arrivals import ArrivalsTable, load_arrivals_file
+from .catalog import require_catalog
 from .checks import PlacedHost, check_hosts, check_unique_names, check_workloads, target_cores, target_names
 from .comparison import resolve_comparison
 from .context import Context
@@ -67,6 +68,7 @@ def check_mapping(raw: object, lines: LineIndex | None, name: str) -> None:
 def load_raw(raw: object, lines: LineIndex | None, name: str, folder: Path) -> ExperimentSpec:
     """Validate and resolve parsed experiment data; ``lines`` places problems in the file."""
     check_mapping(raw, lines, name)
+    require_catalog()  # one clear error for a broken install, not one per profile named
     ctx = Context(base_dir=folder, lines=lines)
     parsed, hosts, workloads, top = _validate(raw, ctx)
     hosts = _copies(hosts)
