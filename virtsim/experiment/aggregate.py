@@ -16,18 +16,20 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..analysis.stats import scenario_table
+from ..analysis.stats import SCENARIO_METRICS, scenario_table
 from .manifest import canonical_json
 from .output import TABLE_FILES
 from .output import _atomic_write as atomic_write  # the same never-half-written files as a run
 from .results import Results
-from .store import SMALL_TABLES, CorruptPoint, PointStore
+from .store import OPTIONAL_TABLES, SMALL_TABLES, CorruptPoint, PointStore
 
 __all__ = ["SWEEP_FILE", "SweepResults", "read_results", "write_sweep_tables"]
 
 SWEEP_FILE = "sweep.json"
 SWEEP_FORMAT = "virtsim-sweep/1"
 FAILURES_FILE = "failures.csv"
+EXTRA_SCENARIO_METRICS = ("hosts_used", "cpu_fragmentation", "energy_j", "cost")
+"""Averaged per scenario too when the runs have them (placement, power models, prices)."""
 
 
 @dataclass
@@ -53,6 +55,10 @@ class SweepResults:
     axes: tuple[str, ...] = ()
     points: list[dict] = field(default_factory=list, repr=False)
     """The points whose rows are in the tables (from ``sweep.json``)."""
+    placement: pd.DataFrame | None = None
+    """With a ``placement`` section: each point's usable hosts, prefixed like the other tables; else None."""
+    unplaced: pd.DataFrame | None = None
+    """With a ``placement`` section: each point's items left out, and why; else None."""
     _jobs: pd.DataFrame | None = field(default=None, repr=False)
 
     @property
@@ -65,8 +71,10 @@ class SweepResults:
         return self._jobs
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        return {"summary": self.summary, "workloads": self.workloads, "stacks": self.stacks,
-                "consumers": self.consumers, "jobs": self.jobs, "scenarios": self.scenarios}
+        tables = {"summary": self.summary, "workloads": self.workloads, "stacks": self.stacks,
+                  "consumers": self.consumers, "jobs": self.jobs, "scenarios": self.scenarios}
+        tables.update({name: getattr(self, name) for name in OPTIONAL_TABLES if getattr(self, name) is not None})
+        return tables
 
 
 def _cell(value):
@@ -95,12 +103,13 @@ def read_sweep(folder: str | os.PathLike, *, known: dict[str, dict] | None = Non
     axes = tuple(plan["axes"])
     store = PointStore(out)
     known = known or {}
-    blocks: dict[str, list[pd.DataFrame]] = {name: [] for name in SMALL_TABLES}
+    aggregated = (*SMALL_TABLES, *OPTIONAL_TABLES)
+    blocks: dict[str, list[pd.DataFrame]] = {name: [] for name in aggregated}
     problems: list[str] = []
     found = []
     for point in plan["points"]:
         try:
-            tables = known.get(point["key"]) or store.tables(point["key"], SMALL_TABLES)
+            tables = known.get(point["key"]) or store.tables(point["key"], aggregated)
         except FileNotFoundError:
             problems.append(f"scenario {point['scenario']} replication {point['replication']}: not run yet")
             continue
@@ -108,12 +117,17 @@ def read_sweep(folder: str | os.PathLike, *, known: dict[str, dict] | None = Non
             problems.append(f"scenario {point['scenario']} replication {point['replication']}: {err}")
             continue
         found.append(point)
-        for name in SMALL_TABLES:
-            blocks[name].append(_prefixed(tables[name], point, axes))
+        for name in aggregated:
+            if name in tables:
+                blocks[name].append(_prefixed(tables[name], point, axes))
     stacked = {name: _concat(frames) for name, frames in blocks.items()}
+    for name in OPTIONAL_TABLES:  # None unless the points have it (a placement study)
+        if not blocks[name]:
+            stacked[name] = None
     summary = stacked["summary"]
     keys = ["scenario", *axes]
-    scenarios = scenario_table(summary, keys) if len(summary) else pd.DataFrame(columns=keys)
+    metrics = SCENARIO_METRICS + tuple(m for m in EXTRA_SCENARIO_METRICS if m in summary.columns)
+    scenarios = scenario_table(summary, keys, metrics) if len(summary) else pd.DataFrame(columns=keys)
     failures_path = out / FAILURES_FILE
     failures = pd.read_csv(failures_path) if failures_path.exists() else pd.DataFrame()
     return SweepResults(**stacked, scenarios=scenarios, failures=failures, problems=problems, folder=out,
@@ -130,8 +144,10 @@ def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
 def write_sweep_tables(results: SweepResults, failures: list[dict]) -> None:
     """Write the aggregated CSVs beside the points (and ``failures.csv`` if any point failed)."""
     out = results.folder
-    for name in ("summary", "workloads", "stacks", "consumers"):
-        atomic_write(out / TABLE_FILES[name], getattr(results, name).to_csv(index=False))
+    for name in (*SMALL_TABLES, *OPTIONAL_TABLES):
+        table = getattr(results, name)
+        if table is not None:
+            atomic_write(out / TABLE_FILES[name], table.to_csv(index=False))
     atomic_write(out / "scenarios.csv", results.scenarios.to_csv(index=False))
     failures_path = out / FAILURES_FILE
     if failures:
