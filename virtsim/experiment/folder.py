@@ -6,7 +6,9 @@ sweep's, with its ``format``). Only then are the files virtsim writes under
 their known names taken for its own: the tables, the two markers,
 ``scenarios.csv``, ``points/`` and the pictures of ``virtsim plot``. Anything
 else, or any file at all in a folder without a marker, belongs to someone
-else and is never deleted; a run refuses such a folder unless forced.
+else and is never deleted; a run refuses such a folder unless forced. (Once
+a forced run has marked the folder, a file of someone else's under one of
+virtsim's names can no longer be told apart, and a later run replaces it.)
 
 Before a run writes, what an earlier run left and this one will not rewrite
 is removed, so a folder never mixes two runs: a single run after a sweep

@@ -12,7 +12,7 @@ from ..analysis.stats import response_time_stats
 from ..config.footprints import Reclaim, footprints
 from .energy import ENERGY_COLUMNS, currency, host_energy
 from .simulation import Simulation
-from .stability import stability
+from .stability import STABLE_NOTE, stability
 from .timeseries import timeseries_table
 
 
@@ -292,7 +292,7 @@ def collect(sim: Simulation) -> Results:
         workload_rows.append(row)
     unstable = [f"{row['workload']}: {row['stability_note']}" for row in workload_rows if not row["stable"]]
     summary["stable"] = not unstable
-    summary["stability_note"] = "; ".join(unstable)
+    summary["stability_note"] = "; ".join(unstable) or STABLE_NOTE
     events = pd.DataFrame(sim.failures.events if sim.failures is not None else [], columns=FAILURE_COLUMNS)
     timeseries = timeseries_table(sim.sampler) if sim.sampler is not None else None
     if timeseries is not None and sim.trace_loads.memory:

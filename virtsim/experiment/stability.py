@@ -17,6 +17,7 @@ on the model. Two signs, either enough:
   too short to leave its start-up transient, which is as untrustworthy.
 
 Closed and batch workloads have a bounded population: always stable here.
+A stable workload's note is ``ok`` (an empty cell would read back from CSV as NaN).
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ import numpy as np
 
 from ..workloads.distributions import mean_of
 
-__all__ = ["GROWTH_FRACTION", "GROWTH_MIN", "stability"]
+__all__ = ["GROWTH_FRACTION", "GROWTH_MIN", "STABLE_NOTE", "stability"]
+
+STABLE_NOTE = "ok"
 
 GROWTH_FRACTION = 0.05
 GROWTH_MIN = 20
@@ -46,7 +49,7 @@ def stability(workload, jobs: dict, rows: np.ndarray, start_s: float, end_s: flo
     ``workload`` is its spec (None for a custom workload: no verdict, stable).
     """
     if workload is None or workload.type != "open":
-        return {"offered_load": float("nan"), "stable": True, "stability_note": ""}
+        return {"offered_load": float("nan"), "stable": True, "stability_note": STABLE_NOTE}
     arrival = jobs["arrival_s"][rows]
     left = np.where(jobs["failed"][rows], jobs["failed_at_s"][rows], jobs["end_s"][rows])
     window = (arrival > start_s) & (arrival <= end_s)
@@ -65,7 +68,7 @@ def stability(workload, jobs: dict, rows: np.ndarray, start_s: float, end_s: flo
     if growth >= GROWTH_MIN and growth > GROWTH_FRACTION * arrivals:
         notes.append(f"{growth} more jobs in the system at the end than at the start "
                      f"({growth / arrivals:.0%} of the {arrivals} arrivals)")
-    return {"offered_load": offered, "stable": not notes, "stability_note": "; ".join(notes)}
+    return {"offered_load": offered, "stable": not notes, "stability_note": "; ".join(notes) or STABLE_NOTE}
 
 
 def _configured_load(workload, capacity_per_s: float) -> float:
