@@ -275,3 +275,13 @@ def test_validate_shows_progress_over_a_sweeps_scenarios_only_on_a_terminal(tmp_
     (tmp_path / "s.yaml").write_text(yaml.safe_dump(raw), encoding="utf-8")
     result = cli("validate", str(tmp_path / "s.yaml"))  # stderr is no terminal here: no bar
     assert result.exit_code == 0 and "checking" not in result.stderr
+
+
+def test_validate_and_show_take_set_too(tmp_path):
+    (tmp_path / "m.yaml").write_text(yaml.safe_dump(mm1("0.5 /s")), encoding="utf-8")
+    result = cli("validate", str(tmp_path / "m.yaml"), "--set", "hosts[0].count=3", "--set",
+                 "workloads[0].target=server-1")
+    assert result.exit_code == 0 and "ok (3 host(s)" in result.stdout
+    result = cli("show", str(tmp_path / "m.yaml"), "--set", "replications=4")
+    assert result.exit_code == 0 and "1 scenario(s) × 4 replication(s)" in result.stdout
+    assert cli("validate", str(tmp_path / "m.yaml"), "--set", "hosts[2].count=1").exit_code == 2

@@ -81,12 +81,13 @@ def _print_stability(summary) -> None:
     """Say loudly when a run's open workloads piled up jobs: its means then describe the run's length."""
     if "stable" not in summary.columns:
         return
-    for row in summary.to_dict("records"):
-        if row["stable"]:
-            continue
+    unstable = [row for row in summary.to_dict("records") if not row["stable"]]
+    for row in unstable[:LISTED]:
         where = f"scenario {row['scenario']} replication {row['replication']}: " if "scenario" in row else ""
         click.echo(f"  UNSTABLE {where}{row['stability_note']}; the means depend on the run's length, "
                    "not the model (jobs_in_system_at_end, workloads.csv stable)")
+    if len(unstable) > LISTED:
+        click.echo(f"  … and {len(unstable) - LISTED} more unstable runs (summary.csv: stable, stability_note)")
 
 
 LISTED = 12
@@ -307,9 +308,10 @@ def _print_theory(theory: dict[str, float], summary) -> None:
 @main.command()
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--seed", type=click.IntRange(min=0), help="Override the file's (root) seed.")
-def show(file: str, seed: int | None) -> None:
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Set a field first, as for run.")
+def show(file: str, seed: int | None, sets: tuple[str, ...]) -> None:
     """List the scenarios of the experiment FILE: each sweep point's values, and the seeds."""
-    plan = _load_plan(file, seed)
+    plan = _load_plan(file, seed, _overrides(sets, None))
     seeds = ", ".join(map(str, plan.seeds))
     click.echo(f"{file}: {len(plan.scenarios)} scenario(s) × {plan.replications} replication(s) = "
                f"{len(plan.scenarios) * plan.replications} run(s); seeds: {seeds}")
@@ -322,7 +324,8 @@ def show(file: str, seed: int | None) -> None:
 
 @main.command()
 @click.argument("file", type=click.Path(dir_okay=False))
-def validate(file: str) -> None:
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Set a field first, as for run.")
+def validate(file: str, sets: tuple[str, ...]) -> None:
     """Check the experiment FILE (every scenario of a sweep) and report every problem in it.
 
     Items a placement leaves out are not an error but are warned about on
@@ -331,7 +334,7 @@ def validate(file: str) -> None:
     from .experiment.progress import scenarios_bar
 
     with scenarios_bar() as on_scenario:
-        plan = _load_plan(file, None, on_scenario=on_scenario)
+        plan = _load_plan(file, None, _overrides(sets, None), on_scenario=on_scenario)
     spec = plan.scenarios[0].spec
     sweep = "" if plan.single_run else f"; {len(plan.scenarios)} scenario(s) × {plan.replications} replication(s)"
     click.echo(f"{file}: ok ({len(spec.hosts)} host(s), {len(spec.workloads)} workload(s){sweep})")
