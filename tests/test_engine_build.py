@@ -72,7 +72,9 @@ def test_the_compiled_and_plain_engines_write_byte_identical_tables(name, tmp_pa
     source = ROOT / "experiments" / name
     compiled = tmp_path / "compiled"
     virtsim.write_results(virtsim.run_experiment(source), compiled)
-    proc = subprocess.run([sys.executable, "-m", "virtsim.cli", "run", str(source), "-o", str(tmp_path / "plain")],
+    # One replication, as run_experiment runs the file (mmc.yaml states replications for its theory).
+    proc = subprocess.run([sys.executable, "-m", "virtsim.cli", "run", str(source), "-o", str(tmp_path / "plain"),
+                           "--set", "replications=1"],
                           env=plain_env(), capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
     for table in TABLES:

@@ -37,9 +37,10 @@ def _print_summary(results) -> None:
     row = results.summary.iloc[0]
     click.echo(f"{row['name']}  (seed {row['seed']}, measured {row['measured_s']:g} s of simulated time)")
     pooled = len(results.workloads) <= 1  # unlike workloads are never pooled: one line each below
-    for key, label, fmt in SUMMARY_COLUMNS:
+    for key, label, fmt in SUMMARY_COLUMNS if not _placement_only(results) else ():
         if pooled or key not in POOLED_ONLY_ALIKE:
             click.echo(f"  {label:<24} {fmt.format(row[key])}")
+    _print_placement_outcome(row)
     failures = not results.failures.empty
     if failures:
         events = results.failures["event"]
@@ -50,9 +51,10 @@ def _print_summary(results) -> None:
         click.echo(f"  {'energy':<24} {row['energy_j'] / 3.6e6:.4g} kWh over {int(row['hosts_powered_on'])} "
                    f"powered-on host(s)")
     if not np.isnan(row["cost"]):
-        click.echo(f"  {'cost':<24} {row['cost']:.4g}")
+        click.echo(f"  {'cost':<24} {row['cost']:.4g} {row.get('currency', '')}".rstrip())
     if results.unplaced is not None:
         _print_unplaced(results.unplaced)
+    _print_stability(results.summary)
     wl = results.workloads
     if len(wl) > 1 or failures:
         click.echo("  per workload:")
@@ -73,6 +75,34 @@ def _print_differences(differences) -> None:
         click.echo(f"    one replication, so no interval: give 'replications: N' for one{more}")
     elif more:
         click.echo(f"   {more}")
+
+
+def _placement_only(results) -> bool:
+    """A placement study with no jobs: its answer is where things went, not response times."""
+    return results.placement is not None and int(results.summary.iloc[0]["jobs_arrived"]) == 0
+
+
+def _print_placement_outcome(row) -> None:
+    """Hosts used and CPU fragmentation of a run with a placement section."""
+    if "hosts_used" not in row or row["hosts_used"] != row["hosts_used"]:
+        return
+    fragmentation = row["cpu_fragmentation"]
+    click.echo(f"  {'hosts used':<24} {int(row['hosts_used'])}")
+    click.echo(f"  {'CPU fragmentation':<24} {'–' if fragmentation != fragmentation else f'{fragmentation:.1%}'}"
+               "  (free CPU on used hosts where the median item no longer fits)")
+
+
+def _print_stability(summary) -> None:
+    """Say loudly when a run's open workloads piled up jobs: its means then describe the run's length."""
+    if "stable" not in summary.columns:
+        return
+    unstable = [row for row in summary.to_dict("records") if not row["stable"]]
+    for row in unstable[:LISTED]:
+        where = f"scenario {row['scenario']} replication {row['replication']}: " if "scenario" in row else ""
+        click.echo(f"  UNSTABLE {where}{row['stability_note']}; the means depend on the run's length, "
+                   "not the model (jobs_in_system_at_end, workloads.csv stable)")
+    if len(unstable) > LISTED:
+        click.echo(f"  … and {len(unstable) - LISTED} more unstable runs (summary.csv: stable, stability_note)")
 
 
 LISTED = 12
@@ -111,25 +141,38 @@ def main() -> None:
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("-o", "--output", "output", type=click.Path(file_okay=False),
               help="Folder for the results: manifest.json and CSV tables; for a sweep also one "
-                   "folder per finished point (rerun into it to resume).")
+                   "folder per finished point (rerun into it to resume). What an earlier run wrote "
+                   "there is replaced.")
+@click.option("--force", is_flag=True, help="Write into a folder that also holds files virtsim did not write "
+              "(they are left as they are).")
 @click.option("--seed", type=click.IntRange(min=0), help="Override the file's (root) seed.")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
+              help="Set a field before the file is checked, by its path as a sweep names it, the value read "
+                   "as YAML: --set hosts[0].count=4 --set 'workloads[0].arrivals.rate=2 /s'. Repeatable.")
+@click.option("--duration", metavar="TIME", help="Shorthand for --set duration=TIME, e.g. --duration 100s.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), help="Run a sweep's points on N local processes "
               "(with --executor dask: N workers).")
 @click.option("--executor", type=click.Choice(EXECUTORS),
               help="Where a sweep's points run (default: serial, or process with --jobs > 1).")
 @click.option("--scheduler", metavar="tcp://HOST:PORT", help="Run a sweep on this existing Dask cluster.")
 @click.option("--no-progress", is_flag=True, help="No progress bar (there is none when stderr is not a terminal).")
-def run(file: str, output: str | None, seed: int | None, jobs: int | None, executor: str | None,
-        scheduler: str | None, no_progress: bool) -> None:
+def run(file: str, output: str | None, force: bool, seed: int | None, sets: tuple[str, ...], duration: str | None,
+        jobs: int | None, executor: str | None, scheduler: str | None, no_progress: bool) -> None:
     """Run the experiment FILE (every scenario and replication of a sweep) and print its summary."""
     from .experiment import run_spec, write_results
+    from .experiment.folder import ForeignFiles, check_folder
     from .experiment.progress import show_progress
 
-    plan = _load_plan(file, seed)
+    plan = _load_plan(file, seed, _overrides(sets, duration))
     progress = show_progress(not no_progress)
     if not plan.single_run:
-        _run_sweep(plan, output, jobs, _executor(executor, jobs, scheduler), scheduler, progress)
+        _run_sweep(plan, output, jobs, _executor(executor, jobs, scheduler), scheduler, progress, force)
         return
+    if output:
+        try:
+            check_folder(output, force=force)  # before the run, not after it
+        except ForeignFiles as err:
+            _fail(str(err), EXIT_BAD_INPUT)
     try:
         results = run_spec(plan.scenarios[0].spec, seed=seed, progress=progress)
     except ConfigError as err:
@@ -137,19 +180,39 @@ def run(file: str, output: str | None, seed: int | None, jobs: int | None, execu
     except (ValueError, KeyError, OSError) as err:
         _fail(f"{file}: the run failed: {err}", EXIT_FAILED)
     _print_summary(results)
+    _print_theory(plan.theory, results.summary)
     if output:
         try:
-            folder = write_results(results, output)
+            folder = write_results(results, output, force=force)
         except OSError as err:
             _fail(f"{output}: cannot write results: {err}", EXIT_FAILED)
         click.echo(f"results written to {folder}{'' if str(folder).endswith('/') else '/'}")
 
 
-def _load_plan(file: str, seed: int | None):
+def _overrides(sets: tuple[str, ...], duration: str | None) -> list[tuple[str, object]]:
+    """``--set KEY=VALUE`` (and ``--duration``) as (path, value) pairs, each value parsed as a YAML scalar."""
+    import yaml
+
+    pairs = []
+    for text in sets:
+        key, sep, value = text.partition("=")
+        if not sep or not key.strip():
+            _fail(f"--set {text}: expected KEY=VALUE, such as hosts[0].count=4", EXIT_BAD_INPUT)
+        try:
+            parsed = yaml.safe_load(value) if value.strip() else None
+        except yaml.YAMLError as err:
+            _fail(f"--set {text}: the value is not YAML: {str(err).splitlines()[0]}", EXIT_BAD_INPUT)
+        pairs.append((key.strip(), parsed))
+    if duration is not None:
+        pairs.append(("duration", duration))
+    return pairs
+
+
+def _load_plan(file: str, seed: int | None, overrides=(), on_scenario=None):
     from .config import load_sweep
 
     try:
-        return load_sweep(file, seed=seed)
+        return load_sweep(file, seed=seed, overrides=overrides, on_scenario=on_scenario)
     except ConfigError as err:
         _fail(str(err), EXIT_BAD_INPUT)
 
@@ -163,9 +226,10 @@ def _executor(executor: str | None, jobs: int | None, scheduler: str | None) -> 
 
 
 def _run_sweep(plan, output: str | None, jobs: int | None, executor: str, scheduler: str | None,
-               progress: bool) -> None:
+               progress: bool, force: bool = False) -> None:
     import os
 
+    from .experiment.folder import ForeignFiles
     from .experiment.sweep import run_sweep
 
     if executor == "serial":
@@ -175,7 +239,10 @@ def _run_sweep(plan, output: str | None, jobs: int | None, executor: str, schedu
     click.echo(f"{plan.source}: {len(plan.scenarios)} scenario(s) × {plan.replications} replication(s), "
                f"{executor}{'' if executor == 'serial' else f' ({workers} workers)'}")
     try:
-        outcome = run_sweep(plan, output, executor=executor, jobs=workers, scheduler=scheduler, progress=progress)
+        outcome = run_sweep(plan, output, executor=executor, jobs=workers, scheduler=scheduler, progress=progress,
+                            force=force)
+    except ForeignFiles as err:
+        _fail(str(err), EXIT_BAD_INPUT)
     except KeyboardInterrupt:
         where = f"; run the same command again to resume from {output}" if output else ""
         _fail(f"interrupted: the points finished so far are kept{where}", 130)
@@ -185,11 +252,14 @@ def _run_sweep(plan, output: str | None, jobs: int | None, executor: str, schedu
         click.echo(f"corrupt point, run again: {problem}", err=True)
     _print_scenarios(outcome.results)
     _print_differences(outcome.results.differences)
+    _print_theory(plan.theory, outcome.results.summary)
+    _print_stability(outcome.results.summary)
     click.echo(f"{outcome.points} points: {outcome.ran} run, {outcome.already_done} already done, "
                f"{outcome.failed} failed")
     if output:
+        placement = ", placement.csv, unplaced.csv" if outcome.results.placement is not None else ""
         click.echo(f"results written to {output}{'' if output.endswith('/') else '/'} "
-                   "(summary.csv, scenarios.csv, points/)")
+                   f"(summary.csv, scenarios.csv{placement}, points/)")
     if outcome.failed:
         for _, row in outcome.results.failures.iterrows():
             click.echo(f"  failed: scenario {row['scenario']} replication {row['replication']}: {row['error']}",
@@ -202,19 +272,32 @@ SCENARIO_COLUMNS = (("throughput_per_s", "throughput /s"), ("response_time_mean_
 """Times are shown in the unit of each scenario's mean (ms, s …)."""
 
 
+PLACEMENT_SCENARIO_COLUMNS = (("hosts_used", "hosts used"), ("cpu_fragmentation", "CPU fragmentation"),
+                              ("energy_j", "energy J"))
+
+
+def _scenario_columns(results) -> tuple:
+    """The job metrics, then placement and energy where the runs have them (only those for a placement study)."""
+    table = results.scenarios
+    extra = tuple((key, label) for key, label in PLACEMENT_SCENARIO_COLUMNS
+                  if f"{key}_mean" in table.columns and table[f"{key}_mean"].notna().any())
+    no_jobs = "jobs_arrived" in results.summary.columns and int(results.summary["jobs_arrived"].sum()) == 0
+    return extra if no_jobs and getattr(results, "placement", None) is not None else SCENARIO_COLUMNS + extra
+
+
 def _print_scenarios(results) -> None:
     """Per scenario: the swept values and each metric's mean ± 95 % CI half-width."""
     table = results.scenarios
     if table.empty:
         return
-    several = table["workload"].nunique() > 1
+    several = "workload" in table.columns and table["workload"].nunique() > 1
     rows = []
     for row in table.to_dict("records"):  # keeps each column's type (iterrows would make ints floats)
         cells = {"scenario": str(row["scenario"]), **{axis: str(row[axis]) for axis in results.axes}}
         if several:
             cells["workload"] = str(row["workload"])
         cells["n"] = str(row["replications"])
-        for key, label in SCENARIO_COLUMNS:
+        for key, label in _scenario_columns(results):
             mean, half = row[f"{key}_mean"], row[f"{key}_ci95"]
             if key.startswith("response_time"):  # in the unit of the mean, named in the cell
                 unit = time_unit(mean)
@@ -230,12 +313,30 @@ def _print_scenarios(results) -> None:
         click.echo("  ".join(r[k].ljust(widths[k]) for k in header).rstrip())
 
 
+def _print_theory(theory: dict[str, float], summary) -> None:
+    """Each metric the file's ``theory`` states beside the replications' mean and 95 % CI, and whether it covers it."""
+    from .analysis import confidence_interval
+
+    for metric, value in theory.items():
+        if metric not in summary.columns or summary.empty:
+            continue
+        mean, half = confidence_interval(summary[metric])
+        if half != half:  # one replication: no interval
+            click.echo(f"  theory {metric} = {value:.4g}; simulated {mean:.4g} (one replication: no interval; "
+                       "give replications: N for one)")
+            continue
+        verdict = "inside" if abs(mean - value) <= half else "OUTSIDE"
+        click.echo(f"  theory {metric} = {value:.4g}; simulated {mean:.4g} ± {half:.2g} "
+                   f"(95 % CI over {len(summary)} replications): {verdict}")
+
+
 @main.command()
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--seed", type=click.IntRange(min=0), help="Override the file's (root) seed.")
-def show(file: str, seed: int | None) -> None:
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Set a field first, as for run.")
+def show(file: str, seed: int | None, sets: tuple[str, ...]) -> None:
     """List the scenarios of the experiment FILE: each sweep point's values, and the seeds."""
-    plan = _load_plan(file, seed)
+    plan = _load_plan(file, seed, _overrides(sets, None))
     seeds = ", ".join(map(str, plan.seeds))
     click.echo(f"{file}: {len(plan.scenarios)} scenario(s) × {plan.replications} replication(s) = "
                f"{len(plan.scenarios) * plan.replications} run(s); seeds: {seeds}")
@@ -248,14 +349,35 @@ def show(file: str, seed: int | None) -> None:
 
 @main.command()
 @click.argument("file", type=click.Path(dir_okay=False))
-def validate(file: str) -> None:
-    """Check the experiment FILE (every scenario of a sweep) and report every problem in it."""
-    plan = _load_plan(file, None)
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Set a field first, as for run.")
+def validate(file: str, sets: tuple[str, ...]) -> None:
+    """Check the experiment FILE (every scenario of a sweep) and report every problem in it.
+
+    Items a placement leaves out are not an error but are warned about on
+    standard error, per scenario.
+    """
+    from .experiment.progress import scenarios_bar
+
+    with scenarios_bar() as on_scenario:
+        plan = _load_plan(file, None, _overrides(sets, None), on_scenario=on_scenario)
     spec = plan.scenarios[0].spec
     sweep = "" if plan.single_run else f"; {len(plan.scenarios)} scenario(s) × {plan.replications} replication(s)"
     click.echo(f"{file}: ok ({len(spec.hosts)} host(s), {len(spec.workloads)} workload(s){sweep})")
     if spec.placement is not None:
         _print_placement(spec.placement)
+    _warn_unplaced(plan)
+
+
+def _warn_unplaced(plan) -> None:
+    """One warning on stderr per scenario whose placement leaves items out."""
+    for scenario in plan.scenarios:
+        placement = scenario.spec.placement
+        if placement is None or not placement.unplaced:
+            continue
+        where = "" if plan.single_run and len(plan.scenarios) == 1 else f"scenario {scenario.index}: "
+        names = ", ".join(u.name for u in placement.unplaced[:5]) + (" …" if len(placement.unplaced) > 5 else "")
+        click.echo(f"warning: {where}{len(placement.unplaced)} item(s) cannot be placed ({names}); "
+                   "the run simulates without them (unplaced.csv lists each and why)", err=True)
 
 
 @main.command()

@@ -42,11 +42,12 @@ WORKLOAD_METRICS = SCENARIO_METRICS[:-1]
 """Per-workload columns averaged over replications in the per-scenario table (utilization is the hosts')."""
 
 
-def scenario_workload_table(summary, workloads, keys: list[str], level: float = 0.95):
+def scenario_workload_table(summary, workloads, keys: list[str], host_metrics=("cpu_utilization",),
+                            level: float = 0.95):
     """One row per scenario and workload: each workload metric's mean and interval over the
-    replications, and the hosts' CPU utilization (of the whole scenario)."""
+    replications, and the ``host_metrics`` of the summary (of the whole scenario: CPU utilization …)."""
     table = scenario_table(workloads, [*keys, "workload"], WORKLOAD_METRICS, level)
-    hosts = scenario_table(summary, keys, ("cpu_utilization",), level).drop(columns="replications")
+    hosts = scenario_table(summary, keys, tuple(host_metrics), level).drop(columns="replications")
     return table.merge(hosts, on=keys, how="left", sort=False)
 
 

@@ -16,6 +16,7 @@ from .hardware import DiskProfile, NicProfile
 from .power import EnergyInput, PowerModel
 from .load_inputs import LoadInput
 from .profiles import NETWORK_MODES, STORAGE_MODES
+from .theory import TheoryInput
 
 FAILURE_LAYERS = ("hardware", "host-os", "hypervisor", "engine", "guest-os", "container")
 RESTART_POLICIES = ("on-failure", "never")
@@ -449,7 +450,8 @@ class HardwareInput(_Input):
         default=None, description="Power model as in a hardware profile: {model: linear, idle_w, max_w} or "
                                   "{model: table, watts: [11 draws at 0 %, 10 %, …, 100 %]}, optional off_w.")
     cost_per_hour: number(ge=0) | None = Field(
-        default=None, description="Cost of this host for one powered-on hour; overrides energy.cost_per_host_hour.")
+        default=None, description="Cost of this host for one powered-on hour, in energy.currency (default USD); "
+                                  "overrides energy.cost_per_host_hour.")
 
 
 COUNT_DESCRIPTION = ("Identical copies of this item, named <name>-1 … <name>-<count> (default 1: one, named as "
@@ -526,6 +528,11 @@ class ExperimentInput(_Input):
     replications: integer(ge=1) = Field(
         default=1,
         description="Runs of each scenario, replication r seeded by the r-th child of SeedSequence(seed).",
+    )
+    theory: TheoryInput | None = Field(
+        default=None,
+        description="The theoretical value of summary metrics this model should give (response_time_mean_s, "
+                    "cpu_utilization, …), printed beside the replications' mean and 95 % CI. Not with sweep.",
     )
     sweep: dict[str, Any] | None = Field(
         default=None,

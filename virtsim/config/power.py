@@ -75,5 +75,9 @@ class EnergyInput(_Model):
                     "workload aimed at it) is switched off: it draws its power model's off_w instead of its idle "
                     "draw, and costs nothing.")
     cost_per_host_hour: number(ge=0) | None = Field(
-        default=None, description="Cost of one powered-on host for one hour (any currency), unless its hardware "
+        default=None, description="Cost of one powered-on host for one hour, in currency, unless its hardware "
                                   "gives cost_per_hour; gives a cost per host and in total over the measured window.")
+    currency: str = Field(
+        default="USD", pattern=r"^[A-Z]{3}$",
+        description="ISO 4217 code of cost_per_host_hour, the hardware's cost_per_hour and the cost columns "
+                    "(the summary's currency column); default USD.")

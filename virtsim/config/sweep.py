@@ -22,8 +22,8 @@ import copy
 import itertools
 import os
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -77,6 +77,8 @@ class SweepPlan:
     root_seed: int
     single_run: bool
     """No sweep and one replication: the file's seed is used as is, as for a plain run."""
+    theory: dict[str, float] = field(default_factory=dict)
+    """The file's ``theory``: summary metric → its theoretical value (empty if none is stated)."""
 
     @property
     def seeds(self) -> list[int]:
@@ -104,15 +106,21 @@ def parse_path(text: str) -> tuple[str | int, ...] | None:
 
 
 def load_sweep(source: str | os.PathLike | dict, *, base_dir: str | os.PathLike | None = None,
-               seed: int | None = None) -> SweepPlan:
+               seed: int | None = None, overrides: Sequence[tuple[str, Any]] = (),
+               on_scenario: Callable[[int, int], None] | None = None) -> SweepPlan:
     """Expand an experiment file (or dict) into its scenarios and validate each.
 
-    ``seed`` overrides the file's root seed. Raises ``ConfigError`` with every
+    ``seed`` overrides the file's root seed. ``overrides`` are (path, value)
+    pairs set in the file's data before anything is checked, paths as a sweep
+    axis names them (``hosts[0].count``); a path that cannot be set is reported
+    at ``--set <path>``. ``on_scenario(done, total)`` is called after each
+    scenario is validated (a progress bar). Raises ``ConfigError`` with every
     problem: in the sweep itself at ``sweep.<axis>``; in a scenario at the
     loader's path, with the scenario's axis values unless every scenario has it.
     """
     raw, lines, name, folder = read_source(source, base_dir=base_dir)
     check_mapping(raw, lines, name)
+    raw = _overridden(raw, overrides, name)
     problems: list[Problem] = []
     replications = _replications(raw, lines, problems)
     axes = _axes(raw.get("sweep"), raw, lines, problems)
@@ -120,6 +128,9 @@ def load_sweep(source: str | os.PathLike | dict, *, base_dir: str | os.PathLike 
     if count > MAX_SCENARIOS:
         problems.append(Problem("sweep", f"gives {count:,} scenarios; at most {MAX_SCENARIOS:,} are allowed",
                                 _line(lines, ("sweep",))))
+    if "theory" in raw and "sweep" in raw:
+        problems.append(Problem("theory", "states one answer for the whole file, but the sweep's scenarios differ; "
+                                          "give theory in a file without sweep", _line(lines, ("theory",))))
     if problems:
         raise ConfigError(problems, name)
 
@@ -136,12 +147,40 @@ def load_sweep(source: str | os.PathLike | dict, *, base_dir: str | os.PathLike 
             scenarios.append(Scenario(index, values, load_raw(data, lines, name, folder)))
         except ConfigError as err:
             failed.append((index, values, err.problems))
+        if on_scenario is not None:
+            on_scenario(index + 1, count)
     if failed:
         raise ConfigError(_scenario_problems(failed, count, _axis_lines(raw.get("sweep") or {}, lines)), name)
     root = raw.get("seed", 0) if seed is None else seed
     return SweepPlan(source=name, axes=tuple(p for paths, _ in axes for p in paths), scenarios=tuple(scenarios),
                      replications=replications, root_seed=root,
-                     single_run="sweep" not in raw and replications == 1)
+                     single_run="sweep" not in raw and replications == 1, theory=_theory(raw))
+
+
+def _theory(raw: dict) -> dict[str, float]:
+    """The file's ``theory`` values (already checked by the loader, as part of every scenario)."""
+    from .theory import TheoryInput
+
+    stated = raw.get("theory")
+    return TheoryInput.model_validate(stated).values() if isinstance(stated, dict) else {}
+
+
+def _overridden(raw: dict, overrides: Sequence[tuple[str, Any]], name: str) -> dict:
+    """A copy of ``raw`` with each (path, value) of ``overrides`` set; ``ConfigError`` naming any bad path."""
+    if not overrides:
+        return raw
+    data, problems = copy.deepcopy(raw), []
+    for path, value in overrides:
+        parts = parse_path(path)
+        why = ("not a field path; write it like 'hosts[0].count' or 'duration'" if parts is None
+               else _missing(data, parts))
+        if why:
+            problems.append(Problem(f"--set {path}", why))
+            continue
+        set_path(data, parts, value)
+    if problems:
+        raise ConfigError(problems, name)
+    return data
 
 
 def _line(lines: LineIndex | None, loc: tuple) -> int | None:

@@ -17,18 +17,20 @@ from pathlib import Path
 import pandas as pd
 
 from ..analysis.paired import DIFFERENCE_COLUMNS, paired_rows, summarize_differences
-from ..analysis.stats import scenario_workload_table
+from ..analysis.stats import scenario_table, scenario_workload_table
 from .manifest import canonical_json
 from .output import TABLE_FILES
 from .output import _atomic_write as atomic_write  # the same never-half-written files as a run
 from .results import Results
-from .store import SMALL_TABLES, CorruptPoint, PointStore
+from .store import OPTIONAL_TABLES, SMALL_TABLES, CorruptPoint, PointStore
 
 __all__ = ["SWEEP_FILE", "SweepResults", "read_results", "write_sweep_tables"]
 
 SWEEP_FILE = "sweep.json"
 SWEEP_FORMAT = "virtsim-sweep/1"
 FAILURES_FILE = "failures.csv"
+EXTRA_SCENARIO_METRICS = ("hosts_used", "cpu_fragmentation", "energy_j", "cost")
+"""Averaged per scenario too when the runs have them (placement, power models, prices)."""
 
 
 @dataclass
@@ -57,6 +59,10 @@ class SweepResults:
     axes: tuple[str, ...] = ()
     points: list[dict] = field(default_factory=list, repr=False)
     """The points whose rows are in the tables (from ``sweep.json``)."""
+    placement: pd.DataFrame | None = None
+    """With a ``placement`` section: each point's usable hosts, prefixed like the other tables; else None."""
+    unplaced: pd.DataFrame | None = None
+    """With a ``placement`` section: each point's items left out, and why; else None."""
     _jobs: pd.DataFrame | None = field(default=None, repr=False)
 
     @property
@@ -71,6 +77,7 @@ class SweepResults:
     def tables(self) -> dict[str, pd.DataFrame]:
         tables = {"summary": self.summary, "workloads": self.workloads, "stacks": self.stacks,
                   "consumers": self.consumers, "jobs": self.jobs, "scenarios": self.scenarios}
+        tables.update({name: getattr(self, name) for name in OPTIONAL_TABLES if getattr(self, name) is not None})
         if self.differences is not None:
             tables["differences"] = self.differences
         return tables
@@ -102,14 +109,15 @@ def read_sweep(folder: str | os.PathLike, *, known: dict[str, dict] | None = Non
     axes = tuple(plan["axes"])
     store = PointStore(out)
     known = known or {}
-    blocks: dict[str, list[pd.DataFrame]] = {name: [] for name in SMALL_TABLES}
+    aggregated = (*SMALL_TABLES, *OPTIONAL_TABLES)
+    blocks: dict[str, list[pd.DataFrame]] = {name: [] for name in aggregated}
     comparisons = plan.get("comparisons", {})
     paired: list[pd.DataFrame] = []
     problems: list[str] = []
     found = []
     for point in plan["points"]:
         try:
-            tables = known.get(point["key"]) or store.tables(point["key"], SMALL_TABLES)
+            tables = known.get(point["key"]) or store.tables(point["key"], aggregated)
         except FileNotFoundError:
             problems.append(f"scenario {point['scenario']} replication {point['replication']}: not run yet")
             continue
@@ -117,17 +125,26 @@ def read_sweep(folder: str | os.PathLike, *, known: dict[str, dict] | None = Non
             problems.append(f"scenario {point['scenario']} replication {point['replication']}: {err}")
             continue
         found.append(point)
-        for name in SMALL_TABLES:
-            blocks[name].append(_prefixed(tables[name], point, axes))
+        for name in aggregated:
+            if name in tables:
+                blocks[name].append(_prefixed(tables[name], point, axes))
         comparison = comparisons.get(str(point["scenario"]))
         if comparison is not None:
             paired.append(_prefixed(paired_rows(tables["workloads"], comparison), point, axes))
     stacked = {name: _concat(frames) for name, frames in blocks.items()}
+    for name in OPTIONAL_TABLES:  # None unless the points have it (a placement study)
+        if not blocks[name]:
+            stacked[name] = None
     summary = stacked["summary"]
     keys = ["scenario", *axes]
+    host_metrics = ("cpu_utilization", *(m for m in EXTRA_SCENARIO_METRICS if m in summary.columns))
     workloads = stacked["workloads"]
-    scenarios = (scenario_workload_table(summary, workloads, keys) if len(workloads)
-                 else pd.DataFrame(columns=[*keys, "workload"]))
+    if len(workloads):  # one row per scenario and workload: unlike workloads are never pooled
+        scenarios = scenario_workload_table(summary, workloads, keys, host_metrics)
+    elif len(summary):  # a placement study without jobs: the hosts' metrics alone
+        scenarios = scenario_table(summary, keys, host_metrics)
+    else:
+        scenarios = pd.DataFrame(columns=[*keys, "workload"])
     differences = None
     if comparisons:
         level = next(iter(comparisons.values()))["level"]
@@ -149,8 +166,10 @@ def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
 def write_sweep_tables(results: SweepResults, failures: list[dict]) -> None:
     """Write the aggregated CSVs beside the points (and ``failures.csv`` if any point failed)."""
     out = results.folder
-    for name in ("summary", "workloads", "stacks", "consumers"):
-        atomic_write(out / TABLE_FILES[name], getattr(results, name).to_csv(index=False))
+    for name in (*SMALL_TABLES, *OPTIONAL_TABLES):
+        table = getattr(results, name)
+        if table is not None:
+            atomic_write(out / TABLE_FILES[name], table.to_csv(index=False))
     atomic_write(out / "scenarios.csv", results.scenarios.to_csv(index=False))
     if results.differences is not None:
         atomic_write(out / TABLE_FILES["differences"], results.differences.to_csv(index=False))

@@ -7,6 +7,7 @@ import os
 import tempfile
 from pathlib import Path
 
+from .folder import check_folder, remove_stale
 from .results import Results
 
 TABLE_FILES = {"summary": "summary.csv", "workloads": "workloads.csv", "stacks": "stacks.csv",
@@ -27,15 +28,22 @@ def _atomic_write(path: Path, text: str) -> None:
         raise
 
 
-def write_results(results: Results, folder: str | os.PathLike) -> Path:
+def write_results(results: Results, folder: str | os.PathLike, *, force: bool = False) -> Path:
     """Write ``manifest.json`` and one CSV per table into ``folder`` (created if needed).
 
     ``timeseries.csv`` is written only when the run recorded a time series,
-    ``unplaced.csv`` only when the experiment has a ``placement`` section.
+    ``unplaced.csv`` and ``placement.csv`` only when the experiment has a
+    ``placement`` section. What an earlier run or sweep wrote there and this
+    run does not rewrite is removed (``folder.py``); a folder holding other
+    files raises :class:`~virtsim.experiment.folder.ForeignFiles` unless ``force``.
     """
     out = Path(folder)
+    previous = check_folder(out, force=force)
     out.mkdir(parents=True, exist_ok=True)
+    written = {"manifest.json"}
     for name, table in results.tables().items():
         _atomic_write(out / TABLE_FILES[name], table.to_csv(index=False))
+        written.add(TABLE_FILES[name])
     _atomic_write(out / "manifest.json", json.dumps(results.manifest, indent=2, sort_keys=True) + "\n")
+    remove_stale(out, previous, keep=written)
     return out

@@ -1,4 +1,4 @@
-"""Progress bars: points of a sweep, and simulated time of a long single run.
+"""Progress bars: points of a sweep, scenarios being checked, and simulated time of a long single run.
 
 Shown only on a terminal (standard error) and unless switched off. The
 simulated-time bar is a SimPy process that wakes ``SIM_TIME_STEPS`` times over
@@ -13,7 +13,7 @@ from contextlib import contextmanager
 
 from tqdm import tqdm
 
-__all__ = ["points_bar", "show_progress", "simulated_time_bar"]
+__all__ = ["points_bar", "scenarios_bar", "show_progress", "simulated_time_bar"]
 
 SIM_TIME_STEPS = 100
 
@@ -28,6 +28,31 @@ def points_bar(total: int, *, done: int = 0, enabled: bool, file=None) -> tqdm:
     """A bar over a sweep's points, starting at the ``done`` ones already on disk."""
     return tqdm(total=total, initial=done, unit="point", desc="sweep", disable=not enabled,
                 file=file if file is not None else sys.stderr, dynamic_ncols=True)
+
+
+@contextmanager
+def scenarios_bar(*, enabled: bool | None = None, file=None):
+    """A ``on_scenario(done, total)`` callback for ``load_sweep`` drawing a bar over the scenarios checked.
+
+    ``enabled`` defaults to :func:`show_progress`; the bar appears only for a
+    sweep (more than one scenario) and is closed when the block ends.
+    """
+    stream = file if file is not None else sys.stderr
+    enabled = show_progress(stream=stream) if enabled is None else enabled
+    bars: list[tqdm] = []
+
+    def on_scenario(done: int, total: int) -> None:
+        if not enabled or total < 2:
+            return
+        if not bars:
+            bars.append(tqdm(total=total, unit="scenario", desc="checking", file=stream, dynamic_ncols=True))
+        bars[0].update(done - bars[0].n)
+
+    try:
+        yield on_scenario
+    finally:
+        for bar in bars:
+            bar.close()
 
 
 @contextmanager

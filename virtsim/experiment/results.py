@@ -11,8 +11,9 @@ import pandas as pd
 from ..analysis.paired import paired_rows, summarize_differences
 from ..analysis.stats import response_time_stats
 from ..config.footprints import Reclaim, footprints
-from .energy import ENERGY_COLUMNS, host_energy
+from .energy import ENERGY_COLUMNS, currency, host_energy
 from .simulation import Simulation
+from .stability import STABLE_NOTE, stability
 from .timeseries import timeseries_table
 
 
@@ -98,7 +99,7 @@ POOLED_ONLY_ALIKE = ("response_time_mean_s", "response_time_p50_s", "response_ti
 BREAKDOWN = ("native_s", "virtualization_s", "io_latency_s", "startup_s", "failure_s", "wait_s")
 """Where a job's response time went: its work as on bare metal, what the layers
 added (CPU overhead and the latency of operations and I/O paths), the devices'
-own service and latency, waiting for its target to boot or start, waiting for
+own service and latency (swap page-ins included), waiting for its target to boot or start, waiting for
 it to come back after a failure (repair and restart), and the rest: waiting for
 contended resources."""
 
@@ -122,10 +123,12 @@ def _add_breakdown(sim: Simulation, jobs: dict) -> None:
     virt, io, startup = (np.zeros(len(native)) for _ in range(3))
     if unknown.any():
         virt[unknown] = io[unknown] = startup[unknown] = np.nan
+    bare = native.copy()  # a job without operations: its CPU work is all it does on bare metal
     if log.breakdown:
         ids = np.fromiter(log.breakdown, dtype=np.int64, count=len(log.breakdown))
-        parts = np.array([(b.native_s, b.virtualization_s, b.io_latency_s) for b in log.breakdown.values()])
-        native[ids], virt[ids], io[ids] = parts[:, 0], parts[:, 1], parts[:, 2]
+        parts = np.array([(b.native_s, b.virtualization_s, b.io_latency_s, b.bare_metal_s)
+                          for b in log.breakdown.values()])
+        native[ids], virt[ids], io[ids], bare[ids] = parts[:, 0], parts[:, 1], parts[:, 2], parts[:, 3]
     failure = np.zeros(len(native))
     for waits, column in ((log.startup_wait, startup), (log.failure_wait, failure)):
         if waits:
@@ -149,9 +152,11 @@ def _add_breakdown(sim: Simulation, jobs: dict) -> None:
     jobs["startup_s"] = startup
     jobs["failure_s"] = failure
     jobs["wait_s"] = wait
-    # Response time over the same work on bare metal (DESIGN §2.7); undefined for a job with no work.
+    jobs["bare_metal_s"] = bare
+    # Response time over the same job alone on bare metal, its own I/O included (DESIGN §2.7):
+    # 1 for an uncontended native job; undefined for a job with nothing to do.
     with np.errstate(divide="ignore", invalid="ignore"):
-        jobs["slowdown"] = np.where(native > 0.0, jobs["response_time_s"] / native, np.nan)
+        jobs["slowdown"] = np.where(bare > 0.0, jobs["response_time_s"] / bare, np.nan)
 
 
 def _stack_table(jobs: dict) -> pd.DataFrame:
@@ -245,7 +250,7 @@ def collect(sim: Simulation) -> Results:
             **(host_energy(sim, hosts[path], cpu_time / consumer.size_cores, measured) if consumer.kind == "host"
                else nothing),
         })
-        if consumer.kind == "host":
+        if consumer.kind == "host" and path not in sim.off_hosts:  # a switched-off host offers no capacity
             host_alloc += cpu_time
             host_capacity += capacity
     consumers = pd.DataFrame({column: [row[column] for row in consumer_rows] for column in consumer_rows[0]})
@@ -267,6 +272,7 @@ def collect(sim: Simulation) -> Results:
     # A total over hosts of which some have no power model would understate: NaN then.
     summary["energy_j"] = float(host_column("energy_j").sum())
     summary["cost"] = float(host_column("cost").sum())
+    summary["currency"] = currency(spec)
     # Overload in host-seconds: what a consolidation trades energy against (SLATAH-like).
     overload = host_column("overload_time_s")
     summary["overload_host_time_s"] = float(overload.sum())
@@ -278,6 +284,7 @@ def collect(sim: Simulation) -> Results:
     replicated = {w.name: (w.autoscale.min_replicas if w.autoscale is not None else len(w.replicas))
                   for w in spec.workloads if w.replicas is not None}
     batches = {w.name for w in spec.workloads if w.type == "batch"}
+    specs = {w.name: w for w in spec.workloads}
     for code, name in enumerate(sim.log.workload_names):
         mine = np.flatnonzero(workload_codes == code)
         row = {"workload": name}
@@ -291,7 +298,11 @@ def collect(sim: Simulation) -> Results:
             row["availability"] = _availability(targets, gates, start, end)
         if name in batches:
             row["makespan_s"] = _makespan(jobs["arrival_s"][mine], jobs["end_s"][mine])
+        row.update(stability(specs.get(name), jobs, mine, start, end, _capacity_per_s(sim, targets)))
         workload_rows.append(row)
+    unstable = [f"{row['workload']}: {row['stability_note']}" for row in workload_rows if not row["stable"]]
+    summary["stable"] = not unstable
+    summary["stability_note"] = "; ".join(unstable) or STABLE_NOTE
     events = pd.DataFrame(sim.failures.events if sim.failures is not None else [], columns=FAILURE_COLUMNS)
     timeseries = timeseries_table(sim.sampler) if sim.sampler is not None else None
     if timeseries is not None and sim.trace_loads.memory:
@@ -311,6 +322,12 @@ def collect(sim: Simulation) -> Results:
     return Results(pd.DataFrame([summary]), workloads, consumers, pd.DataFrame(jobs, copy=False),
                    _stack_table(jobs), events, scaling, timeseries=timeseries, unplaced=unplaced, placement=placement,
                    differences=differences)
+
+
+def _capacity_per_s(sim: Simulation, targets: list[str]) -> float:
+    """Reference-core work per second the ``targets`` can serve at most: their cores × core speed."""
+    consumers = sim.platform.consumers
+    return float(sum(consumers[t].size_cores * consumers[t].core_speed for t in targets if t in consumers))
 
 
 def _throttling(sim: Simulation, path: str) -> dict:

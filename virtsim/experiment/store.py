@@ -4,7 +4,8 @@ Layout under the output folder::
 
     points/<key>/manifest.json      what ran (scenario, replication, seed, resolved config,
                                     versions) and the sha256 of each table file
-    points/<key>/<table>.parquet    summary, workloads, stacks, consumers, jobs
+    points/<key>/<table>.parquet    summary, workloads, stacks, consumers, jobs; and
+                                    placement, unplaced for an experiment with a placement
 
 A point is written into ``points/.tmp-<key>-<pid>`` and renamed into place
 when complete, so a killed sweep leaves either a whole point or a temporary
@@ -23,12 +24,14 @@ from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["CorruptPoint", "POINT_FORMAT", "PointStore", "parquet_bytes", "read_parquet_bytes"]
+__all__ = ["CorruptPoint", "OPTIONAL_TABLES", "POINT_FORMAT", "PointStore", "parquet_bytes", "read_parquet_bytes"]
 
 POINT_FORMAT = "virtsim-point/1"
 TABLES = ("summary", "workloads", "stacks", "consumers", "jobs")
 SMALL_TABLES = ("summary", "workloads", "stacks", "consumers")
 """The tables aggregated into CSVs; ``jobs`` (one row per job) stays in the points."""
+OPTIONAL_TABLES = ("placement", "unplaced")
+"""Tables a point has only when its experiment has a ``placement`` section; aggregated like the small ones."""
 _TMP_PREFIX = ".tmp-"
 
 
@@ -52,13 +55,15 @@ class PointStore:
                 shutil.rmtree(tmp, ignore_errors=True)
 
     def write(self, key: str, point: dict, files: dict[str, bytes], run_manifest: dict) -> Path:
-        """Write one finished point (each table as Parquet bytes); replaces a corrupt folder of the same key."""
+        """Write one finished point (each table as Parquet bytes); replaces a corrupt folder of the same key.
+
+        ``files`` holds every table of ``TABLES`` and any of ``OPTIONAL_TABLES``."""
         self.root.mkdir(parents=True, exist_ok=True)
         tmp = self.root / f"{_TMP_PREFIX}{key}-{os.getpid()}"
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir()
         entries = {}
-        for name in TABLES:
+        for name in (*TABLES, *(t for t in OPTIONAL_TABLES if t in files)):
             data = files[name]
             (tmp / f"{name}.parquet").write_bytes(data)
             entries[name] = {"file": f"{name}.parquet", "sha256": hashlib.sha256(data).hexdigest()}
@@ -83,8 +88,9 @@ class PointStore:
             raise CorruptPoint(f"{folder}: unreadable manifest.json ({err})") from None
         if not isinstance(manifest, dict) or manifest.get("format") != POINT_FORMAT or manifest.get("key") != key:
             raise CorruptPoint(f"{folder}: manifest.json is not a {POINT_FORMAT} manifest of point {key}")
-        for name in TABLES:
-            entry = manifest.get("tables", {}).get(name)
+        listed = manifest.get("tables") if isinstance(manifest.get("tables"), dict) else {}
+        for name in (*TABLES, *(t for t in OPTIONAL_TABLES if t in listed)):
+            entry = listed.get(name)
             if not isinstance(entry, dict):
                 raise CorruptPoint(f"{folder}: manifest.json lists no {name} table")
             try:
@@ -104,10 +110,12 @@ class PointStore:
         return True
 
     def tables(self, key: str, names=TABLES) -> dict[str, pd.DataFrame]:
-        """The named tables of a verified point."""
+        """The named tables of a verified point (an optional one it does not have is left out)."""
         manifest = self.manifest(key)
         folder = self.path(key)
-        return {name: pd.read_parquet(folder / manifest["tables"][name]["file"]) for name in names}
+        listed = manifest["tables"]
+        return {name: pd.read_parquet(folder / listed[name]["file"]) for name in names
+                if name in listed or name not in OPTIONAL_TABLES}
 
 
 def parquet_bytes(table: pd.DataFrame) -> bytes:

@@ -16,6 +16,7 @@ from pathlib import Path
 from ..config import SweepPlan
 from .aggregate import SweepResults, read_sweep, write_sweep_plan, write_sweep_tables
 from .executors import EXECUTORS, run_dask, run_process_pool, run_serial
+from .folder import check_folder, remove_stale
 from .manifest import versions
 from .points import point_task
 from .progress import points_bar
@@ -40,29 +41,34 @@ class SweepRun:
 
 
 def run_sweep(plan: SweepPlan, output: str | os.PathLike | None = None, *, executor: str = "serial",
-              jobs: int = 1, scheduler: str | None = None, progress: bool = False) -> SweepRun:
+              jobs: int = 1, scheduler: str | None = None, progress: bool = False, force: bool = False) -> SweepRun:
     """Run every point of ``plan`` not already finished in ``output``.
 
     ``executor``: ``serial``, ``process`` (``jobs`` local processes) or ``dask``
     (a LocalCluster of ``jobs`` workers, or the cluster at ``scheduler``).
     Without ``output`` the points go to a temporary folder that is removed.
+    What an earlier run wrote in ``output`` is removed first, but the points of
+    this plan (``folder.py``); a folder holding files virtsim did not write
+    raises :class:`~virtsim.experiment.folder.ForeignFiles` unless ``force``.
     """
     if executor not in EXECUTORS:
         raise ValueError(f"unknown executor {executor!r}; valid: {', '.join(EXECUTORS)}")
     if output is None:
         with tempfile.TemporaryDirectory(prefix="virtsim-sweep-") as tmp:
-            run = _run(plan, Path(tmp), executor, jobs, scheduler, progress)
+            run = _run(plan, Path(tmp), executor, jobs, scheduler, progress, force)
             run.results.jobs  # read before the folder goes
             run.results.folder = None
             return run
-    return _run(plan, Path(output), executor, jobs, scheduler, progress)
+    return _run(plan, Path(output), executor, jobs, scheduler, progress, force)
 
 
 def _run(plan: SweepPlan, folder: Path, executor: str, jobs: int, scheduler: str | None,
-         progress: bool) -> SweepRun:
-    folder.mkdir(parents=True, exist_ok=True)
+         progress: bool, force: bool) -> SweepRun:
+    previous = check_folder(folder, force=force)
     version = versions()["virtsim"]
     tasks = [point_task(point, virtsim_version=version) for point in plan.points()]
+    remove_stale(folder, previous, keep_points={task["key"] for task in tasks})
+    folder.mkdir(parents=True, exist_ok=True)
     write_sweep_plan(folder, {
         "source": plan.source, "axes": list(plan.axes), "replications": plan.replications,
         "root_seed": plan.root_seed, "virtsim": version,

@@ -99,12 +99,16 @@ class Breakdown:
     """Where a request's time went if it had run alone (seconds); the rest is waiting.
 
     ``virtualization_s`` holds everything the layers add: CPU overhead and the
-    latency of their paths; ``io_latency_s`` the devices' own service and latency.
+    latency of their paths; ``io_latency_s`` the devices' own service and
+    latency, reading back swapped-out pages included. ``bare_metal_s`` is the
+    same request alone on bare metal: its native CPU and its own I/O on the
+    bare devices (no layer's bandwidth factor or ceiling, no swapping).
     """
 
     native_s: float
     virtualization_s: float
     io_latency_s: float
+    bare_metal_s: float
 
 
 class RequestPlan:
@@ -184,19 +188,28 @@ class RequestPlan:
         cpu_alone = guest / cores + sum(w / speed for w in host.values())
         native_s = native / cores
         virtualization = cpu_alone - native_s + self.op_latency_s(d)
-        io = 0.0
+        io = bare_io = 0.0
         if d.disk_ops and self.disk is not None:
             # Alone, the path's bandwidth ceiling (a cap on its share of the device) stretches transfers.
             device_s = self.disk_device_s(d) / min(1.0, self.disk.node.cap, self.disk_rate(d))
             io += d.disk_ops * (device_s + self.disk.latency_s)
+            bare_io += d.disk_ops * (self.bare_disk_device_s(d) / self.disk_rate(d) + self.disk.latency_s)
             virtualization += d.disk_ops * self.path.disk.latency_s
-        if self.swap_ops:  # host swapping is what overcommit costs: the layers' doing
+        if self.swap_ops:  # reading back what the host swapped out: disk I/O, which bare metal would not do
             swap = self.swap
-            virtualization += self.swap_ops * (1.0 / swap.ops_per_s + swap.latency_s)
+            io += self.swap_ops * (1.0 / swap.ops_per_s + swap.latency_s)
         if d.net_transactions and self.nic is not None:
-            io += d.net_transactions * (d.net_bytes / self.nic.bytes_per_s + 2.0 * self.nic.latency_s)
+            net = d.net_transactions * (d.net_bytes / self.nic.bytes_per_s + 2.0 * self.nic.latency_s)
+            io += net
+            bare_io += net
             virtualization += d.net_transactions * self.path.net.latency_s
-        return Breakdown(native_s, virtualization, io)
+        return Breakdown(native_s, virtualization, io, native_s + bare_io)
+
+    def bare_disk_device_s(self, d: Demand) -> float:
+        """Device-seconds one disk operation occupies on the bare device (no layer's bandwidth factor)."""
+        per_op = 0.0 if d.disk_sequential else 1.0 / self.disk.ops_per_s
+        transfer = d.disk_bytes / self.disk.bytes_per_s
+        return per_op if per_op > transfer else transfer
 
     # -- running -----------------------------------------------------------------
 
