@@ -548,7 +548,8 @@ def test_hyper_v_charges_every_vms_io_to_one_root_partition():
         assert net.host_cpu_s == pytest.approx({"h/root-partition": HYPERV.net.host_cpu_us * US})
         assert disk.latency_s == pytest.approx(HYPERV.disk.latency_us * US) and disk.ops_limit_in is None
         # KVM: each VM's own VMM thread.
-        assert platform.paths[f"k/{name}"].disk.host_cpu_s == pytest.approx({f"k/{name}.vmm": KVM.disk.host_cpu_us * US})
+        kvm_disk = platform.paths[f"k/{name}"].disk
+        assert kvm_disk.host_cpu_s == pytest.approx({f"k/{name}.vmm": KVM.disk.host_cpu_us * US})
     root = platform.layer_consumers["h/root-partition"]
     assert root.size_cores == 32 and "k/root-partition" not in platform.layer_consumers
     assert "h/a.vmm" in platform.layer_consumers  # the VM's worker process still holds its memory
@@ -660,3 +661,14 @@ def test_ten_systems_shows_the_systems_apart():
     assert consumers.loc["podman/podman", "memory_bytes"] == 0 < consumers.loc["docker/docker", "memory_bytes"]
     assert consumers.loc["hyper-v/root-partition", "cpu_time_s"] > 0 and "kvm/root-partition" not in consumers.index
     assert consumers.loc["parallels/host-os", "cpu_time_s"] > 0
+
+
+def test_the_root_partition_goes_down_with_its_hypervisor_only():
+    hosts = [{"name": "h", "hardware": "server-2s-32c", "hypervisor": "hyper-v", "host_os": "windows-server",
+              "vms": [vm("a"), vm("b")]}]
+    failures = [{"domain": "h", "layer": "hypervisor", "at": ["1 s"], "time_to_repair": "1 s"},
+                {"domain": "h/a", "at": ["1 s"], "time_to_repair": "1 s"}]
+    exp = {**experiment(hosts, [closed("w", "h/a", {"cpu": "1 ms"})]), "failures": failures}
+    hypervisor, guest = Simulation(load_experiment(exp)).failures._domains
+    assert "h/root-partition" in hypervisor.layer_paths and set(hypervisor.targets) == {"h/a", "h/b"}
+    assert guest.layer_paths == ("h/a.vmm",)  # one VM's guest OS: the other VMs' I/O goes on

@@ -3,12 +3,14 @@
 Every value is copied from the calibration files of the project's data folder
 (``shared/calibration/README.md``, "calibration README", and its extension
 ``shared/calibration/type2-startup-migration.md``); ``source`` names the file,
-its section, the publication and the row as written there. Only primary
-micro-benchmark rows of confidence M or better are here: the files' L rows and
-application results are envelopes, checked by the profile tests instead. Ratios follow that file's convention: virtualized /
-native for throughput-type metrics (higher is better). Nothing here knows the
-simulator: :mod:`virtsim.fidelity.benchmarks` says how each row is simulated,
-:mod:`virtsim.fidelity.gaps` which rows the current model cannot reproduce.
+its section, the publication and the row as written there. A row of the
+extension is here where a profile value was fitted on a micro-benchmark of
+confidence M or better; its L rows and application results are envelopes,
+checked by the profile tests instead. Ratios follow the files' convention:
+virtualized / native for throughput-type metrics (higher is better). Nothing
+here knows the simulator: :mod:`virtsim.fidelity.benchmarks` says how each row
+is simulated, :mod:`virtsim.fidelity.gaps` which rows the current model cannot
+reproduce.
 """
 
 from __future__ import annotations
