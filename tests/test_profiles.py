@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 
 from virtsim.config import ConfigError, catalog_names, load_catalog_entry, load_profile
 from virtsim.config.catalog import CATALOG_SCHEMAS, catalog_dir
@@ -129,3 +130,204 @@ def test_a_device_profile_holds_one_disk_or_one_nic(catalog):
     load_catalog_entry("devices", "nic-10gbe")
     edit(catalog / "devices" / "nic-10gbe.yaml", "nic:\n", "nics:\n")
     assert "give exactly one of 'disk' or 'nic'" in problems_of("devices", "nic-10gbe")
+
+
+# --- every seed system is itself --------------------------------------------------------------------
+
+T2 = "type2-startup-migration.md"
+EXPERIMENT_FILES = sorted((Path(__file__).parents[1] / "experiments").glob("**/*.yaml"))
+ALIASES = {"vmware-workstation": ("vmware-workstation", "workstation")}
+
+
+def _value(profile, path: str):
+    value = profile
+    for key in path.split("."):
+        value = value[key] if isinstance(value, dict) else getattr(value, key)
+    return value
+
+
+def _numbers(kind: str) -> dict[str, dict[str, float]]:
+    return {name: {path: _value(load_profile(kind, name), path) for path in number_paths(load_profile(kind, name))}
+            for name in catalog_names(kind)}
+
+
+@pytest.mark.parametrize("kind", ["hypervisors", "engines"])
+def test_no_two_products_share_all_their_numbers(kind):
+    """Two products of one kind never have the same content (name, description and sources aside)."""
+    dumps = {name: load_profile(kind, name).model_dump(mode="json", exclude={"name"})
+             for name in catalog_names(kind)}
+    names = sorted(dumps)
+    same = [(a, b) for i, a in enumerate(names) for b in names[i + 1:] if dumps[a] == dumps[b]]
+    assert not same, f"profiles with identical numbers: {same}"
+
+
+@pytest.mark.parametrize("kind", ["hypervisors", "engines"])
+def test_a_number_two_products_share_says_where_it_comes_from(kind):
+    """Products that share a (non-neutral) value are linked by their sources: each one names another of them
+    (the product the value was taken from, or "no published measurement distinguishes this from X")."""
+    numbers = _numbers(kind)
+    sources = {name: load_profile(kind, name).source for name in numbers}
+
+    def names(text: str, other: str) -> bool:
+        return any(alias in text.lower() for alias in ALIASES.get(other, (other,)))
+
+    unlinked = []
+    for path in sorted({p for values in numbers.values() for p in values} - {"type"}):
+        groups: dict[float, list[str]] = {}
+        for name, values in numbers.items():
+            if path in values and values[path] not in (0, 1.0):
+                groups.setdefault(values[path], []).append(name)
+        for value, members in groups.items():
+            linked, todo = {members[0]}, [members[0]]
+            while todo:
+                a = todo.pop()
+                for b in members:
+                    if b not in linked and (names(sources[a][path], b) or names(sources[b][path], a)):
+                        linked.add(b)
+                        todo.append(b)
+            if linked != set(members):
+                unlinked.append((path, value, sorted(set(members) - linked)))
+    assert not unlinked, unlinked
+
+
+def test_the_type_1_hypervisors_differ_where_their_io_is_served():
+    kvm, esxi, hyperv = (load_profile("hypervisors", n) for n in ("kvm", "esxi", "hyper-v"))
+    # KVM: QEMU's user-space I/O thread; ESXi: the vmkernel's in-kernel stack; Hyper-V: the root partition.
+    assert kvm.io_backend == esxi.io_backend == "vmm" and hyperv.io_backend == "root-partition"
+    assert kvm.disk.latency_us == 330 and kvm.disk.iops_limit == 46173
+    assert esxi.disk.latency_us == 0 and esxi.disk.iops_limit is None
+    assert 0 < hyperv.disk.latency_us < kvm.disk.latency_us and hyperv.disk.iops_limit is None
+    # ESXi's own per-VM overhead table; a QEMU process for KVM.
+    assert esxi.memory.per_vm != kvm.memory.per_vm
+    assert hyperv.cpu.factor > esxi.cpu.factor == kvm.cpu.factor
+    others = [n for n in catalog_names("hypervisors") if n != "hyper-v"]
+    assert all(load_profile("hypervisors", n).io_backend == "vmm" for n in others)
+
+
+def test_the_type_2_hypervisors_are_three_products():
+    profiles = {n: load_profile("hypervisors", n) for n in ("virtualbox", "vmware-workstation", "parallels")}
+    assert all(p.type == 2 for p in profiles.values())
+    factors = {n: (p.cpu.factor, p.cpu.memory_factor) for n, p in profiles.items()}
+    assert len(set(factors.values())) == 3, factors
+    # Workstation runs VMware's VMM and VMX (ESXi's overhead table); the others a QEMU-like process.
+    assert profiles["vmware-workstation"].memory.per_vm == load_profile("hypervisors", "esxi").memory.per_vm
+    assert profiles["virtualbox"].memory.per_vm != profiles["vmware-workstation"].memory.per_vm
+    # VirtualBox's own measured write ceiling.
+    assert profiles["virtualbox"].disk.write_bandwidth_factor == 0.66
+    assert profiles["vmware-workstation"].disk.write_bandwidth_factor is None
+
+
+def test_podman_differs_from_docker_in_its_control_path_only():
+    docker, podman = load_profile("engines", "docker"), load_profile("engines", "podman")
+    datapath = ("cpu", "ops", "network_modes", "storage_modes")
+    assert podman.model_dump(include=set(datapath)) == docker.model_dump(include=set(datapath))
+    assert podman.memory.daemon == 0 < docker.memory.daemon  # no dockerd/containerd resident
+    assert podman.memory.per_container < docker.memory.per_container  # conmon in the shim's place
+    assert podman.runtime == "crun" and docker.runtime == "runc"
+    ratio = (podman.startup.create + podman.startup.start) / (docker.startup.create + docker.startup.start)
+    assert ratio == pytest.approx(22.5 / 21.65, rel=2e-3)  # type2-startup-migration.md §4.5
+
+
+def test_containerd_is_the_kubernetes_node_runtime():
+    containerd, docker = load_profile("engines", "containerd"), load_profile("engines", "docker")
+    assert containerd.startup.create == pytest.approx((127.2 + 35.5) * 1e-3)  # RunPodSandbox + CreateContainer
+    assert "kubelet" in containerd.description and "kubernetes" in containerd.description.lower()
+    assert containerd.memory.daemon > 40 * MiB  # the kubelet and kube-proxy beside containerd
+    assert containerd.network_modes == docker.network_modes  # the same kernel datapath
+
+
+# Each number fitted (or bounded) on type2-startup-migration.md cites its row there; "L" rows (and L-M) are
+# envelopes, and a value taken from one says so.
+CITED = {
+    ("hypervisors", "hyper-v", "cpu.factor"): ("§3.2", "M"),
+    ("hypervisors", "hyper-v", "cpu.memory_factor"): ("§3.2", "M"),
+    ("hypervisors", "parallels", "cpu.factor"): ("§2.3", "L"),
+    ("hypervisors", "virtualbox", "cpu.factor"): ("§2.4", "L"),
+    ("hypervisors", "virtualbox", "disk.write_bandwidth_factor"): ("§2.1", "L"),
+    ("engines", "podman", "startup.start"): ("§4.5", "M"),
+    ("engines", "containerd", "startup.create"): ("§4.6", "M"),
+    ("os", "macos", "host_apps.cpu"): ("§2.3", "L"),
+}
+
+
+@pytest.mark.parametrize(("kind", "name", "path"), sorted(CITED), ids=["/".join(k) for k in sorted(CITED)])
+def test_a_new_number_cites_its_row(kind, name, path):
+    section, confidence = CITED[(kind, name, path)]
+    text = load_profile(kind, name).source[path]
+    assert f"{T2} {section}" in text, text
+    if confidence == "L":
+        assert "envelope" in text, text  # an L row bounds a value, it does not fit one: the source says so
+
+
+def test_every_fitted_row_of_m_confidence_or_more_is_a_fidelity_row():
+    from virtsim.fidelity.published import BY_ID
+
+    for row_id, stack in (("friedman-hyperv-4vcpu", "hyper-v"), ("dsp-compose-start-podman", "podman"),
+                          ("cri-create-containerd", "containerd"), ("vmw-ovh-esxi-4096-4", "esxi")):
+        assert BY_ID[row_id].stack == stack
+
+
+def test_the_l_rows_are_envelopes_the_profiles_stay_within():
+    """Low-confidence rows bound the profiles (type2-startup-migration.md §2, §4.5)."""
+    ratio = {n: 1 / load_profile("hypervisors", n).cpu.factor for n in ("virtualbox", "vmware-workstation",
+                                                                           "parallels")}
+    assert 0.867 <= ratio["parallels"] <= 0.887  # §2.3: Apple M1, Geekbench 5 single-core
+    assert ratio["parallels"] > 0.78  # §2.2: Parallels Desktop 6, pre-EPT, overall
+    assert 0.65 < ratio["virtualbox"] < 0.993  # §2.1 PTS geometric mean; §2.4 "Cycles"
+    assert ratio["vmware-workstation"] > 0.71  # §2.2: Fusion 3 (the same VMM), pre-EPT, overall
+    docker, podman = load_profile("engines", "docker"), load_profile("engines", "podman")
+    start = (podman.startup.create + podman.startup.start) / (docker.startup.create + docker.startup.start)
+    assert 1 <= start < 2  # §4.5: podman 0.10.1 was 2-5x slower on concurrent starts; fixed since
+
+
+def _experiment_files():
+    for path in EXPERIMENT_FILES:
+        yield path, yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def _hosts_and_vms(data: dict):
+    """Every host and VM mapping of an experiment file (placement pools included), with its host OS."""
+    def vms(items, host_os):
+        for vm in items or []:
+            yield vm, vm.get("os")
+            yield from vms(vm.get("vms"), vm.get("os"))
+    for host in data.get("hosts") or []:
+        yield host, host.get("host_os")
+        yield from vms(host.get("vms"), host.get("host_os"))
+    yield from vms((data.get("placement") or {}).get("vms"), None)
+
+
+def _profile_name(ref):
+    return ref.get("profile") if isinstance(ref, dict) else ref
+
+
+def test_the_macos_profile_exists_and_parallels_runs_on_it():
+    assert "macos" in catalog_names("os")
+    assert "host_os: macos" in load_profile("hypervisors", "parallels").description
+    runs = 0
+    for path, data in _experiment_files():
+        for item, host_os in _hosts_and_vms(data):
+            if _profile_name(item.get("hypervisor")) == "parallels":
+                runs += 1
+                assert _profile_name(item.get("host_os", item.get("os", host_os))) == "macos", path
+    assert runs > 0
+
+
+COURSE_SYSTEMS = {"esxi", "hyper-v", "xen", "kvm", "virtualbox", "vmware-workstation", "parallels", "docker",
+                  "podman", "kubernetes"}
+
+
+def test_every_system_of_the_course_is_used_by_an_experiment():
+    """Hypervisor and engine names of all experiment files; Kubernetes is the kube-scheduler placement policy
+    over containerd (or Docker) nodes."""
+    used = set()
+    for _, data in _experiment_files():
+        for item, _ in _hosts_and_vms(data):
+            used |= {_profile_name(item.get(k)) for k in ("hypervisor", "engine")}
+        placement = data.get("placement") or {}
+        if placement.get("policy") == "kubernetes":
+            engines = {_profile_name(h.get("engine")) for h in data.get("hosts") or []
+                       if h["name"] in placement.get("hosts", [h["name"]])}
+            if engines & {"containerd", "docker"}:
+                used.add("kubernetes")
+    assert COURSE_SYSTEMS <= used, sorted(COURSE_SYSTEMS - used)

@@ -8,11 +8,14 @@ breakdown says, so its ``wait_s`` is zero; contention shows up as waiting.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 import virtsim
 from virtsim.components.stack import OP_CLASSES, US, Layer, compose
@@ -529,3 +532,146 @@ def test_the_stacks_table_averages_the_jobs_slowdowns_and_custom_jobs_have_none(
     assert stacks.loc["w", "slowdown_mean"] > busy["slowdown"].min()
     custom = done[done["workload"] == "custom"]
     assert len(custom) > 10 and custom["slowdown"].isna().all() and np.isnan(stacks.loc["custom", "slowdown_mean"])
+
+
+# --- Hyper-V: I/O served in the root partition -----------------------------------------------------
+
+HYPERV = load_profile("hypervisors", "hyper-v")
+
+
+def test_hyper_v_charges_every_vms_io_to_one_root_partition():
+    exp = experiment([{"name": "h", "hardware": "server-2s-32c", "hypervisor": "hyper-v", "host_os": "windows-server",
+                       "vms": [vm("a", 2), vm("b", 2)]},
+                      {"name": "k", "hardware": "server-2s-32c", "hypervisor": "kvm", "vms": [vm("a", 2), vm("b", 2)]}],
+                     [closed("w", "h/a", {"cpu": "1 ms"})])
+    platform = platform_of(exp)
+    for name in ("a", "b"):
+        disk, net = platform.paths[f"h/{name}"].disk, platform.paths[f"h/{name}"].net
+        assert disk.host_cpu_s == pytest.approx({"h/root-partition": HYPERV.disk.host_cpu_us * US})
+        assert net.host_cpu_s == pytest.approx({"h/root-partition": HYPERV.net.host_cpu_us * US})
+        assert disk.latency_s == pytest.approx(HYPERV.disk.latency_us * US) and disk.ops_limit_in is None
+        # KVM: each VM's own VMM thread.
+        kvm_disk = platform.paths[f"k/{name}"].disk
+        assert kvm_disk.host_cpu_s == pytest.approx({f"k/{name}.vmm": KVM.disk.host_cpu_us * US})
+    root = platform.layer_consumers["h/root-partition"]
+    assert root.size_cores == 32 and "k/root-partition" not in platform.layer_consumers
+    assert "h/a.vmm" in platform.layer_consumers  # the VM's worker process still holds its memory
+
+
+def test_a_hyper_v_requests_io_costs_its_root_partitions_cpu_and_two_crossings():
+    """Alone, a disk read and a transaction cost guest CPU + root-partition CPU + the crossing delay in series."""
+    host = one_core(hypervisor="hyper-v", vms=[vm()])
+    spec = load_experiment(experiment([host], [closed("w", "h/a", {"cpu": "1 s"})]))
+    disk, nic = spec.hosts[0].hardware.disks[0], spec.hosts[0].hardware.nics[0]
+    demand = {"cpu": "1 ms", "disk": {"ops": 1, "bytes": "0 B"}, "net": {"transactions": 1, "bytes": "0 B"}}
+    job = alone(host, "h/a", demand)
+    added = (1e-3 * (HYPERV.cpu.factor - 1)
+             + (HYPERV.disk.guest_cpu_us + HYPERV.disk.host_cpu_us + HYPERV.disk.latency_us) * US
+             + (HYPERV.net.guest_cpu_us + HYPERV.net.host_cpu_us + HYPERV.net.latency_us) * US)
+    assert job["virtualization_s"] == pytest.approx(added, abs=EXACT)
+    device = disk.latency_s + 1 / disk.iops + 2 * nic.latency_s  # a read's latency and service, a round trip
+    assert job["io_latency_s"] == pytest.approx(device, abs=EXACT)
+    assert job["response_time_s"] == pytest.approx(1e-3 + added + device, abs=EXACT)
+
+
+def test_the_root_partition_serves_several_vms_on_several_cores():
+    """KVM's per-VM VMM thread caps each VM at one core of I/O work; Hyper-V's root partition is one place
+    for all VMs that may use every core: with the per-request CPU made equal, it serves more."""
+    disk = {"host_cpu_us": 100.0, "latency_us": 0.0}
+    hyperv = _io_bound_with("hyper-v", {"disk": disk})
+    kvm = _io_bound_with("kvm", {"disk": {**disk, "iops_limit": 1e9}})  # no QEMU-thread floor: CPU alone binds
+    per_vmm_thread = 2 * 1e6 / 100.0  # two VMs, one core each, 100 µs per read
+    assert 0.9 * per_vmm_thread < kvm <= per_vmm_thread
+    assert hyperv > 1.5 * per_vmm_thread
+
+
+def _io_bound_with(hypervisor: str, overrides: dict) -> float:
+    """Disk reads per second of two 1-vCPU VMs, each with 64 outstanding, on a 4-core host with a fast disk."""
+    demand = {"cpu": "1 ns", "disk": {"ops": 1, "bytes": "4 KiB"}}
+    host = {"name": "h", "hardware": {"cores": 4, "memory": "16 GiB", "disks": [
+                {"name": "d", "kind": "nvme", "iops": 10_000_000, "bandwidth": "100 GB/s", "latency_us": 1}]},
+            "hypervisor": {"profile": hypervisor, **overrides}, "vms": [vm("a", 1), vm("b", 1)]}
+    if hypervisor == "hyper-v":
+        host["host_os"] = "windows-server"
+    load = [closed(f"w{n}", f"h/{n}", demand, clients=64, think="0 s") for n in ("a", "b")]
+    summary = virtsim.run_experiment(experiment([host], load, duration="0.2 s", warmup="0.05 s")).summary.iloc[0]
+    return float(summary["throughput_per_s"])
+
+
+def test_a_nested_hyper_v_serves_io_in_a_root_partition_inside_its_vm():
+    host = {"name": "h", "hardware": "server-2s-32c", "hypervisor": "kvm",
+            "vms": [vm("l1", 4, memory="8 GiB", hypervisor="hyper-v", vms=[vm("l2", 2)])]}
+    platform = platform_of(experiment([host], [closed("w", "h/l1/l2", {"cpu": "1 ms"})]))
+    assert platform.paths["h/l1/l2"].disk.host_cpu_s == pytest.approx(
+        {"h/l1/root-partition": HYPERV.disk.host_cpu_us * US, "h/l1.vmm": KVM.disk.host_cpu_us * US})
+    assert platform.layer_nodes["h/l1/root-partition"].parent is platform.consumers["h/l1"].node
+
+
+# --- experiments/stacks/ten-systems.yaml --------------------------------------------------------------
+
+TEN = Path(__file__).parents[1] / "experiments" / "stacks" / "ten-systems.yaml"
+NATURAL_PLACE = {
+    # host: (hypervisor, host OS, engine)
+    "esxi": ("esxi", None, None), "hyper-v": ("hyper-v", "windows-server", None), "xen": ("xen", None, None),
+    "kvm": ("kvm", None, None), "virtualbox": ("virtualbox", "linux-server", None),
+    "vmware-workstation": ("vmware-workstation", "windows-server", None), "parallels": ("parallels", "macos", None),
+    "docker": (None, "linux-server", "docker"), "podman": (None, "linux-server", "podman"),
+    "kubernetes": (None, "linux-server", "containerd"),
+}
+
+
+def test_ten_systems_puts_each_system_in_its_natural_place_on_identical_hardware():
+    spec = load_experiment(TEN)
+    hosts = {h.name: h for h in spec.hosts}
+    assert set(hosts) == set(NATURAL_PLACE) and len({h.hardware for h in spec.hosts}) == 1
+    for name, (hypervisor, host_os, engine) in NATURAL_PLACE.items():
+        h = hosts[name]
+        assert (getattr(h.hypervisor, "name", None), getattr(h.host_os, "name", None),
+                getattr(h.engine, "name", None)) == (hypervisor, host_os, engine), name
+        if hypervisor is not None:
+            assert h.hypervisor.type == (2 if name in ("virtualbox", "vmware-workstation", "parallels") else 1)
+            assert [(v.name, v.vcpus, v.os.name) for v in h.vms] == [("app", 8, "linux-server")]
+    # Kubernetes: the pod is placed by the kube-scheduler policy onto the containerd node.
+    assert spec.placement.placed == {"pod": "kubernetes"}
+    assert [(c.name, c.cpus, c.network) for c in hosts["kubernetes"].containers] == [("pod", 8, "nat")]
+    assert all([(c.cpus, c.network) for c in hosts[n].containers] == [(8, "nat")] for n in ("docker", "podman"))
+
+
+def test_ten_systems_runs_the_same_two_workloads_on_every_host():
+    raw = yaml.safe_load(TEN.read_text(encoding="utf-8"))
+    assert "compare" not in raw  # added with the paired-comparison block, not here
+    workloads = {w["name"]: w for w in raw["workloads"]}
+    assert set(workloads) == {f"{w}-{h}" for w in ("web", "batch") for h in NATURAL_PLACE}
+    for kind in ("web", "batch"):
+        shapes = {json.dumps({k: v for k, v in workloads[f"{kind}-{h}"].items() if k not in ("name", "target")},
+                             sort_keys=True) for h in NATURAL_PLACE}
+        assert len(shapes) == 1, kind
+    spec = load_experiment(TEN)
+    assert {w.name: w.target for w in spec.workloads}["web-kubernetes"] == "kubernetes/pod"
+
+
+def test_ten_systems_shows_the_systems_apart():
+    raw = yaml.safe_load(TEN.read_text(encoding="utf-8"))
+    raw.update(duration="60 s", warmup="30 s")
+    results = virtsim.run_experiment(raw)
+    stacks = results.stacks.set_index("workload")
+    batch = {h: stacks.loc[f"batch-{h}", "virtualization_mean_s"] for h in NATURAL_PLACE}
+    # The hypervisors' CPU factors set the batch job apart; the three container systems share one datapath.
+    assert len({round(batch[h], 6) for h in ("esxi", "hyper-v", "xen", "virtualbox", "vmware-workstation",
+                                              "parallels")}) == 6
+    assert batch["docker"] == pytest.approx(batch["podman"], rel=0.05)
+    consumers = results.consumers.set_index("consumer")
+    assert consumers.loc["podman/podman", "memory_bytes"] == 0 < consumers.loc["docker/docker", "memory_bytes"]
+    assert consumers.loc["hyper-v/root-partition", "cpu_time_s"] > 0 and "kvm/root-partition" not in consumers.index
+    assert consumers.loc["parallels/host-os", "cpu_time_s"] > 0
+
+
+def test_the_root_partition_goes_down_with_its_hypervisor_only():
+    hosts = [{"name": "h", "hardware": "server-2s-32c", "hypervisor": "hyper-v", "host_os": "windows-server",
+              "vms": [vm("a"), vm("b")]}]
+    failures = [{"domain": "h", "layer": "hypervisor", "at": ["1 s"], "time_to_repair": "1 s"},
+                {"domain": "h/a", "at": ["1 s"], "time_to_repair": "1 s"}]
+    exp = {**experiment(hosts, [closed("w", "h/a", {"cpu": "1 ms"})]), "failures": failures}
+    hypervisor, guest = Simulation(load_experiment(exp)).failures._domains
+    assert "h/root-partition" in hypervisor.layer_paths and set(hypervisor.targets) == {"h/a", "h/b"}
+    assert guest.layer_paths == ("h/a.vmm",)  # one VM's guest OS: the other VMs' I/O goes on

@@ -66,7 +66,9 @@ class Platform:
     Besides the consumers users target, each host gets the consumers where the
     layers' own work runs: one per VM for its VMM (``h1/a.vmm``, one core: the
     VMM's I/O thread and exit handling; for a nested VM inside its parent VM,
-    ``h1/a/b.vmm``) and one for a host engine
+    ``h1/a/b.vmm``), one per host for a hypervisor whose I/O is served in its
+    root partition (``h1/root-partition``, Hyper-V: shared by the host's VMs, on
+    all its cores) and one for a host engine
     (``h1/docker``: its daemon and the host kernel's bridge/NAT processing).
     ``paths`` holds the composed per-operation cost of every consumer's stack.
     """
@@ -210,6 +212,11 @@ class Platform:
             if nested.hypervisor is not None:
                 parent = self.consumers[nested.parent_path].node if nested.parent_vm is not None else None
                 vmm = self._layer_node(host, f"{path}.vmm", cap_cores=1.0, weight=vm.shares, parent=parent)
+                if nested.hypervisor.io_backend == "root-partition":
+                    # Hyper-V: the VM's I/O is served in the root partition, shared by every VM it hosts
+                    # (the per-VM consumer keeps the VM's worker-process memory).
+                    vmm = self._layer_node(host, f"{nested.parent_path}/root-partition", cap_cores=None,
+                                           weight=PROCESS_WEIGHT_AMONG_VMS, parent=parent)
                 layers.insert(0, Layer("hypervisor", nested.hypervisor, vmm))
             vm_layers[path] = layers
             guest_os = vm.os or host_os

@@ -18,6 +18,7 @@ from .fields import Name, Text, choice, integer, number, quantity
 from .provenance import SourcedProfile
 
 __all__ = [
+    "IO_BACKENDS",
     "NETWORK_MODES",
     "STORAGE_MODES",
     "Composition",
@@ -28,6 +29,7 @@ __all__ = [
 
 NETWORK_MODES = ("host", "bridge", "nat")
 STORAGE_MODES = ("volume", "overlay")
+IO_BACKENDS = ("vmm", "root-partition")
 
 
 class _Part(BaseModel):
@@ -127,6 +129,12 @@ class HypervisorProfile(SourcedProfile):
     net: IOPath = Field(default_factory=IOPath)
     memory: HypervisorMemory
     startup: HypervisorStartup
+    io_backend: choice(*IO_BACKENDS) = Field(
+        default="vmm",
+        description="Where the hypervisor's own work per operation (its host_cpu_us) runs: 'vmm' (default), "
+                    "in a VMM process per VM of one core (QEMU, VMX, Firecracker); 'root-partition', in the "
+                    "host's root partition (Hyper-V's virtualization service providers), one place per host "
+                    "shared by all its VMs and able to use all the host's cores.")
     source: dict[str, Text] = Field(exclude=True)
 
 
