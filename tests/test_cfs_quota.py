@@ -129,6 +129,157 @@ def test_the_quota_is_not_refilled_within_a_period():
     assert quota.throttled_periods == 1
 
 
+# --- against a period-stepping reference ------------------------------------------------------------
+#
+# One request in the container and at most one in a sibling consumer ("neighbour", the same
+# weight) on a host of ``cores`` cores: small enough to step exactly from event to event
+# (arrival, completion, quota used up, period end) with the max-min split of two written out.
+
+
+def _two_way_split(cores: float, container: float, neighbour: float) -> tuple[float, float]:
+    """Max-min of two equal-weight demands on ``cores``."""
+    if container + neighbour <= cores:
+        return container, neighbour
+    half = cores / 2
+    if container <= half:
+        return container, cores - container
+    if neighbour <= half:
+        return cores - neighbour, neighbour
+    return half, half
+
+
+def reference_ends(*, cores: float, cpus: float, period_s: float, request: tuple, neighbour: tuple | None = None,
+                   horizon_s: float = 100.0) -> tuple[float | None, float | None]:
+    """End times of the container's request and the neighbour's, each ``(arrival s, CPU s, threads)``.
+
+    Periods lie on the grid k × period from 0; the container may use ``cpus × period``
+    in each, at up to one core per thread; then it runs nothing until the period ends.
+    """
+    quota = cpus * period_s
+    work = {"web": list(request), "other": list(neighbour) if neighbour else None}
+    ends: dict[str, float | None] = {"web": None, "other": None}
+    t, k, left = 0.0, 0, quota
+    while t < horizon_s and any(w is not None and ends[n] is None for n, w in work.items()):
+        period_end = (k + 1) * period_s
+        running = {n: w for n, w in work.items() if w and ends[n] is None and w[0] <= t}
+        wants_web = min(running["web"][2], cores) if "web" in running and left > 1e-12 * quota else 0.0
+        wants_other = min(running["other"][2], cores) if "other" in running else 0.0
+        rates = dict(zip(("web", "other"), _two_way_split(cores, wants_web, wants_other)))
+        step = period_end - t
+        step = min([step] + [w[0] - t for n, w in work.items() if w and ends[n] is None and w[0] > t])
+        for n, w in running.items():
+            if rates[n] > 0:
+                step = min(step, w[1] / rates[n])
+        if rates["web"] > 0:
+            step = min(step, left / rates["web"])
+            left -= rates["web"] * step
+        for n, w in running.items():
+            w[1] -= rates[n] * step
+        t += step
+        for n, w in running.items():
+            if w[1] <= 1e-12:
+                ends[n] = t
+        if t >= period_end - 1e-15:
+            t, k, left = period_end, k + 1, quota
+    return ends["web"], ends["other"]
+
+
+def engine_ends(*, cores: float, cpus: float, period_s: float, request: tuple,
+                neighbour: tuple | None = None) -> tuple[float | None, float | None]:
+    """The same on the sharing engine with a :class:`CpuQuota` on the container."""
+    env = simpy.Environment()
+    cpu = RateResource(env, cores)
+    web = cpu.root.add_child("web", cap=cores)
+    CpuQuota(env, web, cpus * period_s, period_s, cores)
+    other = cpu.root.add_child("other")
+    ends: dict[str, float | None] = {"web": None, "other": None}
+
+    def arrive(name, node, at_s, work_s, threads):
+        yield env.timeout(at_s)
+        node.submit(work_s, max_rate=float(threads), on_done=lambda _act: ends.__setitem__(name, env.now))
+
+    env.process(arrive("web", web, *request))
+    if neighbour:
+        env.process(arrive("other", other, *neighbour))
+    env.run(until=100.0)
+    return ends["web"], ends["other"]
+
+
+def assert_same_ends(found: tuple, expected: tuple, rel: float) -> None:
+    """Both requests end at the same times (None: no neighbour), to ``rel``."""
+    assert [end is None for end in found] == [end is None for end in expected]
+    assert [e for e in found if e is not None] == pytest.approx([e for e in expected if e is not None],
+                                                               rel=rel, abs=1e-12)
+
+
+CASES = {
+    "arrival mid-period": (dict(cores=8, cpus=0.5, period_s=0.1, request=(0.09, 0.5, 1)), 1.04, None),
+    "arrival just before the period ends": (dict(cores=8, cpus=0.5, period_s=0.1, request=(0.0999, 0.5, 1)),
+                                            1.0499, None),
+    "several periods on four threads": (dict(cores=8, cpus=1.5, period_s=0.1, request=(0.03, 1.0, 4)), 0.625, None),
+    "a neighbour slows it mid-period": (dict(cores=1, cpus=0.5, period_s=0.1, request=(0.0, 0.2, 1),
+                                             neighbour=(0.02, 0.1, 1)), 0.35, 0.2),
+    "a neighbour's end speeds it up mid-period": (dict(cores=1, cpus=0.5, period_s=0.1, request=(0.0, 0.12, 1),
+                                                       neighbour=(0.0, 0.01, 1)), 0.22, 0.02),
+    "the request needs exactly the quota left, many periods on": (
+        dict(cores=1, cpus=0.5, period_s=0.01, request=(0.223, 0.555, 7)), 1.325, None),
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_quota_periods_match_the_reference(case):
+    """Hand derivations (quota q = cpus × period; 'done' is the request's CPU so far):
+
+    * arrival mid-period: q = 50 ms. [0.09, 0.1) runs 10 ms of the 50; the 490 ms left
+      take 9 full quotas (periods [0.1, 1.0), each 50 ms run then throttled) and 40 ms of
+      [1.0, 1.1): done at 1.04 s. (The fluid cap would give 0.09 + 0.5 / 0.5 = 1.09 s.)
+    * just before the period ends: 0.1 ms in [0.0999, 0.1), 9 quotas, then 49.9 ms: 1.0499 s.
+    * four threads, cpus 1.5, 1 s at 0.03 on 8 cores: q = 150 ms, 37.5 ms at 4 cores.
+      [0.03, 0.0675) uses it; 5 periods [0.1, 0.6) give 750 ms (900 done); the last 100 ms
+      take 25 ms of [0.6, 0.7): done at 0.625 s.
+    * a neighbour slows it, 1 core, q = 50 ms, 200 ms at 0, a 100 ms neighbour at 0.02:
+      alone to 0.02 (20 done), then half a core each: the 30 ms of quota left last to 0.08
+      (50 done; the neighbour 30); throttled, the neighbour alone to 0.1 (50). [0.1, 0.2):
+      half each, the quota runs out as the period and the neighbour end (100 done;
+      neighbour done at 0.2 s). Alone: [0.2, 0.25) (150), [0.3, 0.35) (200): done at 0.35 s,
+      exactly as the quota runs out.
+    * a neighbour's end speeds it up: 120 ms at 0 beside a 10 ms neighbour: half a core
+      each until the neighbour ends at 0.02 (10 done), then one core: the 40 ms of quota left
+      to 0.06 (50 done); [0.1, 0.15) (100), [0.2, 0.22): done at 0.22 s.
+    * exactly the quota left: 555 ms on 1 core (7 threads) under cpus 0.5, period 10 ms, at
+      0.223: 5 ms in [0.223, 0.228), then 110 quotas of 5 ms, the last in [1.32, 1.325):
+      done at 1.325 s as the quota runs out; throttling first would hold its last rounding
+      error of work to 1.33 s.
+    """
+    args, web_end, other_end = CASES[case]
+    reference = reference_ends(**args)
+    assert_same_ends(reference, (web_end, other_end), rel=1e-12)  # the derivation above
+    assert_same_ends(engine_ends(**args), reference, rel=1e-9)
+
+
+def test_the_issue_case_through_an_experiment_file():
+    """The mid-period arrival above as a batch job at 90 ms: 1.04 s, 9 throttled periods of 50 ms."""
+    raw = experiment(cpus=0.5, period="100 ms", cpu="0.5 s", threads=1)
+    raw["workloads"][0]["at"] = ["90 ms"]
+    end_s, web = run(raw)
+    assert end_s == pytest.approx(1.04, abs=1e-12)
+    assert web["throttled_periods"] == 9
+    assert web["throttled_time_s"] == pytest.approx(9 * 0.05, abs=1e-12)
+
+
+_times = st.integers(0, 500).map(lambda ms: ms / 1000)  # whole milliseconds: exact multiples of quotas are common
+_requests = st.tuples(_times, st.integers(1, 600).map(lambda ms: ms / 1000), st.integers(1, 8))
+
+
+@settings(max_examples=60, deadline=None)
+@given(cores=st.sampled_from([1, 2, 4, 8]), cpus=st.sampled_from([0.1, 0.25, 0.5, 1.0, 1.5, 3.0]),
+       period_s=st.sampled_from([0.01, 0.05, 0.1, 0.25]), request=_requests,
+       neighbour=st.none() | _requests)
+def test_random_cases_match_the_reference(cores, cpus, period_s, request, neighbour):
+    args = dict(cores=cores, cpus=min(cpus, cores), period_s=period_s, request=request, neighbour=neighbour)
+    assert_same_ends(engine_ends(**args), reference_ends(**args), rel=1e-9)
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     cpus=st.floats(0.1, 4.0),

@@ -218,3 +218,168 @@ def test_an_unknown_target_is_refused():
     sim = simulation()
     with pytest.raises((KeyError, ValueError), match="h/nope"):
         sim.context("h/nope")
+
+
+# --- through the stack: the same plan as a built-in workload ---------------------------------------
+
+BREAKDOWN_COLUMNS = ["native_s", "virtualization_s", "io_latency_s", "startup_s", "failure_s", "wait_s",
+                     "slowdown"]
+
+STACKS = {
+    "kvm": {"host": {"hypervisor": "kvm"}, "vms": [{"name": "a", "vcpus": 2, "memory": "2 GiB"}], "target": "h/a"},
+    "virtualbox": {"host": {"hypervisor": "virtualbox", "host_os": "linux-server"},
+                   "vms": [{"name": "a", "vcpus": 2, "memory": "2 GiB"}], "target": "h/a"},
+    "docker": {"host": {"engine": "docker", "host_os": "linux-server"},
+               "containers": [{"name": "c", "cpus": 2, "memory": "1 GiB", "network": "nat", "storage": "overlay"}],
+               "target": "h/c"},
+}
+
+# Constant demand: CPU, system calls (exits on a hypervisor, host CPU), random reads and a network round trip.
+DEMAND = {"cpu": "20 ms", "syscalls": 200, "ctx_switches": 10, "disk": {"ops": 3, "bytes": "16 KiB"},
+          "net": {"transactions": 2, "bytes": "64 KiB"}}
+
+
+def stack_experiment(stack: str, workloads: list | None = None) -> dict:
+    s = STACKS[stack]
+    raw = experiment(cores=2, vms=s.get("vms", ()), containers=s.get("containers", ()), workloads=workloads,
+                     duration="5 s")
+    raw["hosts"][0].update(s["host"])
+    raw["cold_start"] = False  # about requests, not start-up
+    return raw
+
+
+def checkout(ctx):
+    yield ctx.request(cpu=DEMAND["cpu"], syscalls=DEMAND["syscalls"], ctx_switches=DEMAND["ctx_switches"],
+                      disk=DEMAND["disk"], net=DEMAND["net"])
+
+
+def waves(ctx, jobs, at_s):
+    """``jobs`` requests at once at each time of ``at_s``: what a batch workload submits."""
+    for k, at in enumerate(at_s):
+        yield ctx.sleep(at - (at_s[k - 1] if k else 0.0))
+        for _ in range(jobs):
+            ctx.spawn(checkout)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_a_custom_workload_runs_like_the_built_in_one(stack):
+    """Three concurrent requests at 0 s and three at 0.5 s, built in (a batch) and written in Python:
+    the same job times and breakdowns, and the same CPU burnt by the layers on the host."""
+    target = STACKS[stack]["target"]
+    batch = {"name": "w", "target": target, "type": "batch", "jobs": 3, "at": ["0 s", "0.5 s"], "demand": DEMAND}
+    raw = stack_experiment(stack)
+    built_in = virtsim.run_experiment(stack_experiment(stack, [*raw["workloads"], batch]))
+
+    sim = virtsim.Simulation(virtsim.load_experiment(raw))
+    sim.process(waves(sim.context(target, workload="w"), 3, [0.0, 0.5]))
+    custom = virtsim.collect(sim.run())
+
+    expected, found = jobs_of(built_in, "w"), jobs_of(custom, "w")
+    assert len(found) == len(expected) == 6 and found["end_s"].notna().all()
+    assert found["arrival_s"].tolist() == expected["arrival_s"].tolist()
+    assert found["cpu_demand_s"].tolist() == pytest.approx(expected["cpu_demand_s"].tolist(), rel=1e-12)
+    assert found["end_s"].tolist() == pytest.approx(expected["end_s"].tolist(), rel=1e-9)
+    assert found[BREAKDOWN_COLUMNS].notna().all().all()
+    for column in BREAKDOWN_COLUMNS:
+        assert found[column].tolist() == pytest.approx(expected[column].tolist(), rel=1e-9, abs=1e-12), column
+    # The layers add something, and contention among the three shows as waiting.
+    assert (found["virtualization_s"] > 0).all() and (found["io_latency_s"] > 0).all()
+    assert found["wait_s"].max() > 1e-6
+    assert str(found["stack"].iloc[0]) == str(expected["stack"].iloc[0]) != "native"
+    # Where the per-operation costs are paid: the layers' own consumers on the host (exits, VMM, NAT).
+    layers = [c for c in sim.platform.layer_consumers if c.startswith("h/")]
+    assert layers
+    cpu = {name: r.consumers.set_index("consumer")["cpu_time_s"] for name, r in (("b", built_in), ("c", custom))}
+    assert cpu["c"][layers].tolist() == pytest.approx(cpu["b"][layers].tolist(), rel=1e-9, abs=1e-12)
+    assert cpu["c"][layers].sum() > 0
+    assert cpu["c"][target] == pytest.approx(cpu["b"][target], rel=1e-9)
+
+
+def test_cpu_in_a_kvm_guest_pays_the_stacks_factor():
+    """The case of the issue: ``ctx.cpu(1.0)`` in a KVM guest took exactly 1 s where the built-in job
+    takes 1 s × the path's CPU factor (KVM's and the guest OS's, 1.023 with the catalog's profiles)."""
+    raw = stack_experiment("kvm")
+    sim = virtsim.Simulation(virtsim.load_experiment(raw))
+    factor = sim.platform.paths["h/a"].cpu_factor
+    assert factor > 1.0
+    jobs = run_jobs(sim, "h/a", [(cpu_job, 1.0)])
+    batch = {"name": "w", "target": "h/a", "type": "batch", "jobs": 1, "demand": {"cpu": "1 s"}}
+    built_in = jobs_of(virtsim.run_experiment(stack_experiment("kvm", [*raw["workloads"], batch])), "w")
+    assert jobs["end_s"].tolist() == pytest.approx([factor], **EXACT)
+    assert jobs["end_s"].tolist() == pytest.approx(built_in["end_s"].tolist(), **EXACT)
+    row = jobs.iloc[0]
+    assert (row["native_s"], row["virtualization_s"], row["wait_s"]) == pytest.approx((1.0, factor - 1.0, 0.0),
+                                                                                     abs=1e-12)
+
+
+def stepwise(ctx):
+    yield ctx.cpu(DEMAND["cpu"])
+    yield ctx.request(syscalls=DEMAND["syscalls"], ctx_switches=DEMAND["ctx_switches"])
+    yield ctx.disk(3, bytes=16384)
+    yield ctx.net(2, bytes="64 KiB")
+
+
+@pytest.mark.parametrize("stack", ["kvm", "docker"])
+def test_cpu_disk_and_net_one_after_another_cost_one_request_alone(stack):
+    """Alone, a request's phases run in sequence: split into four calls, a job takes as long and
+    breaks down the same way."""
+    target = STACKS[stack]["target"]
+    ends = {}
+    for name, request in (("one", checkout), ("steps", stepwise)):
+        jobs = run_jobs(virtsim.Simulation(virtsim.load_experiment(stack_experiment(stack))), target,
+                        [(request,)], workload=name)
+        ends[name] = jobs.iloc[0]
+    one, steps = ends["one"], ends["steps"]
+    assert steps["end_s"] == pytest.approx(one["end_s"], rel=1e-12)
+    for column in BREAKDOWN_COLUMNS:
+        assert steps[column] == pytest.approx(one[column], rel=1e-12, abs=1e-12), column
+    assert one["wait_s"] == pytest.approx(0.0, abs=1e-12)
+    assert one["io_latency_s"] > 0 and one["virtualization_s"] > 0
+
+
+def test_sleeps_count_as_native_time():
+    """1 s of CPU, 0.5 s asleep, 1 s of CPU on an idle native host: 2.5 s, all of it native; slowdown 1."""
+    def job(ctx):
+        yield ctx.cpu(1.0)
+        yield ctx.sleep(0.5)
+        yield ctx.cpu(1.0)
+
+    first = run_jobs(simulation(), "h", [(job,)]).iloc[0]
+    assert first["end_s"] == pytest.approx(2.5, **EXACT)
+    assert (first["native_s"], first["virtualization_s"], first["io_latency_s"]) == (2.5, 0.0, 0.0)
+    assert first["wait_s"] == pytest.approx(0.0, abs=1e-12) and first["slowdown"] == pytest.approx(1.0)
+
+
+def test_units_as_in_experiment_files():
+    """Times and sizes may be texts with units; a number of bytes is bytes."""
+    sims = [virtsim.Simulation(virtsim.load_experiment(stack_experiment("kvm"))) for _ in range(2)]
+
+    def in_units(ctx):
+        yield ctx.request(cpu="20 ms", disk={"ops": 2, "bytes": "8 KiB"}, net={"bytes": "1 KB"})
+        yield ctx.sleep("5 ms")
+
+    def in_numbers(ctx):
+        yield ctx.request(cpu=0.02, disk={"ops": 2, "bytes": 8192}, net={"bytes": 1000})
+        yield ctx.sleep(0.005)
+
+    ends = [run_jobs(sim, "h/a", [(request,)])["end_s"].iloc[0] for sim, request in zip(sims, (in_units, in_numbers))]
+    assert ends[0] == ends[1] > 0.025
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda ctx: ctx.cpu("1 GiB"), r"ctx\.cpu: cpu: expected a time"),
+    (lambda ctx: ctx.cpu(-1.0), r"ctx\.cpu: cpu must be >= 0"),
+    (lambda ctx: ctx.request(cpu=0.1, syscalls=-3), r"ctx\.request: syscalls must be a finite number >= 0"),
+    (lambda ctx: ctx.request(mem_fraction=1.5), r"mem_fraction must be between 0 and 1"),
+    (lambda ctx: ctx.request(disk={"opz": 1}), r"ctx\.request: disk: unknown key\(s\) 'opz'; valid: ops, bytes"),
+    (lambda ctx: ctx.request(disk=3), r"ctx\.request: disk must be a mapping"),
+    (lambda ctx: ctx.disk(1, kind="append"), r"ctx\.disk: disk\.kind must be one of 'read', 'write'"),
+    (lambda ctx: ctx.disk(1, bytes="4 s"), r"ctx\.disk: disk\.bytes: expected a size"),
+    (lambda ctx: ctx.net(direction="up"), r"ctx\.net: net\.direction must be one of 'send', 'receive'"),
+    (lambda ctx: ctx.request(threads=1.5), r"threads must be an integer >= 1"),
+    (lambda ctx: ctx.sleep("soon"), r"ctx\.sleep: seconds: expected a time"),
+])
+def test_bad_demands_are_refused_with_what_would_be_valid(call, message):
+    ctx = simulation().context("h")
+    with pytest.raises(ValueError, match=message):
+        call(ctx)

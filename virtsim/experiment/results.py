@@ -108,7 +108,7 @@ def _add_breakdown(sim: Simulation, jobs: dict) -> None:
     """Add the stack and time-breakdown columns to the job columns."""
     spec, platform, log = sim.spec, sim.platform, sim.log
     threads = {w.name: (w.demand.threads if w.demand is not None else 1) for w in spec.workloads}
-    # Custom workloads (contexts) mix CPU with sleeps of their own: no breakdown.
+    # Custom workloads (contexts) are not in the spec: their jobs' breakdowns are all in the log.
     per_workload = np.array([threads.get(name, np.nan) for name in log.workload_names], dtype=float)
     speeds = np.array([platform.consumers[t].core_speed for t in log.target_names], dtype=float)
     stack = ["native" if platform.paths[t].is_native else " / ".join(platform.paths[t].layers)
@@ -117,9 +117,12 @@ def _add_breakdown(sim: Simulation, jobs: dict) -> None:
     tg = jobs["target"].codes
     native = jobs["cpu_demand_s"] / per_workload[wl]
     native /= speeds[tg]
-    # Zeros where only native work is known, NaN where nothing is (custom
-    # workloads). np.zeros maps untouched zero pages: no memory until written.
+    # Zeros where only native work is known, NaN where nothing is. np.zeros
+    # maps untouched zero pages: no memory until written.
     unknown = np.isnan(native)
+    if log.breakdown:
+        ids = np.fromiter(log.breakdown, dtype=np.int64, count=len(log.breakdown))
+        unknown[ids] = False
     virt, io, startup = (np.zeros(len(native)) for _ in range(3))
     if unknown.any():
         virt[unknown] = io[unknown] = startup[unknown] = np.nan

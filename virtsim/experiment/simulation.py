@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import zlib
 from dataclasses import dataclass, field
 
@@ -113,6 +114,7 @@ class Simulation:
         self._open_from = 0
         """Every job before this one is over: failures need not look at them."""
         self._contexts: dict[tuple[str, str], int] = {}
+        self._context_plans: dict[tuple, RequestPlan | None] = {}
 
     # -- building ----------------------------------------------------------------
 
@@ -174,8 +176,8 @@ class Simulation:
         else:
             self._open_from = first + len(end)
 
-    def _request_plan(self, w, path: str, template: Demand, threads: int) -> RequestPlan | None:
-        """How requests of ``w`` run at ``path``; None where one CPU activity says it all."""
+    def _request_plan(self, path: str, template: Demand, threads: int) -> RequestPlan | None:
+        """How requests shaped like ``template`` run at ``path``; None where one CPU activity says it all."""
         platform = self.platform
         cost = platform.paths[path]
         swap_ops = self._swap_ins_per_request(path, template)
@@ -227,7 +229,7 @@ class Simulation:
     def _job_options(self, w, paths: list[str], threads: int) -> dict:
         template = demand_template(w.demand)
         plans = {self._target_code[p]: plan for p in paths
-                 if (plan := self._request_plan(w, p, template, threads)) is not None}
+                 if (plan := self._request_plan(p, template, threads)) is not None}
         options = {"plans": plans, "template": template} if plans else {}
         if self.memory is not None and template.memory_bytes > 0:
             options |= {"memory": self.memory, "memory_bytes": template.memory_bytes}
@@ -291,6 +293,8 @@ class Simulation:
         """A context for a custom workload running at ``target``.
 
         ``workload`` names the workload in the job table (default: the target).
+        Its requests run by the same plan as a built-in workload's at ``target``
+        (the stack's factors, per-operation costs, I/O paths, shared devices).
         """
         consumer = self.platform.consumer(target)
         name = workload or target
@@ -300,7 +304,20 @@ class Simulation:
         # many contexts that pair already has, so the streams never coincide.
         self._contexts[(name, target)] = k = self._contexts.get((name, target), 0) + 1
         return Context(self.env, consumer, self.log, self.log.workload_names.index(name),
-                       self._target_code[target], self._stream(name, f"custom@{target}#{k}"))
+                       self._target_code[target], self._stream(name, f"custom@{target}#{k}"),
+                       plan_for=functools.partial(self._context_plan, target))
+
+    def _context_plan(self, path: str, demand: Demand, threads: int) -> RequestPlan | None:
+        """The plan a custom request of ``demand`` runs by at ``path``: the built-in workloads' own.
+
+        A plan depends on the request's shape only (operations or not, which
+        devices, which way the bytes go), so one is built per shape and kept.
+        """
+        key = (path, threads, any(demand.ops), demand.disk_ops > 0, demand.disk_write,
+               demand.net_transactions > 0, demand.net_receive)
+        if key not in self._context_plans:
+            self._context_plans[key] = self._request_plan(path, demand, threads)
+        return self._context_plans[key]
 
     def process(self, generator) -> simpy.Process:
         """Start a custom workload (a generator using a :meth:`context`)."""

@@ -110,6 +110,11 @@ class Breakdown:
     io_latency_s: float
     bare_metal_s: float
 
+    def __add__(self, other: Breakdown) -> Breakdown:
+        """Two parts of a job run one after the other."""
+        return Breakdown(self.native_s + other.native_s, self.virtualization_s + other.virtualization_s,
+                         self.io_latency_s + other.io_latency_s)
+
 
 class RequestPlan:
     """Executes requests of one workload at one consumer (path costs composed once)."""
