@@ -51,19 +51,21 @@ def axes_or_new(ax, figsize: tuple[float, float] = (6.4, 4.0)):
 def legend_above(ax, title: str, *, ncols: int = 3, handles=None, labels=None):
     """A legend in a band between the Axes and its ``title``, from the Axes' left edge: it covers no data.
 
-    The title is lifted by the band's height (in points, from the legend's
-    font size), so the two never overlap.
+    The title is lifted by the band's height, measured, so the two never overlap.
     """
     from matplotlib.font_manager import FontProperties
 
     if handles is None:
         handles, labels = ax.get_legend_handles_labels()
     ncols = max(1, min(ncols, len(handles)))
-    rows = math.ceil(len(handles) / ncols)
-    legend = ax.legend(handles, labels, ncols=ncols, loc="lower left", bbox_to_anchor=(0.0, 1.01),
-                       frameon=False, borderaxespad=0.0, fontsize="small", columnspacing=1.5)
+    legend = ax.legend(handles, labels, ncols=ncols, loc="lower left", bbox_to_anchor=(0.0, 1.0),
+                       frameon=False, borderaxespad=0.3, fontsize="small", columnspacing=1.5)
     size = FontProperties(size="small").get_size_in_points()
-    ax.set_title(title, pad=rows * size * 1.7 + 8)
+    try:  # its height does not depend on the layout, only on its text: measurable now
+        height = legend.get_window_extent(ax.figure.canvas.get_renderer()).height * 72.0 / ax.figure.dpi
+    except AttributeError:  # a canvas without a renderer of its own: rows of text and their spacing
+        height = size * (1.5 * math.ceil(len(handles) / ncols) + 0.8)
+    ax.set_title(title, pad=height + 0.3 * size + 6)
     return legend
 
 

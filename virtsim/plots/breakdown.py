@@ -57,7 +57,7 @@ def draw_stacked_bars(ax, labels: list[str], parts: np.ndarray, *, normalize: bo
 
 def _row_labels(stacks: pd.DataFrame) -> list[str]:
     stack_labels = [short_stack(s) for s in stacks["stack"].astype(str)]
-    if "workload" in stacks.columns and len(set(stack_labels)) < len(stack_labels):
+    if "workload" in stacks.columns:
         stack_labels = [f"{w}  [{s}]" for s, w in zip(stack_labels, stacks["workload"].astype(str))]
     return [wrap(label, 40) for label in stack_labels]
 
@@ -68,7 +68,7 @@ def time_breakdown(stacks: pd.DataFrame, *, normalize: bool = False, ax=None):
     ``stacks`` is the ``stacks`` table (``Results.stacks``, ``stacks.csv``): it
     needs the columns stack and native_mean_s, virtualization_mean_s,
     io_latency_mean_s, startup_mean_s, failure_mean_s, wait_mean_s; a workload column, when
-    present, labels rows of the same stack apart. Stacks are named short
+    present, names each row's workload before its stack. Stacks are named short
     ('docker (nat, volume) / kvm'). The time axis is in the unit its data
     need (µs, ms, s). With ``normalize`` each bar shows shares of its row's
     total (so a 3 ms request and a 4 s batch job can be compared) and is
@@ -82,5 +82,5 @@ def time_breakdown(stacks: pd.DataFrame, *, normalize: bool = False, ax=None):
     lines = sum(label.count("\n") + 1 for label in labels)
     ax = axes_or_new(ax, figsize=(10.0, 2.2 + 0.3 * lines + 0.25 * len(labels)))
     parts = stacks[list(BREAKDOWN_PARTS)].to_numpy(dtype=float)
-    title = "Where the response time went" + (" (share of each row's mean, given at the right)" if normalize else "")
+    title = "Where the response time went" + (" (shares; the mean at the right)" if normalize else "")
     return draw_stacked_bars(ax, labels, parts, normalize=normalize, title=title)

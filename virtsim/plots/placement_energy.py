@@ -8,7 +8,7 @@ import pandas as pd
 from ..analysis.stats import scenario_table
 from ._common import axes_or_new, legend_above, require_columns
 from .scenario_breakdown import scenario_labels, swept_columns
-from .units import ENERGY_UNITS, set_unit_axis
+from .units import ENERGY_UNITS, format_quantity, set_unit_axis
 
 __all__ = ["energy_by_policy"]
 
@@ -35,7 +35,8 @@ def energy_by_policy(summary: pd.DataFrame, *, by: list[str] | None = None, labe
     a single run's bar is called ``label``. Replications of a policy are
     averaged and, when there are several, get a 95 % Student-t error bar.
     Energy is shown in Wh, kWh or MWh, as its size needs; without a power
-    model (energy NaN) only the hosts are drawn. Returns the (left) Axes.
+    model (energy NaN) only the hosts are drawn. Each bar is labelled with
+    its value. Returns the (left) Axes.
     """
     hosts = next((c for c in _HOSTS if isinstance(summary, pd.DataFrame) and c in summary.columns), _HOSTS[0])
     require_columns(summary, ["energy_j", hosts], "energy_by_policy")
@@ -59,11 +60,13 @@ def energy_by_policy(summary: pd.DataFrame, *, by: list[str] | None = None, labe
         bars = ax.bar(x - 0.2, energy, width=0.4, color="#ef6c00", label="energy (left)",
                       yerr=_error(energy_ci), capsize=5)
         set_unit_axis(ax.yaxis, energy + np.nan_to_num(energy_ci), "energy", ENERGY_UNITS)
+        ax.bar_label(bars, [format_quantity(e, ENERGY_UNITS) for e in energy], padding=3, fontsize="small")
         right = ax.twinx()
         right.spines["right"].set_visible(True)
         counts = right.bar(x + 0.2, used, width=0.4, color="#1565c0", label=f"{hosts_label} (right)",
                            yerr=_error(used_ci), capsize=5)
         right.set_ylabel(hosts_label)
+        right.bar_label(counts, [f"{n:.3g}" for n in used], padding=3, fontsize="small")
         right.set_ylim(0, max(1.0, float(np.nanmax(used + np.nan_to_num(used_ci)))) * 1.15)
         right.yaxis.get_major_locator().set_params(integer=True)
         handles = [bars, counts]
@@ -71,10 +74,12 @@ def energy_by_policy(summary: pd.DataFrame, *, by: list[str] | None = None, labe
     else:
         counts = ax.bar(x, used, width=0.6, color="#1565c0", label=hosts_label, yerr=_error(used_ci), capsize=5)
         ax.set_ylabel(hosts_label)
+        ax.bar_label(counts, [f"{n:.3g}" for n in used], padding=3, fontsize="small")
         ax.yaxis.get_major_locator().set_params(integer=True)
         handles = [counts]
         title = f"{hosts_label[:1].upper()}{hosts_label[1:]} per policy (no power model: no energy)"
-    ax.set_ylim(bottom=0)
+    ax.set_ylim(0, ax.get_ylim()[1] * 1.08)  # room for the values on top
+    ax.set_xlim(-0.7, len(labels) - 0.3)
     ax.set_xticks(x, labels, rotation=20 if max(map(len, labels)) > 12 else 0,
                   ha="right" if max(map(len, labels)) > 12 else "center")
     if axis_title is not None:
