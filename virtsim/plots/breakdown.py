@@ -26,7 +26,8 @@ def draw_stacked_bars(ax, labels: list[str], parts: np.ndarray, *, normalize: bo
     becomes an error bar at the bar's end. The legend lists the parts that
     some row has, above the Axes. Returns the Axes.
     """
-    parts = np.nan_to_num(np.asarray(parts, dtype=float))  # a part the run does not know (custom workloads) adds nothing
+    # A part the run does not know (custom workloads) adds nothing.
+    parts = np.nan_to_num(np.asarray(parts, dtype=float))
     totals = parts.sum(axis=1)
     values = parts / np.where(totals > 0, totals, 1.0)[:, None] if normalize else parts
     y = np.arange(len(labels))[::-1]
@@ -51,7 +52,7 @@ def draw_stacked_bars(ax, labels: list[str], parts: np.ndarray, *, normalize: bo
         set_unit_axis(ax.xaxis, reach, f"mean time per {what}")
     ax.set_yticks(y, labels, fontsize="small")
     ax.set_ylim(-0.6, len(labels) - 0.4)
-    legend_above(ax, title, ncols=len(shown) if len(shown) <= 4 else 4, handles=shown, labels=[b.get_label() for b in shown])
+    legend_above(ax, title, ncols=4, handles=shown, labels=[b.get_label() for b in shown])
     return ax
 
 

@@ -348,7 +348,8 @@ def stack_diagram(experiment, *, hosts=None, max_groups: int = MAX_GROUPS, max_c
         x += width + _HOST_GAP
     top = max((b.level for _, _, _, boxes in placed for b in boxes), default=0) + 1
     if left_over:
-        lines = [f"+ {_count(len(left_over), 'more host')}", *(wrap(line, 30) for line in summary_lines(left_over, apps))]
+        lines = [f"+ {_count(len(left_over), 'more host')}",
+                 *(wrap(line, 30) for line in summary_lines(left_over, apps))]
         placed.append(("others", x, _SUMMARY_WIDTH, [_Box("summary", "others", x, _SUMMARY_WIDTH, 0,
                                                           "\n".join(lines), gid="others", height=top)]))
         x += _SUMMARY_WIDTH + _HOST_GAP

@@ -70,14 +70,14 @@ def energy_by_policy(summary: pd.DataFrame, *, by: list[str] | None = None, labe
         right.set_ylim(0, max(1.0, float(np.nanmax(used + np.nan_to_num(used_ci)))) * 1.15)
         right.yaxis.get_major_locator().set_params(integer=True)
         handles = [bars, counts]
-        title = f"Energy and {hosts_label} per {'policy' if by != ['scenario'] else 'scenario'}"
+        title = f"Energy and {hosts_label} per {_what(by)}"
     else:
         counts = ax.bar(x, used, width=0.6, color="#1565c0", label=hosts_label, yerr=_error(used_ci), capsize=5)
         ax.set_ylabel(hosts_label)
         ax.bar_label(counts, [f"{n:.3g}" for n in used], padding=3, fontsize="small")
         ax.yaxis.get_major_locator().set_params(integer=True)
         handles = [counts]
-        title = f"{hosts_label[:1].upper()}{hosts_label[1:]} per policy (no power model: no energy)"
+        title = f"{hosts_label[:1].upper()}{hosts_label[1:]} per {_what(by)} (no power model: no energy)"
     ax.set_ylim(0, ax.get_ylim()[1] * 1.08)  # room for the values on top
     ax.set_xlim(-0.7, len(labels) - 0.3)
     ax.set_xticks(x, labels, rotation=20 if max(map(len, labels)) > 12 else 0,
@@ -88,6 +88,11 @@ def energy_by_policy(summary: pd.DataFrame, *, by: list[str] | None = None, labe
         title += " (bars: 95 % CI)"
     legend_above(ax, title, ncols=2, handles=handles, labels=[h.get_label() for h in handles])
     return ax
+
+
+def _what(by: list[str]) -> str:
+    """What the bars stand for: policies when placement settings tell them apart, else scenarios."""
+    return "policy" if not by or any(c.startswith("placement.") for c in by) else "scenario"
 
 
 def _error(half: np.ndarray):

@@ -73,8 +73,8 @@ def scenario_breakdown(stacks: pd.DataFrame, *, by: list[str] | None = None, wor
     labels, axis_title = scenario_labels(means.index.to_frame(index=False))
     ax = axes_or_new(ax, figsize=(9.0, 2.4 + 0.42 * len(labels)))
     whose = workload if workload is not None else "all jobs"
-    draw_stacked_bars(ax, [wrap(label, 34) for label in labels], means.to_numpy(dtype=float),
-                      normalize=normalize, errors=errors, title=f"Where the response time of {whose} went, per scenario")
+    draw_stacked_bars(ax, [wrap(label, 34) for label in labels], means.to_numpy(dtype=float), normalize=normalize,
+                      errors=errors, title=f"Where the response time of {whose} went, per scenario")
     if axis_title is not None:
         ax.set_ylabel(axis_title)
     return ax
