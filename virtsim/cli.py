@@ -513,11 +513,13 @@ def fidelity(output: str | None) -> None:
 @click.option("-o", "--output", "output", type=click.Path(file_okay=False),
               help="Folder for the PNG files (default: FOLDER itself).")
 def plot(folder: str, output: str | None) -> None:
-    """Draw every picture the result FOLDER (of virtsim run -o) allows, as PNG files.
+    """Draw every picture the result FOLDER (of virtsim run -o) allows, as PNG files for slides.
 
-    The stack diagram, where the response time went, utilization and steal
-    over time (when the experiment had sample_interval), response time against
-    load and a heatmap (when the results span a sweep). Says why it skips any.
+    The stack diagram (identical hosts drawn once), where the response time
+    went (per scenario for a sweep, with 95 % CIs over replications),
+    utilization and steal over time (when the experiment had sample_interval),
+    response time against load and a heatmap (when the results span a sweep),
+    energy and hosts used per policy (a placement study). Says why it skips any.
     """
     import matplotlib
 

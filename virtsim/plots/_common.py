@@ -1,12 +1,27 @@
-"""What every plot function shares: checking its input table, getting an Axes."""
+"""What every plot function shares: checking its input table, getting an Axes, placing a legend."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 
 import pandas as pd
 
-__all__ = ["axes_or_new", "require_columns"]
+__all__ = ["SLIDE_STYLE", "axes_or_new", "legend_above", "legend_right", "require_columns"]
+
+SLIDE_STYLE = {
+    "font.size": 12,
+    "axes.titlesize": 14,
+    "axes.labelsize": 12,
+    "xtick.labelsize": 11,
+    "ytick.labelsize": 11,
+    "legend.fontsize": 11,
+    "legend.title_fontsize": 11,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+}
+"""Matplotlib settings for pictures shown on a slide (``virtsim plot`` draws under them):
+text that stays legible on a projector, less ink on the frame."""
 
 
 def require_columns(table: pd.DataFrame, columns: Iterable[str], what: str) -> None:
@@ -20,10 +35,41 @@ def require_columns(table: pd.DataFrame, columns: Iterable[str], what: str) -> N
 
 
 def axes_or_new(ax, figsize: tuple[float, float] = (6.4, 4.0)):
-    """``ax`` itself, or the Axes of a new figure when it is None (the only time a figure is made)."""
+    """``ax`` itself, or the Axes of a new figure when it is None (the only time a figure is made).
+
+    A new figure uses constrained layout, which makes room for the legends and
+    labels outside the Axes.
+    """
     if ax is not None:
         return ax
     import matplotlib.pyplot as plt
 
     _, ax = plt.subplots(figsize=figsize, layout="constrained")
     return ax
+
+
+def legend_above(ax, title: str, *, ncols: int = 3, handles=None, labels=None):
+    """A legend in a band between the Axes and its ``title``, from the Axes' left edge: it covers no data.
+
+    The title is lifted by the band's height, measured, so the two never overlap.
+    """
+    from matplotlib.font_manager import FontProperties
+
+    if handles is None:
+        handles, labels = ax.get_legend_handles_labels()
+    ncols = max(1, min(ncols, len(handles)))
+    legend = ax.legend(handles, labels, ncols=ncols, loc="lower left", bbox_to_anchor=(0.0, 1.0),
+                       frameon=False, borderaxespad=0.3, fontsize="small", columnspacing=1.5)
+    size = FontProperties(size="small").get_size_in_points()
+    try:  # its height does not depend on the layout, only on its text: measurable now
+        height = legend.get_window_extent(ax.figure.canvas.get_renderer()).height * 72.0 / ax.figure.dpi
+    except AttributeError:  # a canvas without a renderer of its own: rows of text and their spacing
+        height = size * (1.5 * math.ceil(len(handles) / ncols) + 0.8)
+    ax.set_title(title, pad=height + 0.3 * size + 6)
+    return legend
+
+
+def legend_right(ax, title: str | None = None, **options):
+    """A legend outside the Axes, on its right, top-aligned: it covers no data."""
+    return ax.legend(title=title, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0,
+                     frameon=False, fontsize="small", **options)

@@ -8,15 +8,27 @@ target, the workloads (apps) sent to it. Widths are proportional to the
 number of leaves (containers, or a VM or host running apps itself), so a host
 with many VMs and containers stays readable. Made from the resolved
 configuration, not from a template.
+
+A large platform is summed up rather than drawn host by host
+(:mod:`.diagram_groups`): identical hosts are drawn once, titled '32 × node-1
+… node-32'; a host too wide to draw (dozens of VMs or containers) is drawn
+condensed, a column per kind of guest with its count and sizes; past a cap
+of groups, the rest are listed in one last column.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections import defaultdict
+
+import numpy as np
 from dataclasses import dataclass
 
+from ..config.vm_tree import walk_vms
 from ._common import axes_or_new
+from .diagram_groups import HostGroup, group_hosts, summary_lines
+from .labels import wrap
 
 __all__ = ["LAYER_COLOURS", "stack_diagram"]
 
@@ -29,12 +41,26 @@ LAYER_COLOURS = {
     "engine": "#4db6ac",
     "container": "#c8e6c9",
     "app": "#fff59d",
+    "summary": "#eeeeee",
 }
-"""Fill colour of each kind of box; the kind is the first part of a patch's gid (``vm:h1/a``)."""
+"""Fill colour of each kind of box; the kind is the first part of a patch's gid (``vm:h1/a``), but for
+the boxes of a condensed host (``vms:h1``, ``containers:h1``, ``apps:h1``) and the summary column (``others``)."""
+
+MAX_GROUPS = 8
+"""Most host columns (groups of hosts) a diagram draws; the rest are summed up in one more column."""
+MAX_COLUMNS = 16
+"""Most leaf columns a diagram draws in all: wider hosts are drawn condensed until it fits."""
+MAX_HOST_COLUMNS = 12
+"""A host wider than this (in leaves) is always drawn condensed."""
 
 _GIB = 2**30
 _PAD = 0.04
-_HOST_GAP = 0.5
+_HOST_GAP = 0.3
+_WIDE = 1.5
+"""Width of a condensed host's column, in leaves: room for a count and its sizes."""
+_SUMMARY_WIDTH = 2.5
+_INCHES_PER_LEAF = 1.6
+_MAX_WIDTH_IN = 16.0
 
 
 @dataclass(frozen=True)
@@ -45,6 +71,13 @@ class _Box:
     width: float
     level: int
     label: str
+    gid: str | None = None
+    """The patch's gid, when not ``<kind>:<path>``."""
+    height: int = 1
+
+    @property
+    def id(self) -> str:
+        return self.gid or f"{self.kind}:{self.path}"
 
 
 def _as_spec(experiment):
@@ -176,15 +209,124 @@ def _layout_vm(vm, path: str, apps, x: float, width: int, level: int, as_cgroup:
     return boxes
 
 
-def stack_diagram(experiment, *, hosts=None, ax=None):
+def _span(values, unit: str, fmt=lambda v: f"{v:g}") -> str:
+    """'2 vCPU' or '1–4 vCPU' over ``values`` (those known)."""
+    known = sorted({v for v in values if v is not None})
+    if not known:
+        return ""
+    text = fmt(known[0]) if len(known) == 1 else f"{fmt(known[0])}–{fmt(known[-1])}"
+    return f"{text} {unit}".strip()
+
+
+def _gib(n_bytes: float) -> str:
+    return f"{n_bytes / _GIB:.3g}"
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _apps_label(names: list[str]) -> str:
+    return "\n".join(names) if len(names) <= 2 else _count(len(names), "app")
+
+
+def _layout_condensed(group: HostGroup, apps: dict[str, list[str]], x0: float) -> tuple[list[_Box], float]:
+    """The first host of ``group`` as a column per kind of guest: its VMs, its containers, its own apps.
+
+    Counts are the first host's; sizes span every host of the group. Boxes'
+    gids: ``vms:<host>``, ``containers:<host>``, ``apps:<host>`` (and
+    ``hypervisor:``, ``engine:``, ``guest_os:`` the host's, as in a full drawing).
+    """
+    host = group.first
+    name = host.name
+    base = 2 if host.host_os is not None else 1
+    boxes: list[_Box] = []
+    x = x0
+    if apps.get(name):
+        boxes.append(_Box("app", name, x, _WIDE, base, _apps_label(apps[name]), gid=f"apps:{name}/host"))
+        x += _WIDE
+    if host.vms:
+        nested = [n for h in group.hosts for n in walk_vms(h)]
+        mine = [n for n in nested if n.path.split("/", 1)[0] == name]
+        level = base
+        if host.hypervisor is not None:
+            boxes.append(_Box("hypervisor", name, x, _WIDE, level,
+                              f"Type {host.hypervisor.type} hypervisor:\n{host.hypervisor.name}"))
+            level += 1
+        sizes = _join(_span([n.vm.vcpus for n in nested], "vCPU"),
+                      _span([n.vm.memory_bytes for n in nested], "GiB", _gib))
+        boxes.append(_Box("vm", name, x, _WIDE, level, f"{_count(len(mine), 'VM')}\n{sizes} each", gid=f"vms:{name}"))
+        level += 1
+        systems = sorted({n.vm.os.name for n in mine if n.vm.os is not None})
+        if systems:
+            boxes.append(_Box("guest_os", name, x, _WIDE, level, "guest OS: " + ", ".join(systems),
+                              gid=f"guest_os:{name}/*"))
+            level += 1
+        inner = sum(len(n.vm.containers) for n in mine)
+        if inner:
+            boxes.append(_Box("container", name, x, _WIDE, level, _count(inner, "container"),
+                              gid=f"containers:{name}/*"))
+            level += 1
+        guest_apps = [a for n in mine for p, names in apps.items() if p == n.path or p.startswith(n.path + "/")
+                      for a in names]
+        if guest_apps:
+            boxes.append(_Box("app", name, x, _WIDE, level, _apps_label(guest_apps), gid=f"apps:{name}/vms"))
+        x += _WIDE
+    if host.containers:
+        level = base
+        if host.engine is not None:
+            boxes.append(_Box("engine", name, x, _WIDE, level, _engine_label(host.engine)))
+            level += 1
+        every = [c for h in group.hosts for c in h.containers]
+        sizes = _join(_span([c.cpus for c in every], "cpus"), _span([c.memory_bytes for c in every], "GiB", _gib))
+        boxes.append(_Box("container", name, x, _WIDE, level,
+                          _count(len(host.containers), "container") + (f"\n{sizes} each" if sizes else ""),
+                          gid=f"containers:{name}"))
+        ctr_apps = [a for c in host.containers for a in apps.get(f"{name}/{c.name}", ())]
+        if ctr_apps:
+            boxes.append(_Box("app", name, x, _WIDE, level + 1, _apps_label(ctr_apps), gid=f"apps:{name}/containers"))
+        x += _WIDE
+    width = max(x - x0, _WIDE)
+    boxes.append(_Box("hardware", name, x0, width, 0, _hardware_label(host.hardware)))
+    if host.host_os is not None:
+        boxes.append(_Box("host_os", name, x0, width, 1, f"host OS: {host.host_os.name}"))
+    return boxes, width
+
+
+def _fit(label: str, chars: float) -> str:
+    """Each line of ``label`` wrapped to the ``chars`` characters its box has room for (never '256 | GiB')."""
+    lines = (wrap(re.sub(r"(\d) (?=\w)", "\\1\u00a0", line), max(8, int(chars))) for line in label.split("\n"))
+    return "\n".join(lines).replace("\u00a0", " ")
+
+
+def _plan(groups: list[HostGroup], apps, max_columns: int) -> list[tuple[HostGroup, bool]]:
+    """Which groups to draw condensed: similar ones, very wide ones, then the widest until all fit."""
+    widths = [_layout_host(g.first, apps, 0.0)[1] for g in groups]
+    condensed = [g.similar or w > MAX_HOST_COLUMNS for g, w in zip(groups, widths)]
+
+    def total() -> float:
+        return sum(_layout_condensed(g, apps, 0.0)[1] if c else w for g, w, c in zip(groups, widths, condensed))
+
+    for i in sorted(range(len(groups)), key=lambda i: -widths[i]):
+        if total() <= max_columns:
+            break
+        condensed[i] = True
+    return list(zip(groups, condensed))
+
+
+def stack_diagram(experiment, *, hosts=None, max_groups: int = MAX_GROUPS, max_columns: int = MAX_COLUMNS, ax=None):
     """Draw the layers of each host of ``experiment`` as labelled boxes; return the Axes.
 
     ``experiment`` is an :class:`~virtsim.ExperimentSpec`, an experiment file
     path or dict (loaded as ``virtsim.load_experiment`` would), or the resolved
     ``config`` of a result folder's ``manifest.json``. ``hosts`` names the
-    hosts to draw (default: all, side by side). Each box is a patch whose gid
-    is ``<kind>:<path>`` (kinds: those of :data:`LAYER_COLOURS`), and each VM
-    is framed with a dashed outline (gid ``frame:<path>``).
+    hosts to draw (default: all, side by side). Identical hosts are drawn
+    once, titled with their count; at most ``max_groups`` groups are drawn
+    (the rest listed in a last column, gid ``others``) and hosts are drawn
+    condensed until the drawing is at most ``max_columns`` leaves wide. Each
+    box is a patch whose gid is ``<kind>:<path>`` (kinds: those of
+    :data:`LAYER_COLOURS`), and each VM is framed with a dashed outline (gid
+    ``frame:<path>``).
     """
     from matplotlib.patches import FancyBboxPatch, Rectangle
 
@@ -198,30 +340,45 @@ def stack_diagram(experiment, *, hosts=None, ax=None):
                              f"the experiment has: {', '.join(names)}")
         chosen = [h for h in spec.hosts if h.name in hosts]
     apps = _apps_by_target(spec)
+    groups, left_over = group_hosts(chosen, apps, max(1, max_groups))
     placed, x = [], 0.0
-    for host in chosen:
-        boxes, width = _layout_host(host, apps, x)
-        placed.append((host, x, width, boxes))
+    for group, condensed in _plan(groups, apps, max_columns):
+        boxes, width = _layout_condensed(group, apps, x) if condensed else _layout_host(group.first, apps, x)
+        placed.append((group.title, x, width, boxes))
         x += width + _HOST_GAP
-    total_width = x - _HOST_GAP
     top = max((b.level for _, _, _, boxes in placed for b in boxes), default=0) + 1
-    ax = axes_or_new(ax, figsize=(min(30.0, max(6.0, 2.0 * total_width)), 1.0 + 0.75 * top))
-    for host, x0, width, boxes in placed:
+    if left_over:
+        lines = [f"+ {_count(len(left_over), 'more host')}",
+                 *(wrap(line, 30) for line in summary_lines(left_over, apps))]
+        placed.append(("others", x, _SUMMARY_WIDTH, [_Box("summary", "others", x, _SUMMARY_WIDTH, 0,
+                                                          "\n".join(lines), gid="others", height=top)]))
+        x += _SUMMARY_WIDTH + _HOST_GAP
+    total_width = x - _HOST_GAP
+    width_in = min(_MAX_WIDTH_IN, max(6.0, _INCHES_PER_LEAF * total_width))
+    ax = axes_or_new(ax, figsize=(width_in, 1.6 + 0.8 * top))
+    # Text as large as a leaf's width allows (a label is ~16 characters wide), read on a slide.
+    font = float(np.clip(5.5 * width_in / total_width, 7.0, 10.0))
+    leaf_chars = 0.95 * (width_in / (total_width + 0.2)) * 72 / (0.56 * font)  # characters across one leaf
+    for title, x0, width, boxes in placed:
         for box in sorted(boxes, key=lambda b: b.level):
             ax.add_patch(FancyBboxPatch(
-                (box.x + _PAD, box.level + _PAD), box.width - 2 * _PAD, 1 - 2 * _PAD,
+                (box.x + _PAD, box.level + _PAD), box.width - 2 * _PAD, box.height - 2 * _PAD,
                 boxstyle="round,pad=0,rounding_size=0.06", facecolor=LAYER_COLOURS[box.kind],
-                edgecolor="#424242", linewidth=0.8, gid=f"{box.kind}:{box.path}"))
-            ax.text(box.x + box.width / 2, box.level + 0.5, box.label, ha="center", va="center",
-                    fontsize=7, wrap=True)
-        for vm in (b for b in boxes if b.kind == "vm"):
+                edgecolor="#424242", linewidth=0.8, gid=box.id))
+            ax.text(box.x + box.width / 2, box.level + box.height / 2, _fit(box.label, box.width * leaf_chars),
+                    ha="center", va="center", fontsize=font)
+        for vm in (b for b in boxes if b.kind == "vm" and b.gid is None):
             height = max(b.level for b in boxes if b.path == vm.path or b.path.startswith(vm.path + "/"))
             ax.add_patch(Rectangle((vm.x + _PAD / 2, vm.level + _PAD / 2), vm.width - _PAD,
                                    height - vm.level + 1 - _PAD, fill=False, linestyle="--",
                                    edgecolor="#8d6e63", linewidth=0.8, gid=f"frame:{vm.path}"))
-        ax.text(x0 + width / 2, top + 0.15, host.name, ha="center", va="bottom", fontsize=9, fontweight="bold")
+        if title != "others":
+            ax.text(x0 + width / 2, top + 0.1, title, ha="center", va="bottom", fontsize=font + 1,
+                    fontweight="bold")
     ax.set_xlim(-0.1, total_width + 0.1)
-    ax.set_ylim(-0.1, top + 0.6)
+    ax.set_ylim(-0.1, top + 0.9)
     ax.set_axis_off()
-    ax.set_title(f"{spec.name}: the stack", fontsize=10)
+    hosts_drawn = len(chosen)
+    ax.set_title(f"{spec.name}: the stack" + (f" of {hosts_drawn} hosts" if hosts_drawn > len(placed) else ""),
+                 fontsize=font + 4)
     return ax

@@ -16,7 +16,8 @@ import pandas as pd
 
 __all__ = ["NotAResultFolder", "ResultFolder", "read_result_folder"]
 
-_TABLES = ("summary", "workloads", "stacks", "consumers", "jobs", "timeseries")
+_TABLES = ("summary", "workloads", "stacks", "consumers", "jobs", "timeseries", "placement")
+"""The CSVs read when present (others, and columns not drawn, are left alone)."""
 
 
 class NotAResultFolder(ValueError):
@@ -29,6 +30,8 @@ class ResultFolder:
     manifest: dict
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     """Each table present in the folder, by name (``summary``, ``stacks``, ``timeseries`` …)."""
+    axes: tuple[str, ...] = ()
+    """A sweep's swept fields (columns of its tables); empty for a single run."""
 
     @property
     def config(self) -> dict | None:
@@ -84,5 +87,6 @@ def _read_sweep_folder(path: Path) -> ResultFolder:
             manifest = json.loads(point_manifest.read_text(encoding="utf-8"))
             break
     tables = {"summary": results.summary, "workloads": results.workloads, "stacks": results.stacks,
-              "consumers": results.consumers}
-    return ResultFolder(path, manifest, {name: table for name, table in tables.items() if table is not None})
+              "consumers": results.consumers, "scenarios": results.scenarios}
+    return ResultFolder(path, manifest, {name: table for name, table in tables.items() if table is not None},
+                        axes=tuple(results.axes))

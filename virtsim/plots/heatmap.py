@@ -6,6 +6,8 @@ import numpy as np
 import pandas as pd
 
 from ._common import axes_or_new, require_columns
+from .labels import axis_names, metric_quantity, value_text
+from .units import choose_unit, set_unit_axis
 
 __all__ = ["sweep_heatmap"]
 
@@ -16,28 +18,49 @@ def sweep_heatmap(table: pd.DataFrame, x: str, y: str, value: str = "response_ti
 
     ``table`` is any table with the two axis columns and the metric column,
     for example a sweep's summary whose columns are named by the swept
-    fields (``hosts[0].hardware.cores``); rows repeating a cell (replications)
+    fields (``hosts[0].hardware.cores``), or its scenarios table (``<value>_mean``
+    is used when ``value`` is absent, and its ``<value>_ci95`` is written
+    in the cells as '± half-width'); rows repeating a cell (replications)
     are averaged, and a missing combination stays blank. Axis values keep
     their sorted order and are shown as labels, so they may be numbers or
-    names. Returns the Axes (the colour bar is attached to it).
+    names. A metric in seconds is shown in the unit its data need. Returns
+    the Axes (the colour bar is attached to it).
     """
-    require_columns(table, [x, y, value], "sweep_heatmap")
+    column = f"{value}_mean" if isinstance(table, pd.DataFrame) and value not in table.columns \
+        and f"{value}_mean" in table.columns else value
+    require_columns(table, [x, y, column], "sweep_heatmap")
     if x == y:
         raise ValueError(f"sweep_heatmap needs two different axis columns, got {x!r} twice")
-    grid = table.pivot_table(index=y, columns=x, values=value, aggfunc="mean", sort=True, dropna=False)
-    ax = axes_or_new(ax)
+    grid = table.pivot_table(index=y, columns=x, values=column, aggfunc="mean", sort=True, dropna=False)
+    half = None
+    if f"{value}_ci95" in table.columns:
+        half = table.pivot_table(index=y, columns=x, values=f"{value}_ci95", aggfunc="mean", sort=True,
+                                 dropna=False).reindex_like(grid).to_numpy(dtype=float)
+    ax = axes_or_new(ax, figsize=(7.5, 4.8))
     data = grid.to_numpy(dtype=float)
     mesh = ax.pcolormesh(np.ma.masked_invalid(data), cmap=cmap)
-    ax.figure.colorbar(mesh, ax=ax, label=value)
-    ax.set_xticks(np.arange(grid.shape[1]) + 0.5, [f"{v:g}" if isinstance(v, float) else str(v) for v in grid.columns])
-    ax.set_yticks(np.arange(grid.shape[0]) + 0.5, [f"{v:g}" if isinstance(v, float) else str(v) for v in grid.index])
-    ax.set_xlabel(x)
-    ax.set_ylabel(y)
-    ax.set_title(value)
+    bar = ax.figure.colorbar(mesh, ax=ax)
+    quantity = metric_quantity(value)
+    timed = value.removesuffix("_mean").endswith("_s")
+    if timed:
+        unit = set_unit_axis(bar.ax.yaxis, data, quantity)
+    else:
+        bar.set_label(quantity)
+    ax.set_xticks(np.arange(grid.shape[1]) + 0.5, [value_text(v) for v in grid.columns])
+    ax.set_yticks(np.arange(grid.shape[0]) + 0.5, [value_text(v) for v in grid.index])
+    names = axis_names([x, y])
+    ax.set_xlabel(names[x] if names[x] == x else f"{names[x]}   ({x})")
+    ax.set_ylabel(names[y] if names[y] == y else f"{names[y]}   ({y})")
+    ax.set_title(f"{quantity[:1].upper()}{quantity[1:]}" + (f" ({unit.symbol})" if timed else "")
+                 + (", ± 95 % CI" if half is not None and np.isfinite(half).any() else ""))
     if annotate:
+        size = choose_unit(data).size if timed else 1.0
         middle = np.nanmean(data) if np.isfinite(data).any() else 0.0
         for (row, col), cell in np.ndenumerate(data):
             if np.isfinite(cell):
-                ax.text(col + 0.5, row + 0.5, f"{cell:.3g}", ha="center", va="center", fontsize="small",
+                text = f"{cell / size:.3g}"
+                if half is not None and np.isfinite(half[row, col]):
+                    text += f"\n± {half[row, col] / size:.2g}"
+                ax.text(col + 0.5, row + 0.5, text, ha="center", va="center", fontsize="small",
                         color="white" if cell < middle else "black")
     return ax

@@ -9,16 +9,21 @@ from pathlib import Path
 
 import pandas as pd
 
+from ._common import SLIDE_STYLE
 from .breakdown import time_breakdown
 from .diagram import stack_diagram
 from .folder import ResultFolder, read_result_folder
 from .heatmap import sweep_heatmap
+from .placement_energy import energy_by_policy
 from .response import response_time_vs_load
+from .scenario_breakdown import scenario_breakdown
 from .timeseries import utilization_over_time
 
 __all__ = ["Picture", "plot_folder", "sweep_axes"]
 
 _LOAD_WORDS = ("rate", "clients", "load", "utilization")
+_MAX_PANELS = 4
+"""Most workloads given a panel of their own in the per-scenario breakdown (more: all jobs together)."""
 
 
 @dataclass(frozen=True)
@@ -36,6 +41,14 @@ def sweep_axes(summary: pd.DataFrame) -> list[str]:
     return [c for c in summary.columns if ("." in c or "[" in c) and summary[c].nunique(dropna=False) > 1]
 
 
+def _per_scenario(result: ResultFolder, metric: str) -> pd.DataFrame:
+    """The scenarios table (means and 95 % CIs) when it has ``metric``, else the summary."""
+    scenarios = result.tables.get("scenarios")
+    if scenarios is not None and f"{metric}_mean" in scenarios.columns:
+        return scenarios
+    return result.tables["summary"]
+
+
 def _load_axis(axes: list[str], summary: pd.DataFrame) -> str | None:
     numeric = [a for a in axes if pd.api.types.is_numeric_dtype(summary[a])]
     for axis in numeric:
@@ -50,11 +63,41 @@ def _diagram(result: ResultFolder, ax):
     return stack_diagram(result.config, ax=ax)
 
 
-def _breakdown(result: ResultFolder, ax):
+def _stacks(result: ResultFolder) -> pd.DataFrame:
     stacks = result.tables.get("stacks")
     if stacks is None or stacks.empty:
         raise LookupError("no stacks.csv rows (no job completed after the warm-up)")
+    return stacks
+
+
+def _breakdown(result: ResultFolder, ax):
+    stacks = _stacks(result)
+    if result.axes:
+        raise LookupError("a sweep: its breakdown is drawn per scenario (breakdown-by-scenario)")
     return time_breakdown(stacks, normalize=True, ax=ax)
+
+
+def _scenario_breakdown(result: ResultFolder, ax):
+    """A panel per workload (one bar per scenario in each), all in one figure."""
+    if not result.axes:
+        raise LookupError("not a sweep (no scenarios to compare)")
+    stacks = _stacks(result)
+    workloads = list(dict.fromkeys(stacks["workload"].astype(str))) if "workload" in stacks.columns else []
+    panels = workloads if 1 <= len(workloads) <= _MAX_PANELS else [None]  # None: all jobs together
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        scenarios = stacks["scenario"].nunique() if "scenario" in stacks.columns else len(stacks)
+        _, axes = plt.subplots(len(panels), 1, figsize=(10.0, len(panels) * (2.6 + 0.42 * scenarios)),
+                               layout="constrained", squeeze=False)
+        axes = list(axes[:, 0])
+    else:
+        axes = [ax]
+        panels = panels[:1]
+    by = [a for a in result.axes if a in stacks.columns] or None
+    for panel, workload in zip(axes, panels):
+        scenario_breakdown(stacks, by=by, workload=workload, ax=panel)
+    return axes[0]
 
 
 def _utilization(result: ResultFolder, ax):
@@ -71,7 +114,8 @@ def _response(result: ResultFolder, ax):
         raise LookupError(f"needs a summary with a numeric swept column (several load levels); "
                           f"it has {len(summary)} row(s) and no such column")
     others = [a for a in axes if a != load]
-    return response_time_vs_load(summary, load, stack=others[0] if others else None, ax=ax)
+    table = _per_scenario(result, "response_time_mean_s")
+    return response_time_vs_load(table, load, stack=others[0] if others else None, ax=ax)
 
 
 def _heatmap(result: ResultFolder, ax):
@@ -79,26 +123,47 @@ def _heatmap(result: ResultFolder, ax):
     axes = sweep_axes(summary)
     if len(axes) < 2:
         raise LookupError(f"needs a summary over two swept columns; it has {len(axes)}")
-    return sweep_heatmap(summary, axes[0], axes[1], "response_time_mean_s", ax=ax)
+    return sweep_heatmap(_per_scenario(result, "response_time_mean_s"), axes[0], axes[1], "response_time_mean_s",
+                         ax=ax)
+
+
+def _energy(result: ResultFolder, ax):
+    summary = result.tables["summary"]
+    placement = (result.config or {}).get("placement")
+    if "hosts_used" not in summary.columns:
+        raise LookupError("not a placement study (the experiment has no placement section)")
+    label = placement.get("policy") if isinstance(placement, dict) else None
+    return energy_by_policy(summary, by=_varying(result, summary) or None, label=label, ax=ax)
+
+
+def _varying(result: ResultFolder, summary: pd.DataFrame) -> list[str]:
+    """The swept fields that vary, placement's first (the policies being compared)."""
+    varying = [a for a in result.axes if a in summary.columns and summary[a].nunique(dropna=False) > 1]
+    return [a for a in varying if a.startswith("placement.")] or varying
 
 
 PICTURES: dict[str, Callable] = {
     "stack-diagram": _diagram,
     "breakdown": _breakdown,
+    "breakdown-by-scenario": _scenario_breakdown,
     "utilization": _utilization,
     "response-vs-load": _response,
     "heatmap": _heatmap,
+    "energy-by-policy": _energy,
 }
 """Each picture's file name and how it is drawn from a result folder (LookupError: cannot be drawn)."""
 
 
 def plot_folder(folder: str | os.PathLike, out_dir: str | os.PathLike | None = None, *,
-                dpi: int = 120) -> list[Picture]:
+                dpi: int = 150) -> list[Picture]:
     """Draw every picture the result ``folder`` allows into ``out_dir`` (default: the folder itself).
 
-    Returns one :class:`Picture` per kind, written or skipped with its reason.
-    Raises ``NotAResultFolder`` for a folder ``virtsim run -o`` did not write.
+    Pictures are drawn in :data:`SLIDE_STYLE` (large text) and saved at
+    ``dpi``. Returns one :class:`Picture` per kind, written or skipped with
+    its reason. Raises ``NotAResultFolder`` for a folder ``virtsim run -o``
+    did not write.
     """
+    import matplotlib
     import matplotlib.pyplot as plt
 
     result = read_result_folder(folder)
@@ -106,15 +171,19 @@ def plot_folder(folder: str | os.PathLike, out_dir: str | os.PathLike | None = N
     out.mkdir(parents=True, exist_ok=True)
     pictures = []
     for name, draw in PICTURES.items():
-        try:
-            ax = draw(result, None)
-        except (LookupError, ValueError) as why:  # missing data, or a table without a needed column
-            pictures.append(Picture(name, None, str(why)))
-            continue
-        path = out / f"{name}.png"
-        try:
-            ax.figure.savefig(path, dpi=dpi)
-        finally:
-            plt.close(ax.figure)
+        with matplotlib.rc_context(SLIDE_STYLE):  # sizes are fixed when text is made and laid out: both inside
+            before = set(plt.get_fignums())
+            try:
+                ax = draw(result, None)
+            except (LookupError, ValueError) as why:  # missing data, or a table without a needed column
+                for number in set(plt.get_fignums()) - before:  # a figure begun before the problem showed
+                    plt.close(number)
+                pictures.append(Picture(name, None, str(why)))
+                continue
+            path = out / f"{name}.png"
+            try:
+                ax.figure.savefig(path, dpi=dpi)
+            finally:
+                plt.close(ax.figure)
         pictures.append(Picture(name, path))
     return pictures

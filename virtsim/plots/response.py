@@ -5,19 +5,47 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ._common import axes_or_new, require_columns
+from ..analysis.stats import confidence_interval
+from ._common import axes_or_new, legend_right, require_columns
+from .labels import axis_names, metric_quantity, value_text
+from .units import set_unit_axis
 
 __all__ = ["response_time_vs_load"]
 
 
-def _ci_columns(table: pd.DataFrame, metric: str) -> tuple[str, str] | None:
-    """The lower and upper 95 % bound columns of ``metric``, under either naming, if present."""
+def _value_column(table: pd.DataFrame, metric: str) -> str:
+    """``metric`` itself, or its per-scenario mean (``<metric>_mean``, the scenarios table)."""
+    if metric not in table.columns and f"{metric}_mean" in table.columns:
+        return f"{metric}_mean"
+    return metric
+
+
+def _ci_columns(table: pd.DataFrame, metric: str) -> tuple[str, ...] | None:
+    """The 95 % CI of ``metric``: its lower and upper bound columns, or its half-width column, if present."""
     base = metric[:-2] if metric.endswith("_s") else metric
     for low, high in ((f"{metric}_ci95_low", f"{metric}_ci95_high"),
                       (f"{base}_ci95_low_s", f"{base}_ci95_high_s")):
         if low in table.columns and high in table.columns:
             return low, high
+    if f"{metric}_ci95" in table.columns:  # the scenarios table: mean ± half-width
+        return (f"{metric}_ci95",)
     return None
+
+
+def _points(rows: pd.DataFrame, load: str, value: str, bounds, replicated: bool) -> pd.DataFrame:
+    """One row per load level: the value and its CI bounds (NaN where unknown)."""
+    groups = rows.groupby(load, sort=True)
+    points = groups[[value, *(bounds or ())]].mean()
+    if bounds and len(bounds) == 2:
+        points["low"], points["high"] = points[bounds[0]], points[bounds[1]]
+    elif bounds:
+        points["low"], points["high"] = points[value] - points[bounds[0]], points[value] + points[bounds[0]]
+    elif replicated:  # replications as rows: a Student-t interval over them
+        half = groups[value].apply(lambda v: confidence_interval(v)[1])
+        points["low"], points["high"] = points[value] - half, points[value] + half
+    else:
+        points["low"] = points["high"] = np.nan
+    return points
 
 
 def response_time_vs_load(table: pd.DataFrame, load: str, *, stack: str | None = "stack",
@@ -25,31 +53,46 @@ def response_time_vs_load(table: pd.DataFrame, load: str, *, stack: str | None =
     """Plot ``metric`` (seconds) against the ``load`` column, one line per value of ``stack``.
 
     ``table`` is a summary or workloads table with one row per load level (a
-    sweep's summary, say), so it needs the columns ``load`` and ``metric``, and
-    ``stack`` unless that is None (one line). When ``ci`` is true and the table
-    has ``<metric>_ci95_low`` / ``_ci95_high`` (or ``<metric without _s>_ci95_low_s`` /
-    ``_high_s``), each point gets an error bar. Rows with the same load and
-    stack are averaged. Returns the Axes.
+    sweep's summary, say), or a sweep's scenarios table (``<metric>_mean``
+    and ``<metric>_ci95``), so it needs the columns ``load`` and ``metric``,
+    and ``stack`` unless that is None (one line). When ``ci`` is true each
+    point gets an error bar from the table's 95 % interval: the columns
+    ``<metric>_ci95_low`` / ``_ci95_high`` (or ``<metric without _s>_ci95_low_s``
+    / ``_high_s``), or the half-width ``<metric>_ci95``; else, when the table
+    has a ``replication`` column and several rows per point, the Student-t
+    interval over them. Other rows with the same load and stack are
+    averaged. The time axis is in the unit its data need. Returns the Axes.
     """
-    require_columns(table, [load, metric] + ([stack] if stack else []), "response_time_vs_load")
-    ax = axes_or_new(ax)
+    value = _value_column(table, metric) if isinstance(table, pd.DataFrame) else metric
+    require_columns(table, [load, value] + ([stack] if stack else []), "response_time_vs_load")
+    ax = axes_or_new(ax, figsize=(8.0, 4.5))
     bounds = _ci_columns(table, metric) if ci else None
-    columns = [metric, *(bounds or ())]
+    replicated = ci and "replication" in table.columns
     groups = table.groupby(stack, sort=False, observed=True) if stack else [(None, table)]
+    reach = []
     for name, rows in groups:
-        points = rows.groupby(load, sort=True)[columns].mean()
+        points = _points(rows, load, value, bounds, replicated)
         x = points.index.to_numpy()
-        y = points[metric].to_numpy(dtype=float)
-        label = None if name is None else str(name)
-        if bounds:
-            low, high = (points[c].to_numpy(dtype=float) for c in bounds)
-            ax.errorbar(x, y, yerr=np.vstack([y - low, high - y]), marker="o", capsize=3, label=label)
+        y = points[value].to_numpy(dtype=float)
+        label = None if name is None else value_text(name)
+        low, high = points["low"].to_numpy(dtype=float), points["high"].to_numpy(dtype=float)
+        if np.isfinite(low).any():
+            err = np.vstack([np.nan_to_num(y - low), np.nan_to_num(high - y)])
+            ax.errorbar(x, y, yerr=err, marker="o", capsize=4, label=label)
+            reach.append(np.nan_to_num(high, nan=0.0))
         else:
             ax.plot(x, y, marker="o", label=label)
-    ax.set_xlabel(load)
-    ax.set_ylabel(metric.replace("_", " ").removesuffix(" s") + " (s)")
-    ax.set_title("Response time vs load")
+        reach.append(y)
+    names = axis_names([load] + ([stack] if stack else []))
+    ax.set_xlabel(names[load] if names[load] == load else f"{names[load]}   ({load})")
+    quantity = metric_quantity(metric)
+    set_unit_axis(ax.yaxis, np.concatenate(reach) if reach else [], quantity)
+    ax.set_title(f"{quantity[:1].upper()}{quantity[1:]} against {names[load]}"
+                 + ("  (bars: 95 % CI)" if ax.containers else ""))
     ax.set_ylim(bottom=0)
+    loads = pd.to_numeric(table[load], errors="coerce").dropna()
+    if len(loads) and (loads == loads.round()).all():  # counts (clients, cores): whole ticks only
+        ax.xaxis.get_major_locator().set_params(integer=True)
     if stack:
-        ax.legend(title=stack, fontsize="small")
+        legend_right(ax, title=names[stack])
     return ax
