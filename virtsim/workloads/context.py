@@ -38,7 +38,7 @@ from .requests import Breakdown, Demand, RequestPlan
 PlanFor = Callable[[Demand, int], "RequestPlan | None"]
 """``(demand, threads)`` → the plan that runs such requests at the context's place (None: one CPU activity)."""
 
-_NO_TIME = Breakdown(0.0, 0.0, 0.0)
+_NO_TIME = Breakdown(0.0, 0.0, 0.0, 0.0)
 
 
 class Context:
@@ -124,7 +124,7 @@ class Context:
         """An event that fires after ``seconds`` of simulated time (a time such as ``"5 ms"`` too)."""
         seconds = _quantity("ctx.sleep", "seconds", seconds, "time")
         if self.job is not None:
-            self._add_breakdown(Breakdown(seconds, 0.0, 0.0))
+            self._add_breakdown(Breakdown(seconds, 0.0, 0.0, seconds))  # a pause takes as long on bare metal
         return self.env.timeout(seconds)
 
     def spawn(self, request, *args) -> simpy.Process:
@@ -153,7 +153,7 @@ class Context:
         if job is not None:
             self._log.add_cpu(job, demand.cpu_s)
             self._add_breakdown(plan.breakdown(demand) if plan is not None
-                                else Breakdown(demand.cpu_s / (threads * speed), 0.0, 0.0))
+                                else Breakdown(demand.cpu_s / (threads * speed), 0.0, 0.0, demand.cpu_s / (threads * speed)))
         if plan is not None:
             failed = self._log.failed_at
             plan.start(demand, done.succeed, alive=(lambda: job not in failed) if job is not None else None)

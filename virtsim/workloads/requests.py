@@ -113,7 +113,7 @@ class Breakdown:
     def __add__(self, other: Breakdown) -> Breakdown:
         """Two parts of a job run one after the other."""
         return Breakdown(self.native_s + other.native_s, self.virtualization_s + other.virtualization_s,
-                         self.io_latency_s + other.io_latency_s)
+                         self.io_latency_s + other.io_latency_s, self.bare_metal_s + other.bare_metal_s)
 
 
 class RequestPlan:
