@@ -233,3 +233,21 @@ def test_capacity_console_states_the_interval_that_decided(tmp_path):
     assert "mean of 3 replications" in result.output
     smallest = next(line for line in result.output.splitlines() if "smallest:" in line)
     assert " ± " in smallest and "< 1" in smallest
+
+
+def test_the_stack_files_comments_hold_in_the_tables(compared):
+    """What experiments/stacks/*.yaml say in their comments: the layers' path delays are in
+    virtualization_s, the devices' own time (io_latency_s) is native's except under gVisor."""
+    _, _, folder = compared
+    stacks = pd.read_csv(folder / "stacks.csv")
+    web = stacks[stacks["workload"].str.startswith("web-")].groupby("workload")[
+        ["io_latency_mean_s", "virtualization_mean_s"]].mean()
+    io, virt = web["io_latency_mean_s"], web["virtualization_mean_s"]
+    for stack in ("kvm", "virtualbox", "docker-nat", "docker-host", "docker-in-kvm"):
+        assert io[f"web-{stack}"] == pytest.approx(io["web-native"], rel=1e-3), stack
+    assert io["web-gvisor"] > io["web-native"] * 1.001
+    assert virt["web-native"] == 0.0
+    assert virt["web-docker-host"] == pytest.approx(4.8e-6, rel=0.05)
+    assert virt["web-docker-nat"] == pytest.approx(42.4e-6, rel=0.05)
+    assert virt["web-virtualbox"] > virt["web-kvm"]
+    assert virt["web-docker-in-kvm"] > max(virt["web-kvm"], virt["web-docker-nat"])
