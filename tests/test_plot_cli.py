@@ -192,16 +192,20 @@ def test_a_replicated_sweep_gets_error_bars_and_a_breakdown_per_scenario(replica
     assert "skipped breakdown: a sweep: its breakdown is drawn per scenario" in result.output
     scenarios = pd.read_csv(replicated_sweep / "scenarios.csv")
     curve = draw(replicated_sweep, "response-vs-load")
-    [bars] = [c for c in curve.containers if isinstance(c, ErrorbarContainer)]
-    segments = bars.lines[2][0].get_segments()
-    halves = [(seg[1][1] - seg[0][1]) / 2 for seg in segments]
-    assert halves == pytest.approx(scenarios["response_time_mean_s_ci95"].tolist())  # the CIs of scenarios.csv
+    lines = [c for c in curve.containers if isinstance(c, ErrorbarContainer)]
+    workloads = list(dict.fromkeys(scenarios["workload"]))
+    assert len(lines) == len(workloads) == 2  # one line per workload: web and batch are never pooled
+    for bars, workload in zip(lines, workloads):
+        segments = bars.lines[2][0].get_segments()
+        halves = [(seg[1][1] - seg[0][1]) / 2 for seg in segments]
+        mine = scenarios[scenarios["workload"] == workload]
+        assert halves == pytest.approx(mine["response_time_mean_s_ci95"].tolist())  # the CIs of scenarios.csv
     panels = draw(replicated_sweep, "breakdown-by-scenario").figure.axes
     assert [a.get_title() for a in panels] == [f"Where the response time of {w} went, per scenario"
                                                for w in ("web", "batch")]
     for panel in panels:  # one bar per scenario, an interval on each
         parts = [c for c in panel.containers if isinstance(c, BarContainer)]
-        assert parts and all(len(bars) == len(scenarios) for bars in parts)
+        assert parts and all(len(bars) == scenarios["scenario"].nunique() for bars in parts)
         assert [c for c in panel.containers if isinstance(c, ErrorbarContainer)]
         assert [t.get_text() for t in panel.get_yticklabels()] == ["1", "2", "4"]
 

@@ -625,7 +625,7 @@ NATURAL_PLACE = {
 def test_ten_systems_puts_each_system_in_its_natural_place_on_identical_hardware():
     spec = load_experiment(TEN)
     hosts = {h.name: h for h in spec.hosts}
-    assert set(hosts) == set(NATURAL_PLACE) and len({h.hardware for h in spec.hosts}) == 1
+    assert set(hosts) == set(NATURAL_PLACE) and len({json.dumps(h.hardware.model_dump(mode="json"), sort_keys=True) for h in spec.hosts}) == 1
     for name, (hypervisor, host_os, engine) in NATURAL_PLACE.items():
         h = hosts[name]
         assert (getattr(h.hypervisor, "name", None), getattr(h.host_os, "name", None),
@@ -641,7 +641,7 @@ def test_ten_systems_puts_each_system_in_its_natural_place_on_identical_hardware
 
 def test_ten_systems_runs_the_same_two_workloads_on_every_host():
     raw = yaml.safe_load(TEN.read_text(encoding="utf-8"))
-    assert "compare" not in raw  # added with the paired-comparison block, not here
+    assert raw["compare"] == {"baseline": "kvm"} and raw["replications"] >= 3  # paired, with intervals
     workloads = {w["name"]: w for w in raw["workloads"]}
     assert set(workloads) == {f"{w}-{h}" for w in ("web", "batch") for h in NATURAL_PLACE}
     for kind in ("web", "batch"):
@@ -650,6 +650,9 @@ def test_ten_systems_runs_the_same_two_workloads_on_every_host():
         assert len(shapes) == 1, kind
     spec = load_experiment(TEN)
     assert {w.name: w.target for w in spec.workloads}["web-kubernetes"] == "kubernetes/pod"
+    # one compared workload per kind, with a member on each of the ten hosts
+    groups = {g.name: dict(g.members) for g in spec.comparison.workloads}
+    assert set(groups) == {"web", "batch"} and all(set(m) == set(NATURAL_PLACE) for m in groups.values())
 
 
 def test_ten_systems_shows_the_systems_apart():

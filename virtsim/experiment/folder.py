@@ -32,7 +32,8 @@ SWEEP_MARKER = "sweep.json"
 POINTS_DIR = "points"
 SWEEP_FILES = ("scenarios.csv", "failures.csv")
 """Files only a sweep writes besides its tables (``failures.csv``: its failed points)."""
-PLOT_FILES = ("stack-diagram.png", "breakdown.png", "utilization.png", "response-vs-load.png", "heatmap.png")
+PLOT_FILES = ("stack-diagram.png", "breakdown.png", "utilization.png", "response-vs-load.png", "heatmap.png",
+              "breakdown-by-scenario.png", "energy-by-policy.png")
 """What ``virtsim plot DIR`` writes into DIR (``virtsim.plots.report.PICTURES``; a test keeps them equal)."""
 _POINT = re.compile(r"[0-9a-f]{64}|\.tmp-.*")
 _ATOMIC_TMP = re.compile(r"\..+\.[^.]+")  # what an atomic write leaves when killed: .summary.csv.k2j3l

@@ -115,7 +115,17 @@ def _response(result: ResultFolder, ax):
                           f"it has {len(summary)} row(s) and no such column")
     others = [a for a in axes if a != load]
     table = _per_scenario(result, "response_time_mean_s")
-    return response_time_vs_load(table, load, stack=others[0] if others else None, ax=ax)
+    several = "workload" in table.columns and table["workload"].nunique() > 1
+    if several and not others:  # unlike workloads are never pooled: a line each
+        return response_time_vs_load(table, load, stack="workload", ax=ax)
+    return response_time_vs_load(_first_workload(table), load, stack=others[0] if others else None, ax=ax)
+
+
+def _first_workload(table: pd.DataFrame) -> pd.DataFrame:
+    """The rows of one workload of a per-workload scenarios table (the first), so none is pooled with another."""
+    if "workload" not in table.columns or table["workload"].nunique() <= 1:
+        return table
+    return table[table["workload"] == table["workload"].iloc[0]]
 
 
 def _heatmap(result: ResultFolder, ax):
@@ -123,8 +133,8 @@ def _heatmap(result: ResultFolder, ax):
     axes = sweep_axes(summary)
     if len(axes) < 2:
         raise LookupError(f"needs a summary over two swept columns; it has {len(axes)}")
-    return sweep_heatmap(_per_scenario(result, "response_time_mean_s"), axes[0], axes[1], "response_time_mean_s",
-                         ax=ax)
+    return sweep_heatmap(_first_workload(_per_scenario(result, "response_time_mean_s")), axes[0], axes[1],
+                         "response_time_mean_s", ax=ax)
 
 
 def _energy(result: ResultFolder, ax):
