@@ -11,7 +11,9 @@ the trace gives CPU only, so per-operation overheads would have nothing to act o
 
     python benchmarks/planetlab_day.py [--traces DIR] [--hosts 800]
 
-prints load, simulation and result times, events per second and peak RSS.
+reads ``DIR/planetlab/planetlab_20110303.csv.gz``; DIR defaults to ``$VIRTSIM_TRACES``
+(the full traces) or else the repository's sample folder, which holds the whole day,
+and prints load, simulation and result times, events per second and peak RSS.
 """
 
 from __future__ import annotations
@@ -23,11 +25,12 @@ import time
 from pathlib import Path
 
 import virtsim
+from virtsim.config.traces import full_traces_dir
 from virtsim.experiment.results import collect
 from virtsim.experiment.simulation import Simulation
 
 ROOT = Path(__file__).resolve().parents[1]
-TRACES = ROOT.parent / "shared" / "data" / "traces"
+TRACES = full_traces_dir() or ROOT / "experiments" / "data" / "traces"
 DAY = "planetlab_20110303.csv.gz"
 VMS = 1052
 

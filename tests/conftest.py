@@ -19,6 +19,9 @@ import os
 
 from hypothesis import settings
 
+import pytest
+
+from virtsim.config.traces import TRACES_ENV, full_traces_dir
 from virtsim.engine import sharing
 
 # Both from Hypothesis' own defaults: it may have loaded a CI profile of its own on import.
@@ -35,3 +38,12 @@ def pytest_report_header(config):
     """Say which build of the sharing engine the run tests, and which Hypothesis profile."""
     engine = f"virtsim sharing engine: {'compiled' if sharing.COMPILED else 'python'} ({sharing.implementation.__file__})"
     return [engine, f"hypothesis profile: {HYPOTHESIS_PROFILE}"]
+
+
+@pytest.fixture
+def full_traces():
+    """The folder of the full traces (``$VIRTSIM_TRACES``); the test is skipped, saying why, without it."""
+    folder = full_traces_dir()
+    if folder is None:
+        pytest.skip(f"needs the full traces: set {TRACES_ENV}=/path/to/traces (see experiments/data/README.md)")
+    return folder

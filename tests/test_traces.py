@@ -4,6 +4,8 @@ A trace says what a VM *wanted*: at each sample its CPU demand becomes the
 utilization times its size, served by fair share; what it does not get is steal,
 never backlog. Toy traces with known values give exact CPU time, steal and host
 overload time; loaders name the file and line of a bad value and stream.
+The real traces come from the repository's samples (``experiments/data/traces``);
+the tests that need the full traces use ``$VIRTSIM_TRACES`` and skip without it.
 """
 
 from __future__ import annotations
@@ -15,15 +17,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 import virtsim
-from virtsim.config import ConfigError
+from virtsim.config import ConfigError, traces
 from virtsim.config.traces import load_utilization_trace
 
 ROOT = Path(__file__).parents[1]
-TRACES = ROOT.parent / "shared" / "data" / "traces"
-PLANETLAB_DAY = TRACES / "planetlab" / "planetlab_20110303.csv.gz"
-BITBRAINS = [TRACES / "bitbrains-rnd" / f"rnd_2013-0{m}.csv.gz" for m in (7, 8, 9)]
+SAMPLES = ROOT / "experiments" / "data" / "traces"
+PLANETLAB_DAY = SAMPLES / "planetlab" / "planetlab_20110303.csv.gz"
+BITBRAINS_SAMPLE = SAMPLES / "bitbrains-rnd" / "rnd_2013-07_vm47-68-96-386.csv.gz"
+BITBRAINS_SAMPLE_VMS = ("47", "68", "96", "386")
 BB_HEADER = ("vm_id,timestamp_s,cpu_cores,cpu_capacity_mhz,cpu_usage_mhz,cpu_usage_pct,mem_capacity_kb,"
              "mem_usage_kb,disk_read_kBps,disk_write_kBps,net_rx_kBps,net_tx_kBps")
 
@@ -221,16 +225,56 @@ def test_bitbrains_samples_out_of_order_are_reported(tmp_path):
         (3, f"timestamp_s {t0 - 300} of VM 8 is earlier than its previous sample's")]
 
 
-def test_three_months_of_bitbrains_stream_in_bounded_memory():
-    """The three monthly files hold 1.2 million rows (about 116 MB as a float table).
+def test_a_long_bitbrains_file_streams_in_bounded_memory(tmp_path, monkeypatch):
+    """120,000 rows of 24 VMs, read in chunks of 6,000 rows, two VMs kept.
+
+    The peak of traced memory follows the chunk, not the file: it stays below a
+    third of what reading the file whole with pandas costs (measured: about a
+    sixth), and the kept VMs' values are all there.
+    """
+    vms, samples = 24, 5000
+    rng = np.random.default_rng(5)
+    capacity = 2600.0
+    usage = rng.uniform(0, capacity, vms * samples).round(3)
+    table = pd.DataFrame({
+        "vm_id": np.repeat(np.arange(1, vms + 1), samples),
+        "timestamp_s": np.tile(1372629804 + 300 * np.arange(samples), vms),
+        "cpu_cores": 1, "cpu_capacity_mhz": capacity, "cpu_usage_mhz": usage,
+        "cpu_usage_pct": (usage / capacity * 100).round(3), "mem_capacity_kb": 4194304.0,
+        "mem_usage_kb": rng.uniform(0, 4e6, vms * samples).round(1),
+        "disk_read_kBps": 0.0, "disk_write_kBps": 1.5, "net_rx_kBps": 0.5, "net_tx_kBps": 0.25})
+    path = tmp_path / "long.csv"
+    table.to_csv(path, index=False)
+    tracemalloc.start()
+    try:
+        pd.read_csv(path)
+        _, whole = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    monkeypatch.setattr(traces, "CHUNK_ROWS", 6000)
+    tracemalloc.start()
+    try:
+        trace = load_utilization_trace("bitbrains", [path], [3, 17], 2)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < whole / 3
+    for row, vm in zip(trace.rows, (3, 17)):
+        mine = usage[(vm - 1) * samples:vm * samples] / capacity
+        assert row.cpu.integral(0, row.cpu.end_s) == pytest.approx(mine.sum() * 300, rel=1e-12)
+
+
+def test_three_months_of_bitbrains_stream_in_bounded_memory(full_traces):
+    """The three monthly files of the full traces hold 1.2 million rows (about 116 MB as a float table).
 
     Five VMs are kept; the files are read in chunks, so the peak of traced
     memory (measured: 27 MiB) stays below what one month read whole with pandas
     costs (45 MiB), let alone three.
     """
+    months = [full_traces / "bitbrains-rnd" / f"rnd_2013-0{m}.csv.gz" for m in (7, 8, 9)]
     tracemalloc.start()
     try:
-        trace = load_utilization_trace("bitbrains", BITBRAINS, [8, 14, 31, 34, 47], 5)
+        trace = load_utilization_trace("bitbrains", months, [8, 14, 31, 34, 47], 5)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -258,3 +302,29 @@ def test_a_spec_rebuilt_from_its_dump_reads_the_trace_again(tmp_path):
     rebuilt = type(spec).model_validate(dumped)
     assert rebuilt.loads[0].trace is None
     pd.testing.assert_frame_equal(virtsim.run_spec(rebuilt).consumers, virtsim.run_spec(spec).consumers)
+
+
+# --- the repository's samples against the full traces ----------------------------------
+
+
+def test_the_planetlab_sample_is_the_whole_day_of_the_full_traces(full_traces):
+    assert PLANETLAB_DAY.read_bytes() == (full_traces / "planetlab" / PLANETLAB_DAY.name).read_bytes()
+
+
+def test_the_bitbrains_sample_is_every_row_of_its_vms_in_the_full_month(full_traces):
+    """The cut its README describes: the header, then the four VMs' rows in file order."""
+    with gzip.open(full_traces / "bitbrains-rnd" / "rnd_2013-07.csv.gz", "rt", encoding="utf-8", newline="") as month:
+        kept = [line for k, line in enumerate(month) if k == 0 or line.split(",", 1)[0] in BITBRAINS_SAMPLE_VMS]
+    assert gzip.decompress(BITBRAINS_SAMPLE.read_bytes()).decode("utf-8") == "".join(kept)
+
+
+def test_the_bitbrains_experiment_gives_the_same_results_on_the_full_month(full_traces):
+    path = ROOT / "experiments" / "workloads" / "bitbrains.yaml"
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    raw["duration"] = "6 h"
+    sample = virtsim.run_spec(virtsim.load_experiment(raw, base_dir=path.parent))
+    raw["loads"][0]["path"] = [str(full_traces / "bitbrains-rnd" / "rnd_2013-07.csv.gz")]
+    full = virtsim.run_spec(virtsim.load_experiment(raw, base_dir=path.parent))
+    assert sample.consumers["cpu_time_s"].sum() > 0
+    for table in ("summary", "consumers", "workloads", "jobs"):
+        pd.testing.assert_frame_equal(getattr(sample, table), getattr(full, table))

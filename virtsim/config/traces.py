@@ -1,4 +1,4 @@
-"""Utilization traces: per-VM demand over time, read from the formats in ``shared/data/traces``.
+"""Utilization traces: per-VM demand over time, read from the formats in ``experiments/data/traces``.
 
 A trace becomes, for each selected VM (a trace *row*), step series of
 ``(time_s, value)`` change points: a value holds from its time until the next
@@ -9,6 +9,10 @@ Files are streamed: PlanetLab one line at a time, Bitbrains in chunks of
 rows, keeping only the selected VMs' columns as compact arrays. Every value is
 checked (units and ranges from each folder's README); a bad value is reported
 with its file and line.
+
+The repository ships samples of each trace (``experiments/data/traces``); the
+full traces, in the same layout, are optional and found through
+``$VIRTSIM_TRACES`` (:func:`full_traces_dir`).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import gzip
 import hashlib
 import io
 import math
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +32,8 @@ import pandas as pd
 
 from .errors import ConfigError, Problem, format_value
 
-__all__ = ["FORMATS", "StepSeries", "TraceRow", "UtilizationTrace", "load_utilization_trace"]
+__all__ = ["FORMATS", "TRACES_ENV", "StepSeries", "TraceRow", "UtilizationTrace", "full_traces_dir",
+           "load_utilization_trace"]
 
 FORMATS = ("planetlab", "bitbrains")
 
@@ -45,6 +51,19 @@ BITBRAINS_MAX_HOLD_S = 3600.0
 """Longest a Bitbrains sample holds when the next one is late (155 gaps exceed it)."""
 CHUNK_ROWS = 100_000
 MAX_PROBLEMS = 20
+
+TRACES_ENV = "VIRTSIM_TRACES"
+"""Names the folder of the full traces (subfolders ``planetlab/``, ``bitbrains-rnd/``, ...)."""
+
+
+def full_traces_dir() -> Path | None:
+    """The folder of the full traces named by ``$VIRTSIM_TRACES``, or None when it is unset or empty.
+
+    Nothing shipped needs it: experiments read the samples in
+    ``experiments/data/traces``; tests and benchmarks that need whole traces use it.
+    """
+    value = os.environ.get(TRACES_ENV, "").strip()
+    return Path(value).expanduser() if value else None
 
 
 @dataclass(frozen=True, eq=False)
