@@ -680,3 +680,15 @@ def test_the_root_partition_goes_down_with_its_hypervisor_only():
     hypervisor, guest = Simulation(load_experiment(exp)).failures._domains
     assert "h/root-partition" in hypervisor.layer_paths and set(hypervisor.targets) == {"h/a", "h/b"}
     assert guest.layer_paths == ("h/a.vmm",)  # one VM's guest OS: the other VMs' I/O goes on
+
+
+def test_a_jobs_bare_metal_time_ignores_the_layers_bandwidth_factors():
+    """The bare-metal reference of a guest's job is the same job on the bare host, also where the
+    path scales bandwidth: a per-request disk limit (felter-x3650m4's flash) and the NIC."""
+    demand = {"cpu": "10 ms", "disk": {"ops": 1, "bytes": "64 MiB", "pattern": "sequential"},
+              "net": {"transactions": 1, "bytes": "8 MiB"}}
+    host = {"name": "h", "hardware": "felter-x3650m4"}
+    native = alone({**host, "host_os": "linux-server"}, "h", demand)
+    guest = alone({**host, "hypervisor": "kvm", "vms": [vm(memory="4 GiB")]}, "h/a", demand)
+    assert native["slowdown"] == pytest.approx(1.0, rel=1e-12)
+    assert guest["bare_metal_s"] == pytest.approx(native["bare_metal_s"], rel=1e-12)

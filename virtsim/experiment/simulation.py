@@ -200,14 +200,17 @@ class Simulation:
             share = cost.disk.bandwidth_limit_bytes_per_s / (bandwidth * factor)
             per_request = spec.request_bandwidth_bytes_per_s
             request_share = 1.0 if per_request is None else min(1.0, per_request / (bandwidth * factor))
+            bare_share = 1.0 if per_request is None else min(1.0, per_request / bandwidth)
             disk = Device(device.node_for(path, share), spec.write_iops if write else spec.iops,
-                          bandwidth, spec.write_latency_s if write else spec.latency_s, request_share)
+                          bandwidth, spec.write_latency_s if write else spec.latency_s, request_share,
+                          bare_request_share=bare_share)
         if template.net_transactions and platform.nics[consumer.host]:
             device = platform.nics[consumer.host][0]
             spec = device.spec
             factor = cost.net.other_bandwidth_factor if template.net_receive else cost.net.bandwidth_factor
             rate = min(spec.bandwidth_bytes_per_s * factor, cost.net.bandwidth_limit_bytes_per_s)
-            nic = Device(device.node_for(path, rate), 0.0, rate, spec.latency_s)
+            nic = Device(device.node_for(path, rate), 0.0, rate, spec.latency_s,
+                         bare_bytes_per_s=spec.bandwidth_bytes_per_s)
         nodes = {where: platform.node_of(where) for where in cost.charged_consumers()}
         return RequestPlan(self.env, consumer, cost, nodes, threads, disk, nic, swap, swap_ops)
 

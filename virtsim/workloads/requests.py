@@ -92,6 +92,15 @@ class Device:
     latency_s: float
     request_share: float = 1.0
     """The most of the device one request can use at once (its per-request transfer rate over the bandwidth)."""
+    bare_bytes_per_s: float | None = None
+    """The device's own bandwidth, before any layer's factor or ceiling; None: ``bytes_per_s``."""
+    bare_request_share: float = 1.0
+    """``request_share`` on the bare device (the per-request rate over its own bandwidth)."""
+
+    @property
+    def bare_rate(self) -> float:
+        """Bytes per second of the bare device."""
+        return self.bytes_per_s if self.bare_bytes_per_s is None else self.bare_bytes_per_s
 
 
 @dataclass(frozen=True)
@@ -177,13 +186,17 @@ class RequestPlan:
                                                           else path.bandwidth_factor))
         return per_op if per_op > transfer else transfer
 
-    def disk_rate(self, d: Demand) -> float:
-        """The share of the device one operation can use: all of it, unless a transfer is limited per request."""
-        if self.disk.request_share >= 1.0:
+    def disk_rate(self, d: Demand, request_share: float | None = None) -> float:
+        """The share of the device one operation can use: all of it, unless a transfer is limited per request.
+
+        ``request_share`` defaults to the path's; the bare device's gives the same on bare metal.
+        """
+        share = self.disk.request_share if request_share is None else request_share
+        if share >= 1.0:
             return 1.0
         per_op = 0.0 if d.disk_sequential else 1.0 / self.disk.ops_per_s
         transfer = d.disk_bytes / self.disk.bytes_per_s
-        return self.disk.request_share if transfer > per_op else 1.0
+        return share if transfer > per_op else 1.0
 
     def breakdown(self, d: Demand) -> Breakdown:
         """The uncontended decomposition of the request's response time."""
@@ -198,15 +211,16 @@ class RequestPlan:
             # Alone, the path's bandwidth ceiling (a cap on its share of the device) stretches transfers.
             device_s = self.disk_device_s(d) / min(1.0, self.disk.node.cap, self.disk_rate(d))
             io += d.disk_ops * (device_s + self.disk.latency_s)
-            bare_io += d.disk_ops * (self.bare_disk_device_s(d) / self.disk_rate(d) + self.disk.latency_s)
+            bare_rate = self.disk_rate(d, self.disk.bare_request_share)
+            bare_io += d.disk_ops * (self.bare_disk_device_s(d) / bare_rate + self.disk.latency_s)
             virtualization += d.disk_ops * self.path.disk.latency_s
         if self.swap_ops:  # reading back what the host swapped out: disk I/O, which bare metal would not do
             swap = self.swap
             io += self.swap_ops * (1.0 / swap.ops_per_s + swap.latency_s)
         if d.net_transactions and self.nic is not None:
-            net = d.net_transactions * (d.net_bytes / self.nic.bytes_per_s + 2.0 * self.nic.latency_s)
-            io += net
-            bare_io += net
+            round_trips = 2.0 * self.nic.latency_s
+            io += d.net_transactions * (d.net_bytes / self.nic.bytes_per_s + round_trips)
+            bare_io += d.net_transactions * (d.net_bytes / self.nic.bare_rate + round_trips)
             virtualization += d.net_transactions * self.path.net.latency_s
         return Breakdown(native_s, virtualization, io, native_s + bare_io)
 
