@@ -313,11 +313,11 @@ class Simulation:
     def _context_plan(self, path: str, demand: Demand, threads: int) -> RequestPlan | None:
         """The plan a custom request of ``demand`` runs by at ``path``: the built-in workloads' own.
 
-        A plan depends on the request's shape only (operations or not, which
-        devices, which way the bytes go), so one is built per shape and kept.
+        A plan depends on the request's shape only (``Demand.plan_shape``:
+        operations or not, which devices, which way the bytes go), so one is
+        built per shape and kept.
         """
-        key = (path, threads, any(demand.ops), demand.disk_ops > 0, demand.disk_write,
-               demand.net_transactions > 0, demand.net_receive)
+        key = (path, threads, demand.plan_shape)
         if key not in self._context_plans:
             self._context_plans[key] = self._request_plan(path, demand, threads)
         return self._context_plans[key]

@@ -24,28 +24,29 @@ response time is waiting. The sum assumes a job's steps run one after another.
 from __future__ import annotations
 
 import math
+import typing
 from collections.abc import Callable, Mapping
-from dataclasses import replace
 
 import numpy as np
 import simpy
 
 from ..components import Consumer
+from ..config.inputs import DiskDemandInput, NetDemandInput
 from ..config.units import parse_quantity
 from .jobs import JobLog
-from .requests import Breakdown, Demand, RequestPlan
+from .requests import Breakdown, Demand, RequestPlan, disk_fields, net_fields
 
 PlanFor = Callable[[Demand, int], "RequestPlan | None"]
 """``(demand, threads)`` → the plan that runs such requests at the context's place (None: one CPU activity)."""
 
-_NO_TIME = Breakdown(0.0, 0.0, 0.0, 0.0)
+_NO_TIME = Breakdown.native(0.0)
 
 
 class Context:
     """Bound to one consumer (host, VM or container), one workload and one random stream."""
 
     def __init__(self, env: simpy.Environment, consumer: Consumer, log: JobLog, workload: int,
-                 target: int, rng: np.random.Generator, job: int | None = None, plan_for: PlanFor | None = None):
+                 target: int, rng: np.random.Generator, plan_for: PlanFor, job: int | None = None):
         self.env = env
         self.consumer = consumer
         self.rng = rng
@@ -99,7 +100,7 @@ class Context:
         ``threads`` bounds how many cores it can use at once. ``seconds`` may be
         a time such as ``"20 ms"``.
         """
-        return self._run(_demand("ctx.cpu", seconds, 0.0, (0.0,) * 4, None, None), _threads(threads))
+        return self._run(Demand(cpu_s=_quantity("ctx.cpu", "cpu", seconds, "time")), _threads(threads))
 
     def disk(self, ops: float = 1, *, bytes: float | str = 4096, pattern: str = "random",
              kind: str = "read") -> simpy.Event:
@@ -109,7 +110,7 @@ class Context:
         occupies the host's disk, shared with every other stream on it.
         """
         disk = {"ops": ops, "bytes": bytes, "pattern": pattern, "kind": kind}
-        return self._run(_demand("ctx.disk", 0.0, 0.0, (0.0,) * 4, disk, None), 1)
+        return self._run(Demand(cpu_s=0.0, **_disk("ctx.disk", disk)), 1)
 
     def net(self, transactions: float = 1, *, bytes: float | str = 0, direction: str = "send") -> simpy.Event:
         """An event that fires when ``transactions`` network round trips of ``bytes`` each are done.
@@ -118,21 +119,21 @@ class Context:
         transaction waits for the NIC's latency both ways plus what the stack adds.
         """
         net = {"transactions": transactions, "bytes": bytes, "direction": direction}
-        return self._run(_demand("ctx.net", 0.0, 0.0, (0.0,) * 4, None, net), 1)
+        return self._run(Demand(cpu_s=0.0, **_net("ctx.net", net)), 1)
 
     def sleep(self, seconds: float | str) -> simpy.Event:
         """An event that fires after ``seconds`` of simulated time (a time such as ``"5 ms"`` too)."""
         seconds = _quantity("ctx.sleep", "seconds", seconds, "time")
         if self.job is not None:
-            self._add_breakdown(Breakdown(seconds, 0.0, 0.0, seconds))  # a pause takes as long on bare metal
+            self._add_breakdown(Breakdown.native(seconds))  # a pause takes as long on bare metal
         return self.env.timeout(seconds)
 
     def spawn(self, request, *args) -> simpy.Process:
         """Run ``request(ctx, *args)`` as a new job; it ends when the generator returns."""
         job = self._log.arrive(self._workload, self._target, self.env.now, 0.0)
         self._log.breakdown[job] = _NO_TIME
-        child = Context(self.env, self.consumer, self._log, self._workload, self._target, self.rng, job,
-                        self._plan_for)
+        child = Context(self.env, self.consumer, self._log, self._workload, self._target, self.rng,
+                        self._plan_for, job)
         log = self._log
 
         def run():
@@ -145,15 +146,13 @@ class Context:
 
     def _run(self, demand: Demand, threads: int) -> simpy.Event:
         done = self.env.event()
-        plan = self._plan_for(demand, threads) if self._plan_for is not None else None
+        plan = self._plan_for(demand, threads)  # None only for CPU work on a bare host
         speed = self.consumer.core_speed
-        if plan is None and demand.has_operations:
-            raise ValueError("this context runs CPU work only (it was made without a request plan)")
         job = self.job
         if job is not None:
             self._log.add_cpu(job, demand.cpu_s)
             self._add_breakdown(plan.breakdown(demand) if plan is not None
-                                else Breakdown(demand.cpu_s / (threads * speed), 0.0, 0.0, demand.cpu_s / (threads * speed)))
+                                else Breakdown.native(demand.cpu_s / (threads * speed)))
         if plan is not None:
             failed = self._log.failed_at
             plan.start(demand, done.succeed, alive=(lambda: job not in failed) if job is not None else None)
@@ -166,7 +165,7 @@ class Context:
 
     def _add_breakdown(self, part: Breakdown) -> None:
         breakdown = self._log.breakdown
-        breakdown[self.job] = breakdown.get(self.job, _NO_TIME) + part
+        breakdown[self.job] += part  # spawn() started it at _NO_TIME
 
 
 # -- checking what users pass ------------------------------------------------------------
@@ -217,9 +216,33 @@ def _fields(call: str, given, allowed: dict) -> dict:
     return {**allowed, **given}
 
 
-_DISK = {"ops": 1, "bytes": 4096, "pattern": "random", "kind": "read"}
-_NET = {"transactions": 1, "bytes": 0, "direction": "send"}
-"""The defaults of an experiment file's ``demand.disk`` and ``demand.net``."""
+# The defaults and choices of an experiment file's ``demand.disk`` and ``demand.net``.
+_DISK = {name: field.default for name, field in DiskDemandInput.model_fields.items()}
+_NET = {name: field.default for name, field in NetDemandInput.model_fields.items()}
+
+
+def _options(model, name: str) -> tuple[str, ...]:
+    return typing.get_args(model.model_fields[name].annotation)
+
+
+def _disk(call: str, given) -> dict:
+    """The disk part of a demand (``Demand`` fields) from a ``disk`` mapping, checked; {} for None."""
+    d = _fields(f"{call}: disk", given, _DISK)
+    if not d:
+        return {}
+    return disk_fields(_count(call, "disk.ops", d["ops"]), _quantity(call, "disk.bytes", d["bytes"], "size"),
+                       _choice(call, "disk.pattern", d["pattern"], _options(DiskDemandInput, "pattern")),
+                       _choice(call, "disk.kind", d["kind"], _options(DiskDemandInput, "kind")))
+
+
+def _net(call: str, given) -> dict:
+    """The network part of a demand (``Demand`` fields) from a ``net`` mapping, checked; {} for None."""
+    n = _fields(f"{call}: net", given, _NET)
+    if not n:
+        return {}
+    return net_fields(_count(call, "net.transactions", n["transactions"]),
+                      _quantity(call, "net.bytes", n["bytes"], "size"),
+                      _choice(call, "net.direction", n["direction"], _options(NetDemandInput, "direction")))
 
 
 def _demand(call: str, cpu, mem_fraction, ops, disk, net) -> Demand:
@@ -228,19 +251,6 @@ def _demand(call: str, cpu, mem_fraction, ops, disk, net) -> Demand:
     if fraction > 1:
         raise ValueError(f"{call}: mem_fraction must be between 0 and 1, got {mem_fraction!r}")
     names = ("syscalls", "ctx_switches", "page_faults", "forks")
-    demand = Demand(cpu_s=_quantity(call, "cpu", cpu, "time"), mem_fraction=fraction,
-                    ops=tuple(_count(call, name, value) for name, value in zip(names, ops)))
-    d = _fields(f"{call}: disk", disk, _DISK)
-    if d:
-        demand = replace(demand, disk_ops=_count(call, "disk.ops", d["ops"]),
-                         disk_bytes=_quantity(call, "disk.bytes", d["bytes"], "size"),
-                         disk_sequential=_choice(call, "disk.pattern", d["pattern"], ("random", "sequential"))
-                         == "sequential",
-                         disk_write=_choice(call, "disk.kind", d["kind"], ("read", "write")) == "write")
-    n = _fields(f"{call}: net", net, _NET)
-    if n:
-        demand = replace(demand, net_transactions=_count(call, "net.transactions", n["transactions"]),
-                         net_bytes=_quantity(call, "net.bytes", n["bytes"], "size"),
-                         net_receive=_choice(call, "net.direction", n["direction"], ("send", "receive"))
-                         == "receive")
-    return demand
+    return Demand(cpu_s=_quantity(call, "cpu", cpu, "time"), mem_fraction=fraction,
+                  ops=tuple(_count(call, name, value) for name, value in zip(names, ops)),
+                  **_disk(call, disk), **_net(call, net))

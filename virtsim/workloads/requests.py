@@ -59,6 +59,23 @@ class Demand:
         """True if anything beyond user CPU work is asked for."""
         return bool(any(self.ops) or self.disk_ops or self.net_transactions)
 
+    @property
+    def plan_shape(self) -> tuple:
+        """What the request plan built for this demand depends on: requests of one shape share a plan."""
+        return (any(self.ops), self.disk_ops > 0, self.disk_write, self.net_transactions > 0, self.net_receive,
+                self.memory_bytes > 0)
+
+
+def disk_fields(ops: float, size_bytes: float, pattern: str, kind: str) -> dict:
+    """The disk part of a :class:`Demand` from a demand's ``disk`` (its ops, bytes, pattern and kind)."""
+    return {"disk_ops": ops, "disk_bytes": float(size_bytes), "disk_write": kind == "write",
+            "disk_sequential": pattern == "sequential"}
+
+
+def net_fields(transactions: float, size_bytes: float, direction: str) -> dict:
+    """The network part of a :class:`Demand` from a demand's ``net`` (transactions, bytes, direction)."""
+    return {"net_transactions": transactions, "net_bytes": float(size_bytes), "net_receive": direction == "receive"}
+
 
 def demand_template(spec) -> Demand:
     """The fixed part of a resolved demand spec (CPU is drawn per request)."""
@@ -69,14 +86,9 @@ def demand_template(spec) -> Demand:
         cpu_s=0.0,
         mem_fraction=spec.mem_fraction,
         ops=(spec.syscalls, spec.ctx_switches, spec.page_faults, spec.forks),
-        disk_ops=disk.ops if disk else 0.0,
-        disk_bytes=float(disk.bytes) if disk else 0.0,
-        disk_write=bool(disk and disk.kind == "write"),
-        disk_sequential=bool(disk and disk.pattern == "sequential"),
-        net_transactions=net.transactions if net else 0.0,
-        net_bytes=float(net.bytes) if net else 0.0,
         memory_bytes=spec.memory_bytes,
-        net_receive=bool(net and net.direction == "receive"),
+        **(disk_fields(disk.ops, disk.bytes, disk.pattern, disk.kind) if disk else {}),
+        **(net_fields(net.transactions, net.bytes, net.direction) if net else {}),
     )
 
 
@@ -118,6 +130,11 @@ class Breakdown:
     virtualization_s: float
     io_latency_s: float
     bare_metal_s: float
+
+    @classmethod
+    def native(cls, seconds: float) -> Breakdown:
+        """Time that is all the request's own and as long on bare metal (CPU work on a bare host, a pause)."""
+        return cls(seconds, 0.0, 0.0, seconds)
 
     def __add__(self, other: Breakdown) -> Breakdown:
         """Two parts of a job run one after the other."""
@@ -177,13 +194,13 @@ class RequestPlan:
         """Added pure delay of the counted operations."""
         return sum(self.path.ops[k][2] * count for k, count in zip(OP_CLASSES, d.ops) if count)
 
-    def disk_device_s(self, d: Demand) -> float:
-        """Device-seconds one disk operation occupies."""
+    def disk_device_s(self, d: Demand, *, bare: bool = False) -> float:
+        """Device-seconds one disk operation occupies (``bare``: on the bare device, no layer's bandwidth factor)."""
         disk = self.disk
         per_op = 0.0 if d.disk_sequential else 1.0 / disk.ops_per_s
         path = self.path.disk
-        transfer = d.disk_bytes / (disk.bytes_per_s * (path.other_bandwidth_factor if d.disk_write
-                                                          else path.bandwidth_factor))
+        factor = 1.0 if bare else (path.other_bandwidth_factor if d.disk_write else path.bandwidth_factor)
+        transfer = d.disk_bytes / (disk.bytes_per_s * factor)
         return per_op if per_op > transfer else transfer
 
     def disk_rate(self, d: Demand, request_share: float | None = None) -> float:
@@ -212,7 +229,7 @@ class RequestPlan:
             device_s = self.disk_device_s(d) / min(1.0, self.disk.node.cap, self.disk_rate(d))
             io += d.disk_ops * (device_s + self.disk.latency_s)
             bare_rate = self.disk_rate(d, self.disk.bare_request_share)
-            bare_io += d.disk_ops * (self.bare_disk_device_s(d) / bare_rate + self.disk.latency_s)
+            bare_io += d.disk_ops * (self.disk_device_s(d, bare=True) / bare_rate + self.disk.latency_s)
             virtualization += d.disk_ops * self.path.disk.latency_s
         if self.swap_ops:  # reading back what the host swapped out: disk I/O, which bare metal would not do
             swap = self.swap
@@ -223,12 +240,6 @@ class RequestPlan:
             bare_io += d.net_transactions * (d.net_bytes / self.nic.bare_rate + round_trips)
             virtualization += d.net_transactions * self.path.net.latency_s
         return Breakdown(native_s, virtualization, io, native_s + bare_io)
-
-    def bare_disk_device_s(self, d: Demand) -> float:
-        """Device-seconds one disk operation occupies on the bare device (no layer's bandwidth factor)."""
-        per_op = 0.0 if d.disk_sequential else 1.0 / self.disk.ops_per_s
-        transfer = d.disk_bytes / self.disk.bytes_per_s
-        return per_op if per_op > transfer else transfer
 
     # -- running -----------------------------------------------------------------
 
