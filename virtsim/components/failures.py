@@ -113,10 +113,7 @@ class Failures:
             layers = tuple(p for p, c in layer_consumers.items() if c.host == host.name)
         else:
             layers = tuple(f"{t}.vmm" for t in targets if f"{t}.vmm" in layer_consumers)
-            if failure.layer == "engine" and failure.domain == host.name:
-                layers += (f"{host.name}/{host.engine.name}",)
-            if failure.layer == "hypervisor" and f"{failure.domain}/root-partition" in layer_consumers:
-                layers += (f"{failure.domain}/root-partition",)  # Hyper-V's root partition runs on it
+            layers += tuple(self.platform.shared_layers.get((failure.layer, failure.domain), ()))
         return _Domain(host.name, targets, layers, whole)
 
     @property

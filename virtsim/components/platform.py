@@ -80,6 +80,9 @@ class Platform:
         self.layer_nodes: dict[str, ShareNode] = {}
         self.layer_consumers: dict[str, Consumer] = {}
         """Where the layers' own work runs (kind ``layer``): VMM threads, host engines, a Type 2 host OS."""
+        self.shared_layers: dict[tuple[str, str], list[str]] = {}
+        """(failure layer, domain) → the layer consumers serving everything above that domain's layer,
+        beyond each VM's own VMM: a host's container engine, Hyper-V's root partition."""
         self.paths: dict[str, PathCost] = {}
         self.quotas: dict[str, CpuQuota] = {}
         """The containers whose ``cpus`` is a CFS quota per period, by path."""
@@ -154,6 +157,15 @@ class Platform:
             self.layer_consumers[path] = Consumer(path, "layer", host.name, node, speed, float(size))
         return path
 
+    def _shared_layer(self, host, layer: str, domain: str, name: str, weight: float,
+                      parent: ShareNode | None = None) -> str:
+        """A layer consumer ``domain/name`` serving all that runs on ``domain``'s ``layer``, which fails with it."""
+        path = self._layer_node(host, f"{domain}/{name}", cap_cores=None, weight=weight, parent=parent)
+        shared = self.shared_layers.setdefault((layer, domain), [])
+        if path not in shared:
+            shared.append(path)
+        return path
+
     def start_host_os_load(self, host) -> None:
         """A Type 2 host's OS and desktop apps: a steady CPU load beside the VMs (again after a failure)."""
         self._host_apps(host, host.name, host.hypervisor, host.host_os)
@@ -211,13 +223,13 @@ class Platform:
             layers = list(vm_layers[nested.parent_path])
             if nested.hypervisor is not None:
                 parent = self.consumers[nested.parent_path].node if nested.parent_vm is not None else None
-                vmm = self._layer_node(host, f"{path}.vmm", cap_cores=1.0, weight=vm.shares, parent=parent)
+                runs_in = self._layer_node(host, f"{path}.vmm", cap_cores=1.0, weight=vm.shares, parent=parent)
                 if nested.hypervisor.io_backend == "root-partition":
                     # Hyper-V: the VM's I/O is served in the root partition, shared by every VM it hosts
-                    # (the per-VM consumer keeps the VM's worker-process memory).
-                    vmm = self._layer_node(host, f"{nested.parent_path}/root-partition", cap_cores=None,
-                                           weight=PROCESS_WEIGHT_AMONG_VMS, parent=parent)
-                layers.insert(0, Layer("hypervisor", nested.hypervisor, vmm))
+                    # (the per-VM consumer above keeps the VM's worker-process memory).
+                    runs_in = self._shared_layer(host, "hypervisor", nested.parent_path, "root-partition",
+                                                 PROCESS_WEIGHT_AMONG_VMS, parent)
+                layers.insert(0, Layer("hypervisor", nested.hypervisor, runs_in))
             vm_layers[path] = layers
             guest_os = vm.os or host_os
             self.paths[path] = compose(layers, guest_os)
@@ -225,8 +237,8 @@ class Platform:
                 extra, sandbox_os = self._engine_layers(host, vm.engine, ctr, path)
                 self.paths[f"{path}/{ctr.name}"] = compose(extra + layers, sandbox_os or guest_os)
         engine = host.engine
-        runs_in = name if engine is None else self._layer_node(
-            host, f"{name}/{engine.name}", cap_cores=None, weight=PROCESS_WEIGHT_AMONG_CONTAINERS)
+        runs_in = name if engine is None else self._shared_layer(
+            host, "engine", name, engine.name, PROCESS_WEIGHT_AMONG_CONTAINERS)
         for ctr in host.containers:
             extra, sandbox_os = self._engine_layers(host, engine, ctr, runs_in)
             self.paths[f"{name}/{ctr.name}"] = compose(extra, sandbox_os or host_os)
