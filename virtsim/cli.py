@@ -78,8 +78,24 @@ def _print_differences(differences) -> None:
 
 
 def _placement_only(results) -> bool:
-    """A placement study with no jobs: its answer is where things went, not response times."""
-    return results.placement is not None and int(results.summary.iloc[0]["jobs_arrived"]) == 0
+    """A placement study with no jobs (a run or a sweep): its answer is where things went, not response times."""
+    summary = results.summary
+    return (results.placement is not None and "jobs_arrived" in summary.columns
+            and int(summary["jobs_arrived"].sum()) == 0)
+
+
+def _table_lines(header, rows, *, right=(), indent: str = "") -> list[str]:
+    """``header`` and ``rows`` (sequences of cells) as aligned text lines; columns in ``right`` right-aligned."""
+    widths = [max(len(str(line[i])) for line in [header, *rows]) for i in range(len(header))]
+    return [indent + "  ".join(str(cell).rjust(w) if i in right else str(cell).ljust(w)
+                               for i, (cell, w) in enumerate(zip(line, widths))).rstrip()
+            for line in [header, *rows]]
+
+
+def _written_to(folder) -> str:
+    """``results written to DIR/``: the folder with one trailing slash."""
+    text = str(folder)
+    return f"results written to {text}{'' if text.endswith('/') else '/'}"
 
 
 def _print_placement_outcome(row) -> None:
@@ -186,7 +202,7 @@ def run(file: str, output: str | None, force: bool, seed: int | None, sets: tupl
             folder = write_results(results, output, force=force)
         except OSError as err:
             _fail(f"{output}: cannot write results: {err}", EXIT_FAILED)
-        click.echo(f"results written to {folder}{'' if str(folder).endswith('/') else '/'}")
+        click.echo(_written_to(folder))
 
 
 def _overrides(sets: tuple[str, ...], duration: str | None) -> list[tuple[str, object]]:
@@ -199,7 +215,7 @@ def _overrides(sets: tuple[str, ...], duration: str | None) -> list[tuple[str, o
         if not sep or not key.strip():
             _fail(f"--set {text}: expected KEY=VALUE, such as hosts[0].count=4", EXIT_BAD_INPUT)
         try:
-            parsed = yaml.safe_load(value) if value.strip() else None
+            parsed = yaml.safe_load(value)  # an empty value is None
         except yaml.YAMLError as err:
             _fail(f"--set {text}: the value is not YAML: {str(err).splitlines()[0]}", EXIT_BAD_INPUT)
         pairs.append((key.strip(), parsed))
@@ -258,8 +274,7 @@ def _run_sweep(plan, output: str | None, jobs: int | None, executor: str, schedu
                f"{outcome.failed} failed")
     if output:
         placement = ", placement.csv, unplaced.csv" if outcome.results.placement is not None else ""
-        click.echo(f"results written to {output}{'' if output.endswith('/') else '/'} "
-                   f"(summary.csv, scenarios.csv{placement}, points/)")
+        click.echo(f"{_written_to(output)} (summary.csv, scenarios.csv{placement}, points/)")
     if outcome.failed:
         for _, row in outcome.results.failures.iterrows():
             click.echo(f"  failed: scenario {row['scenario']} replication {row['replication']}: {row['error']}",
@@ -281,8 +296,7 @@ def _scenario_columns(results) -> tuple:
     table = results.scenarios
     extra = tuple((key, label) for key, label in PLACEMENT_SCENARIO_COLUMNS
                   if f"{key}_mean" in table.columns and table[f"{key}_mean"].notna().any())
-    no_jobs = "jobs_arrived" in results.summary.columns and int(results.summary["jobs_arrived"].sum()) == 0
-    return extra if no_jobs and getattr(results, "placement", None) is not None else SCENARIO_COLUMNS + extra
+    return extra if _placement_only(results) else SCENARIO_COLUMNS + extra
 
 
 def _print_scenarios(results) -> None:
@@ -291,13 +305,14 @@ def _print_scenarios(results) -> None:
     if table.empty:
         return
     several = "workload" in table.columns and table["workload"].nunique() > 1
+    columns = _scenario_columns(results)
     rows = []
     for row in table.to_dict("records"):  # keeps each column's type (iterrows would make ints floats)
         cells = {"scenario": str(row["scenario"]), **{axis: str(row[axis]) for axis in results.axes}}
         if several:
             cells["workload"] = str(row["workload"])
         cells["n"] = str(row["replications"])
-        for key, label in _scenario_columns(results):
+        for key, label in columns:
             mean, half = row[f"{key}_mean"], row[f"{key}_ci95"]
             if key.startswith("response_time"):  # in the unit of the mean, named in the cell
                 unit = time_unit(mean)
@@ -307,10 +322,8 @@ def _print_scenarios(results) -> None:
                 cells[label] = f"{mean:.4g}" + ("" if half != half else f" ± {half:.2g}")
         rows.append(cells)
     header = list(rows[0])
-    widths = {k: max(len(k), *(len(r[k]) for r in rows)) for k in header}
-    click.echo("  ".join(k.ljust(widths[k]) for k in header).rstrip())
-    for r in rows:
-        click.echo("  ".join(r[k].ljust(widths[k]) for k in header).rstrip())
+    for line in _table_lines(header, [[r[k] for k in header] for r in rows]):
+        click.echo(line)
 
 
 def _print_theory(theory: dict[str, float], summary) -> None:
@@ -340,11 +353,9 @@ def show(file: str, seed: int | None, sets: tuple[str, ...]) -> None:
     seeds = ", ".join(map(str, plan.seeds))
     click.echo(f"{file}: {len(plan.scenarios)} scenario(s) × {plan.replications} replication(s) = "
                f"{len(plan.scenarios) * plan.replications} run(s); seeds: {seeds}")
-    header = ["scenario", *plan.axes]
     rows = [[str(s.index), *(str(s.values[a]) for a in plan.axes)] for s in plan.scenarios]
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
-    for line in [header, *rows]:
-        click.echo("  " + "  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip())
+    for line in _table_lines(["scenario", *plan.axes], rows, indent="  "):
+        click.echo(line)
 
 
 @main.command()
@@ -486,11 +497,8 @@ def fidelity(output: str | None) -> None:
         lines.append((row["benchmark"], row["stack"], f"{row['metric']} ({row['unit']})", num(row["simulated"]),
                       num(row["published"]), error, tolerance, f"{row['status']} {ref}".strip()))
     header = ("benchmark", "stack", "metric (unit)", "simulated", "published", "error", "tolerance", "status")
-    widths = [max(len(str(line[i])) for line in [header, *lines]) for i in range(len(header))]
-    right = {3, 4, 5}
-    for line in [header, *lines]:
-        click.echo("  ".join(str(cell).rjust(w) if i in right else str(cell).ljust(w)
-                             for i, (cell, w) in enumerate(zip(line, widths))).rstrip())
+    for line in _table_lines(header, lines, right={3, 4, 5}):
+        click.echo(line)
     if notes:
         click.echo("\nnotes:")
         for text, number in notes.items():
