@@ -26,7 +26,6 @@ import pytest
 from click.testing import CliRunner
 
 from virtsim.cli import main
-from virtsim.console import duration_text
 
 ROOT = Path(__file__).parents[1]
 README = ROOT / "README.md"
@@ -126,7 +125,11 @@ def test_run_prints_the_summary_and_exits_0(good_run):
     # two unlike workloads: no pooled response time, each its own line, in a readable unit
     assert "response time, p99" not in text and math.isnan(summary["response_time_p99_s"])
     web = pd.read_csv(out / "workloads.csv").set_index("workload").loc["web"]
-    assert f"mean {duration_text(web['response_time_mean_s'])}  p99 {duration_text(web['response_time_p99_s'])}" in text
+    line = re.search(r"\n\s+web\s+\d+ jobs  mean (\S+) (ms|s)  p99 (\S+) (ms|s)\n", text)
+    scale = {"ms": 1e-3, "s": 1.0}
+    assert float(line[1]) * scale[line[2]] == pytest.approx(web["response_time_mean_s"], rel=1e-3)
+    assert float(line[3]) * scale[line[4]] == pytest.approx(web["response_time_p99_s"], rel=1e-3)
+    assert line[2] == "ms"  # a mean of a few hundred milliseconds reads in ms, not as 0.5866 s
     assert re.search(rf"host CPU utilization\s+{summary['cpu_utilization']:.1%}", text)
     assert "per workload:" in text and re.search(r"\n\s+web\s+\d+ jobs", text) and " batch " in text
     assert "results written to out" in text
