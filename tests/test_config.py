@@ -304,6 +304,12 @@ def test_compare_metrics_are_columns_of_the_per_workload_table():
     )
 
 
+def test_a_currency_is_an_iso_4217_code():
+    data = base()
+    data["energy"] = {"currency": "euro"}
+    assert problems(data)["energy.currency"] == "must be an ISO 4217 code such as USD or EUR, got 'euro'"
+
+
 def test_unknown_catalog_name_lists_valid_names():
     data = base()
     data["hosts"][0]["hardware"] = "servr-2s-32c"
