@@ -295,6 +295,21 @@ def test_unknown_distribution_type():
     )
 
 
+def test_compare_metrics_are_columns_of_the_per_workload_table():
+    data = base()
+    data["compare"] = {"metrics": ["slowdown_mean"]}  # a column of stacks.csv, not of the per-workload table
+    assert problems(data)["compare.metrics[0]"] == (
+        "must be one of 'response_time_mean_s', 'response_time_p50_s', 'response_time_p95_s', "
+        "'response_time_p99_s', 'throughput_per_s', got 'slowdown_mean'"
+    )
+
+
+def test_a_currency_is_an_iso_4217_code():
+    data = base()
+    data["energy"] = {"currency": "euro"}
+    assert problems(data)["energy.currency"] == "must be an ISO 4217 code such as USD or EUR, got 'euro'"
+
+
 def test_unknown_catalog_name_lists_valid_names():
     data = base()
     data["hosts"][0]["hardware"] = "servr-2s-32c"

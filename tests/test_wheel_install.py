@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from test_engine_build import ROOT, plain_env
 
-from virtsim.config.catalog import CATALOG_SCHEMAS
+from virtsim.config.catalog import CATALOG_SCHEMAS, catalog_names
 
 BUILD_INPUTS = ("pyproject.toml", "setup.py", "README.md", "MANIFEST.in", "virtsim", "models")
 REPO_MODELS = ROOT / "models"
@@ -110,10 +110,11 @@ def test_the_quickstart_runs_from_the_installed_package(venv, elsewhere):
     assert (elsewhere / "results" / "summary.csv").is_file()
 
 
-def test_catalog_lists_and_shows_the_installed_profiles(venv, elsewhere):
+def test_catalog_lists_and_shows_the_installed_profiles(venv, elsewhere, monkeypatch):
     out = _ok(_virtsim(venv, elsewhere, "catalog"))
+    monkeypatch.setenv("VIRTSIM_MODELS", str(REPO_MODELS))  # the names expected: the repository's profiles
     for kind in CATALOG_SCHEMAS:
-        names = sorted(path.stem for path in (REPO_MODELS / kind).glob("*.yaml"))
+        names = catalog_names(kind)
         assert names and f"{kind}:" in out
         for name in names:
             assert f"  {name} " in out, name

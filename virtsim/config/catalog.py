@@ -12,7 +12,6 @@ read and validated once per version (its modification time and size).
 from __future__ import annotations
 
 import copy
-import difflib
 import functools
 import os
 from importlib import resources
@@ -23,7 +22,7 @@ from pydantic import BaseModel, ValidationError
 from .errors import ConfigError, Problem
 from .hardware import DeviceProfile, HardwareProfile
 from .profiles import EngineProfile, HypervisorProfile, OSProfile
-from .suggest import unknown
+from .suggest import close_matches, unknown
 from .translate import problems_from
 from .yaml_source import read_yaml
 
@@ -39,6 +38,7 @@ __all__ = [
     "load_profile",
     "profile_noun",
     "profile_or_error",
+    "profile_path",
 ]
 
 CATALOG_SCHEMAS: dict[str, type[BaseModel]] = {
@@ -83,6 +83,11 @@ def catalog_names(kind: str) -> list[str]:
     return sorted(path.stem for path in folder.glob("*.yaml")) if folder.is_dir() else []
 
 
+def profile_path(kind: str, name: str) -> Path:
+    """The file of the profile ``name`` of ``kind``: ``<catalog>/<kind>/<name>.yaml`` (it may not exist)."""
+    return catalog_dir() / kind / f"{name}.yaml"
+
+
 def require_catalog() -> None:
     """Raise ``ConfigError`` (saying where it looked and how to fix it) if the catalog has no profile."""
     root = catalog_dir()
@@ -105,19 +110,17 @@ def _missing_text(root: Path) -> str:
 def find_profile(word: str) -> tuple[str, str]:
     """(kind, name) of the profile ``word`` names: ``kvm`` or ``hypervisors/kvm``.
 
-    Raises ``ConfigError`` for an empty catalog, an unknown name (with close
-    matches) or a name several kinds use (listing them).
+    Raises ``ConfigError`` for an empty catalog, an unknown kind, an unknown
+    name (with close matches) or a name several kinds use (listing them). The
+    name of ``kind/name`` is checked when the profile is loaded:
+    ``load_catalog_entry`` says which names the kind has.
     """
     require_catalog()
     if "/" in word:
         kind, _, name = word.partition("/")
         if kind not in CATALOG_SCHEMAS:
-            message = unknown("catalog kind", kind, CATALOG_SCHEMAS)
-        elif name in catalog_names(kind):
-            return kind, name
-        else:
-            message = unknown(profile_noun(kind), name, catalog_names(kind))
-        raise ConfigError([Problem("", message)], "model catalog")
+            raise ConfigError([Problem("", unknown("catalog kind", kind, CATALOG_SCHEMAS))], "model catalog")
+        return kind, name
     kinds = [kind for kind in CATALOG_SCHEMAS if word in catalog_names(kind)]
     if len(kinds) == 1:
         return kinds[0], word
@@ -129,15 +132,12 @@ def find_profile(word: str) -> tuple[str, str]:
     raise ConfigError([Problem("", message)], "model catalog")
 
 
-def _close_matches(word: str, limit: int = 5) -> str:
+def _close_matches(word: str) -> str:
     """``" (close matches: hypervisors/kvm, ...)"`` over kinds and profile names, or ``""``."""
     full = {kind: kind for kind in CATALOG_SCHEMAS}
     full |= {name: f"{kind}/{name}" for kind in CATALOG_SCHEMAS for name in catalog_names(kind)}
-    lowered = word.lower()
-    near = [key for key in sorted(full)
-            if key.lower().startswith(lowered) or (len(lowered) >= 3 and lowered in key.lower())]
-    near += [key for key in difflib.get_close_matches(word, sorted(full), n=limit, cutoff=0.6) if key not in near]
-    return f" (close matches: {', '.join(full[key] for key in near[:limit])})" if near else ""
+    near = close_matches(word, full)
+    return f" (close matches: {', '.join(full[key] for key in near)})" if near else ""
 
 
 def load_catalog_entry(kind: str, name: str) -> dict:
@@ -176,7 +176,7 @@ def catalog_problems(err: ConfigError) -> list[str]:
 
 
 def _checked(kind: str, name: str) -> tuple[dict, BaseModel | None]:
-    path = catalog_dir() / kind / f"{name}.yaml"
+    path = profile_path(kind, name)
     if not isinstance(name, str) or "/" in name or not path.is_file():
         require_catalog()  # an empty catalog is an install problem, not an unknown name
         message = unknown(profile_noun(kind), name, catalog_names(kind))

@@ -9,6 +9,7 @@ metadata so a generated JSON schema shows it.
 from __future__ import annotations
 
 import math
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, ValidationInfo, WithJsonSchema
@@ -17,7 +18,7 @@ from .errors import format_value
 from .suggest import did_you_mean
 from .units import UNIT_PATTERNS, QuantityKind, parse_quantity
 
-__all__ = ["RESOLVED", "Name", "OrAlso", "Text", "choice", "integer", "number", "quantity", "quantity_schema"]
+__all__ = ["RESOLVED", "Currency", "Name", "OrAlso", "Text", "choice", "integer", "number", "quantity", "quantity_schema"]
 
 
 def _bounds_text(gt, ge, le) -> str:
@@ -155,6 +156,18 @@ Name = Annotated[str, Field(min_length=1, pattern=r"^[^/\s](?:[^/]*[^/\s])?$"), 
 
 Text = Annotated[str, BeforeValidator(_check_text)]
 """Free text such as a description or a file path."""
+
+_CURRENCY = r"^[A-Z]{3}$"
+
+
+def _check_currency(value: Any) -> str:
+    if not isinstance(value, str) or not re.fullmatch(_CURRENCY, value):
+        raise ValueError(f"must be an ISO 4217 code such as USD or EUR, got {format_value(value)}")
+    return value
+
+
+Currency = Annotated[str, Field(pattern=_CURRENCY), BeforeValidator(_check_currency)]
+"""A currency: three capital letters, as ISO 4217 codes are written (USD, EUR)."""
 
 
 def choice(*options: str):

@@ -279,7 +279,7 @@ class WorkloadInput(_Input):
 # --- comparisons -----------------------------------------------------------------
 
 COMPARED_METRICS = ("response_time_mean_s", "response_time_p50_s", "response_time_p95_s", "response_time_p99_s",
-                    "throughput_per_s", "slowdown_mean")
+                    "throughput_per_s")
 """Per-workload columns a comparison can take paired differences of."""
 
 

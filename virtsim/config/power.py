@@ -14,7 +14,7 @@ from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from .fields import number
+from .fields import Currency, number
 
 __all__ = ["EnergyInput", "LinearPower", "PowerModel", "TablePower", "TABLE_POINTS", "power_w"]
 
@@ -77,7 +77,7 @@ class EnergyInput(_Model):
     cost_per_host_hour: number(ge=0) | None = Field(
         default=None, description="Cost of one powered-on host for one hour, in currency, unless its hardware "
                                   "gives cost_per_hour; gives a cost per host and in total over the measured window.")
-    currency: str = Field(
-        default="USD", pattern=r"^[A-Z]{3}$",
+    currency: Currency = Field(
+        default="USD",
         description="ISO 4217 code of cost_per_host_hour, the hardware's cost_per_hour and the cost columns "
                     "(the summary's currency column); default USD.")

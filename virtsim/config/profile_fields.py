@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import NamedTuple
 
-__all__ = ["ProfileField", "profile_fields"]
+from .provenance import NOT_DATA, item_label
 
-_NOT_DATA = ("name", "description", "source")
+__all__ = ["ProfileField", "profile_fields"]
 
 
 class ProfileField(NamedTuple):
@@ -26,7 +26,7 @@ def profile_fields(entry: dict) -> list[ProfileField]:
     """Every value of the catalog mapping ``entry`` with its source, in file order."""
     sources = entry.get("source") or {}
     return [ProfileField(path, value, sources.get(path))
-            for key, item in entry.items() if key not in _NOT_DATA
+            for key, item in entry.items() if key not in NOT_DATA
             for path, value in _leaves(item, key)]
 
 
@@ -36,7 +36,6 @@ def _leaves(value: object, path: str) -> Iterator[tuple[str, object]]:
             yield from _leaves(item, f"{path}.{key}")
     elif isinstance(value, list) and value and all(isinstance(item, dict) for item in value):
         for n, item in enumerate(value):
-            label = item.get("name", n)
-            yield from _leaves({k: v for k, v in item.items() if k != "name"}, f"{path}.{label}")
+            yield from _leaves({k: v for k, v in item.items() if k != "name"}, f"{path}.{item_label(item, n)}")
     else:
         yield path, value

@@ -17,18 +17,25 @@ from pydantic import BaseModel, ConfigDict, ValidationInfo, model_validator
 
 from .fields import RESOLVED
 
-__all__ = ["OVERRIDDEN", "SourcedProfile", "number_paths", "source_problems"]
+__all__ = ["NOT_DATA", "OVERRIDDEN", "SourcedProfile", "item_label", "number_paths", "source_problems"]
 
 OVERRIDDEN = "overridden"
 """Validation-context key: dotted paths set by an experiment file, which need no source."""
 
-_NOT_DATA = ("name", "description", "source")
+NOT_DATA = ("name", "description", "source")
+"""Top-level keys of a profile that are not measurements: they need no source."""
+
+
+def item_label(item: object, n: int) -> str:
+    """How item ``n`` of a list is spelt in a dotted path: by its ``name`` (a mapping's or a model's), else ``n``."""
+    name = item.get("name") if isinstance(item, dict) else getattr(item, "name", None)
+    return str(n) if name is None else str(name)
 
 
 def number_paths(model: BaseModel, prefix: str = "") -> Iterator[str]:
     """Dotted paths of the numbers ``model`` was given (not those left at a default)."""
     for field in model.model_fields_set:
-        if not prefix and field in _NOT_DATA:
+        if not prefix and field in NOT_DATA:
             continue
         yield from _paths(getattr(model, field), f"{prefix}{field}")
 
@@ -49,8 +56,7 @@ def _paths(value: object, path: str) -> Iterator[str]:
         yield path
     elif isinstance(value, (list, tuple)):
         for n, item in enumerate(value):
-            label = getattr(item, "name", None) or str(n)
-            yield from _paths(item, f"{path}.{label}")
+            yield from _paths(item, f"{path}.{item_label(item, n)}")
 
 
 def _is_number(value: object) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
-__all__ = ["closest", "did_you_mean", "listing", "unknown"]
+__all__ = ["close_matches", "closest", "did_you_mean", "listing", "unknown"]
 
 
 def closest(word: str, candidates: Iterable[str]) -> str | None:
@@ -17,6 +17,16 @@ def closest(word: str, candidates: Iterable[str]) -> str | None:
         return prefixed[0]
     matches = difflib.get_close_matches(word, candidates, n=1, cutoff=0.6)
     return matches[0] if matches else None
+
+
+def close_matches(word: str, candidates: Iterable[str], limit: int = 5) -> list[str]:
+    """Up to ``limit`` candidates near ``word``: those it begins (or, from 3 letters, is part of), then look-alikes."""
+    candidates = sorted(candidates)
+    word = str(word)
+    lowered = word.lower()
+    near = [c for c in candidates if c.lower().startswith(lowered) or (len(lowered) >= 3 and lowered in c.lower())]
+    near += [c for c in difflib.get_close_matches(word, candidates, n=limit, cutoff=0.6) if c not in near]
+    return near[:limit]
 
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str:

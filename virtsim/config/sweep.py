@@ -31,6 +31,7 @@ import numpy as np
 from .errors import ConfigError, Problem, format_value
 from .loader import check_mapping, load_raw, read_source
 from .spec import ExperimentSpec
+from .theory import TheoryInput
 from .translate import path_text
 from .yaml_source import LineIndex
 
@@ -159,8 +160,6 @@ def load_sweep(source: str | os.PathLike | dict, *, base_dir: str | os.PathLike 
 
 def _theory(raw: dict) -> dict[str, float]:
     """The file's ``theory`` values (already checked by the loader, as part of every scenario)."""
-    from .theory import TheoryInput
-
     stated = raw.get("theory")
     return TheoryInput.model_validate(stated).values() if isinstance(stated, dict) else {}
 
@@ -171,9 +170,7 @@ def _overridden(raw: dict, overrides: Sequence[tuple[str, Any]], name: str) -> d
         return raw
     data, problems = copy.deepcopy(raw), []
     for path, value in overrides:
-        parts = parse_path(path)
-        why = ("not a field path; write it like 'hosts[0].count' or 'duration'" if parts is None
-               else _missing(data, parts))
+        parts, why = _path_problem(data, path, "'hosts[0].count' or 'duration'")
         if why:
             problems.append(Problem(f"--set {path}", why))
             continue
@@ -249,20 +246,30 @@ def _check_axis(path: str, values: object, loc: tuple, raw: dict, lines, problem
         problems.append(Problem(shown, message, _line(lines, loc)))
         return False
 
-    parts = parse_path(path)
+    parts, why = _path_problem(raw, path, "'hosts[0].hardware.cores' or 'duration'")
     if parts is None:
-        return bad("not a field path; write it like 'hosts[0].hardware.cores' or 'duration'")
+        return bad(why)
     if parts[0] in UNSWEEPABLE:
         return bad(f"cannot be swept: {UNSWEEPABLE[parts[0]]}")
     if path in seen:
         return bad("is swept twice")
     seen.add(path)
-    missing = _missing(raw, parts)
-    if missing:
-        return bad(missing)
+    if why:
+        return bad(why)
     if not isinstance(values, list) or not values:
         return bad(f"must be a non-empty list of values, got {format_value(values)}")
     return True
+
+
+def _path_problem(raw: dict, path: str, example: str) -> tuple[tuple[str | int, ...] | None, str | None]:
+    """``path`` parsed (None if malformed) and why it cannot be set in ``raw`` (None if it can).
+
+    ``example`` shows well-formed paths in the message for a malformed one.
+    """
+    parts = parse_path(path)
+    if parts is None:
+        return None, f"not a field path; write it like {example}"
+    return parts, _missing(raw, parts)
 
 
 def _missing(raw: dict, parts: Sequence[str | int]) -> str | None:

@@ -30,4 +30,4 @@ class TheoryInput(BaseModel):
 
     def values(self) -> dict[str, float]:
         """The metrics given, by summary column."""
-        return {k: float(v) for k, v in self.model_dump().items() if v is not None}
+        return self.model_dump(exclude_none=True)
