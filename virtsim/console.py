@@ -6,18 +6,20 @@ import math
 
 import pandas as pd
 
+from .quantities import Unit, choose_unit, metric_name
+
 __all__ = ["difference_lines", "duration_text", "time_unit", "workload_lines"]
 
-_UNITS = ((1.0, "s"), (1e-3, "ms"), (1e-6, "µs"), (1e-9, "ns"))
+_UNITS = (Unit("ns", 1e-9, 0.0), Unit("µs", 1e-6, 1e-6), Unit("ms", 1e-3, 1e-3), Unit("s", 1.0, 1.0))
+"""The console's seconds: down to nanoseconds, never minutes."""
 
 
 def time_unit(seconds: float) -> tuple[float, str]:
     """(scale, name) of the largest unit in which ``seconds`` is at least 1: (1e-3, 'ms') for 0.0032."""
-    size = abs(seconds)
-    for scale, name in _UNITS:
-        if size >= scale:
-            return scale, name
-    return _UNITS[-1]
+    if not abs(seconds) > 0:  # 0 and NaN: the smallest unit (choose_unit would give seconds)
+        return _UNITS[0].size, _UNITS[0].symbol
+    unit = choose_unit([seconds], _UNITS)
+    return unit.size, unit.symbol
 
 
 def duration_text(seconds: float, unit: tuple[float, str] | None = None, *, signed: bool = False,
@@ -43,11 +45,6 @@ def workload_lines(workloads: pd.DataFrame, *, availability: bool = False) -> li
     return lines
 
 
-_METRIC_NAMES = {"response_time_mean_s": "mean response time", "response_time_p50_s": "median response time",
-                 "response_time_p95_s": "p95 response time", "response_time_p99_s": "p99 response time",
-                 "throughput_per_s": "throughput"}
-
-
 def difference_lines(differences: pd.DataFrame, metrics: list[str] | None = None) -> list[str]:
     """Per compared workload and metric (of ``metrics``, default the first), each stack's paired
     difference from the baseline: ``virtualbox − kvm: +0.040 ms ± 0.001 (95%)``; without
@@ -61,7 +58,7 @@ def difference_lines(differences: pd.DataFrame, metrics: list[str] | None = None
         metric = first["metric"]
         where = f"scenario {first['scenario']}, " if keys and differences["scenario"].nunique() > 1 else ""
         n = int(first["replications"])
-        lines.append(f"{where}{first['workload']}, {_METRIC_NAMES.get(metric, metric)} "
+        lines.append(f"{where}{first['workload']}, {metric_name(metric)} "
                      f"({n} replication{'s' if n != 1 else ''}):")
         width = max(len(f"{row['stack']} − {row['baseline']}") for _, row in group.iterrows())
         for _, row in group.iterrows():

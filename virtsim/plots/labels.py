@@ -2,35 +2,13 @@
 
 from __future__ import annotations
 
-import re
 import textwrap
 
 import numpy as np
 
+from ..quantities import metric_quantity
+
 __all__ = ["axis_names", "metric_quantity", "short_stack", "value_text", "wrap"]
-
-_QUANTITIES = {
-    "response_time_mean_s": "mean response time",
-    "response_time_p50_s": "median response time",
-    "response_time_p95_s": "95th-percentile response time",
-    "response_time_p99_s": "99th-percentile response time",
-    "throughput_per_s": "throughput (jobs/s)",
-    "cpu_utilization": "CPU utilization",
-    "jobs_completed": "jobs completed",
-    "energy_j": "energy",
-    "hosts_used": "hosts used",
-    "hosts_powered_on": "hosts powered on",
-    "cost": "cost",
-    "slowdown_mean": "mean slowdown",
-}
-
-
-def metric_quantity(metric: str) -> str:
-    """What a table's metric column is, in words ('mean response time'), without its unit."""
-    base = metric.removesuffix("_mean") if metric.removesuffix("_mean") in _QUANTITIES else metric
-    if base in _QUANTITIES:
-        return _QUANTITIES[base]
-    return re.sub(r"_(s|j|bytes)$", "", base).replace("_", " ")
 
 
 def _keys(path: str) -> list[str]:
