@@ -8,7 +8,7 @@ import numpy as np
 
 from ..quantities import metric_quantity
 
-__all__ = ["axis_names", "metric_quantity", "short_stack", "value_text", "wrap"]
+__all__ = ["axis_names", "count_text", "metric_quantity", "short_stack", "value_text", "wrap"]
 
 
 def _keys(path: str) -> list[str]:
@@ -33,6 +33,11 @@ def axis_names(paths) -> dict[str, str]:
                 break
         names[path] = name.replace("_", " ")
     return names
+
+
+def count_text(n: int, word: str) -> str:
+    """``n`` things, the word plural unless one: '1 VM', '4 VMs', '0 apps'."""
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def value_text(value) -> str:
