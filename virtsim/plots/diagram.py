@@ -25,7 +25,7 @@ from collections import defaultdict
 import numpy as np
 from dataclasses import dataclass
 
-from ..config.vm_tree import walk_vms
+from ..config.vm_tree import descendants, walk_vms
 from ._common import axes_or_new
 from .diagram_groups import HostGroup, group_hosts, summary_lines
 from .labels import count_text, wrap
@@ -222,6 +222,12 @@ def _span(values, unit: str, fmt=lambda v: f"{v:g}") -> str:
     return f"{text} {unit}".strip()
 
 
+def _apps_under(path: str, apps: dict[str, list[str]]) -> list[str]:
+    """The apps sent to ``path`` or to any guest below it, each once, in the order they were sent."""
+    inside = {path, *descendants(path, apps)}
+    return [a for p, names in apps.items() if p in inside for a in names]
+
+
 def _apps_label(names: list[str]) -> str:
     return "\n".join(names) if len(names) <= 2 else count_text(len(names), "app")
 
@@ -243,7 +249,7 @@ def _layout_condensed(group: HostGroup, apps: dict[str, list[str]], x0: float) -
         x += _WIDE
     if host.vms:
         nested = [n for h in group.hosts for n in walk_vms(h)]
-        mine = [n for n in nested if n.path.split("/", 1)[0] == name]
+        mine = list(walk_vms(host))
         level = base
         if host.hypervisor is not None:
             boxes.append(_Box("hypervisor", name, x, _WIDE, level,
@@ -264,8 +270,7 @@ def _layout_condensed(group: HostGroup, apps: dict[str, list[str]], x0: float) -
             boxes.append(_Box("container", name, x, _WIDE, level, count_text(inner, "container"),
                               gid=f"containers:{name}/*"))
             level += 1
-        guest_apps = [a for n in mine for p, names in apps.items() if p == n.path or p.startswith(n.path + "/")
-                      for a in names]
+        guest_apps = [a for vm in host.vms for a in _apps_under(f"{name}/{vm.name}", apps)]
         if guest_apps:
             boxes.append(_Box("app", name, x, _WIDE, level, _apps_label(guest_apps), gid=f"apps:{name}/vms"))
         x += _WIDE
@@ -362,7 +367,8 @@ def stack_diagram(experiment, *, hosts=None, max_groups: int = MAX_GROUPS, max_c
             ax.text(box.x + box.width / 2, box.level + box.height / 2, _fit(box.label, box.width * leaf_chars),
                     ha="center", va="center", fontsize=font)
         for vm in (b for b in boxes if b.kind == "vm" and b.gid is None):
-            height = max(b.level for b in boxes if b.path == vm.path or b.path.startswith(vm.path + "/"))
+            inside = {vm.path, *descendants(vm.path, {b.path for b in boxes})}
+            height = max(b.level for b in boxes if b.path in inside)
             ax.add_patch(Rectangle((vm.x + _PAD / 2, vm.level + _PAD / 2), vm.width - _PAD,
                                    height - vm.level + 1 - _PAD, fill=False, linestyle="--",
                                    edgecolor="#8d6e63", linewidth=0.8, gid=f"frame:{vm.path}"))
