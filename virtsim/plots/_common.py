@@ -7,7 +7,8 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-__all__ = ["SLIDE_STYLE", "axes_or_new", "legend_above", "legend_right", "require_columns"]
+__all__ = ["SLIDE_STYLE", "axes_or_new", "legend_above", "legend_right", "policy_columns", "require_columns",
+           "swept_columns", "varying_columns"]
 
 SLIDE_STYLE = {
     "font.size": 12,
@@ -32,6 +33,23 @@ def require_columns(table: pd.DataFrame, columns: Iterable[str], what: str) -> N
     if missing:
         have = ", ".join(map(str, table.columns)) or "none"
         raise ValueError(f"{what} needs the column(s) {', '.join(missing)}; the table has: {have}")
+
+
+def swept_columns(table: pd.DataFrame) -> list[str]:
+    """The columns named by a swept field (``hosts[0].vms[0].vcpus``, ``placement.policy``), in table order."""
+    return [c for c in table.columns if isinstance(c, str) and ("." in c or "[" in c)]
+
+
+def varying_columns(table: pd.DataFrame, columns: Iterable[str]) -> list[str]:
+    """Those of ``columns`` that ``table`` has and that take several values in it (NaN counts as one)."""
+    return [c for c in columns if c in table.columns and table[c].nunique(dropna=False) > 1]
+
+
+def policy_columns(table: pd.DataFrame, axes: Iterable[str]) -> list[str]:
+    """The swept ``axes`` that vary in ``table``, placement's first: when some ``placement.*`` field
+    varies, only those (the policies being compared), else every varying one."""
+    varying = varying_columns(table, axes)
+    return [c for c in varying if c.startswith("placement.")] or varying
 
 
 def axes_or_new(ax, figsize: tuple[float, float] = (6.4, 4.0)):

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 
 from ..analysis.stats import scenario_table
-from ._common import axes_or_new, legend_above, require_columns
-from .scenario_breakdown import scenario_labels, swept_columns
+from ._common import axes_or_new, legend_above, policy_columns, require_columns, swept_columns
+from .scenario_breakdown import scenario_labels
 from .units import ENERGY_UNITS, format_quantity, set_unit_axis
 
 __all__ = ["energy_by_policy"]
@@ -18,10 +18,7 @@ _HOSTS = ("hosts_used", "hosts_powered_on")
 def _groups(summary: pd.DataFrame, by: list[str] | None) -> list[str]:
     if by is not None:
         return by
-    swept = swept_columns(summary)
-    placement = [c for c in swept if c.startswith("placement.") and summary[c].nunique(dropna=False) > 1]
-    varying = [c for c in swept if summary[c].nunique(dropna=False) > 1]
-    return placement or varying or (["scenario"] if "scenario" in summary.columns else [])
+    return policy_columns(summary, swept_columns(summary)) or (["scenario"] if "scenario" in summary.columns else [])
 
 
 def energy_by_policy(summary: pd.DataFrame, *, by: list[str] | None = None, label: str | None = None, ax=None):

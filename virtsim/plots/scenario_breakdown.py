@@ -5,16 +5,11 @@ from __future__ import annotations
 import pandas as pd
 
 from ..analysis.stats import scenario_table
-from ._common import axes_or_new, require_columns
+from ._common import axes_or_new, require_columns, swept_columns
 from .breakdown import BREAKDOWN_PARTS, draw_stacked_bars
 from .labels import axis_names, value_text, wrap
 
-__all__ = ["scenario_breakdown", "swept_columns"]
-
-
-def swept_columns(table: pd.DataFrame) -> list[str]:
-    """The columns named by a swept field (``hosts[0].vms[0].vcpus``, ``placement.policy``), in table order."""
-    return [c for c in table.columns if isinstance(c, str) and ("." in c or "[" in c)]
+__all__ = ["scenario_breakdown"]
 
 
 def scenario_labels(keys: pd.DataFrame) -> tuple[list[str], str | None]:
@@ -71,7 +66,8 @@ def scenario_breakdown(stacks: pd.DataFrame, *, by: list[str] | None = None, wor
     whose = workload if workload is not None else "all jobs"
     means = stats[[f"{p}_mean" for p in parts]].to_numpy(dtype=float)
     draw_stacked_bars(ax, [wrap(label, 34) for label in labels], means, normalize=normalize,
-                      errors=stats["_total_ci95"].to_numpy(dtype=float), title=f"Where the response time of {whose} went, per scenario")
+                      errors=stats["_total_ci95"].to_numpy(dtype=float),
+                      title=f"Where the response time of {whose} went, per scenario")
     if axis_title is not None:
         ax.set_ylabel(axis_title)
     return ax
