@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 
 import pandas as pd
@@ -79,10 +78,8 @@ def legend_above(ax, title: str, *, ncols: int = 3, handles=None, labels=None):
     legend = ax.legend(handles, labels, ncols=ncols, loc="lower left", bbox_to_anchor=(0.0, 1.0),
                        frameon=False, borderaxespad=0.3, fontsize="small", columnspacing=1.5)
     size = FontProperties(size="small").get_size_in_points()
-    try:  # its height does not depend on the layout, only on its text: measurable now
-        height = legend.get_window_extent(ax.figure.canvas.get_renderer()).height * 72.0 / ax.figure.dpi
-    except AttributeError:  # a canvas without a renderer of its own: rows of text and their spacing
-        height = size * (1.5 * math.ceil(len(handles) / ncols) + 0.8)
+    # Its height does not depend on the layout, only on its text: measurable now.
+    height = legend.get_window_extent().height * 72.0 / ax.figure.dpi
     ax.set_title(title, pad=height + 0.3 * size + 6)
     return legend
 
