@@ -7,7 +7,7 @@ import pandas as pd
 
 from ._common import axes_or_new, require_columns
 from .labels import axis_names, metric_quantity, value_text
-from .units import choose_unit, set_unit_axis
+from .units import set_unit_axis
 
 __all__ = ["sweep_heatmap"]
 
@@ -54,7 +54,7 @@ def sweep_heatmap(table: pd.DataFrame, x: str, y: str, value: str = "response_ti
     ax.set_title(f"{quantity[:1].upper()}{quantity[1:]}" + (f" ({unit.symbol})" if timed else "")
                  + (", ± 95 % CI" if half is not None and np.isfinite(half).any() else ""))
     if annotate:
-        size = choose_unit(data).size if timed else 1.0
+        size = unit.size if timed else 1.0
         middle = np.nanmean(data) if np.isfinite(data).any() else 0.0
         for (row, col), cell in np.ndenumerate(data):
             if np.isfinite(cell):

@@ -9,7 +9,7 @@ number gets, are :mod:`virtsim.quantities`' (the console's too).
 
 from __future__ import annotations
 
-from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
+from matplotlib.ticker import AutoLocator, FuncFormatter, PercentFormatter
 
 from ..quantities import ENERGY_UNITS, TIME_UNITS, Unit, choose_unit, format_quantity
 
@@ -17,11 +17,11 @@ __all__ = ["ENERGY_UNITS", "TIME_UNITS", "Unit", "choose_unit", "format_quantity
            "set_unit_axis"]
 
 
-class ScaledLocator(MaxNLocator):
+class ScaledLocator(AutoLocator):
     """Ticks at round numbers of a unit (every 10 Wh, 5 min), not of the base unit the data are in."""
 
-    def __init__(self, size: float, **options):
-        super().__init__(**{"nbins": "auto", "steps": [1, 2, 2.5, 5, 10], **options})
+    def __init__(self, size: float):
+        super().__init__()
         self.size = size
 
     def tick_values(self, vmin, vmax):
