@@ -7,7 +7,7 @@ from collections.abc import Iterable
 import pandas as pd
 
 __all__ = ["SLIDE_STYLE", "axes_or_new", "legend_above", "legend_right", "policy_columns", "require_columns",
-           "swept_columns", "varying_columns"]
+           "swept_columns", "value_column", "varying_columns"]
 
 SLIDE_STYLE = {
     "font.size": 12,
@@ -32,6 +32,13 @@ def require_columns(table: pd.DataFrame, columns: Iterable[str], what: str) -> N
     if missing:
         have = ", ".join(map(str, table.columns)) or "none"
         raise ValueError(f"{what} needs the column(s) {', '.join(missing)}; the table has: {have}")
+
+
+def value_column(table: pd.DataFrame, metric: str) -> str:
+    """``metric`` itself, or its per-scenario mean (``<metric>_mean``, the scenarios table) when only that is there."""
+    if isinstance(table, pd.DataFrame) and metric not in table.columns and f"{metric}_mean" in table.columns:
+        return f"{metric}_mean"
+    return metric
 
 
 def swept_columns(table: pd.DataFrame) -> list[str]:

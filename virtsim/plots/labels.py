@@ -8,7 +8,8 @@ import numpy as np
 
 from ..quantities import metric_quantity
 
-__all__ = ["axis_names", "count_text", "metric_quantity", "short_stack", "value_text", "wrap"]
+__all__ = ["axis_label", "axis_names", "capitalized", "count_text", "metric_quantity", "short_stack",
+           "value_text", "wrap"]
 
 
 def _keys(path: str) -> list[str]:
@@ -33,6 +34,17 @@ def axis_names(paths) -> dict[str, str]:
                 break
         names[path] = name.replace("_", " ")
     return names
+
+
+def axis_label(names: dict[str, str], column: str) -> str:
+    """An axis's label: the column's short name (of ``names``, :func:`axis_names`), and the column itself
+    after it when the name is shorter: 'rate   (workloads[0].arrivals.rate)'."""
+    return names[column] if names[column] == column else f"{names[column]}   ({column})"
+
+
+def capitalized(text: str) -> str:
+    """``text`` with its first letter in capitals, the rest as written: 'CPU utilization', 'Hosts used'."""
+    return f"{text[:1].upper()}{text[1:]}"
 
 
 def count_text(n: int, word: str) -> str:

@@ -7,6 +7,7 @@ import pandas as pd
 
 from ..analysis.stats import scenario_table
 from ._common import axes_or_new, legend_above, policy_columns, require_columns, swept_columns
+from .labels import capitalized
 from .scenario_breakdown import scenario_labels
 from .units import ENERGY_UNITS, format_quantity, set_unit_axis
 
@@ -65,7 +66,7 @@ def energy_by_policy(summary: pd.DataFrame, *, by: list[str] | None = None, labe
         title = f"Energy and {hosts_label} per {_what(by)}"
     else:  # no power model: the hosts alone
         host_ax, dx, width, side = ax, 0.0, 0.6, ""
-        title = f"{hosts_label[:1].upper()}{hosts_label[1:]} per {_what(by)} (no power model: no energy)"
+        title = f"{capitalized(hosts_label)} per {_what(by)} (no power model: no energy)"
     counts = host_ax.bar(x + dx, used, width=width, color="#1565c0", label=f"{hosts_label}{side}",
                          yerr=_error(used_ci), capsize=5)
     host_ax.set_ylabel(hosts_label)
