@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 
 import pandas as pd
 
-__all__ = ["SLIDE_STYLE", "axes_or_new", "legend_above", "legend_right", "require_columns"]
+__all__ = ["SLIDE_STYLE", "axes_or_new", "legend_above", "legend_right", "policy_columns", "require_columns",
+           "swept_columns", "value_column", "varying_columns"]
 
 SLIDE_STYLE = {
     "font.size": 12,
@@ -32,6 +32,30 @@ def require_columns(table: pd.DataFrame, columns: Iterable[str], what: str) -> N
     if missing:
         have = ", ".join(map(str, table.columns)) or "none"
         raise ValueError(f"{what} needs the column(s) {', '.join(missing)}; the table has: {have}")
+
+
+def value_column(table: pd.DataFrame, metric: str) -> str:
+    """``metric`` itself, or its per-scenario mean (``<metric>_mean``, the scenarios table) when only that is there."""
+    if isinstance(table, pd.DataFrame) and metric not in table.columns and f"{metric}_mean" in table.columns:
+        return f"{metric}_mean"
+    return metric
+
+
+def swept_columns(table: pd.DataFrame) -> list[str]:
+    """The columns named by a swept field (``hosts[0].vms[0].vcpus``, ``placement.policy``), in table order."""
+    return [c for c in table.columns if isinstance(c, str) and ("." in c or "[" in c)]
+
+
+def varying_columns(table: pd.DataFrame, columns: Iterable[str]) -> list[str]:
+    """Those of ``columns`` that ``table`` has and that take several values in it (NaN counts as one)."""
+    return [c for c in columns if c in table.columns and table[c].nunique(dropna=False) > 1]
+
+
+def policy_columns(table: pd.DataFrame, axes: Iterable[str]) -> list[str]:
+    """The swept ``axes`` that vary in ``table``, placement's first: when some ``placement.*`` field
+    varies, only those (the policies being compared), else every varying one."""
+    varying = varying_columns(table, axes)
+    return [c for c in varying if c.startswith("placement.")] or varying
 
 
 def axes_or_new(ax, figsize: tuple[float, float] = (6.4, 4.0)):
@@ -61,10 +85,8 @@ def legend_above(ax, title: str, *, ncols: int = 3, handles=None, labels=None):
     legend = ax.legend(handles, labels, ncols=ncols, loc="lower left", bbox_to_anchor=(0.0, 1.0),
                        frameon=False, borderaxespad=0.3, fontsize="small", columnspacing=1.5)
     size = FontProperties(size="small").get_size_in_points()
-    try:  # its height does not depend on the layout, only on its text: measurable now
-        height = legend.get_window_extent(ax.figure.canvas.get_renderer()).height * 72.0 / ax.figure.dpi
-    except AttributeError:  # a canvas without a renderer of its own: rows of text and their spacing
-        height = size * (1.5 * math.ceil(len(handles) / ncols) + 0.8)
+    # Its height does not depend on the layout, only on its text: measurable now.
+    height = legend.get_window_extent().height * 72.0 / ax.figure.dpi
     ax.set_title(title, pad=height + 0.3 * size + 6)
     return legend
 

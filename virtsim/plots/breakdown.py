@@ -19,7 +19,7 @@ BREAKDOWN_PARTS = {f"{column[:-2]}_mean_s": _LABELS[column] for column in BREAKD
 
 
 def draw_stacked_bars(ax, labels: list[str], parts: np.ndarray, *, normalize: bool, title: str,
-                      errors: np.ndarray | None = None, what: str = "job"):
+                      errors: np.ndarray | None = None):
     """One horizontal bar per label, top to bottom, stacked from ``parts`` (rows × BREAKDOWN_PARTS, seconds).
 
     ``errors``, the half-width of each row's 95 % CI on its total (NaN: none),
@@ -49,7 +49,7 @@ def draw_stacked_bars(ax, labels: list[str], parts: np.ndarray, *, normalize: bo
         set_percent_axis(ax.xaxis, "share of the mean response time")
     else:
         reach = totals + (np.nan_to_num(errors) if errors is not None else 0.0)
-        set_unit_axis(ax.xaxis, reach, f"mean time per {what}")
+        set_unit_axis(ax.xaxis, reach, "mean time per job")
     ax.set_yticks(y, labels, fontsize="small")
     ax.set_ylim(-0.6, len(labels) - 0.4)
     legend_above(ax, title, ncols=4, handles=shown, labels=[b.get_label() for b in shown])

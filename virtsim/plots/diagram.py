@@ -25,10 +25,10 @@ from collections import defaultdict
 import numpy as np
 from dataclasses import dataclass
 
-from ..config.vm_tree import walk_vms
+from ..config.vm_tree import descendants, walk_vms
 from ._common import axes_or_new
 from .diagram_groups import HostGroup, group_hosts, summary_lines
-from .labels import wrap
+from .labels import count_text, wrap
 
 __all__ = ["LAYER_COLOURS", "stack_diagram"]
 
@@ -105,8 +105,12 @@ def _apps_by_target(spec) -> dict[str, list[str]]:
     return apps
 
 
+def _gib(n_bytes: float) -> str:
+    return f"{n_bytes / _GIB:.3g}"
+
+
 def _size(n_bytes: float | None) -> str:
-    return "" if n_bytes is None else f"{n_bytes / _GIB:.3g} GiB"
+    return "" if n_bytes is None else f"{_gib(n_bytes)} GiB"
 
 
 def _cores(n: float | None, unit: str) -> str:
@@ -218,16 +222,14 @@ def _span(values, unit: str, fmt=lambda v: f"{v:g}") -> str:
     return f"{text} {unit}".strip()
 
 
-def _gib(n_bytes: float) -> str:
-    return f"{n_bytes / _GIB:.3g}"
-
-
-def _count(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
+def _apps_under(path: str, apps: dict[str, list[str]]) -> list[str]:
+    """The apps sent to ``path`` or to any guest below it, each once, in the order they were sent."""
+    inside = {path, *descendants(path, apps)}
+    return [a for p, names in apps.items() if p in inside for a in names]
 
 
 def _apps_label(names: list[str]) -> str:
-    return "\n".join(names) if len(names) <= 2 else _count(len(names), "app")
+    return "\n".join(names) if len(names) <= 2 else count_text(len(names), "app")
 
 
 def _layout_condensed(group: HostGroup, apps: dict[str, list[str]], x0: float) -> tuple[list[_Box], float]:
@@ -247,7 +249,7 @@ def _layout_condensed(group: HostGroup, apps: dict[str, list[str]], x0: float) -
         x += _WIDE
     if host.vms:
         nested = [n for h in group.hosts for n in walk_vms(h)]
-        mine = [n for n in nested if n.path.split("/", 1)[0] == name]
+        mine = list(walk_vms(host))
         level = base
         if host.hypervisor is not None:
             boxes.append(_Box("hypervisor", name, x, _WIDE, level,
@@ -255,7 +257,8 @@ def _layout_condensed(group: HostGroup, apps: dict[str, list[str]], x0: float) -
             level += 1
         sizes = _join(_span([n.vm.vcpus for n in nested], "vCPU"),
                       _span([n.vm.memory_bytes for n in nested], "GiB", _gib))
-        boxes.append(_Box("vm", name, x, _WIDE, level, f"{_count(len(mine), 'VM')}\n{sizes} each", gid=f"vms:{name}"))
+        boxes.append(_Box("vm", name, x, _WIDE, level, f"{count_text(len(mine), 'VM')}\n{sizes} each",
+                          gid=f"vms:{name}"))
         level += 1
         systems = sorted({n.vm.os.name for n in mine if n.vm.os is not None})
         if systems:
@@ -264,11 +267,10 @@ def _layout_condensed(group: HostGroup, apps: dict[str, list[str]], x0: float) -
             level += 1
         inner = sum(len(n.vm.containers) for n in mine)
         if inner:
-            boxes.append(_Box("container", name, x, _WIDE, level, _count(inner, "container"),
+            boxes.append(_Box("container", name, x, _WIDE, level, count_text(inner, "container"),
                               gid=f"containers:{name}/*"))
             level += 1
-        guest_apps = [a for n in mine for p, names in apps.items() if p == n.path or p.startswith(n.path + "/")
-                      for a in names]
+        guest_apps = [a for vm in host.vms for a in _apps_under(f"{name}/{vm.name}", apps)]
         if guest_apps:
             boxes.append(_Box("app", name, x, _WIDE, level, _apps_label(guest_apps), gid=f"apps:{name}/vms"))
         x += _WIDE
@@ -280,7 +282,7 @@ def _layout_condensed(group: HostGroup, apps: dict[str, list[str]], x0: float) -
         every = [c for h in group.hosts for c in h.containers]
         sizes = _join(_span([c.cpus for c in every], "cpus"), _span([c.memory_bytes for c in every], "GiB", _gib))
         boxes.append(_Box("container", name, x, _WIDE, level,
-                          _count(len(host.containers), "container") + (f"\n{sizes} each" if sizes else ""),
+                          count_text(len(host.containers), "container") + (f"\n{sizes} each" if sizes else ""),
                           gid=f"containers:{name}"))
         ctr_apps = [a for c in host.containers for a in apps.get(f"{name}/{c.name}", ())]
         if ctr_apps:
@@ -302,13 +304,10 @@ def _fit(label: str, chars: float) -> str:
 def _plan(groups: list[HostGroup], apps, max_columns: int) -> list[tuple[HostGroup, bool]]:
     """Which groups to draw condensed: similar ones, very wide ones, then the widest until all fit."""
     widths = [_layout_host(g.first, apps, 0.0)[1] for g in groups]
+    narrow = [_layout_condensed(g, apps, 0.0)[1] for g in groups]
     condensed = [g.similar or w > MAX_HOST_COLUMNS for g, w in zip(groups, widths)]
-
-    def total() -> float:
-        return sum(_layout_condensed(g, apps, 0.0)[1] if c else w for g, w, c in zip(groups, widths, condensed))
-
     for i in sorted(range(len(groups)), key=lambda i: -widths[i]):
-        if total() <= max_columns:
+        if sum(n if c else w for w, n, c in zip(widths, narrow, condensed)) <= max_columns:
             break
         condensed[i] = True
     return list(zip(groups, condensed))
@@ -348,7 +347,7 @@ def stack_diagram(experiment, *, hosts=None, max_groups: int = MAX_GROUPS, max_c
         x += width + _HOST_GAP
     top = max((b.level for _, _, _, boxes in placed for b in boxes), default=0) + 1
     if left_over:
-        lines = [f"+ {_count(len(left_over), 'more host')}",
+        lines = [f"+ {count_text(len(left_over), 'more host')}",
                  *(wrap(line, 30) for line in summary_lines(left_over, apps))]
         placed.append(("others", x, _SUMMARY_WIDTH, [_Box("summary", "others", x, _SUMMARY_WIDTH, 0,
                                                           "\n".join(lines), gid="others", height=top)]))
@@ -368,7 +367,8 @@ def stack_diagram(experiment, *, hosts=None, max_groups: int = MAX_GROUPS, max_c
             ax.text(box.x + box.width / 2, box.level + box.height / 2, _fit(box.label, box.width * leaf_chars),
                     ha="center", va="center", fontsize=font)
         for vm in (b for b in boxes if b.kind == "vm" and b.gid is None):
-            height = max(b.level for b in boxes if b.path == vm.path or b.path.startswith(vm.path + "/"))
+            inside = {vm.path, *descendants(vm.path, {b.path for b in boxes})}
+            height = max(b.level for b in boxes if b.path in inside)
             ax.add_patch(Rectangle((vm.x + _PAD / 2, vm.level + _PAD / 2), vm.width - _PAD,
                                    height - vm.level + 1 - _PAD, fill=False, linestyle="--",
                                    edgecolor="#8d6e63", linewidth=0.8, gid=f"frame:{vm.path}"))

@@ -16,8 +16,9 @@ from collections import Counter
 from dataclasses import dataclass
 
 from ..config.vm_tree import walk_vms
+from .labels import count_text
 
-__all__ = ["HostGroup", "group_hosts", "shape_line"]
+__all__ = ["HostGroup", "group_hosts", "summary_lines"]
 
 
 @dataclass(frozen=True)
@@ -44,22 +45,15 @@ def _name(profile) -> str | None:
     return None if profile is None else profile.name
 
 
-def _dump(spec, path: str, apps: dict, children: dict) -> dict:
-    """``spec``'s settings without its name (nor its guests'), and how many apps run on it."""
-    shape = spec.model_dump(mode="json", exclude={"name", *children})
+def _shape(spec, path: str, apps: dict) -> dict:
+    """``spec``'s settings without its name, how many apps run on it, and its guests' shapes (sorted)."""
+    guests = [field for field in ("containers", "vms") if field in type(spec).model_fields]
+    shape = spec.model_dump(mode="json", exclude={"name", *guests})
     shape["apps"] = len(apps.get(path, ()))
-    for field, shaper in children.items():
-        shape[field] = sorted((shaper(child, f"{path}/{child.name}", apps) for child in getattr(spec, field)),
+    for field in guests:
+        shape[field] = sorted((_shape(child, f"{path}/{child.name}", apps) for child in getattr(spec, field)),
                               key=lambda d: json.dumps(d, sort_keys=True))
     return shape
-
-
-def _container_shape(ctr, path: str, apps: dict) -> dict:
-    return _dump(ctr, path, apps, {})
-
-
-def _vm_shape(vm, path: str, apps: dict) -> dict:
-    return _dump(vm, path, apps, {"containers": _container_shape, "vms": _vm_shape})
 
 
 def _layers(host) -> tuple:
@@ -70,21 +64,22 @@ def _layers(host) -> tuple:
 
 def identical_shape(host, apps: dict) -> str:
     """Everything about ``host`` but names (its own, its VMs' and containers'), as canonical JSON."""
-    shape = _dump(host, host.name, apps, {"containers": _container_shape, "vms": _vm_shape})
-    return json.dumps(shape, sort_keys=True)
+    return json.dumps(_shape(host, host.name, apps), sort_keys=True)
 
 
-def counts(host, apps: dict) -> tuple[int, int, int]:
-    """VMs (all levels), containers (on the host and in its VMs) and apps on ``host``."""
+def apps_per_host(apps: dict) -> Counter:
+    """How many apps run on each host, natively or in any of its guests, by host name."""
+    per_host: Counter = Counter()
+    for path, names in apps.items():
+        per_host[path.split("/", 1)[0]] += len(names)
+    return per_host
+
+
+def counts(host, per_host: Counter) -> tuple[int, int, int]:
+    """VMs (all levels), containers (on the host and in its VMs) and apps (``per_host``'s count) on ``host``."""
     vms = list(walk_vms(host))
     containers = len(host.containers) + sum(len(n.vm.containers) for n in vms)
-    prefix = f"{host.name}/"
-    n_apps = sum(len(v) for k, v in apps.items() if k == host.name or k.startswith(prefix))
-    return len(vms), containers, n_apps
-
-
-def similar_shape(host, apps: dict) -> tuple:
-    return _layers(host), counts(host, apps)
+    return len(vms), containers, per_host[host.name]
 
 
 def _grouped(hosts, shape) -> list[list]:
@@ -102,11 +97,13 @@ def group_hosts(hosts, apps: dict, max_groups: int) -> tuple[list[HostGroup], li
     are kept and the rest returned as left over.
     """
     hosts = list(hosts)
-    groups = [HostGroup(tuple(g)) for g in _grouped(hosts, lambda h: identical_shape(h, apps))]
+    identical = {h.name: identical_shape(h, apps) for h in hosts}
+    groups = [HostGroup(tuple(g)) for g in _grouped(hosts, lambda h: identical[h.name])]
     if len(groups) <= max_groups:
         return groups, []
-    groups = [HostGroup(tuple(g), similar=len({identical_shape(h, apps) for h in g}) > 1)
-              for g in _grouped(hosts, lambda h: similar_shape(h, apps))]
+    per_host = apps_per_host(apps)
+    groups = [HostGroup(tuple(g), similar=len({identical[h.name] for h in g}) > 1)
+              for g in _grouped(hosts, lambda h: (_layers(h), counts(h, per_host)))]
     if len(groups) <= max_groups:
         return groups, []
     order = sorted(range(len(groups)), key=lambda i: -len(groups[i].hosts))  # stable: file order among equals
@@ -122,16 +119,16 @@ def _layers_line(host) -> str:
     return f"{hardware}: {' / '.join(layers)}" if layers else hardware
 
 
-def _held(host, apps: dict) -> str:
+def _held(host, per_host: Counter) -> str:
     """'4 VMs, 2 containers', or 'empty'."""
-    vms, containers, n_apps = counts(host, apps)
-    held = [f"{n} {word}{'s' if n != 1 else ''}" for n, word in ((vms, "VM"), (containers, "container")) if n]
-    return ", ".join(held) or ("empty" if not n_apps else f"{n_apps} app{'s' if n_apps != 1 else ''}")
+    vms, containers, n_apps = counts(host, per_host)
+    held = [count_text(n, word) for n, word in ((vms, "VM"), (containers, "container")) if n]
+    return ", ".join(held) or ("empty" if not n_apps else count_text(n_apps, "app"))
 
 
-def shape_line(host, apps: dict) -> str:
+def _shape_line(host, per_host: Counter) -> str:
     """One host in words: 'server-2s-32c: kvm → 4 VMs, 2 containers'."""
-    return f"{_layers_line(host)} → {_held(host, apps)}"
+    return f"{_layers_line(host)} → {_held(host, per_host)}"
 
 
 def summary_lines(hosts, apps: dict, limit: int = 6) -> list[str]:
@@ -141,7 +138,8 @@ def summary_lines(hosts, apps: dict, limit: int = 6) -> list[str]:
     first, and each line gives what the hosts hold: '32 × 4 VMs'.
     """
     common = {_layers_line(h) for h in hosts}
-    line = (lambda h: _held(h, apps)) if len(common) == 1 else (lambda h: shape_line(h, apps))
+    per_host = apps_per_host(apps)
+    line = (lambda h: _held(h, per_host)) if len(common) == 1 else (lambda h: _shape_line(h, per_host))
     tally = Counter(line(h) for h in hosts)
     lines = [f"all {next(iter(common))}"] if len(common) == 1 else []
     lines += [f"{n} × {text}" for text, n in tally.most_common(limit)]

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ._common import axes_or_new, require_columns
-from .labels import axis_names, metric_quantity, value_text
-from .units import choose_unit, set_unit_axis
+from ._common import axes_or_new, require_columns, value_column
+from .labels import axis_label, axis_names, capitalized, metric_quantity, value_text
+from .units import set_unit_axis
 
 __all__ = ["sweep_heatmap"]
 
@@ -26,8 +26,7 @@ def sweep_heatmap(table: pd.DataFrame, x: str, y: str, value: str = "response_ti
     names. A metric in seconds is shown in the unit its data need. Returns
     the Axes (the colour bar is attached to it).
     """
-    column = f"{value}_mean" if isinstance(table, pd.DataFrame) and value not in table.columns \
-        and f"{value}_mean" in table.columns else value
+    column = value_column(table, value)
     require_columns(table, [x, y, column], "sweep_heatmap")
     if x == y:
         raise ValueError(f"sweep_heatmap needs two different axis columns, got {x!r} twice")
@@ -49,12 +48,12 @@ def sweep_heatmap(table: pd.DataFrame, x: str, y: str, value: str = "response_ti
     ax.set_xticks(np.arange(grid.shape[1]) + 0.5, [value_text(v) for v in grid.columns])
     ax.set_yticks(np.arange(grid.shape[0]) + 0.5, [value_text(v) for v in grid.index])
     names = axis_names([x, y])
-    ax.set_xlabel(names[x] if names[x] == x else f"{names[x]}   ({x})")
-    ax.set_ylabel(names[y] if names[y] == y else f"{names[y]}   ({y})")
-    ax.set_title(f"{quantity[:1].upper()}{quantity[1:]}" + (f" ({unit.symbol})" if timed else "")
+    ax.set_xlabel(axis_label(names, x))
+    ax.set_ylabel(axis_label(names, y))
+    ax.set_title(capitalized(quantity) + (f" ({unit.symbol})" if timed else "")
                  + (", ± 95 % CI" if half is not None and np.isfinite(half).any() else ""))
     if annotate:
-        size = choose_unit(data).size if timed else 1.0
+        size = unit.size if timed else 1.0
         middle = np.nanmean(data) if np.isfinite(data).any() else 0.0
         for (row, col), cell in np.ndenumerate(data):
             if np.isfinite(cell):

@@ -2,35 +2,14 @@
 
 from __future__ import annotations
 
-import re
 import textwrap
 
 import numpy as np
 
-__all__ = ["axis_names", "metric_quantity", "short_stack", "value_text", "wrap"]
+from ..quantities import metric_quantity
 
-_QUANTITIES = {
-    "response_time_mean_s": "mean response time",
-    "response_time_p50_s": "median response time",
-    "response_time_p95_s": "95th-percentile response time",
-    "response_time_p99_s": "99th-percentile response time",
-    "throughput_per_s": "throughput (jobs/s)",
-    "cpu_utilization": "CPU utilization",
-    "jobs_completed": "jobs completed",
-    "energy_j": "energy",
-    "hosts_used": "hosts used",
-    "hosts_powered_on": "hosts powered on",
-    "cost": "cost",
-    "slowdown_mean": "mean slowdown",
-}
-
-
-def metric_quantity(metric: str) -> str:
-    """What a table's metric column is, in words ('mean response time'), without its unit."""
-    base = metric.removesuffix("_mean") if metric.removesuffix("_mean") in _QUANTITIES else metric
-    if base in _QUANTITIES:
-        return _QUANTITIES[base]
-    return re.sub(r"_(s|j|bytes)$", "", base).replace("_", " ")
+__all__ = ["axis_label", "axis_names", "capitalized", "count_text", "metric_quantity", "short_stack",
+           "value_text", "wrap"]
 
 
 def _keys(path: str) -> list[str]:
@@ -55,6 +34,22 @@ def axis_names(paths) -> dict[str, str]:
                 break
         names[path] = name.replace("_", " ")
     return names
+
+
+def axis_label(names: dict[str, str], column: str) -> str:
+    """An axis's label: the column's short name (of ``names``, :func:`axis_names`), and the column itself
+    after it when the name is shorter: 'rate   (workloads[0].arrivals.rate)'."""
+    return names[column] if names[column] == column else f"{names[column]}   ({column})"
+
+
+def capitalized(text: str) -> str:
+    """``text`` with its first letter in capitals, the rest as written: 'CPU utilization', 'Hosts used'."""
+    return f"{text[:1].upper()}{text[1:]}"
+
+
+def count_text(n: int, word: str) -> str:
+    """``n`` things, the word plural unless one: '1 VM', '4 VMs', '0 apps'."""
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def value_text(value) -> str:

@@ -6,8 +6,9 @@ import numpy as np
 import pandas as pd
 
 from ..analysis.stats import scenario_table
-from ._common import axes_or_new, legend_above, require_columns
-from .scenario_breakdown import scenario_labels, swept_columns
+from ._common import axes_or_new, legend_above, policy_columns, require_columns, swept_columns
+from .labels import capitalized
+from .scenario_breakdown import scenario_labels
 from .units import ENERGY_UNITS, format_quantity, set_unit_axis
 
 __all__ = ["energy_by_policy"]
@@ -18,10 +19,7 @@ _HOSTS = ("hosts_used", "hosts_powered_on")
 def _groups(summary: pd.DataFrame, by: list[str] | None) -> list[str]:
     if by is not None:
         return by
-    swept = swept_columns(summary)
-    placement = [c for c in swept if c.startswith("placement.") and summary[c].nunique(dropna=False) > 1]
-    varying = [c for c in swept if summary[c].nunique(dropna=False) > 1]
-    return placement or varying or (["scenario"] if "scenario" in summary.columns else [])
+    return policy_columns(summary, swept_columns(summary)) or (["scenario"] if "scenario" in summary.columns else [])
 
 
 def energy_by_policy(summary: pd.DataFrame, *, by: list[str] | None = None, label: str | None = None, ax=None):
@@ -55,29 +53,26 @@ def energy_by_policy(summary: pd.DataFrame, *, by: list[str] | None = None, labe
     energy, energy_ci = stats["energy_j_mean"].to_numpy(dtype=float), stats["energy_j_ci95"].to_numpy(dtype=float)
     used, used_ci = stats[f"{hosts}_mean"].to_numpy(dtype=float), stats[f"{hosts}_ci95"].to_numpy(dtype=float)
     hosts_label = hosts.replace("_", " ")
-    has_energy = np.isfinite(energy).any()
-    if has_energy:
+    handles = []
+    if np.isfinite(energy).any():
         bars = ax.bar(x - 0.2, energy, width=0.4, color="#ef6c00", label="energy (left)",
                       yerr=_error(energy_ci), capsize=5)
         set_unit_axis(ax.yaxis, energy + np.nan_to_num(energy_ci), "energy", ENERGY_UNITS)
         ax.bar_label(bars, [format_quantity(e, ENERGY_UNITS) for e in energy], padding=3, fontsize="small")
-        right = ax.twinx()
-        right.spines["right"].set_visible(True)
-        counts = right.bar(x + 0.2, used, width=0.4, color="#1565c0", label=f"{hosts_label} (right)",
-                           yerr=_error(used_ci), capsize=5)
-        right.set_ylabel(hosts_label)
-        right.bar_label(counts, [f"{n:.3g}" for n in used], padding=3, fontsize="small")
-        right.set_ylim(0, max(1.0, float(np.nanmax(used + np.nan_to_num(used_ci)))) * 1.15)
-        right.yaxis.get_major_locator().set_params(integer=True)
-        handles = [bars, counts]
+        handles.append(bars)
+        host_ax, dx, width, side = ax.twinx(), 0.2, 0.4, " (right)"  # the hosts on their own axis, at the right
+        host_ax.spines["right"].set_visible(True)
+        host_ax.set_ylim(0, max(1.0, float(np.nanmax(used + np.nan_to_num(used_ci)))) * 1.15)
         title = f"Energy and {hosts_label} per {_what(by)}"
-    else:
-        counts = ax.bar(x, used, width=0.6, color="#1565c0", label=hosts_label, yerr=_error(used_ci), capsize=5)
-        ax.set_ylabel(hosts_label)
-        ax.bar_label(counts, [f"{n:.3g}" for n in used], padding=3, fontsize="small")
-        ax.yaxis.get_major_locator().set_params(integer=True)
-        handles = [counts]
-        title = f"{hosts_label[:1].upper()}{hosts_label[1:]} per {_what(by)} (no power model: no energy)"
+    else:  # no power model: the hosts alone
+        host_ax, dx, width, side = ax, 0.0, 0.6, ""
+        title = f"{capitalized(hosts_label)} per {_what(by)} (no power model: no energy)"
+    counts = host_ax.bar(x + dx, used, width=width, color="#1565c0", label=f"{hosts_label}{side}",
+                         yerr=_error(used_ci), capsize=5)
+    host_ax.set_ylabel(hosts_label)
+    host_ax.bar_label(counts, [f"{n:.3g}" for n in used], padding=3, fontsize="small")
+    host_ax.yaxis.get_major_locator().set_params(integer=True)
+    handles.append(counts)
     ax.set_ylim(0, ax.get_ylim()[1] * 1.08)  # room for the values on top
     ax.set_xlim(-0.7, len(labels) - 0.3)
     ax.set_xticks(x, labels, rotation=20 if max(map(len, labels)) > 12 else 0,

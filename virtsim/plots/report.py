@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ._common import SLIDE_STYLE
+from ._common import SLIDE_STYLE, policy_columns, swept_columns, varying_columns
 from .breakdown import time_breakdown
 from .diagram import stack_diagram
 from .folder import ResultFolder, read_result_folder
@@ -38,7 +38,7 @@ class Picture:
 
 def sweep_axes(summary: pd.DataFrame) -> list[str]:
     """Columns named by a swept field (``hosts[0].hardware.cores``) that take several values."""
-    return [c for c in summary.columns if ("." in c or "[" in c) and summary[c].nunique(dropna=False) > 1]
+    return varying_columns(summary, swept_columns(summary))
 
 
 def _per_scenario(result: ResultFolder, metric: str) -> pd.DataFrame:
@@ -143,13 +143,7 @@ def _energy(result: ResultFolder, ax):
     if "hosts_used" not in summary.columns:
         raise LookupError("not a placement study (the experiment has no placement section)")
     label = placement.get("policy") if isinstance(placement, dict) else None
-    return energy_by_policy(summary, by=_varying(result, summary) or None, label=label, ax=ax)
-
-
-def _varying(result: ResultFolder, summary: pd.DataFrame) -> list[str]:
-    """The swept fields that vary, placement's first (the policies being compared)."""
-    varying = [a for a in result.axes if a in summary.columns and summary[a].nunique(dropna=False) > 1]
-    return [a for a in varying if a.startswith("placement.")] or varying
+    return energy_by_policy(summary, by=policy_columns(summary, result.axes) or None, label=label, ax=ax)
 
 
 PICTURES: dict[str, Callable] = {

@@ -6,18 +6,11 @@ import numpy as np
 import pandas as pd
 
 from ..analysis.stats import confidence_interval
-from ._common import axes_or_new, legend_right, require_columns
-from .labels import axis_names, metric_quantity, value_text
+from ._common import axes_or_new, legend_right, require_columns, value_column
+from .labels import axis_label, axis_names, capitalized, metric_quantity, value_text
 from .units import set_unit_axis
 
 __all__ = ["response_time_vs_load"]
-
-
-def _value_column(table: pd.DataFrame, metric: str) -> str:
-    """``metric`` itself, or its per-scenario mean (``<metric>_mean``, the scenarios table)."""
-    if metric not in table.columns and f"{metric}_mean" in table.columns:
-        return f"{metric}_mean"
-    return metric
 
 
 def _ci_columns(table: pd.DataFrame, metric: str) -> tuple[str, ...] | None:
@@ -63,7 +56,7 @@ def response_time_vs_load(table: pd.DataFrame, load: str, *, stack: str | None =
     interval over them. Other rows with the same load and stack are
     averaged. The time axis is in the unit its data need. Returns the Axes.
     """
-    value = _value_column(table, metric) if isinstance(table, pd.DataFrame) else metric
+    value = value_column(table, metric)
     require_columns(table, [load, value] + ([stack] if stack else []), "response_time_vs_load")
     ax = axes_or_new(ax, figsize=(8.0, 4.5))
     bounds = _ci_columns(table, metric) if ci else None
@@ -84,10 +77,10 @@ def response_time_vs_load(table: pd.DataFrame, load: str, *, stack: str | None =
             ax.plot(x, y, marker="o", label=label)
         reach.append(y)
     names = axis_names([load] + ([stack] if stack else []))
-    ax.set_xlabel(names[load] if names[load] == load else f"{names[load]}   ({load})")
+    ax.set_xlabel(axis_label(names, load))
     quantity = metric_quantity(metric)
     set_unit_axis(ax.yaxis, np.concatenate(reach) if reach else [], quantity)
-    ax.set_title(f"{quantity[:1].upper()}{quantity[1:]} against {names[load]}"
+    ax.set_title(f"{capitalized(quantity)} against {names[load]}"
                  + ("  (bars: 95 % CI)" if ax.containers else ""))
     ax.set_ylim(bottom=0)
     loads = pd.to_numeric(table[load], errors="coerce").dropna()

@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
-from ..analysis.stats import confidence_interval
-from ._common import axes_or_new, require_columns
+from ..analysis.stats import scenario_table
+from ._common import axes_or_new, require_columns, swept_columns
 from .breakdown import BREAKDOWN_PARTS, draw_stacked_bars
 from .labels import axis_names, value_text, wrap
 
-__all__ = ["scenario_breakdown", "swept_columns"]
-
-
-def swept_columns(table: pd.DataFrame) -> list[str]:
-    """The columns named by a swept field (``hosts[0].vms[0].vcpus``, ``placement.policy``), in table order."""
-    return [c for c in table.columns if isinstance(c, str) and ("." in c or "[" in c)]
+__all__ = ["scenario_breakdown"]
 
 
 def scenario_labels(keys: pd.DataFrame) -> tuple[list[str], str | None]:
@@ -58,23 +52,22 @@ def scenario_breakdown(stacks: pd.DataFrame, *, by: list[str] | None = None, wor
     if rows.empty:
         raise ValueError("scenario_breakdown: the stacks table has no rows (no job completed after the warm-up)")
     parts = list(BREAKDOWN_PARTS)
-    weights = rows["jobs_completed"].to_numpy(dtype=float) if "jobs_completed" in rows.columns \
-        else np.ones(len(rows))
-    weighted = rows[parts].fillna(0.0).mul(weights, axis=0).assign(_weight=weights)
-    replication = ["replication"] if "replication" in rows.columns else []
-    for column in (*by, *replication):
-        weighted[column] = rows[column].to_numpy()
-    per_run = weighted.groupby([*by, *replication], sort=False, dropna=False).sum(numeric_only=True)
+    weights = rows["jobs_completed"].astype(float) if "jobs_completed" in rows.columns \
+        else pd.Series(1.0, index=rows.index)
+    runs = [*by, *(["replication"] if "replication" in rows.columns else [])]
+    weighted = rows[parts].fillna(0.0).mul(weights, axis=0).assign(_weight=weights,
+                                                                   **{c: rows[c].to_numpy() for c in runs})
+    per_run = weighted.groupby(runs, sort=False, dropna=False).sum()
     per_run = per_run[parts].div(per_run["_weight"].where(per_run["_weight"] > 0), axis=0).reset_index()
     per_run["_total"] = per_run[parts].sum(axis=1)
-    scenarios = per_run.groupby(by, sort=False, dropna=False)
-    means = scenarios[parts].mean()
-    errors = np.array([confidence_interval(group["_total"])[1] for _, group in scenarios])
-    labels, axis_title = scenario_labels(means.index.to_frame(index=False))
+    stats = scenario_table(per_run, by, metrics=(*parts, "_total"))
+    labels, axis_title = scenario_labels(stats[by])
     ax = axes_or_new(ax, figsize=(9.0, 2.4 + 0.42 * len(labels)))
     whose = workload if workload is not None else "all jobs"
-    draw_stacked_bars(ax, [wrap(label, 34) for label in labels], means.to_numpy(dtype=float), normalize=normalize,
-                      errors=errors, title=f"Where the response time of {whose} went, per scenario")
+    means = stats[[f"{p}_mean" for p in parts]].to_numpy(dtype=float)
+    draw_stacked_bars(ax, [wrap(label, 34) for label in labels], means, normalize=normalize,
+                      errors=stats["_total_ci95"].to_numpy(dtype=float),
+                      title=f"Where the response time of {whose} went, per scenario")
     if axis_title is not None:
         ax.set_ylabel(axis_title)
     return ax

@@ -54,14 +54,16 @@ def utilization_over_time(timeseries: pd.DataFrame, consumers: Sequence[str] | N
             consumers = _busiest(timeseries, consumers, limit)
             left_out = f"the {limit} busiest of {total}"
     else:
-        unknown = [c for c in consumers if c not in set(timeseries["consumer"])]
+        known = set(timeseries["consumer"])
+        unknown = [c for c in consumers if c not in known]
         if unknown:
             raise ValueError(f"utilization_over_time: no consumer {', '.join(map(repr, unknown))} in the table; "
                              f"it has: {', '.join(dict.fromkeys(timeseries['consumer']))}")
     ax = axes_or_new(ax, figsize=(9.0, 4.5))
     handles = []
+    by_consumer = timeseries.groupby("consumer", sort=False, observed=True)
     for consumer in consumers:
-        rows = timeseries[timeseries["consumer"] == consumer].sort_values("start_s")
+        rows = by_consumer.get_group(consumer).sort_values("start_s")
         edges = np.append(rows["start_s"].to_numpy(dtype=float), rows["time_s"].to_numpy(dtype=float)[-1:])
         # baseline=None: no vertical edges down to 0 at the ends, which would read as data.
         drawn = ax.stairs(rows["cpu_utilization"].to_numpy(dtype=float), edges, baseline=None,
