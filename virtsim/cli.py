@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .config import ConfigError
-from .console import difference_lines, time_unit, workload_lines
+from .console import difference_lines, estimate_text, time_unit, workload_lines
 from .experiment.results import POOLED_ONLY_ALIKE
 from .experiment.executors import EXECUTORS
 
@@ -314,12 +314,8 @@ def _print_scenarios(results) -> None:
         cells["n"] = str(row["replications"])
         for key, label in columns:
             mean, half = row[f"{key}_mean"], row[f"{key}_ci95"]
-            if key.startswith("response_time"):  # in the unit of the mean, named in the cell
-                unit = time_unit(mean)
-                cells[label] = (f"{mean / unit[0]:.4g}" + ("" if half != half else f" ± {half / unit[0]:.2g}")
-                                + f" {unit[1]}")
-            else:
-                cells[label] = f"{mean:.4g}" + ("" if half != half else f" ± {half:.2g}")
+            # Times in the unit of the mean, named in the cell.
+            cells[label] = estimate_text(mean, half, time_unit(mean) if key.startswith("response_time") else None)
         rows.append(cells)
     header = list(rows[0])
     for line in _table_lines(header, [[r[k] for k in header] for r in rows]):
@@ -339,7 +335,7 @@ def _print_theory(theory: dict[str, float], summary) -> None:
                        "give replications: N for one)")
             continue
         verdict = "inside" if abs(mean - value) <= half else "OUTSIDE"
-        click.echo(f"  theory {metric} = {value:.4g}; simulated {mean:.4g} ± {half:.2g} "
+        click.echo(f"  theory {metric} = {value:.4g}; simulated {estimate_text(mean, half)} "
                    f"(95 % CI over {len(summary)} replications): {verdict}")
 
 
@@ -627,7 +623,7 @@ def capacity(file: str, path: str, between: tuple[int, int], below: float, metri
 
 
 def _estimate(probe) -> str:
-    return f"{probe.metric:.4g}" + ("" if probe.half_width != probe.half_width else f" ± {probe.half_width:.2g}")
+    return estimate_text(probe.metric, probe.half_width)
 
 
 if __name__ == "__main__":  # pragma: no cover
