@@ -119,26 +119,20 @@ def _add_breakdown(sim: Simulation, jobs: dict) -> None:
     native /= speeds[tg]
     # Zeros where only native work is known, NaN where nothing is. np.zeros
     # maps untouched zero pages: no memory until written.
-    unknown = np.isnan(native)
-    if log.breakdown:
-        ids = np.fromiter(log.breakdown, dtype=np.int64, count=len(log.breakdown))
-        unknown[ids] = False
-    virt, io, startup = (np.zeros(len(native)) for _ in range(3))
-    if unknown.any():
-        virt[unknown] = io[unknown] = startup[unknown] = np.nan
+    virt, io, startup, failure = (np.zeros(len(native)) for _ in range(4))
     bare = native.copy()  # a job without operations: its CPU work is all it does on bare metal
     if log.breakdown:
         ids = np.fromiter(log.breakdown, dtype=np.int64, count=len(log.breakdown))
         parts = np.array([(b.native_s, b.virtualization_s, b.io_latency_s, b.bare_metal_s)
                           for b in log.breakdown.values()])
-        native[ids], virt[ids], io[ids], bare[ids] = parts[:, 0], parts[:, 1], parts[:, 2], parts[:, 3]
-    failure = np.zeros(len(native))
+        native[ids], virt[ids], io[ids], bare[ids] = parts.T
+    unknown = np.isnan(native)
+    if unknown.any():
+        virt[unknown] = io[unknown] = startup[unknown] = failure[unknown] = np.nan
     for waits, column in ((log.startup_wait, startup), (log.failure_wait, failure)):
         if waits:
             ids = np.fromiter(waits, dtype=np.int64, count=len(waits))
             column[ids] = np.fromiter(waits.values(), dtype=float, count=len(ids))
-    if unknown.any():
-        failure[unknown] = np.nan
     labels = list(dict.fromkeys(stack))
     stack_of_target = np.array([labels.index(label) for label in stack], dtype=np.int32)
     wait = jobs["response_time_s"] - native
