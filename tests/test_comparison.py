@@ -138,7 +138,7 @@ def test_paired_rows_read_each_member_of_each_compared_workload():
     spec = virtsim.load_experiment(two_stacks(compare={"metrics": ["response_time_mean_s", "throughput_per_s"]}))
     table = pd.DataFrame({"workload": ["alpha", "omega"], "response_time_mean_s": [1.0, 1.5],
                           "throughput_per_s": [10.0, 9.0]})
-    rows = paired_rows(table, spec.comparison)
+    rows = paired_rows(table, spec.comparison.model_dump(mode="json"))
     assert rows[["stack", "baseline", "metric", "difference"]].values.tolist() == [
         ["kvm", "bare", "response_time_mean_s", 0.5], ["kvm", "bare", "throughput_per_s", -1.0]]
 

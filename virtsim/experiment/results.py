@@ -317,7 +317,8 @@ def collect(sim: Simulation) -> Results:
     workloads = pd.DataFrame(workload_rows)
     differences = None
     if spec.comparison is not None:  # one replication: the differences, without an interval
-        differences = summarize_differences(paired_rows(workloads, spec.comparison), [], spec.comparison.level)
+        paired = paired_rows(workloads, spec.comparison.model_dump(mode="json"))
+        differences = summarize_differences(paired, [], spec.comparison.level)
     return Results(pd.DataFrame([summary]), workloads, consumers, pd.DataFrame(jobs, copy=False),
                    _stack_table(jobs), events, scaling, timeseries=timeseries, unplaced=unplaced, placement=placement,
                    differences=differences)
