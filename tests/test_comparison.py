@@ -10,7 +10,7 @@ paired-t interval across replications. Summaries never pool unlike workloads.
 from __future__ import annotations
 
 import copy
-import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -18,12 +18,11 @@ import pandas as pd
 import pytest
 import yaml
 from click.testing import CliRunner
-from scipy import stats
+from test_workload_context import jobs_of
 
 import virtsim
 from virtsim.analysis.paired import paired_rows, summarize_differences
 from virtsim.cli import main
-from virtsim.experiment.search import smallest_meeting
 
 ROOT = Path(__file__).parents[1]
 COMPARE = ROOT / "experiments" / "stacks" / "compare.yaml"
@@ -47,11 +46,6 @@ def two_stacks(**top) -> dict:
                       {"name": "omega", "target": "kvm/app", **copy.deepcopy(WEB)}],
         **top,
     }
-
-
-def jobs_of(results, workload: str) -> pd.DataFrame:
-    jobs = results.jobs
-    return jobs[jobs["workload"] == workload].reset_index(drop=True)
 
 
 def test_matching_workloads_draw_the_same_arrivals_and_demands_however_named():
@@ -126,19 +120,18 @@ def test_paired_interval_is_the_student_t_interval_of_the_per_replication_differ
                            "stack_value": stack, "baseline_value": base,
                            "difference": np.subtract(stack, base)})
     row = summarize_differences(paired, [], 0.95).iloc[0]
-    d = np.subtract(stack, base)
-    half = stats.t.ppf(0.975, 3) * d.std(ddof=1) / math.sqrt(4)
+    # differences 1.1, 1.0, 1.1, 1.2: mean 1.1, sd 0.0816497; half-width 3.18245 (t at 0.975, 3 df) × 0.0816497 / 2
     assert row["replications"] == 4
-    assert row["difference_mean"] == pytest.approx(d.mean(), rel=1e-12)
-    assert row["difference_ci"] == pytest.approx(half, rel=1e-12)
-    assert row["relative_difference"] == pytest.approx(d.mean() / np.mean(base), rel=1e-12)
+    assert row["difference_mean"] == pytest.approx(1.1, rel=1e-12)
+    assert row["difference_ci"] == pytest.approx(0.129923, rel=1e-5)
+    assert row["relative_difference"] == pytest.approx(1.1 / 3.125, rel=1e-12)  # 0.352
 
 
 def test_paired_rows_read_each_member_of_each_compared_workload():
     spec = virtsim.load_experiment(two_stacks(compare={"metrics": ["response_time_mean_s", "throughput_per_s"]}))
     table = pd.DataFrame({"workload": ["alpha", "omega"], "response_time_mean_s": [1.0, 1.5],
                           "throughput_per_s": [10.0, 9.0]})
-    rows = paired_rows(table, spec.comparison)
+    rows = paired_rows(table, spec.comparison.model_dump(mode="json"))
     assert rows[["stack", "baseline", "metric", "difference"]].values.tolist() == [
         ["kvm", "bare", "response_time_mean_s", 0.5], ["kvm", "bare", "throughput_per_s", -1.0]]
 
@@ -176,7 +169,6 @@ def test_the_console_states_each_difference_with_its_interval(compared):
     assert "paired differences" in output
     line = next(line for line in output.splitlines() if "virtualbox − native" in line)
     number = r"[+-]\d+(\.\d+)? (ms|µs|s) ± \d+(\.\d+)? (ms|µs|s) \(95%\)"
-    import re
     assert re.search(number, line), line
     assert "web, mean response time (3 replications):" in output
 
@@ -196,43 +188,6 @@ def test_a_single_workload_run_keeps_its_headline():
     raw["workloads"] = raw["workloads"][:1]
     summary = virtsim.run_spec(virtsim.load_experiment(raw)).summary.iloc[0]
     assert summary["response_time_mean_s"] > 0
-
-
-CAPACITY = ROOT / "experiments" / "capacity" / "how-many-hosts.yaml"
-
-
-def test_capacity_uses_replications_and_agrees_with_a_run_of_the_file(tmp_path):
-    raw = yaml.safe_load(CAPACITY.read_text(encoding="utf-8"))
-    raw.update(duration="120 s", warmup="20 s")
-    answer = smallest_meeting(raw, "hosts[0].count", 4, 8, below=1.0)
-    assert answer.replications == 5
-    probes = {p.value: p for p in answer.probes}
-    assert all(len(p.values) == 5 and p.half_width > 0 for p in probes.values())
-    chosen = probes[answer.smallest]
-    assert chosen.metric + chosen.half_width < 1.0  # the interval decided it
-    # `virtsim run` of the same file with that value and 5 replications gives the same mean
-    raw["hosts"][0]["count"] = answer.smallest
-    raw["replications"] = 5
-    path = tmp_path / "hosts.yaml"
-    path.write_text(yaml.safe_dump(raw), encoding="utf-8")
-    result = CliRunner().invoke(main, ["run", str(path), "-o", str(tmp_path / "out"), "--no-progress"])
-    assert result.exit_code == 0, result.output
-    scenarios = pd.read_csv(tmp_path / "out" / "scenarios.csv")
-    assert scenarios["response_time_p99_s_mean"].iloc[0] == pytest.approx(chosen.metric, rel=1e-12)
-    assert scenarios["response_time_p99_s_ci95"].iloc[0] == pytest.approx(chosen.half_width, rel=1e-9)
-
-
-def test_capacity_console_states_the_interval_that_decided(tmp_path):
-    raw = yaml.safe_load(CAPACITY.read_text(encoding="utf-8"))
-    raw.update(duration="60 s", warmup="10 s")
-    path = tmp_path / "hosts.yaml"
-    path.write_text(yaml.safe_dump(raw), encoding="utf-8")
-    result = CliRunner().invoke(main, ["capacity", str(path), "--vary", "hosts[0].count", "--between", "4", "8",
-                                       "--below", "1.0", "--replications", "3"])
-    assert result.exit_code == 0, result.output
-    assert "mean of 3 replications" in result.output
-    smallest = next(line for line in result.output.splitlines() if "smallest:" in line)
-    assert " ± " in smallest and "< 1" in smallest
 
 
 def test_the_stack_files_comments_hold_in_the_tables(compared):

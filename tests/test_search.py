@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
+import pandas as pd
 import pytest
+import yaml
+from click.testing import CliRunner
 
 import virtsim
 from virtsim.analysis.queueing import mmc_smallest_servers
+from virtsim.cli import main
 from virtsim.experiment.search import smallest_meeting
+
+ROOT = Path(__file__).parents[1]
 
 
 def _service(rate="12 /s", count=1):
@@ -48,8 +55,6 @@ def test_no_value_in_the_range_meets_the_target():
 
 
 def test_the_command_line_prints_the_probes_and_both_answers(tmp_path):
-    import yaml
-
     path = tmp_path / "svc.yaml"
     path.write_text(yaml.safe_dump(_service(count=2)))
     proc = subprocess.run([sys.executable, "-m", "virtsim.cli", "capacity", str(path), "--vary", "hosts[0].count",
@@ -59,3 +64,40 @@ def test_the_command_line_prints_the_probes_and_both_answers(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "virtsim.cli", "capacity", str(path), "--vary", "hosts[7].count",
                           "--between", "2", "8", "--below", "1.2"], capture_output=True, text=True)
     assert bad.returncode == 2 and "hosts[7].count" in bad.stderr and "Traceback" not in bad.stderr
+
+
+CAPACITY = ROOT / "experiments" / "capacity" / "how-many-hosts.yaml"
+
+
+def test_capacity_uses_replications_and_agrees_with_a_run_of_the_file(tmp_path):
+    raw = yaml.safe_load(CAPACITY.read_text(encoding="utf-8"))
+    raw.update(duration="120 s", warmup="20 s")
+    answer = smallest_meeting(raw, "hosts[0].count", 4, 8, below=1.0)
+    assert answer.replications == 5
+    probes = {p.value: p for p in answer.probes}
+    assert all(len(p.values) == 5 and p.half_width > 0 for p in probes.values())
+    chosen = probes[answer.smallest]
+    assert chosen.metric + chosen.half_width < 1.0  # the interval decided it
+    # `virtsim run` of the same file with that value and 5 replications gives the same mean
+    raw["hosts"][0]["count"] = answer.smallest
+    raw["replications"] = 5
+    path = tmp_path / "hosts.yaml"
+    path.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    result = CliRunner().invoke(main, ["run", str(path), "-o", str(tmp_path / "out"), "--no-progress"])
+    assert result.exit_code == 0, result.output
+    scenarios = pd.read_csv(tmp_path / "out" / "scenarios.csv")
+    assert scenarios["response_time_p99_s_mean"].iloc[0] == pytest.approx(chosen.metric, rel=1e-12)
+    assert scenarios["response_time_p99_s_ci95"].iloc[0] == pytest.approx(chosen.half_width, rel=1e-9)
+
+
+def test_capacity_console_states_the_interval_that_decided(tmp_path):
+    raw = yaml.safe_load(CAPACITY.read_text(encoding="utf-8"))
+    raw.update(duration="60 s", warmup="10 s")
+    path = tmp_path / "hosts.yaml"
+    path.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    result = CliRunner().invoke(main, ["capacity", str(path), "--vary", "hosts[0].count", "--between", "4", "8",
+                                       "--below", "1.0", "--replications", "3"])
+    assert result.exit_code == 0, result.output
+    assert "mean of 3 replications" in result.output
+    smallest = next(line for line in result.output.splitlines() if "smallest:" in line)
+    assert " ± " in smallest and "< 1" in smallest

@@ -23,24 +23,23 @@ DIFFERENCE_COLUMNS = ["workload", "stack", "baseline", "metric", "replications",
 ``relative_difference``: ``difference_mean / baseline_mean``."""
 
 
-def paired_rows(workloads: pd.DataFrame, comparison) -> pd.DataFrame:
+def paired_rows(workloads: pd.DataFrame, comparison: dict) -> pd.DataFrame:
     """One row per compared workload, stack (other than the baseline) and metric, for one run.
 
-    ``workloads`` is a run's per-workload table; ``comparison`` a
-    :class:`~virtsim.config.spec.ComparisonSpec` (or its dump).
+    ``workloads`` is a run's per-workload table; ``comparison`` the JSON dump of a
+    :class:`~virtsim.config.spec.ComparisonSpec` (as a sweep's ``sweep.json`` holds it).
     """
-    spec = comparison if isinstance(comparison, dict) else comparison.model_dump(mode="json")
     by_name = workloads.set_index("workload")
     rows = []
-    for compared in spec["workloads"]:
-        members = dict((host, name) for host, name in compared["members"])
-        baseline = spec["baseline"] if spec["baseline"] in members else next(iter(members))
+    for compared in comparison["workloads"]:
+        members = dict(compared["members"])
+        baseline = comparison["baseline"] if comparison["baseline"] in members else next(iter(members))
+        baseline_values = {metric: float(by_name.at[members[baseline], metric]) for metric in comparison["metrics"]}
         for host, name in members.items():
             if host == baseline:
                 continue
-            for metric in spec["metrics"]:
+            for metric, baseline_value in baseline_values.items():
                 stack_value = float(by_name.at[name, metric])
-                baseline_value = float(by_name.at[members[baseline], metric])
                 rows.append([compared["name"], host, baseline, metric, stack_value, baseline_value,
                              stack_value - baseline_value])
     return pd.DataFrame(rows, columns=PAIRED_COLUMNS)

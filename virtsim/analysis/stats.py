@@ -34,11 +34,8 @@ def confidence_interval(values, level: float = 0.95) -> tuple[float, float]:
     return mean, half
 
 
-SCENARIO_METRICS = ("jobs_completed", "throughput_per_s", "response_time_mean_s", "response_time_p50_s",
-                    "response_time_p95_s", "response_time_p99_s", "cpu_utilization")
-"""Summary columns averaged over replications in the per-scenario table."""
-
-WORKLOAD_METRICS = SCENARIO_METRICS[:-1]
+WORKLOAD_METRICS = ("jobs_completed", "throughput_per_s", "response_time_mean_s", "response_time_p50_s",
+                    "response_time_p95_s", "response_time_p99_s")
 """Per-workload columns averaged over replications in the per-scenario table (utilization is the hosts')."""
 
 
@@ -51,7 +48,7 @@ def scenario_workload_table(summary, workloads, keys: list[str], host_metrics=("
     return table.merge(hosts, on=keys, how="left", sort=False)
 
 
-def scenario_table(summary, keys: list[str], metrics=SCENARIO_METRICS, level: float = 0.95):
+def scenario_table(summary, keys: list[str], metrics, level: float = 0.95):
     """One row per scenario: ``keys``, the number of replications, and for each metric
     its mean (``<metric>_mean``) and the half-width of its Student-t confidence
     interval (``<metric>_ci95``; NaN with one replication)."""

@@ -83,14 +83,18 @@ class SweepPlan:
 
     @property
     def seeds(self) -> list[int]:
-        if self.single_run:
-            return [self.root_seed]
-        return replication_seeds(self.root_seed, self.replications)
+        return run_seeds(self.root_seed, self.replications, self.single_run)
 
     def points(self) -> list[Point]:
         """Every run, scenario by scenario, replications in order."""
         seeds = self.seeds
         return [Point(s, r, seeds[r]) for s in self.scenarios for r in range(self.replications)]
+
+
+def run_seeds(root_seed: int, replications: int, single_run: bool) -> list[int]:
+    """Seed of each replication as ``virtsim run`` gives them: the file's seed as is for a single run
+    (no sweep, one replication), else :func:`replication_seeds`."""
+    return [root_seed] if single_run else replication_seeds(root_seed, replications)
 
 
 def replication_seeds(root_seed: int, replications: int) -> list[int]:

@@ -18,17 +18,18 @@ import pandas as pd
 
 from ..analysis.paired import DIFFERENCE_COLUMNS, paired_rows, summarize_differences
 from ..analysis.stats import scenario_table, scenario_workload_table
+from .folder import RUN_MARKER, SCENARIOS_FILE, SWEEP_MARKER, TABLE_FILES
 from .manifest import canonical_json
-from .output import TABLE_FILES
 from .output import _atomic_write as atomic_write  # the same never-half-written files as a run
 from .results import Results
-from .store import OPTIONAL_TABLES, SMALL_TABLES, CorruptPoint, PointStore
+from .store import AGGREGATED_TABLES, SMALL_TABLES, CorruptPoint, PointStore
 
-__all__ = ["SWEEP_FILE", "SweepResults", "read_results", "write_sweep_tables"]
+__all__ = ["SweepResults", "read_results", "write_sweep_tables"]
 
-SWEEP_FILE = "sweep.json"
 SWEEP_FORMAT = "virtsim-sweep/1"
-FAILURES_FILE = "failures.csv"
+SWEEP_TABLES = (*AGGREGATED_TABLES, "differences", "scenarios")
+"""The tables a sweep writes as CSVs beside its points (those it has: not None)."""
+_FILES = {**TABLE_FILES, "scenarios": SCENARIOS_FILE}
 EXTRA_SCENARIO_METRICS = ("hosts_used", "cpu_fragmentation", "energy_j", "cost")
 """Averaged per scenario too when the runs have them (placement, power models, prices)."""
 
@@ -75,12 +76,8 @@ class SweepResults:
         return self._jobs
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        tables = {"summary": self.summary, "workloads": self.workloads, "stacks": self.stacks,
-                  "consumers": self.consumers, "jobs": self.jobs, "scenarios": self.scenarios}
-        tables.update({name: getattr(self, name) for name in OPTIONAL_TABLES if getattr(self, name) is not None})
-        if self.differences is not None:
-            tables["differences"] = self.differences
-        return tables
+        tables = {name: getattr(self, name) for name in (*SWEEP_TABLES, "jobs")}
+        return {name: table for name, table in tables.items() if table is not None}
 
 
 def _cell(value):
@@ -105,19 +102,18 @@ def read_sweep(folder: str | os.PathLike, *, known: dict[str, dict] | None = Non
     they were stored: those points are not read back.
     """
     out = Path(folder)
-    plan = json.loads((out / SWEEP_FILE).read_text(encoding="utf-8"))
+    plan = json.loads((out / SWEEP_MARKER).read_text(encoding="utf-8"))
     axes = tuple(plan["axes"])
     store = PointStore(out)
     known = known or {}
-    aggregated = (*SMALL_TABLES, *OPTIONAL_TABLES)
-    blocks: dict[str, list[pd.DataFrame]] = {name: [] for name in aggregated}
+    blocks: dict[str, list[pd.DataFrame]] = {name: [] for name in AGGREGATED_TABLES}
     comparisons = plan.get("comparisons", {})
     paired: list[pd.DataFrame] = []
     problems: list[str] = []
     found = []
     for point in plan["points"]:
         try:
-            tables = known.get(point["key"]) or store.tables(point["key"], aggregated)
+            tables = known.get(point["key"]) or store.tables(point["key"], AGGREGATED_TABLES)
         except FileNotFoundError:
             problems.append(f"scenario {point['scenario']} replication {point['replication']}: not run yet")
             continue
@@ -125,16 +121,14 @@ def read_sweep(folder: str | os.PathLike, *, known: dict[str, dict] | None = Non
             problems.append(f"scenario {point['scenario']} replication {point['replication']}: {err}")
             continue
         found.append(point)
-        for name in aggregated:
+        for name in AGGREGATED_TABLES:
             if name in tables:
                 blocks[name].append(_prefixed(tables[name], point, axes))
         comparison = comparisons.get(str(point["scenario"]))
         if comparison is not None:
             paired.append(_prefixed(paired_rows(tables["workloads"], comparison), point, axes))
-    stacked = {name: _concat(frames) for name, frames in blocks.items()}
-    for name in OPTIONAL_TABLES:  # None unless the points have it (a placement study)
-        if not blocks[name]:
-            stacked[name] = None
+    # An optional table is None unless the points have it (a placement study).
+    stacked = {name: _concat(frames) if frames or name in SMALL_TABLES else None for name, frames in blocks.items()}
     summary = stacked["summary"]
     keys = ["scenario", *axes]
     host_metrics = ("cpu_utilization", *(m for m in EXTRA_SCENARIO_METRICS if m in summary.columns))
@@ -150,7 +144,7 @@ def read_sweep(folder: str | os.PathLike, *, known: dict[str, dict] | None = Non
         level = next(iter(comparisons.values()))["level"]
         differences = (summarize_differences(_concat(paired), keys, level) if paired
                        else pd.DataFrame(columns=[*keys, *DIFFERENCE_COLUMNS]))
-    failures_path = out / FAILURES_FILE
+    failures_path = out / TABLE_FILES["failures"]
     failures = pd.read_csv(failures_path) if failures_path.exists() else pd.DataFrame()
     return SweepResults(**stacked, scenarios=scenarios, differences=differences, failures=failures,
                         problems=problems, folder=out, axes=axes, points=found)
@@ -166,14 +160,11 @@ def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
 def write_sweep_tables(results: SweepResults, failures: list[dict]) -> None:
     """Write the aggregated CSVs beside the points (and ``failures.csv`` if any point failed)."""
     out = results.folder
-    for name in (*SMALL_TABLES, *OPTIONAL_TABLES):
+    for name in SWEEP_TABLES:
         table = getattr(results, name)
         if table is not None:
-            atomic_write(out / TABLE_FILES[name], table.to_csv(index=False))
-    atomic_write(out / "scenarios.csv", results.scenarios.to_csv(index=False))
-    if results.differences is not None:
-        atomic_write(out / TABLE_FILES["differences"], results.differences.to_csv(index=False))
-    failures_path = out / FAILURES_FILE
+            atomic_write(out / _FILES[name], table.to_csv(index=False))
+    failures_path = out / TABLE_FILES["failures"]
     if failures:
         table = pd.DataFrame(failures)
         atomic_write(failures_path, table.to_csv(index=False))
@@ -184,7 +175,7 @@ def write_sweep_tables(results: SweepResults, failures: list[dict]) -> None:
 
 
 def write_sweep_plan(folder: Path, plan: dict) -> None:
-    atomic_write(folder / SWEEP_FILE, json.dumps({"format": SWEEP_FORMAT, **plan}, indent=2) + "\n")
+    atomic_write(folder / SWEEP_MARKER, json.dumps({"format": SWEEP_FORMAT, **plan}, indent=2) + "\n")
 
 
 def read_results(folder: str | os.PathLike) -> SweepResults | Results:
@@ -195,14 +186,15 @@ def read_results(folder: str | os.PathLike) -> SweepResults | Results:
     (``virtsim run FILE -o DIR``) gives :class:`Results` read from its CSVs.
     """
     out = Path(folder)
-    if (out / SWEEP_FILE).exists():
+    if (out / SWEEP_MARKER).exists():
         results = read_sweep(out)
         if results.problems:
             warnings.warn(f"{out}: {len(results.problems)} point(s) left out: " + "; ".join(results.problems[:5]),
                           stacklevel=2)
         return results
-    if (out / "manifest.json").exists() and (out / TABLE_FILES["summary"]).exists():
+    if (out / RUN_MARKER).exists() and (out / TABLE_FILES["summary"]).exists():
         tables = {name: pd.read_csv(out / file) for name, file in TABLE_FILES.items() if (out / file).exists()}
-        manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+        manifest = json.loads((out / RUN_MARKER).read_text(encoding="utf-8"))
         return Results(**tables, manifest=manifest)
-    raise FileNotFoundError(f"{out}: no {SWEEP_FILE} (a sweep) or manifest.json and summary.csv (a run) here")
+    raise FileNotFoundError(f"{out}: no {SWEEP_MARKER} (a sweep) or {RUN_MARKER} and {TABLE_FILES['summary']} "
+                            "(a run) here")

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-__all__ = ["DEFAULT_CURRENCY", "ENERGY_COLUMNS", "currency", "host_energy"]
+from ..config.power import EnergyInput
+
+__all__ = ["ENERGY_COLUMNS", "currency", "host_energy"]
 
 ENERGY_COLUMNS = ("powered_on", "energy_j", "power_w", "cost")
 """Columns of a host's row (NaN on other consumers; energy NaN without a power model, cost without a price).
 ``cost`` is in the experiment's currency (``energy.currency``, the summary's ``currency`` column)."""
-DEFAULT_CURRENCY = "USD"
 
 
 def currency(spec) -> str:
-    """The ISO 4217 code prices and costs are in: ``energy.currency``, else US dollars."""
-    return spec.energy.currency if spec.energy is not None else DEFAULT_CURRENCY
+    """The ISO 4217 code prices and costs are in: ``energy.currency``, else its default (US dollars)."""
+    return (spec.energy or EnergyInput()).currency
+
 
 _S_PER_HOUR = 3600.0
 

@@ -25,17 +25,26 @@ import re
 import shutil
 from pathlib import Path
 
-__all__ = ["ForeignFiles", "PLOT_FILES", "SWEEP_FILES", "check_folder", "remove_stale", "virtsim_files"]
+__all__ = ["ForeignFiles", "PLOT_FILES", "POINTS_DIR", "POINT_TMP_PREFIX", "RUN_MARKER", "SCENARIOS_FILE",
+           "SWEEP_FILES", "SWEEP_MARKER", "TABLE_FILES", "check_folder", "remove_stale", "virtsim_files"]
 
 RUN_MARKER = "manifest.json"
 SWEEP_MARKER = "sweep.json"
 POINTS_DIR = "points"
-SWEEP_FILES = ("scenarios.csv", "failures.csv")
-"""Files only a sweep writes besides its tables (``failures.csv``: its failed points)."""
+POINT_TMP_PREFIX = ".tmp-"
+"""A point being written: ``points/.tmp-<key>-<pid>``, renamed to ``points/<key>`` when whole."""
+TABLE_FILES = {"summary": "summary.csv", "workloads": "workloads.csv", "stacks": "stacks.csv",
+               "consumers": "consumers.csv", "jobs": "jobs.csv", "failures": "failures.csv",
+               "scaling": "scaling.csv", "timeseries": "timeseries.csv", "unplaced": "unplaced.csv",
+               "placement": "placement.csv", "differences": "differences.csv"}
+"""The file of each table a run (or a sweep) writes; a sweep's ``failures.csv`` lists its failed points."""
+SCENARIOS_FILE = "scenarios.csv"
+SWEEP_FILES = (SCENARIOS_FILE,)
+"""Files only a sweep writes besides its tables and marker."""
 PLOT_FILES = ("stack-diagram.png", "breakdown.png", "utilization.png", "response-vs-load.png", "heatmap.png",
               "breakdown-by-scenario.png", "energy-by-policy.png")
 """What ``virtsim plot DIR`` writes into DIR (``virtsim.plots.report.PICTURES``; a test keeps them equal)."""
-_POINT = re.compile(r"[0-9a-f]{64}|\.tmp-.*")
+_POINT = re.compile(rf"[0-9a-f]{{64}}|{re.escape(POINT_TMP_PREFIX)}.*")
 _ATOMIC_TMP = re.compile(r"\..+\.[^.]+")  # what an atomic write leaves when killed: .summary.csv.k2j3l
 
 
@@ -47,12 +56,6 @@ class ForeignFiles(OSError):
         shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
         super().__init__(f"{folder}: holds files virtsim did not write ({shown}); choose an empty or new folder, "
                          "or pass --force to write beside them (virtsim then replaces only its own files)")
-
-
-def _table_files() -> set[str]:
-    from .output import TABLE_FILES
-
-    return set(TABLE_FILES.values())
 
 
 def _is_marked(folder: Path) -> bool:
@@ -75,7 +78,7 @@ def virtsim_files(folder: str | os.PathLike) -> tuple[list[Path], list[str]]:
     entries = sorted(out.iterdir())
     if not _is_marked(out):
         return [], [e.name for e in entries]
-    known = _table_files() | {RUN_MARKER, SWEEP_MARKER, *SWEEP_FILES, *PLOT_FILES}
+    known = {*TABLE_FILES.values(), RUN_MARKER, SWEEP_MARKER, *SWEEP_FILES, *PLOT_FILES}
     ours, foreign = [], []
     for entry in entries:
         if entry.name == POINTS_DIR and entry.is_dir():

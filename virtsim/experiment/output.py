@@ -7,13 +7,8 @@ import os
 import tempfile
 from pathlib import Path
 
-from .folder import check_folder, remove_stale
+from .folder import RUN_MARKER, TABLE_FILES, check_folder, remove_stale
 from .results import Results
-
-TABLE_FILES = {"summary": "summary.csv", "workloads": "workloads.csv", "stacks": "stacks.csv",
-               "consumers": "consumers.csv", "jobs": "jobs.csv", "failures": "failures.csv",
-               "scaling": "scaling.csv", "timeseries": "timeseries.csv", "unplaced": "unplaced.csv",
-               "placement": "placement.csv", "differences": "differences.csv"}
 
 
 def _atomic_write(path: Path, text: str) -> None:
@@ -40,10 +35,10 @@ def write_results(results: Results, folder: str | os.PathLike, *, force: bool = 
     out = Path(folder)
     previous = check_folder(out, force=force)
     out.mkdir(parents=True, exist_ok=True)
-    written = {"manifest.json"}
+    written = {RUN_MARKER}
     for name, table in results.tables().items():
         _atomic_write(out / TABLE_FILES[name], table.to_csv(index=False))
         written.add(TABLE_FILES[name])
-    _atomic_write(out / "manifest.json", json.dumps(results.manifest, indent=2, sort_keys=True) + "\n")
+    _atomic_write(out / RUN_MARKER, json.dumps(results.manifest, indent=2, sort_keys=True) + "\n")
     remove_stale(out, previous, keep=written)
     return out

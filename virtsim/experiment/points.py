@@ -13,7 +13,7 @@ import hashlib
 from ..config import ExperimentSpec, Point, dump_resolved
 from .manifest import config_hash, versions
 from .runner import run_spec
-from .store import OPTIONAL_TABLES, SMALL_TABLES, TABLES, parquet_bytes, read_parquet_bytes
+from .store import AGGREGATED_TABLES, STORED_TABLES, parquet_bytes, read_parquet_bytes
 
 __all__ = ["point_key", "point_task", "run_point"]
 
@@ -47,7 +47,6 @@ def run_point(task: dict) -> dict:
     """
     spec = ExperimentSpec.model_validate(task["config"])
     results = run_spec(spec, seed=task["seed"])
-    stored = (*TABLES, *OPTIONAL_TABLES)
-    files = {name: parquet_bytes(table) for name, table in results.tables().items() if name in stored}
-    small = {name: read_parquet_bytes(files[name]) for name in (*SMALL_TABLES, *OPTIONAL_TABLES) if name in files}
+    files = {name: parquet_bytes(table) for name, table in results.tables().items() if name in STORED_TABLES}
+    small = {name: read_parquet_bytes(files[name]) for name in AGGREGATED_TABLES if name in files}
     return {"files": files, "tables": small, "manifest": results.manifest}

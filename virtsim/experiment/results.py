@@ -72,15 +72,21 @@ SCALING_COLUMNS = ["time_s", "workload", "replicas_before", "replicas_after", "c
 """``cpu_utilization``: the serving replicas' mean over the last period, which asked for the change."""
 
 
-def _job_stats(jobs: dict, measured_s: float, rows: np.ndarray | None = None) -> dict[str, float]:
-    """Counts, throughput and response times of the counted jobs (of ``rows`` only, if given).
+POOLED_ONLY_ALIKE = ("response_time_mean_s", "response_time_p50_s", "response_time_p95_s", "response_time_p99_s")
+"""Summary columns given only for a run of one workload: a mean over unlike jobs describes none of them."""
+
+WORKLOAD_COLUMNS = ("counted", "arrival_s", "end_s", "failed", "failed_at_s", "response_time_s", "cpu_demand_s")
+"""The job columns a workload's row is computed from."""
+
+
+def _job_stats(jobs: dict, measured_s: float, *, response_times: bool = True) -> dict[str, float]:
+    """Counts, throughput and response times of the counted jobs.
 
     ``jobs`` holds the job table's columns as arrays: tables are built once, at
     the end, and a short run would otherwise spend more on pandas than simulating.
+    Without ``response_times`` (jobs of unlike workloads) their mean and percentiles are NaN.
     """
     counted, end, failed, response = (jobs[k] for k in ("counted", "end_s", "failed", "response_time_s"))
-    if rows is not None:
-        counted, end, failed, response = counted[rows], end[rows], failed[rows], response[rows]
     done = counted & ~np.isnan(end)
     completed = int(done.sum())
     row = {
@@ -89,12 +95,9 @@ def _job_stats(jobs: dict, measured_s: float, rows: np.ndarray | None = None) ->
         "jobs_failed": int((counted & failed).sum()),
         "throughput_per_s": completed / measured_s if measured_s > 0 else float("nan"),
     }
-    row.update(response_time_stats(response[done]))
+    row.update(response_time_stats(response[done]) if response_times
+               else dict.fromkeys(POOLED_ONLY_ALIKE, float("nan")))
     return row
-
-
-POOLED_ONLY_ALIKE = ("response_time_mean_s", "response_time_p50_s", "response_time_p95_s", "response_time_p99_s")
-"""Summary columns given only for a run of one workload: a mean over unlike jobs describes none of them."""
 
 BREAKDOWN = ("native_s", "virtualization_s", "io_latency_s", "startup_s", "failure_s", "wait_s")
 """Where a job's response time went: its work as on bare metal, what the layers
@@ -119,26 +122,20 @@ def _add_breakdown(sim: Simulation, jobs: dict) -> None:
     native /= speeds[tg]
     # Zeros where only native work is known, NaN where nothing is. np.zeros
     # maps untouched zero pages: no memory until written.
-    unknown = np.isnan(native)
-    if log.breakdown:
-        ids = np.fromiter(log.breakdown, dtype=np.int64, count=len(log.breakdown))
-        unknown[ids] = False
-    virt, io, startup = (np.zeros(len(native)) for _ in range(3))
-    if unknown.any():
-        virt[unknown] = io[unknown] = startup[unknown] = np.nan
+    virt, io, startup, failure = (np.zeros(len(native)) for _ in range(4))
     bare = native.copy()  # a job without operations: its CPU work is all it does on bare metal
     if log.breakdown:
         ids = np.fromiter(log.breakdown, dtype=np.int64, count=len(log.breakdown))
         parts = np.array([(b.native_s, b.virtualization_s, b.io_latency_s, b.bare_metal_s)
                           for b in log.breakdown.values()])
-        native[ids], virt[ids], io[ids], bare[ids] = parts[:, 0], parts[:, 1], parts[:, 2], parts[:, 3]
-    failure = np.zeros(len(native))
+        native[ids], virt[ids], io[ids], bare[ids] = parts.T
+    unknown = np.isnan(native)
+    if unknown.any():
+        virt[unknown] = io[unknown] = startup[unknown] = failure[unknown] = np.nan
     for waits, column in ((log.startup_wait, startup), (log.failure_wait, failure)):
         if waits:
             ids = np.fromiter(waits, dtype=np.int64, count=len(waits))
             column[ids] = np.fromiter(waits.values(), dtype=float, count=len(ids))
-    if unknown.any():
-        failure[unknown] = np.nan
     labels = list(dict.fromkeys(stack))
     stack_of_target = np.array([labels.index(label) for label in stack], dtype=np.int32)
     wait = jobs["response_time_s"] - native
@@ -260,9 +257,8 @@ def collect(sim: Simulation) -> Results:
 
     summary = {"name": spec.name, "seed": sim.seed, "start_s": start, "end_s": end,
                "measured_s": measured}
-    summary.update(_job_stats(jobs, measured))
-    if len(sim.log.workload_names) > 1:  # unlike workloads are never pooled: their times are in workloads.csv
-        summary.update(dict.fromkeys(POOLED_ONLY_ALIKE, float("nan")))
+    # Unlike workloads are never pooled: their response times are in workloads.csv.
+    summary.update(_job_stats(jobs, measured, response_times=len(sim.log.workload_names) <= 1))
     summary["cpu_utilization"] = host_alloc / host_capacity if host_capacity > 0 else float("nan")
     summary["jobs_in_system_at_end"] = int(np.isnan(jobs["end_s"]).sum())
     summary["memory_committed_ratio_max"] = max(memory[h] / physical[h] for h in physical)
@@ -283,25 +279,25 @@ def collect(sim: Simulation) -> Results:
 
     workload_codes, target_codes = jobs["workload"].codes, jobs["target"].codes
     workload_rows = []
-    targets_of = {w.name: list(w.target_paths) for w in spec.workloads}
-    replicated = {w.name: (w.autoscale.min_replicas if w.autoscale is not None else len(w.replicas))
-                  for w in spec.workloads if w.replicas is not None}
-    batches = {w.name for w in spec.workloads if w.type == "batch"}
-    specs = {w.name: w for w in spec.workloads}
+    specs = {w.name: w for w in spec.workloads}  # custom workloads (contexts) have none
     for code, name in enumerate(sim.log.workload_names):
         mine = np.flatnonzero(workload_codes == code)
+        columns = {k: jobs[k][mine] for k in WORKLOAD_COLUMNS}
+        w = specs.get(name)
         row = {"workload": name}
-        row.update(_job_stats(jobs, measured, mine))
-        targets = targets_of.get(name) or [sim.log.target_names[t] for t in pd.unique(target_codes[mine])]
-        if name in replicated:  # a service is up while any of its replicas serves
+        row.update(_job_stats(columns, measured))
+        targets = (list(w.target_paths) if w is not None else []) \
+            or [sim.log.target_names[t] for t in pd.unique(target_codes[mine])]
+        if w is not None and w.replicas is not None:  # a service is up while any of its replicas serves
             row["availability"] = 1.0 - _all_closed_s(targets, gates, start, end) / measured if measured > 0 \
                 else float("nan")
-            row["replicas_mean"] = _mean_replicas(replicated[name], sim.scaling, name, start, end)
+            initial = w.autoscale.min_replicas if w.autoscale is not None else len(w.replicas)
+            row["replicas_mean"] = _mean_replicas(initial, sim.scaling, name, start, end)
         else:
             row["availability"] = _availability(targets, gates, start, end)
-        if name in batches:
-            row["makespan_s"] = _makespan(jobs["arrival_s"][mine], jobs["end_s"][mine])
-        row.update(stability(specs.get(name), jobs, mine, start, end, _capacity_per_s(sim, targets)))
+        if w is not None and w.type == "batch":
+            row["makespan_s"] = _makespan(columns["arrival_s"], columns["end_s"])
+        row.update(stability(w, columns, start, end, _capacity_per_s(sim, targets)))
         workload_rows.append(row)
     unstable = [f"{row['workload']}: {row['stability_note']}" for row in workload_rows if not row["stable"]]
     summary["stable"] = not unstable
@@ -321,7 +317,8 @@ def collect(sim: Simulation) -> Results:
     workloads = pd.DataFrame(workload_rows)
     differences = None
     if spec.comparison is not None:  # one replication: the differences, without an interval
-        differences = summarize_differences(paired_rows(workloads, spec.comparison), [], spec.comparison.level)
+        paired = paired_rows(workloads, spec.comparison.model_dump(mode="json"))
+        differences = summarize_differences(paired, [], spec.comparison.level)
     return Results(pd.DataFrame([summary]), workloads, consumers, pd.DataFrame(jobs, copy=False),
                    _stack_table(jobs), events, scaling, timeseries=timeseries, unplaced=unplaced, placement=placement,
                    differences=differences)

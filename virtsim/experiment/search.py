@@ -25,7 +25,7 @@ from ..analysis.queueing import mmc_smallest_servers
 from ..analysis.stats import confidence_interval
 from ..config import load_experiment
 from ..config.errors import ConfigError, Problem
-from ..config.sweep import parse_path, replication_seeds, set_path
+from ..config.sweep import parse_path, run_seeds, set_path
 from ..config.yaml_source import read_yaml
 from ..workloads.distributions import mean_of
 from .results import POOLED_ONLY_ALIKE
@@ -97,7 +97,7 @@ def smallest_meeting(source: str | os.PathLike | dict, path: str, low: int, high
         written = raw.get("replications", 1)
         replications = written if isinstance(written, int) and written > 1 else DEFAULT_REPLICATIONS
     root_seed = raw.get("seed", 0) if seed is None else seed
-    seeds = [root_seed] if replications == 1 else replication_seeds(root_seed, replications)
+    seeds = run_seeds(root_seed, replications, single_run=replications == 1)
     answer = CapacityAnswer(path, metric, below, None, replications=replications, level=level)
     cache: dict[int, Probe] = {}
 
@@ -110,10 +110,7 @@ def smallest_meeting(source: str | os.PathLike | dict, path: str, low: int, high
                 raise ConfigError([Problem(path, "no such key in the experiment")], "capacity search") from None
             spec = load_experiment(scenario, base_dir=base)
             values = [_read(run_spec(spec, seed=s), metric, workload) for s in seeds]
-            if any(math.isnan(v) for v in values):
-                mean = half = math.nan
-            else:
-                mean, half = confidence_interval(values, level)
+            mean, half = confidence_interval(values, level)  # NaN, NaN if a replication gave NaN
             upper = mean if math.isnan(half) else mean + half
             cache[value] = Probe(value, mean, upper < below, half, tuple(values))
             answer.probes.append(cache[value])

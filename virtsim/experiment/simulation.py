@@ -128,9 +128,10 @@ class Simulation:
                 meters[host.name] = cpu.on_root_alloc = EnergyMeter(power, cpu.capacity, self.env.now, cpu.root.alloc)
         return meters
 
-    def _stream(self, workload: str, purpose: str) -> np.random.Generator:
-        """The stream of one purpose of a workload; ``workload`` is the name its streams go by (``streams``)."""
-        return random_stream(self.seed, f"{workload}/{purpose}")
+    def _stream(self, streams: str, purpose: str) -> np.random.Generator:
+        """The stream of one purpose of a workload; ``streams`` is the name its streams go by
+        (its spec's ``streams``, a custom workload's name)."""
+        return random_stream(self.seed, f"{streams}/{purpose}")
 
     def _memory_chains(self) -> dict[int, tuple]:
         """The memory domains of every target, by target code, if any request takes memory."""

@@ -40,23 +40,22 @@ def _in_system(arrival_s: np.ndarray, left_s: np.ndarray, t: float) -> int:
     return int(((arrival_s <= t) & ~(left_s <= t)).sum())
 
 
-def stability(workload, jobs: dict, rows: np.ndarray, start_s: float, end_s: float,
-              capacity_per_s: float) -> dict:
+def stability(workload, jobs: dict, start_s: float, end_s: float, capacity_per_s: float) -> dict:
     """``offered_load``, ``stable`` and ``stability_note`` of one workload over [start_s, end_s].
 
-    ``rows`` are the workload's jobs in ``jobs`` (the job table's columns);
+    ``jobs`` holds the job table's columns of the workload's jobs;
     ``capacity_per_s`` the reference-core work per second its targets can serve.
     ``workload`` is its spec (None for a custom workload: no verdict, stable).
     """
     if workload is None or workload.type != "open":
         return {"offered_load": float("nan"), "stable": True, "stability_note": STABLE_NOTE}
-    arrival = jobs["arrival_s"][rows]
-    left = np.where(jobs["failed"][rows], jobs["failed_at_s"][rows], jobs["end_s"][rows])
+    arrival = jobs["arrival_s"]
+    left = np.where(jobs["failed"], jobs["failed_at_s"], jobs["end_s"])
     window = (arrival > start_s) & (arrival <= end_s)
     measured = end_s - start_s
     offered = float("nan")
     if capacity_per_s > 0 and measured > 0:
-        offered = float(jobs["cpu_demand_s"][rows][window].sum()) / measured / capacity_per_s
+        offered = float(jobs["cpu_demand_s"][window].sum()) / measured / capacity_per_s
     configured = _configured_load(workload, capacity_per_s)
     notes = []
     load = max(x for x in (offered, configured, 0.0) if x == x)  # NaN-free

@@ -24,15 +24,22 @@ from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["CorruptPoint", "OPTIONAL_TABLES", "POINT_FORMAT", "PointStore", "parquet_bytes", "read_parquet_bytes"]
+from .folder import POINT_TMP_PREFIX, POINTS_DIR
+
+__all__ = ["AGGREGATED_TABLES", "CorruptPoint", "OPTIONAL_TABLES", "POINT_FORMAT", "PointStore", "STORED_TABLES",
+           "parquet_bytes", "read_parquet_bytes"]
 
 POINT_FORMAT = "virtsim-point/1"
 TABLES = ("summary", "workloads", "stacks", "consumers", "jobs")
+"""The tables every point has."""
 SMALL_TABLES = ("summary", "workloads", "stacks", "consumers")
-"""The tables aggregated into CSVs; ``jobs`` (one row per job) stays in the points."""
+"""The tables of every point aggregated into CSVs; ``jobs`` (one row per job) stays in the points."""
 OPTIONAL_TABLES = ("placement", "unplaced")
 """Tables a point has only when its experiment has a ``placement`` section; aggregated like the small ones."""
-_TMP_PREFIX = ".tmp-"
+STORED_TABLES = (*TABLES, *OPTIONAL_TABLES)
+"""Every table a point can hold."""
+AGGREGATED_TABLES = (*SMALL_TABLES, *OPTIONAL_TABLES)
+"""Every table aggregated into the sweep's CSVs (an optional one only when the points have it)."""
 
 
 class CorruptPoint(Exception):
@@ -43,7 +50,7 @@ class PointStore:
     """The ``points/`` folder of a sweep's output folder."""
 
     def __init__(self, folder: str | os.PathLike):
-        self.root = Path(folder) / "points"
+        self.root = Path(folder) / POINTS_DIR
 
     def path(self, key: str) -> Path:
         return self.root / key
@@ -51,7 +58,7 @@ class PointStore:
     def remove_temporaries(self) -> None:
         """Remove half-written points left by a sweep that was killed."""
         if self.root.is_dir():
-            for tmp in self.root.glob(f"{_TMP_PREFIX}*"):
+            for tmp in self.root.glob(f"{POINT_TMP_PREFIX}*"):
                 shutil.rmtree(tmp, ignore_errors=True)
 
     def write(self, key: str, point: dict, files: dict[str, bytes], run_manifest: dict) -> Path:
@@ -59,11 +66,11 @@ class PointStore:
 
         ``files`` holds every table of ``TABLES`` and any of ``OPTIONAL_TABLES``."""
         self.root.mkdir(parents=True, exist_ok=True)
-        tmp = self.root / f"{_TMP_PREFIX}{key}-{os.getpid()}"
+        tmp = self.root / f"{POINT_TMP_PREFIX}{key}-{os.getpid()}"
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir()
         entries = {}
-        for name in (*TABLES, *(t for t in OPTIONAL_TABLES if t in files)):
+        for name in _held(STORED_TABLES, files):
             data = files[name]
             (tmp / f"{name}.parquet").write_bytes(data)
             entries[name] = {"file": f"{name}.parquet", "sha256": hashlib.sha256(data).hexdigest()}
@@ -89,7 +96,7 @@ class PointStore:
         if not isinstance(manifest, dict) or manifest.get("format") != POINT_FORMAT or manifest.get("key") != key:
             raise CorruptPoint(f"{folder}: manifest.json is not a {POINT_FORMAT} manifest of point {key}")
         listed = manifest.get("tables") if isinstance(manifest.get("tables"), dict) else {}
-        for name in (*TABLES, *(t for t in OPTIONAL_TABLES if t in listed)):
+        for name in _held(STORED_TABLES, listed):
             entry = listed.get(name)
             if not isinstance(entry, dict):
                 raise CorruptPoint(f"{folder}: manifest.json lists no {name} table")
@@ -114,8 +121,12 @@ class PointStore:
         manifest = self.manifest(key)
         folder = self.path(key)
         listed = manifest["tables"]
-        return {name: pd.read_parquet(folder / listed[name]["file"]) for name in names
-                if name in listed or name not in OPTIONAL_TABLES}
+        return {name: pd.read_parquet(folder / listed[name]["file"]) for name in _held(names, listed)}
+
+
+def _held(names, listed) -> list[str]:
+    """``names`` but the optional tables not in ``listed`` (a point's files or its manifest's tables)."""
+    return [name for name in names if name in listed or name not in OPTIONAL_TABLES]
 
 
 def parquet_bytes(table: pd.DataFrame) -> bytes:
