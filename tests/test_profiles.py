@@ -161,7 +161,7 @@ def test_no_two_products_share_all_their_numbers(kind):
     assert not same, f"profiles with identical numbers: {same}"
 
 
-@pytest.mark.parametrize("kind", ["hypervisors", "engines"])
+@pytest.mark.parametrize("kind", ["hypervisors", "engines", "os"])
 def test_a_number_two_products_share_says_where_it_comes_from(kind):
     """Products that share a (non-neutral) value are linked by their sources: each one names another of them
     (the product the value was taken from, or "no published measurement distinguishes this from X")."""
