@@ -644,13 +644,10 @@ def test_ten_systems_runs_the_same_two_workloads_on_every_host():
     assert raw["compare"] == {"baseline": "kvm"} and raw["replications"] >= 3  # paired, with intervals
     workloads = {w["name"]: w for w in raw["workloads"]}
     assert set(workloads) == {f"{w}-{h}" for w in ("web", "batch") for h in NATURAL_PLACE}
-    for kind in ("web", "batch"):
-        shapes = {json.dumps({k: v for k, v in workloads[f"{kind}-{h}"].items() if k not in ("name", "target")},
-                             sort_keys=True) for h in NATURAL_PLACE}
-        assert len(shapes) == 1, kind
     spec = load_experiment(TEN)
     assert {w.name: w.target for w in spec.workloads}["web-kubernetes"] == "kubernetes/pod"
-    # one compared workload per kind, with a member on each of the ten hosts
+    # one compared workload per kind, with a member on each of the ten hosts: a workload that differed in
+    # anything but its name and target would be left out of its group
     groups = {g.name: dict(g.members) for g in spec.comparison.workloads}
     assert set(groups) == {"web", "batch"} and all(set(m) == set(NATURAL_PLACE) for m in groups.values())
 
