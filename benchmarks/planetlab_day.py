@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 import virtsim
-from virtsim.config.traces import full_traces_dir
+from virtsim.data.traces import full_traces_dir
 from virtsim.experiment.results import collect
 from virtsim.experiment.simulation import Simulation
 

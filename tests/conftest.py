@@ -17,11 +17,10 @@ imported, so every ``@settings(...)`` inherits from the loaded one):
 
 import os
 
+import pytest
 from hypothesis import settings
 
-import pytest
-
-from virtsim.config.traces import TRACES_ENV, full_traces_dir
+from virtsim.data.traces import TRACES_ENV, full_traces_dir
 from virtsim.engine import sharing
 
 # Both from Hypothesis' own defaults: it may have loaded a CI profile of its own on import.

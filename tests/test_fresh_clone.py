@@ -24,7 +24,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from virtsim.config.traces import TRACES_ENV
+from virtsim.data.traces import TRACES_ENV
 
 ROOT = Path(__file__).parents[1]
 EXPERIMENTS = sorted((ROOT / "experiments").glob("**/*.yaml"))

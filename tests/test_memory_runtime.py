@@ -64,7 +64,7 @@ def _overcommitted(vms, sharing=0.0, hypervisor="kvm", overcommit=2):
 
 
 def _reclaim(hosts):
-    from virtsim.config.footprints import footprints, memory_pressure
+    from virtsim.model.memory import footprints, memory_pressure
 
     host = virtsim.load_experiment(_experiment(hosts, [], [])).hosts[0]
     return footprints(host), memory_pressure(host)
@@ -130,7 +130,7 @@ def _kvm_vm(memory="4 GiB"):
 
 
 def test_requests_beyond_a_vms_free_memory_are_oom_killed_alone():
-    from virtsim.config.footprints import memory_domains
+    from virtsim.model.memory import memory_domains
 
     spec = virtsim.load_experiment(_experiment(_kvm_vm(), [], []))
     [(domain, free, kind)] = memory_domains(spec.hosts[0])["h1/a"]

@@ -25,9 +25,9 @@ import virtsim
 from virtsim.cli import main
 from virtsim.components.stack import US, Layer, compose
 from virtsim.config import ConfigError, load_experiment, load_profile
-from virtsim.config.footprints import GIB, footprints, memory_domains, vmm_overhead_bytes
 from virtsim.config.loads import ordered_targets
 from virtsim.experiment.simulation import Simulation
+from virtsim.model.memory import GIB, footprints, memory_domains, vmm_overhead_bytes
 
 KVM = load_profile("hypervisors", "kvm")
 DOCKER = load_profile("engines", "docker")

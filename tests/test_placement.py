@@ -14,8 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import virtsim
-from virtsim.config.placement import Fit, Item, Room, kube_score, place
 from virtsim.config.spec import UnplacedItem
+from virtsim.placement.policies import Fit, Item, Room, kube_score, place
 
 GIB = 2**30
 

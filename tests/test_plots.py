@@ -25,7 +25,7 @@ import virtsim  # noqa: E402
 from virtsim import plots  # noqa: E402
 from virtsim.analysis.stats import confidence_interval  # noqa: E402
 from virtsim.config import dump_resolved  # noqa: E402
-from virtsim.config.vm_tree import walk_vms  # noqa: E402
+from virtsim.model.topology import walk_vms  # noqa: E402
 from virtsim.plots.diagram import _PAD as PAD  # noqa: E402
 from virtsim.plots.diagram import MAX_COLUMNS, MAX_GROUPS, _apps_by_target  # noqa: E402
 from virtsim.plots.diagram_groups import group_hosts  # noqa: E402

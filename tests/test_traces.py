@@ -20,8 +20,9 @@ import pytest
 import yaml
 
 import virtsim
-from virtsim.config import ConfigError, traces
-from virtsim.config.traces import load_utilization_trace
+from virtsim.config import ConfigError
+from virtsim.data import DataFileError, traces
+from virtsim.data.traces import load_utilization_trace
 
 ROOT = Path(__file__).parents[1]
 SAMPLES = ROOT / "experiments" / "data" / "traces"
@@ -206,10 +207,10 @@ def test_a_bad_bitbrains_row_is_reported_with_file_and_line(tmp_path):
         bb_row(8, t0 + 600, 2600, 26, 1, 0, 0).replace(",26,", ",lots,", 1),
         bb_row(8, t0 + 100, 2600, 26, 1, 0, 0),
     ])
-    with pytest.raises(ConfigError) as err:
+    with pytest.raises(DataFileError) as err:
         load_utilization_trace("bitbrains", [bad], [8], 1)
     found = {(p.line, p.message) for p in err.value.problems}
-    assert err.value.source == str(bad)
+    assert err.value.file == str(bad)
     assert (3, "disk_read_kBps must be a number of KB/s ≥ 0, got -4") in found
     assert (3, "disk_write_kBps must be a number of KB/s ≥ 0, got -4") in found
     assert (4, "cpu_usage_mhz must be a number of MHz ≥ 0, got 'lots'") in found
@@ -219,7 +220,7 @@ def test_bitbrains_samples_out_of_order_are_reported(tmp_path):
     t0 = 1372629804
     bad = bitbrains_file(tmp_path / "late.csv.gz", [bb_row(8, t0, 2600, 26, 1, 0, 0),
                                                      bb_row(8, t0 - 300, 2600, 26, 1, 0, 0)])
-    with pytest.raises(ConfigError) as err:
+    with pytest.raises(DataFileError) as err:
         load_utilization_trace("bitbrains", [bad], None, 1)
     assert [(p.line, p.message) for p in err.value.problems] == [
         (3, f"timestamp_s {t0 - 300} of VM 8 is earlier than its previous sample's")]

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 import simpy
 
-from ..config.vm_tree import descendants, walk_vms
+from ..model.topology import descendants, walk_vms
 from .platform import Platform
 from .startup import Startup
 

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 import simpy
 
 from ..engine import RateResource, ShareNode
+from ..model.topology import walk_vms
 from .cfs import CpuQuota
 from .devices import Disk, Nic
-from ..config.vm_tree import walk_vms
 from .stack import Layer, PathCost, compose
 
 #: Weight of one process that runs directly in a node next to child cgroups:

@@ -23,7 +23,7 @@ from collections.abc import Callable
 
 import simpy
 
-from ..config.vm_tree import walk_vms
+from ..model.topology import walk_vms
 from .platform import Platform
 
 

@@ -19,10 +19,10 @@ from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
+from ..wording import close_matches, unknown
 from .errors import ConfigError, Problem
 from .hardware import DeviceProfile, HardwareProfile
 from .profiles import EngineProfile, HypervisorProfile, OSProfile
-from .suggest import close_matches, unknown
 from .translate import problems_from
 from .yaml_source import read_yaml
 

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..model.memory import committed_in_vm, footprints, memory_domains
+from ..model.topology import walk_vms
 from . import spec as s
 from .context import Context
-from .footprints import committed_in_vm, footprints, memory_domains
-from .vm_tree import walk_vms
 
 __all__ = ["PlacedHost", "check_hosts", "check_unique_names", "check_workloads", "target_cores", "target_names"]
 

@@ -16,10 +16,10 @@ from __future__ import annotations
 import json
 import os
 
+from ..wording import unknown
 from . import inputs as i
 from . import spec as s
 from .context import Context
-from .suggest import unknown
 
 __all__ = ["resolve_comparison"]
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import ConfigError, Problem
+from ..data.errors import DataFileError
+from .errors import Problem
 from .translate import path_text
 from .yaml_source import LineIndex
 
@@ -24,7 +25,7 @@ class Context:
         line = self.lines.line(loc) if self.lines else None
         self.problems.append(Problem(path_text(loc), message, line))
 
-    def add_file_problems(self, loc: tuple, shown: str, err: ConfigError) -> None:
+    def add_file_problems(self, loc: tuple, shown: str, err: DataFileError) -> None:
         """Problems inside a data file, re-homed at the key that names the file."""
         for problem in err.problems:
             where = f"{shown} line {problem.line}" if problem.line else shown

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["ConfigError", "Problem", "format_value"]
+from ..data.errors import DataFileError
+from ..wording import format_value
+
+__all__ = ["ConfigError", "Problem", "format_value", "from_data_error"]
 
 
 @dataclass(frozen=True)
@@ -49,7 +52,6 @@ class ConfigError(Exception):
         return self._report()
 
 
-def format_value(value: object, limit: int = 60) -> str:
-    """The offending value as quoted in messages: strings quoted, long ones cut."""
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+def from_data_error(err: DataFileError) -> ConfigError:
+    """A data file's problems as a :class:`ConfigError` about that file (when no key names it)."""
+    return ConfigError([Problem("", p.message, p.line) for p in err.problems], err.file)

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from ..model.topology import walk_vms
+from ..wording import unknown
 from . import inputs as i
 from . import spec as s
 from .context import Context
 from .resolve import _distribution
-from .suggest import unknown
-from .vm_tree import walk_vms
 
 __all__ = ["resolve_failures"]
 

@@ -14,8 +14,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, ValidationInfo, WithJsonSchema
 
+from ..wording import did_you_mean
 from .errors import format_value
-from .suggest import did_you_mean
 from .units import UNIT_PATTERNS, QuantityKind, parse_quantity
 
 __all__ = ["RESOLVED", "Currency", "Name", "OrAlso", "Text", "choice", "integer", "number", "quantity", "quantity_schema"]

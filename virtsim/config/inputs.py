@@ -13,8 +13,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_valida
 from .errors import format_value
 from .fields import Name, OrAlso, Text, choice, integer, number, quantity, quantity_schema
 from .hardware import DiskProfile, NicProfile
-from .power import EnergyInput, PowerModel
 from .load_inputs import LoadInput
+from .power import EnergyInput, PowerModel
 from .profiles import NETWORK_MODES, STORAGE_MODES
 from .theory import TheoryInput
 

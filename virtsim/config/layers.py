@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ValidationError
 
+from ..wording import listing
 from . import inputs as i
 from .catalog import (
     CATALOG_SCHEMAS,
@@ -36,7 +37,6 @@ from .context import Context
 from .errors import ConfigError
 from .profiles import EngineProfile, HypervisorProfile, OSProfile
 from .provenance import OVERRIDDEN
-from .suggest import listing
 from .translate import problems_from
 
 __all__ = ["DEFAULT_GUEST_OS", "HostLayers", "VMLayers", "check_modes", "resolve_host_layers", "resolve_profile",

@@ -7,8 +7,8 @@ from typing import Annotated, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 
-from .pods import PodTrace
-from .traces import UtilizationTrace
+from ..data.pods import PodTrace
+from ..data.traces import UtilizationTrace
 
 __all__ = ["LoadSpec", "PodLoadSpec", "UtilizationLoadSpec"]
 

@@ -8,21 +8,22 @@ from typing import Any
 
 from pydantic import BaseModel, RootModel, TypeAdapter, ValidationError
 
+from ..data.arrivals import ArrivalsTable, load_arrivals_file
+from ..data.errors import DataFileError
+from ..wording import unknown
 from . import inputs as i
-from .arrivals import ArrivalsTable, load_arrivals_file
 from .catalog import require_catalog
 from .checks import PlacedHost, check_hosts, check_unique_names, check_workloads, target_cores, target_names
 from .comparison import resolve_comparison
 from .context import Context
-from .errors import ConfigError, Problem
+from .errors import ConfigError, Problem, from_data_error
 from .failures import resolve_failures
 from .hosts import resolve_host
-from .pool import PoolOutcome, RehomingContext, place_pool
 from .load_inputs import LoadInput
 from .loads import resolve_loads
+from .pool import PoolOutcome, RehomingContext, place_pool
 from .resolve import resolve_workload
 from .spec import ExperimentSpec, FileArrivals, UnplacedItem, WorkloadSpec
-from .suggest import unknown
 from .translate import problems_from
 from .yaml_source import LineIndex, read_yaml
 
@@ -148,7 +149,10 @@ def load_arrivals(spec: ExperimentSpec, workload: WorkloadSpec) -> ArrivalsTable
         raise ValueError(f"workload {workload.name!r} does not take its arrivals from a file")
     if arrivals.table is not None:
         return arrivals.table
-    return load_arrivals_file(arrivals.path, target_cores(spec.hosts), default_target=workload.target)
+    try:
+        return load_arrivals_file(arrivals.path, target_cores(spec.hosts), default_target=workload.target)
+    except DataFileError as err:  # the file changed since the spec was made
+        raise from_data_error(err) from None
 
 
 def _validate(raw: dict, ctx: Context):

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from fnmatch import fnmatchcase
 
+from ..data.errors import DataFileError
+from ..data.pods import PodTrace, load_pods
+from ..data.traces import UtilizationTrace, load_utilization_trace
+from ..model.topology import walk_vms
+from ..wording import unknown
 from . import load_inputs as li
 from .context import Context
-from .errors import ConfigError
 from .load_spec import PodLoadSpec, UtilizationLoadSpec
-from .pods import PodTrace, load_pods
-from .suggest import unknown
-from .traces import UtilizationTrace, load_utilization_trace
-from .vm_tree import walk_vms
 
 __all__ = ["load_trace", "ordered_targets", "resolve_loads"]
 
@@ -61,8 +61,8 @@ def resolve_loads(items: list[tuple[int, li.UtilizationLoadInput | li.PodLoadInp
             continue
         try:
             trace = load_utilization_trace(load.format, paths, load.rows, len(targets))
-        except ConfigError as err:
-            ctx.add_file_problems((*loc, "path"), err.source, err)
+        except DataFileError as err:
+            ctx.add_file_problems((*loc, "path"), err.file, err)
             continue
         loaded.append(UtilizationLoadSpec(
             name=load.name, format=load.format, paths=tuple(str(p.resolve()) for p in paths), sha256=trace.sha256,
@@ -78,8 +78,8 @@ def _pods(load: li.PodLoadInput, targets: list[str], loc: tuple, ctx: Context) -
         return None
     try:
         trace = load_pods(path, targets, load.count, load.start)
-    except ConfigError as err:
-        ctx.add_file_problems((*loc, "path"), err.source, err)
+    except DataFileError as err:
+        ctx.add_file_problems((*loc, "path"), err.file, err)
         return None
     return PodLoadSpec(name=load.name, path=str(path.resolve()), sha256=trace.sha256, targets=tuple(targets),
                        count=load.count, start_s=load.start, trace=trace)

@@ -14,17 +14,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..data.errors import DataFileError
+from ..data.pods import pod_shapes
+from ..model.memory import footprints, sandbox_bytes, vmm_overhead_bytes
+from ..placement.policies import Fit, Item, Room, place
+from ..wording import unknown
 from . import inputs as i
 from . import spec as s
 from .checks import PlacedHost
 from .context import Context
-from .errors import ConfigError
-from .footprints import sandbox_bytes, footprints, vmm_overhead_bytes
 from .layers import check_modes, resolve_profile, resolve_vm_layers
-from .placement import Fit, Item, Room, place
 from .placement_inputs import PlacementInput, PoolContainerInput, RequestsInput
-from .pods import pod_shapes
-from .suggest import unknown
 
 __all__ = ["PoolOutcome", "RehomingContext", "place_pool"]
 
@@ -190,7 +190,7 @@ def _pod_containers(pool: PlacementInput, ctx: Context) -> list[tuple[None, Pool
         return []
     try:
         shapes = pod_shapes(path, source.count, source.start)
-    except ConfigError as err:
+    except DataFileError as err:
         ctx.add_file_problems(("placement", "containers_from", "path"), source.path, err)
         return []
     return [(None, PoolContainerInput(name=f"pod-{k}", requests=RequestsInput(cpu=cores, memory=f"{nbytes:.0f} B")))

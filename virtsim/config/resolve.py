@@ -11,13 +11,13 @@ import re
 from collections.abc import Collection
 from fnmatch import fnmatchcase
 
+from ..data.arrivals import load_arrivals_file
+from ..data.errors import DataFileError
+from ..data.samples import load_samples_file
+from ..wording import unknown
 from . import inputs as i
 from . import spec as s
-from .arrivals import load_arrivals_file
 from .context import Context
-from .errors import ConfigError
-from .samples import load_samples_file
-from .suggest import unknown
 
 __all__ = ["Context", "resolve_workload"]
 
@@ -168,7 +168,7 @@ def _arrivals(wl: i.WorkloadInput, loc: tuple, ctx: Context, targets: Collection
     path = ctx.file(arrivals.path)
     try:
         table = load_arrivals_file(path, targets, default_target=wl.target)
-    except ConfigError as err:
+    except DataFileError as err:
         ctx.add_file_problems((*loc, "path"), arrivals.path, err)
         return None
     return s.FileArrivals(path=str(path.resolve()), sha256=table.sha256, rows=len(table), table=table)
@@ -186,7 +186,7 @@ def _distribution(dist, loc: tuple, ctx: Context):
     path = ctx.file(dist.path)
     try:
         samples = load_samples_file(path)
-    except ConfigError as err:
+    except DataFileError as err:
         ctx.add_file_problems((*loc, "path"), dist.path, err)
         return None
     return s.EmpiricalDist(samples_s=samples, path=str(path.resolve()))

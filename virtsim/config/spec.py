@@ -12,10 +12,10 @@ from typing import Annotated, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, WrapValidator, model_serializer
 from pydantic.json_schema import SkipJsonSchema
 
-from .arrivals import ArrivalsTable
+from ..data.arrivals import ArrivalsTable
 from .fields import RESOLVED
-from .power import EnergyInput, PowerModel
 from .load_spec import LoadSpec
+from .power import EnergyInput, PowerModel
 from .profiles import NETWORK_MODES, STORAGE_MODES
 from .profiles import EngineProfile as _Engine
 from .profiles import HypervisorProfile as _Hypervisor

@@ -13,8 +13,8 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
+from ..wording import did_you_mean, listing
 from .errors import Problem, format_value
-from .suggest import did_you_mean, listing
 from .yaml_source import LineIndex
 
 __all__ = ["path_text", "problems_from"]

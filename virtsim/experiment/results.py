@@ -10,7 +10,7 @@ import pandas as pd
 
 from ..analysis.paired import paired_rows, summarize_differences
 from ..analysis.stats import response_time_stats
-from ..config.footprints import Reclaim, footprints
+from ..model.memory import Reclaim, footprints
 from .energy import ENERGY_COLUMNS, currency, host_energy
 from .simulation import Simulation
 from .stability import STABLE_NOTE, stability

@@ -14,9 +14,9 @@ from ..components.autoscaler import Autoscaler
 from ..components.failures import Failures, failed_in_flight
 from ..components.memory import PAGE_BYTES, MemoryUse, swap_out
 from ..components.power import EnergyMeter
-from ..config.occupancy import empty_hosts
-from ..config.footprints import memory_domains, memory_pressure
 from ..components.startup import Startup
+from ..model.memory import memory_domains, memory_pressure
+from ..model.occupancy import empty_hosts
 from ..workloads.arrivals import CurveGaps, OnOffGaps, RateCurve
 from ..workloads.context import Context
 from ..workloads.distributions import make_sampler

@@ -21,11 +21,11 @@ from __future__ import annotations
 import os
 import re
 from collections import defaultdict
-
-import numpy as np
 from dataclasses import dataclass
 
-from ..config.vm_tree import descendants, walk_vms
+import numpy as np
+
+from ..model.topology import descendants, walk_vms
 from ._common import axes_or_new
 from .diagram_groups import HostGroup, group_hosts, summary_lines
 from .labels import count_text, wrap

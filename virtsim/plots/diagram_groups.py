@@ -15,7 +15,7 @@ import json
 from collections import Counter
 from dataclasses import dataclass
 
-from ..config.vm_tree import walk_vms
+from ..model.topology import walk_vms
 from .labels import count_text
 
 __all__ = ["HostGroup", "group_hosts", "summary_lines"]

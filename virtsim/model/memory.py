@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .vm_tree import walk_vms
+from .topology import walk_vms
 
 GIB = 2**30
 

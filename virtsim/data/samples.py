@@ -5,7 +5,8 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from .errors import ConfigError, Problem, format_value
+from ..wording import format_value
+from .errors import DataFileError, FileProblem
 
 __all__ = ["load_samples_file"]
 
@@ -16,14 +17,14 @@ def load_samples_file(path: str | Path) -> tuple[float, ...]:
     """Read samples (seconds, finite, ≥ 0), one per line.
 
     A first line that is not a number is taken as a header; blank lines are
-    skipped; in a CSV the first column is used. Raises ``ConfigError`` naming
+    skipped; in a CSV the first column is used. Raises ``DataFileError`` naming
     each bad line.
     """
     path = Path(path)
     if not path.is_file():
-        raise ConfigError([Problem("", f"file not found: {path}")], str(path))
+        raise DataFileError([FileProblem(f"file not found: {path}")], str(path))
     samples: list[float] = []
-    problems: list[Problem] = []
+    problems: list[FileProblem] = []
     bad = 0
     with path.open(encoding="utf-8", errors="replace") as handle:
         for number, line in enumerate(handle, start=1):
@@ -41,11 +42,11 @@ def load_samples_file(path: str | Path) -> tuple[float, ...]:
                 continue
             bad += 1
             if bad <= MAX_PROBLEMS:
-                problems.append(Problem("", f"must be a number of seconds ≥ 0, got {format_value(cell)}", number))
+                problems.append(FileProblem(f"must be a number of seconds ≥ 0, got {format_value(cell)}", number))
     if bad > MAX_PROBLEMS:
-        problems.append(Problem("", f"... and {bad - MAX_PROBLEMS} more problem(s) in this file"))
+        problems.append(FileProblem(f"... and {bad - MAX_PROBLEMS} more problem(s) in this file"))
     if not samples and not problems:
-        problems.append(Problem("", "file has no samples"))
+        problems.append(FileProblem("file has no samples"))
     if problems:
-        raise ConfigError(problems, str(path))
+        raise DataFileError(problems, str(path))
     return tuple(samples)

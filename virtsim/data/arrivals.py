@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import ConfigError, Problem, format_value
-from .suggest import closest
+from ..wording import closest, format_value
+from .errors import DataFileError, FileProblem
 
 __all__ = ["COLUMNS", "ArrivalsTable", "load_arrivals_file"]
 
@@ -55,13 +55,13 @@ def load_arrivals_file(
     Every row must have a finite ``time_s`` ≥ 0 (non-decreasing down the file),
     a ``target`` among ``valid_targets`` (an empty cell means
     ``default_target`` when one is given) and a finite ``cpu_s`` > 0. Blank
-    lines are ignored. Raises ``ConfigError`` listing the bad rows by line
+    lines are ignored. Raises ``DataFileError`` listing the bad rows by line
     number (at most 20, then a count of the rest).
     """
     path = Path(path)
 
-    def fail(message: str, line: int | None = None) -> ConfigError:
-        return ConfigError([Problem("", message, line)], str(path))
+    def fail(message: str, line: int | None = None) -> DataFileError:
+        return DataFileError([FileProblem(message, line)], str(path))
 
     if not path.is_file():
         raise fail(f"file not found: {path}")
@@ -114,10 +114,10 @@ def load_arrivals_file(
         raise fail("file has no jobs (only a header)")
     if total:
         problems.sort()
-        found = [Problem("", message, line) for line, message in problems[:MAX_PROBLEMS]]
+        found = [FileProblem(message, line) for line, message in problems[:MAX_PROBLEMS]]
         if total > MAX_PROBLEMS:
-            found.append(Problem("", f"... and {total - MAX_PROBLEMS} more problem(s) in this file"))
-        raise ConfigError(found, str(path))
+            found.append(FileProblem(f"... and {total - MAX_PROBLEMS} more problem(s) in this file"))
+        raise DataFileError(found, str(path))
 
     return ArrivalsTable(
         times_s=np.ascontiguousarray(times[kept]),

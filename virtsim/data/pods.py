@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import ConfigError, Problem, format_value
+from ..wording import format_value
+from .errors import DataFileError, FileProblem
 from .traces import MAX_PROBLEMS, StepSeries, TraceRow, _open_text, _sha256, _steps
 
 __all__ = ["PodTrace", "load_pods", "pod_shapes"]
@@ -39,7 +40,7 @@ class PodTrace:
 def load_pods(path, targets: list[str], count: int | None, start_s: float) -> PodTrace:
     """The first ``count`` scheduled pods (all if None) scheduled at or after ``start_s``, dealt onto ``targets``.
 
-    Raises ``ConfigError`` naming the line of each bad record (at most 20).
+    Raises ``DataFileError`` naming the line of each bad record (at most 20).
     """
     records = _scheduled(path, count, start_s)
     rows = []
@@ -54,7 +55,7 @@ def pod_shapes(path, count: int | None, start_s: float = 0.0) -> list[tuple[int,
     """(line, cores, bytes) requested by the first ``count`` pods scheduled at or after ``start_s``, in that order.
 
     What a packing study places: the trace as a sequence of pod shapes.
-    Raises ``ConfigError`` as :func:`load_pods`.
+    Raises ``DataFileError`` as :func:`load_pods`.
     """
     return [(r[4], r[0], r[1]) for r in _scheduled(path, count, start_s)]
 
@@ -66,7 +67,7 @@ def _scheduled(path, count: int | None, start_s: float) -> list[tuple]:
         reader = csv.reader(handle)
         header = next(reader, None)
         if header is None or tuple(h.strip() for h in header) != COLUMNS:
-            raise ConfigError([Problem("", f"header must be {','.join(COLUMNS)}, got {format_value(header)}", 1)],
+            raise DataFileError([FileProblem(f"header must be {','.join(COLUMNS)}, got {format_value(header)}", 1)],
                               str(path))
         for line, record in enumerate(reader, start=2):
             if not record:
@@ -77,12 +78,12 @@ def _scheduled(path, count: int | None, start_s: float) -> list[tuple]:
             if len(problems) >= MAX_PROBLEMS:
                 break
     if problems:
-        raise ConfigError(problems, str(path))
+        raise DataFileError(problems, str(path))
     records.sort(key=lambda r: (r[2], r[4]))  # by scheduled time, then file order
     records = [r for r in records if r[2] >= start_s]
     if count is not None:
         if len(records) < count:
-            raise ConfigError([Problem("", f"{count} pods asked for, the trace has {len(records)} scheduled at or "
+            raise DataFileError([FileProblem(f"{count} pods asked for, the trace has {len(records)} scheduled at or "
                                            f"after {start_s:g} s")], str(path))
         records = records[:count]
     return records
@@ -91,7 +92,7 @@ def _scheduled(path, count: int | None, start_s: float) -> list[tuple]:
 def _record(record: list[str], line: int, problems: list) -> tuple | None:
     """(cores, bytes, scheduled_s or None, deletion_s, line) of one pod, or None after recording a problem."""
     if len(record) != len(COLUMNS):
-        problems.append(Problem("", f"expected {len(COLUMNS)} fields, got {len(record)}", line))
+        problems.append(FileProblem(f"expected {len(COLUMNS)} fields, got {len(record)}", line))
         return None
     fields = dict(zip(COLUMNS, record))
     values = {}
@@ -106,12 +107,12 @@ def _record(record: list[str], line: int, problems: list) -> tuple | None:
         except ValueError:
             value = float("nan")
         if not (np.isfinite(value) and value >= 0):
-            problems.append(Problem("", f"{key} must be a number of {unit} ≥ 0, got {format_value(text)}", line))
+            problems.append(FileProblem(f"{key} must be a number of {unit} ≥ 0, got {format_value(text)}", line))
             return None
         values[key] = value
     scheduled, deleted = values["scheduled_time"], values["deletion_time"]
     if scheduled is not None and deleted < scheduled:
-        problems.append(Problem("", f"deletion_time {deleted:g} is before scheduled_time {scheduled:g}", line))
+        problems.append(FileProblem(f"deletion_time {deleted:g} is before scheduled_time {scheduled:g}", line))
         return None
     return values["cpu_milli"] / 1000.0, values["memory_mib"] * MIB, scheduled, deleted, line
 

@@ -1,11 +1,20 @@
-"""Suggestions for near misses: ``did you mean 'vcpus'?``."""
+"""How error messages quote what was written, and suggest near misses: ``did you mean 'vcpus'?``.
+
+Plain text helpers shared by every layer that reports bad input (config, data readers).
+"""
 
 from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
 
-__all__ = ["close_matches", "closest", "did_you_mean", "listing", "unknown"]
+__all__ = ["close_matches", "closest", "did_you_mean", "format_value", "listing", "unknown"]
+
+
+def format_value(value: object, limit: int = 60) -> str:
+    """The offending value as quoted in messages: strings quoted, long ones cut."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def closest(word: str, candidates: Iterable[str]) -> str | None:

@@ -30,7 +30,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import ConfigError, Problem, format_value
+from ..wording import format_value
+from .errors import DataFileError, FileProblem
 
 __all__ = ["FORMATS", "TRACES_ENV", "StepSeries", "TraceRow", "UtilizationTrace", "full_traces_dir",
            "load_utilization_trace"]
@@ -138,16 +139,16 @@ def load_utilization_trace(fmt: str, paths: Sequence[str | Path], rows: Sequence
                            count: int) -> UtilizationTrace:
     """Read ``count`` rows of a trace: those named in ``rows`` (index or VM name), else the first ``count``.
 
-    Raises ``ConfigError`` naming the file and line of each bad value (at most
+    Raises ``DataFileError`` naming the file and line of each bad value (at most
     20), or a row that the trace does not have.
     """
     paths = [Path(p) for p in paths]
     for path in paths:
         if not path.is_file():
-            raise ConfigError([Problem("", f"file not found: {path}")], str(path))
+            raise DataFileError([FileProblem(f"file not found: {path}")], str(path))
     if fmt == "planetlab":
         if len(paths) != 1:
-            raise ConfigError([Problem("", "a PlanetLab trace is one file (one day)")], str(paths[0]))
+            raise DataFileError([FileProblem("a PlanetLab trace is one file (one day)")], str(paths[0]))
         loaded = _planetlab(paths[0], rows, count)
     elif fmt == "bitbrains":
         loaded = _bitbrains(paths, rows, count)
@@ -172,12 +173,12 @@ def _planetlab(path: Path, rows: Sequence[int | str] | None, count: int) -> list
     wanted = _wanted(rows, count)
     wanted_set = set(wanted)
     found: dict[int | str, TraceRow] = {}
-    problems: list[Problem] = []
+    problems: list[FileProblem] = []
     with _open_text(path) as handle:
         reader = csv.reader(handle)
         header = next(reader, None)
         if not header or header[0] != "vm" or len(header) < 2:
-            raise ConfigError([Problem("", f"header must be vm,s000,s001,...; got {format_value(header)}", 1)],
+            raise DataFileError([FileProblem(f"header must be vm,s000,s001,...; got {format_value(header)}", 1)],
                               str(path))
         samples = len(header) - 1
         times = np.arange(samples, dtype=np.float64) * PLANETLAB_INTERVAL_S
@@ -190,7 +191,7 @@ def _planetlab(path: Path, rows: Sequence[int | str] | None, count: int) -> list
                     break  # every wanted row read: the rest of the file is not needed
                 continue
             if len(record) != samples + 1:
-                problems.append(Problem("", f"expected {samples + 1} fields, got {len(record)}", line))
+                problems.append(FileProblem(f"expected {samples + 1} fields, got {len(record)}", line))
                 continue
             values = np.empty(samples)
             for k, cell in enumerate(record[1:]):
@@ -199,7 +200,7 @@ def _planetlab(path: Path, rows: Sequence[int | str] | None, count: int) -> list
                 except ValueError:
                     value = -1
                 if not 0 <= value <= 100:
-                    problems.append(Problem("", f"{header[k + 1]} of {name!r} must be an integer percent "
+                    problems.append(FileProblem(f"{header[k + 1]} of {name!r} must be an integer percent "
                                                 f"from 0 to 100, got {format_value(cell)}", line))
                     break
                 values[k] = value
@@ -210,7 +211,7 @@ def _planetlab(path: Path, rows: Sequence[int | str] | None, count: int) -> list
             if len(problems) >= MAX_PROBLEMS:
                 break
     if problems:
-        raise ConfigError(problems, str(path))
+        raise DataFileError(problems, str(path))
     return _in_order(wanted, found, path)
 
 
@@ -222,7 +223,7 @@ def _in_order(wanted: list, found: dict, path: Path) -> list[TraceRow]:
     missing = [k for k in wanted if k not in found]
     if missing:
         shown = ", ".join(format_value(k) for k in missing[:5]) + (" ..." if len(missing) > 5 else "")
-        raise ConfigError([Problem("", f"{len(missing)} row(s) not in the trace: {shown} "
+        raise DataFileError([FileProblem(f"{len(missing)} row(s) not in the trace: {shown} "
                                        f"(rows are 0-based indices or VM names)")], str(path))
     return [found[k] for k in wanted]
 
@@ -254,7 +255,7 @@ def _bitbrains(paths: list[Path], rows: Sequence[int | str] | None, count: int) 
     if wanted is None:
         wanted = order[:count]
         if len(wanted) < count:
-            raise ConfigError([Problem("", f"the trace has {len(order)} VMs, {count} asked for")], str(paths[0]))
+            raise DataFileError([FileProblem(f"the trace has {len(order)} VMs, {count} asked for")], str(paths[0]))
     found = {}
     start = min((kept[v].parts[0][0, 0] for v in wanted if v in kept), default=0.0)
     for vm in wanted:
@@ -288,9 +289,9 @@ def _bitbrains_file(path: Path, wanted, count: int, kept: dict, order: list, las
     with _open_text(path) as handle:
         header = handle.readline().strip().split(",")
     if tuple(header) != BITBRAINS_COLUMNS:
-        raise ConfigError([Problem("", f"header must be {','.join(BITBRAINS_COLUMNS)}, got "
+        raise DataFileError([FileProblem(f"header must be {','.join(BITBRAINS_COLUMNS)}, got "
                                        f"{format_value(','.join(header))}", 1)], str(path))
-    problems: list[Problem] = []
+    problems: list[FileProblem] = []
     line0 = 2
     # No dtype: a chunk with a cell that is not a number reads that column as
     # text, which is then coerced so the check below can name the line.
@@ -303,9 +304,9 @@ def _bitbrains_file(path: Path, wanted, count: int, kept: dict, order: list, las
             if len(problems) >= MAX_PROBLEMS:
                 break
     except (ValueError, pd.errors.ParserError) as err:
-        problems.append(Problem("", f"cannot parse CSV after line {line0 - 1}: {err}"))
+        problems.append(FileProblem(f"cannot parse CSV after line {line0 - 1}: {err}"))
     if problems:
-        raise ConfigError(problems[:MAX_PROBLEMS], str(path))
+        raise DataFileError(problems[:MAX_PROBLEMS], str(path))
 
 
 def _bitbrains_chunk(chunk: pd.DataFrame, line0: int, path: Path, wanted, count: int, kept: dict,
@@ -333,12 +334,12 @@ def _bitbrains_chunk(chunk: pd.DataFrame, line0: int, path: Path, wanted, count:
         for i in np.flatnonzero(bad)[:MAX_PROBLEMS]:
             shown = format_value(raw[name].iat[i]) if name in raw and isinstance(raw[name].iat[i], str) \
                 else _shown(values[i])
-            problems.append(Problem("", f"{name} must be {expected}, got {shown}", line0 + int(i)))
+            problems.append(FileProblem(f"{name} must be {expected}, got {shown}", line0 + int(i)))
         bad_rows |= bad
     # A VM not provisioned in a sample (capacity 0) can use nothing.
     unprovisioned = (data[:, col["cpu_capacity_mhz"]] == 0) & (data[:, col["cpu_usage_mhz"]] > 0)
     for i in np.flatnonzero(unprovisioned & ~bad_rows)[:MAX_PROBLEMS]:
-        problems.append(Problem("", f"cpu_usage_mhz {data[i, col['cpu_usage_mhz']]:g} with cpu_capacity_mhz 0",
+        problems.append(FileProblem(f"cpu_usage_mhz {data[i, col['cpu_usage_mhz']]:g} with cpu_capacity_mhz 0",
                                 line0 + int(i)))
     if (bad_rows | unprovisioned).any():
         return
@@ -357,7 +358,7 @@ def _bitbrains_chunk(chunk: pd.DataFrame, line0: int, path: Path, wanted, count:
         previous = np.r_[last_time.get(vm, -math.inf), times[:-1]]
         earlier = np.flatnonzero(times < previous)
         for i in earlier[:MAX_PROBLEMS]:
-            problems.append(Problem("", f"timestamp_s {times[i]:.15g} of VM {vm} is earlier than its previous "
+            problems.append(FileProblem(f"timestamp_s {times[i]:.15g} of VM {vm} is earlier than its previous "
                                         f"sample's", int(line0 + lo + i)))
         if len(earlier):
             continue

@@ -1,0 +1,9 @@
+"""The model's plain parts: what a host holds and what it costs, as data and arithmetic.
+
+SimPy-free and pydantic-free, so config (to check an experiment before it runs),
+components (while it runs) and analysis (after) share one definition:
+
+* :mod:`.topology`: a host's VMs as a tree (nested VMs), addressed by path;
+* :mod:`.memory`: per-VM and per-sandbox overhead, committed memory, reclaim order;
+* :mod:`.occupancy`: which hosts are empty (and may be switched off).
+"""
