@@ -248,3 +248,20 @@ def test_loaded_placements_respect_the_ratios_and_account_for_every_item(policy,
         assert {v.name for v in host.vms} == {name for name, h in placed.items() if h == host.name}
     hosts_of_group = [placed[name] for name in anti[0] if name in placed]
     assert len(hosts_of_group) == len(set(hosts_of_group))
+
+
+def test_a_policy_is_one_registered_function(monkeypatch):
+    """A new policy is a function in the registry: ``place`` finds it by name, nothing else changes."""
+    from virtsim.placement import policies
+
+    monkeypatch.setitem(policies.POLICIES, "last-fit", lambda item, rooms, how: rooms[-1])
+    rooms = [Room(f"h{n}", 4, 8 * GIB) for n in (1, 2, 3)]
+    items = [Item(name, "vm", {r.name: Fit(1, GIB) for r in rooms}) for name in "ab"]
+    placed, unplaced = place(items, rooms, "last-fit")
+    assert placed == {"a": "h3", "b": "h3"} and not unplaced
+    assert set(policies.POLICIES) >= {"first-fit", "best-fit", "worst-fit", "spread", "random", "kubernetes"}
+
+
+def test_an_unknown_policy_names_the_known_ones():
+    with pytest.raises(ValueError, match=r"unknown placement policy 'nearest'; known: first-fit, best-fit"):
+        place([], [Room("h1", 4, 8 * GIB)], "nearest")

@@ -6,6 +6,6 @@ builds the items and the hosts' room from an experiment file's ``placement:``
 section (``virtsim.config.pool``) and calls :func:`place`.
 """
 
-from .policies import Fit, Item, Room, place
+from .policies import POLICIES, Fit, Item, Room, place, register_policy
 
-__all__ = ["Fit", "Item", "Room", "place"]
+__all__ = ["POLICIES", "Fit", "Item", "Room", "place", "register_policy"]

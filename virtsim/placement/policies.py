@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["Fit", "Item", "Room", "kube_score", "place"]
+__all__ = ["POLICIES", "Choosing", "Fit", "Item", "Policy", "Room", "kube_score", "place", "register_policy"]
 
 MAX_NODE_SCORE = 100
 """kube-scheduler's ``framework.MaxNodeScore``."""
@@ -113,20 +113,59 @@ def _why_not(item: Item, room: Room, groups: Sequence[set[str]]) -> str | None:
     return None
 
 
-def _chooser(policy: str, scoring: str, rng: np.random.Generator) -> Callable[[Item, list[Room]], Room]:
-    if policy == "first-fit":
-        return lambda item, rooms: rooms[0]
-    if policy == "best-fit":
-        return lambda item, rooms: min(rooms, key=lambda r: r.left_after(item.fits[r.name]))
-    if policy == "worst-fit":
-        return lambda item, rooms: max(rooms, key=lambda r: r.left_after(item.fits[r.name]))
-    if policy == "spread":
-        return lambda item, rooms: min(rooms, key=lambda r: r.count)
-    if policy == "random":
-        return lambda item, rooms: rooms[int(rng.integers(len(rooms)))]
-    if policy == "kubernetes":
-        return lambda item, rooms: max(rooms, key=lambda r: kube_score(r, item.fits[r.name], scoring))
-    raise ValueError(f"unknown placement policy {policy!r}")
+@dataclass(frozen=True)
+class Choosing:
+    """What a policy may use besides the item and the hosts that fit it."""
+
+    scoring: str
+    """kube-scheduler's scoring strategy (``kubernetes`` policy)."""
+    rng: np.random.Generator
+    """The placement's random stream (``random`` policy)."""
+
+
+Policy = Callable[[Item, list[Room], Choosing], Room]
+"""Picks one of the hosts that fit ``item`` (never empty, in the order listed)."""
+
+POLICIES: dict[str, Policy] = {}
+"""Placement policies by name; a new policy is one function registered with :func:`register_policy`."""
+
+
+def register_policy(name: str) -> Callable[[Policy], Policy]:
+    """Register the decorated function as the placement policy ``name``."""
+    def register(choose: Policy) -> Policy:
+        POLICIES[name] = choose
+        return choose
+    return register
+
+
+@register_policy("first-fit")
+def first_fit(item: Item, rooms: list[Room], how: Choosing) -> Room:
+    return rooms[0]
+
+
+@register_policy("best-fit")
+def best_fit(item: Item, rooms: list[Room], how: Choosing) -> Room:
+    return min(rooms, key=lambda r: r.left_after(item.fits[r.name]))
+
+
+@register_policy("worst-fit")
+def worst_fit(item: Item, rooms: list[Room], how: Choosing) -> Room:
+    return max(rooms, key=lambda r: r.left_after(item.fits[r.name]))
+
+
+@register_policy("spread")
+def spread(item: Item, rooms: list[Room], how: Choosing) -> Room:
+    return min(rooms, key=lambda r: r.count)
+
+
+@register_policy("random")
+def random_host(item: Item, rooms: list[Room], how: Choosing) -> Room:
+    return rooms[int(how.rng.integers(len(rooms)))]
+
+
+@register_policy("kubernetes")
+def kubernetes(item: Item, rooms: list[Room], how: Choosing) -> Room:
+    return max(rooms, key=lambda r: kube_score(r, item.fits[r.name], how.scoring))
 
 
 def place(items: Sequence[Item], rooms: Sequence[Room], policy: str, *, scoring: str = "least-allocated",
@@ -137,8 +176,11 @@ def place(items: Sequence[Item], rooms: Sequence[Room], policy: str, *, scoring:
     Returns the host of each placed item, and each item that fits nowhere with
     the reason every host gave. ``rng`` is needed by the random policy only.
     """
+    if policy not in POLICIES:
+        raise ValueError(f"unknown placement policy {policy!r}; known: {', '.join(POLICIES)}")
+    choose = POLICIES[policy]
+    how = Choosing(scoring, rng if rng is not None else np.random.default_rng(0))
     groups = [set(group) for group in anti_affinity]
-    choose = _chooser(policy, scoring, rng if rng is not None else np.random.default_rng(0))
     placed: dict[str, str] = {}
     unplaced: list[tuple[Item, str]] = []
     for item in items:
@@ -147,7 +189,7 @@ def place(items: Sequence[Item], rooms: Sequence[Room], policy: str, *, scoring:
         if not candidates:
             unplaced.append((item, "; ".join(f"{name}: {why}" for name, why in reasons.items()) or "no hosts"))
             continue
-        room = choose(item, candidates)
+        room = choose(item, candidates, how)
         fit = item.fits[room.name]
         room.cpu_used_cores += fit.cpu_cores
         room.memory_used_bytes += fit.memory_bytes
