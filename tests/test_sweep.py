@@ -24,7 +24,7 @@ from click.testing import CliRunner
 import virtsim
 from virtsim.analysis.stats import scenario_table
 from virtsim.cli import main
-from virtsim.config.sweep import parse_path
+from virtsim.config.sweep_plan import parse_path
 from virtsim.experiment.progress import show_progress, simulated_time_bar
 
 ROOT = Path(__file__).parents[1]
@@ -281,12 +281,12 @@ def test_a_simulated_time_bar_reaches_the_duration_and_changes_nothing():
 
 def run_on_a_terminal(tmp_path, text: str, *extra: str) -> str:
     """What ``virtsim run`` writes to standard error when that is a terminal."""
+    import fcntl
     import os
     import pty
+    import struct
     import subprocess
     import sys
-    import fcntl
-    import struct
     import termios
 
     path = write(tmp_path, text, "terminal.yaml")

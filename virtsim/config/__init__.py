@@ -7,7 +7,7 @@ units. Every problem is collected and raised at once as a :class:`ConfigError`.
 This package knows nothing of the simulation engine.
 """
 
-from ..data.arrivals import ArrivalsTable, load_arrivals_file
+from ..data.arrivals_file import ArrivalsTable, load_arrivals_file
 from .catalog import catalog_names, load_catalog_entry, load_profile
 from .errors import ConfigError, Problem
 from .loader import dump_resolved, load_arrivals, load_experiment
@@ -32,7 +32,7 @@ from .spec import (
     VMSpec,
     WorkloadSpec,
 )
-from .sweep import Point, Scenario, SweepPlan, load_sweep
+from .sweep_plan import Point, Scenario, SweepPlan, load_sweep
 from .units import parse_quantity
 
 __all__ = [

@@ -16,7 +16,7 @@ import numpy as np
 from ..model.memory import committed_in_vm, footprints, memory_domains
 from ..model.topology import walk_vms
 from . import spec as s
-from .context import Context
+from .resolution import Context
 
 __all__ = ["PlacedHost", "check_hosts", "check_unique_names", "check_workloads", "target_cores", "target_names"]
 

@@ -19,7 +19,7 @@ import os
 from ..wording import unknown
 from . import inputs as i
 from . import spec as s
-from .context import Context
+from .resolution import Context
 
 __all__ = ["resolve_comparison"]
 

@@ -15,7 +15,7 @@ from ..model.topology import walk_vms
 from ..wording import unknown
 from . import inputs as i
 from . import spec as s
-from .context import Context
+from .resolution import Context
 from .resolve import _distribution
 
 __all__ = ["resolve_failures"]

@@ -10,10 +10,10 @@ from __future__ import annotations
 from . import inputs as i
 from . import spec as s
 from .catalog import catalog_problems, load_profile, profile_or_error
-from .context import Context
 from .errors import ConfigError
 from .hardware import DEFAULT_DEVICES, DiskProfile, NicProfile, duplicate_names
 from .layers import check_modes, resolve_host_layers, resolve_vm_layers
+from .resolution import Context
 
 __all__ = ["resolve_host"]
 

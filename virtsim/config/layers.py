@@ -33,10 +33,10 @@ from .catalog import (
     load_profile,
     profile_noun,
 )
-from .context import Context
 from .errors import ConfigError
 from .profiles import EngineProfile, HypervisorProfile, OSProfile
 from .provenance import OVERRIDDEN
+from .resolution import Context
 from .translate import problems_from
 
 __all__ = ["DEFAULT_GUEST_OS", "HostLayers", "VMLayers", "check_modes", "resolve_host_layers", "resolve_profile",

@@ -8,20 +8,20 @@ from typing import Any
 
 from pydantic import BaseModel, RootModel, TypeAdapter, ValidationError
 
-from ..data.arrivals import ArrivalsTable, load_arrivals_file
+from ..data.arrivals_file import ArrivalsTable, load_arrivals_file
 from ..data.errors import DataFileError
 from ..wording import unknown
 from . import inputs as i
 from .catalog import require_catalog
 from .checks import PlacedHost, check_hosts, check_unique_names, check_workloads, target_cores, target_names
 from .comparison import resolve_comparison
-from .context import Context
 from .errors import ConfigError, Problem, from_data_error
 from .failures import resolve_failures
 from .hosts import resolve_host
 from .load_inputs import LoadInput
 from .loads import resolve_loads
 from .pool import PoolOutcome, RehomingContext, place_pool
+from .resolution import Context
 from .resolve import resolve_workload
 from .spec import ExperimentSpec, FileArrivals, UnplacedItem, WorkloadSpec
 from .translate import problems_from

@@ -10,8 +10,8 @@ from ..data.traces import UtilizationTrace, load_utilization_trace
 from ..model.topology import walk_vms
 from ..wording import unknown
 from . import load_inputs as li
-from .context import Context
 from .load_spec import PodLoadSpec, UtilizationLoadSpec
+from .resolution import Context
 
 __all__ = ["load_trace", "ordered_targets", "resolve_loads"]
 

@@ -22,9 +22,9 @@ from ..wording import unknown
 from . import inputs as i
 from . import spec as s
 from .checks import PlacedHost
-from .context import Context
 from .layers import check_modes, resolve_profile, resolve_vm_layers
 from .placement_inputs import PlacementInput, PoolContainerInput, RequestsInput
+from .resolution import Context
 
 __all__ = ["PoolOutcome", "RehomingContext", "place_pool"]
 

@@ -11,13 +11,13 @@ import re
 from collections.abc import Collection
 from fnmatch import fnmatchcase
 
-from ..data.arrivals import load_arrivals_file
+from ..data.arrivals_file import load_arrivals_file
 from ..data.errors import DataFileError
 from ..data.samples import load_samples_file
 from ..wording import unknown
 from . import inputs as i
 from . import spec as s
-from .context import Context
+from .resolution import Context
 
 __all__ = ["Context", "resolve_workload"]
 

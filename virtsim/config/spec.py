@@ -12,7 +12,7 @@ from typing import Annotated, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, WrapValidator, model_serializer
 from pydantic.json_schema import SkipJsonSchema
 
-from ..data.arrivals import ArrivalsTable
+from ..data.arrivals_file import ArrivalsTable
 from .fields import RESOLVED
 from .load_spec import LoadSpec
 from .power import EnergyInput, PowerModel

@@ -6,7 +6,7 @@ simulation. Each reader checks its file and raises one error type,
 problems at the key that named the file.
 """
 
-from .arrivals import ArrivalsTable, load_arrivals_file
+from .arrivals_file import ArrivalsTable, load_arrivals_file
 from .errors import DataFileError, FileProblem
 from .pods import PodTrace, load_pods, pod_shapes
 from .samples import load_samples_file

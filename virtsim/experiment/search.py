@@ -25,12 +25,11 @@ from ..analysis.queueing import mmc_smallest_servers
 from ..analysis.stats import confidence_interval
 from ..config import load_experiment
 from ..config.errors import ConfigError, Problem
-from ..config.sweep import parse_path, run_seeds, set_path
+from ..config.sweep_plan import parse_path, run_seeds, set_path
 from ..config.yaml_source import read_yaml
 from ..workloads.distributions import mean_of
 from .results import POOLED_ONLY_ALIKE
 from .runner import run_spec
-
 
 DEFAULT_REPLICATIONS = 5
 """Replications per probe when neither the caller nor the file (``replications: N > 1``) says."""
