@@ -21,7 +21,7 @@ from ..workloads.arrivals import CurveGaps, OnOffGaps, RateCurve
 from ..workloads.context import Context
 from ..workloads.distributions import make_sampler
 from ..workloads.jobs import JobLog
-from ..workloads.replicas import ReplicaSet
+from ..components.replicas import ReplicaSet
 from ..workloads.requests import Demand, Device, RequestPlan, demand_template
 from ..workloads.sources import Batch, ClosedLoop, OpenLoop, TraceReplay
 from .timeseries import Sampler

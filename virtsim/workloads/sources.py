@@ -51,7 +51,7 @@ class _JobStarter:
         self.refuse_when_down = refuse_when_down
         """Jobs finding their target not serving fail at once instead of waiting."""
         self.replicas = replicas
-        """A :class:`~virtsim.workloads.replicas.ReplicaSet` that picks each job's target, if any."""
+        """A :class:`~virtsim.components.replicas.ReplicaSet` that picks each job's target, if any."""
         # Every job is one CPU activity in the consumer it was sent to: nothing else to decide.
         self._direct = not self.plans and not self.gates and memory is None and replicas is None
         self._on_done = self._done

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..components import Consumer
+from .platform import Consumer
 
 
 class ReplicaSet:
