@@ -1,8 +1,10 @@
-"""Built-in workloads, driven by callbacks rather than a SimPy process per job.
+"""Starting a job in its target: the fast path, request plans, gates, memory, replicas.
 
+Built-in workloads are driven by callbacks rather than a SimPy process per job.
 A process per job costs several times a callback chain (see ``benchmarks/``),
-so open loops, closed loops and trace replays schedule their next step with a
-plain timeout and a callback, and start work directly in the target consumer.
+so the sources (open loops, closed loops, trace replays, batches) schedule
+their next step with a plain timeout and a callback, and start work directly
+in the target consumer through a :class:`JobStarter`.
 An arrival source has one pending arrival at a time: the event that just fired
 is queued again for the next one (given its callbacks back, a processed SimPy
 event fires again at the same time, priority and order as a new Timeout).
@@ -10,19 +12,17 @@ event fires again at the same time, priority and order as a new Timeout).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import replace
 
 import simpy
-from simpy.events import NORMAL
 
 from ..components import Consumer
 from .jobs import JobLog
 from .requests import Demand
 
 
-class _JobStarter:
+class JobStarter:
     """Starts a job in a consumer and records its end in the log.
 
     A job that is only CPU work on a stack that adds nothing is one activity
@@ -118,132 +118,3 @@ class _JobStarter:
             self.memory.release(job)
         if self.then is not None:
             self.then()
-
-
-class OpenLoop:
-    """Jobs arrive by a renewal process (e.g. Poisson) regardless of completions."""
-
-    def __init__(self, env, log, workload: int, consumer: Consumer, target: int,
-                 interarrival: Callable[[], float], cpu: Callable[[], float], threads: int, **job_options):
-        self.env = env
-        self.consumer = consumer
-        self.target = target
-        self.interarrival = interarrival
-        self.cpu = cpu
-        self.starter = _JobStarter(env, log, workload, threads, **job_options)
-
-    def start(self) -> None:
-        gap = self.interarrival()
-        if gap != math.inf:  # inf: the process has ended (a rate curve that ends at 0)
-            self._callbacks = [self._arrive]
-            self.env.timeout(gap).callbacks = self._callbacks
-
-    def _arrive(self, event) -> None:
-        self.starter.start(self.consumer, self.target, self.cpu(), self.env.now)
-        delay = self.interarrival()
-        if delay == math.inf:  # the process has ended (a rate curve that ends at 0)
-            return
-        if delay < 0:
-            raise ValueError(f"Negative delay {delay}")
-        event.callbacks = self._callbacks
-        self.env.schedule(event, NORMAL, delay)
-
-
-class TraceReplay:
-    """Jobs arrive at given times, each with its own target and CPU demand.
-
-    ``times_s`` (non-decreasing), ``targets`` (indices into ``consumers`` and
-    ``target_codes``) and ``cpu_s`` are numpy arrays; they are turned into
-    Python numbers a chunk at a time, so a million-row trace costs its arrays
-    and no more.
-    """
-
-    CHUNK = 65536
-
-    def __init__(self, env, log, workload: int, consumers: list[Consumer], target_codes: list[int],
-                 times_s, targets, cpu_s, threads: int, **job_options):
-        self.env = env
-        self.consumers = consumers
-        self.target_codes = target_codes
-        self._arrays = (times_s, targets, cpu_s)
-        self._rows = len(times_s)
-        self._offset = 0  # row number of the chunk's first row
-        self._chunk: tuple[list, list, list] = ([], [], [])
-        self._next = 0  # position in the chunk
-        self.starter = _JobStarter(env, log, workload, threads, **job_options)
-
-    def _load_chunk(self, start: int) -> None:
-        stop = min(start + self.CHUNK, self._rows)
-        self._chunk = tuple(a[start:stop].tolist() for a in self._arrays)
-        self._offset = start
-        self._next = 0
-
-    def start(self) -> None:
-        if self._rows:
-            self._load_chunk(0)
-            self._callbacks = [self._arrive]
-            self.env.timeout(self._chunk[0][0]).callbacks = self._callbacks
-
-    def _arrive(self, event) -> None:
-        times, targets, cpu = self._chunk
-        i = self._next
-        k = targets[i]
-        now = self.env.now
-        self.starter.start(self.consumers[k], self.target_codes[k], cpu[i], now)
-        i += 1
-        if i == len(times):
-            if self._offset + i == self._rows:
-                return
-            self._load_chunk(self._offset + i)
-            times = self._chunk[0]
-            i = 0
-        self._next = i
-        delay = times[i] - now
-        event.callbacks = self._callbacks
-        self.env.schedule(event, NORMAL, delay if delay > 0.0 else 0.0)
-
-
-class Batch:
-    """``jobs`` jobs submitted together at each time of ``at_s``, each run to completion."""
-
-    def __init__(self, env, log, workload: int, consumer: Consumer, target: int, jobs: int, at_s,
-                 cpu: Callable[[], float], threads: int, **job_options):
-        self.env = env
-        self.consumer = consumer
-        self.target = target
-        self.jobs = jobs
-        self.at_s = at_s
-        self.cpu = cpu
-        self.starter = _JobStarter(env, log, workload, threads, **job_options)
-
-    def start(self) -> None:
-        for at in self.at_s:
-            self.env.timeout(at).callbacks.append(self._submit)
-
-    def _submit(self, _event) -> None:
-        for _ in range(self.jobs):
-            self.starter.start(self.consumer, self.target, self.cpu(), self.env.now)
-
-
-class ClosedLoop:
-    """``clients`` users, each alternating think time and one job."""
-
-    def __init__(self, env, log, workload: int, consumer: Consumer, target: int, clients: int,
-                 think: Callable[[], float], cpu: Callable[[], float], threads: int, **job_options):
-        self.env = env
-        self.consumer = consumer
-        self.target = target
-        self.clients = clients
-        self.think = think
-        self.cpu = cpu
-        self.starter = _JobStarter(env, log, workload, threads, then=self._think, **job_options)
-
-    def start(self) -> None:
-        for _ in range(self.clients):
-            self._think()
-
-    def _think(self) -> None:
-        self.env.timeout(self.think()).callbacks.append(self._submit)
-
-    def _submit(self, _event) -> None:
-        self.starter.start(self.consumer, self.target, self.cpu(), self.env.now)
