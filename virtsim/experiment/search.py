@@ -21,6 +21,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..analysis.jobs import POOLED_ONLY_ALIKE
 from ..analysis.queueing import mmc_smallest_servers
 from ..analysis.stats import confidence_interval
 from ..config import load_experiment
@@ -28,7 +29,6 @@ from ..config.errors import ConfigError, Problem
 from ..config.sweep import parse_path, run_seeds, set_path
 from ..config.yaml_source import read_yaml
 from ..workloads.distributions import mean_of
-from .results import POOLED_ONLY_ALIKE
 from .runner import run_spec
 
 
