@@ -156,7 +156,7 @@ def _mmc(answer: CapacityAnswer, spec, raw: dict, parts: tuple, workload: str | 
         answer.mmc_note = "no M/M/c estimate for this metric"
         return
     candidates = [w for w in spec.workloads if workload in (None, w.name)]
-    if len(candidates) != 1 or getattr(candidates[0].arrivals, "type", None) != "poisson":
+    if len(candidates) != 1 or candidates[0].poisson_rate_per_s is None:
         answer.mmc_note = "no M/M/c estimate: it needs one workload with Poisson arrivals"
         return
     w = candidates[0]
@@ -164,7 +164,7 @@ def _mmc(answer: CapacityAnswer, spec, raw: dict, parts: tuple, workload: str | 
     service_s = mean_of(w.demand.cpu) / speed
     q = 0.99 if answer.metric.endswith("p99_s") else 0.95
     try:
-        answer.mmc_servers = mmc_smallest_servers(w.arrivals.rate_per_s, service_s, below_s=answer.below, q=q)
+        answer.mmc_servers = mmc_smallest_servers(w.poisson_rate_per_s, service_s, below_s=answer.below, q=q)
     except ValueError as err:
         answer.mmc_note = f"no M/M/c estimate: {err}"
         return
