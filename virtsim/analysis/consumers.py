@@ -70,7 +70,8 @@ def _reclaimed(pressure: dict, hosts) -> dict:
     for host in hosts:
         mine = [r for p, r in pressure.items() if p.startswith(f"{host.name}/")]
         if mine:
-            reclaim[host.name] = Reclaim(*(sum(getattr(r, k) for r in mine) for k in ("shared", "ballooned", "swapped")))
+            reclaim[host.name] = Reclaim(*(sum(getattr(r, k) for r in mine)
+                                           for k in ("shared", "ballooned", "swapped")))
     return reclaim
 
 

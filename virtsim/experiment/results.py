@@ -1,4 +1,4 @@
-"""The tables a run produces (summary, per workload, per stack, per consumer, per job, …) gathered from a finished run.
+"""The tables a run produces (summary, per workload, per stack, per consumer, per job, …), from a finished run.
 
 Each table is computed in ``virtsim.analysis`` from the simulation's state;
 :func:`collect` puts them together as :class:`Results`.
@@ -95,7 +95,8 @@ def collect(sim: Simulation) -> Results:
     if spec.placement is not None:
         unplaced = unplaced_table(spec.placement)
         placement = placement_table(spec.placement)
-        summary.update({"hosts_used": int((placement["items"] > 0).sum()), "cpu_fragmentation": fragmentation(placement)})
+        summary.update({"hosts_used": int((placement["items"] > 0).sum()),
+                        "cpu_fragmentation": fragmentation(placement)})
     workloads = pd.DataFrame(workload_table)
     differences = None
     if spec.comparison is not None:  # one replication: the differences, without an interval
