@@ -7,7 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from virtsim.cli import main
-from virtsim.config import catalog
+from virtsim.config import catalog_store
 from virtsim.config.catalog import CATALOG_SCHEMAS, catalog_dir, catalog_names, load_catalog_entry
 
 ROOT = Path(__file__).parents[1]
@@ -42,9 +42,9 @@ def test_unknown_kind_is_a_clear_error():
 @pytest.fixture
 def fresh_default():
     """Forget the cached default folder before and after (it is worked out once per process)."""
-    catalog._default_dir.cache_clear()
+    catalog_store._default_dir.cache_clear()
     yield
-    catalog._default_dir.cache_clear()
+    catalog_store._default_dir.cache_clear()
 
 
 def test_virtsim_models_overrides_the_catalog(tmp_path, monkeypatch):
@@ -60,9 +60,9 @@ def test_virtsim_models_overrides_the_catalog(tmp_path, monkeypatch):
 def test_the_installed_copy_comes_before_the_checkout(tmp_path, monkeypatch, fresh_default):
     monkeypatch.delenv("VIRTSIM_MODELS", raising=False)
     assert catalog_dir() == REPO_MODELS  # a checkout (editable install): no virtsim/models inside the package
-    catalog._default_dir.cache_clear()
+    catalog_store._default_dir.cache_clear()
     (tmp_path / "models").mkdir()
-    monkeypatch.setattr(catalog.resources, "files", lambda package: tmp_path)  # as if installed from a wheel
+    monkeypatch.setattr(catalog_store.resources, "files", lambda package: tmp_path)  # as if installed from a wheel
     assert catalog_dir() == tmp_path / "models"
 
 
@@ -91,8 +91,8 @@ def test_an_empty_or_missing_catalog_is_one_clear_error(tmp_path, monkeypatch, s
 
 def test_without_a_catalog_the_message_says_to_reinstall(tmp_path, monkeypatch, fresh_default):
     monkeypatch.delenv("VIRTSIM_MODELS", raising=False)
-    monkeypatch.setattr(catalog, "_CHECKOUT", tmp_path / "not-a-checkout")
-    monkeypatch.setattr(catalog.resources, "files", lambda package: tmp_path / "site-packages" / "virtsim")
+    monkeypatch.setattr(catalog_store, "_CHECKOUT", tmp_path / "not-a-checkout")
+    monkeypatch.setattr(catalog_store.resources, "files", lambda package: tmp_path / "site-packages" / "virtsim")
     result = CliRunner().invoke(main, ["catalog"])
     assert result.exit_code == 2, result.output
     assert str(tmp_path / "site-packages" / "virtsim" / "models") in result.output

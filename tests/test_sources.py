@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import virtsim
-from virtsim.workloads.sources import TraceReplay
+from virtsim.workloads.trace_replay import TraceReplay
 
 
 def _host(cores=2):

@@ -19,8 +19,9 @@ import yaml
 
 import virtsim
 from virtsim.components.stack import OP_CLASSES, US, Layer, compose
+from virtsim.analysis.breakdown import BREAKDOWN
 from virtsim.config import load_experiment, load_profile
-from virtsim.experiment.results import BREAKDOWN, collect
+from virtsim.experiment.results import collect
 from virtsim.experiment.simulation import Simulation
 
 KVM = load_profile("hypervisors", "kvm")

@@ -9,9 +9,9 @@ import click
 import numpy as np
 import pandas as pd
 
+from .analysis.jobs import POOLED_ONLY_ALIKE
 from .config import ConfigError
 from .console import difference_lines, estimate_text, time_unit, workload_lines
-from .experiment.results import POOLED_ONLY_ALIKE
 from .experiment.executors import EXECUTORS
 
 EXIT_BAD_INPUT = 2

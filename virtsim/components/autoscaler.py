@@ -20,7 +20,7 @@ import math
 
 import simpy
 
-from ..workloads.replicas import ReplicaSet
+from .replicas import ReplicaSet
 from .startup import Startup
 
 

@@ -7,11 +7,16 @@ the device fairly. A NIC's capacity is its line rate in bytes per second,
 shared among flows. Every consumer that uses a device gets its own node in the
 device's tree (weighted equally), capped by its I/O path's ceilings, so a
 noisy neighbour on storage or network is simulated, not assumed.
+
+A consumer's requests see a device through a :class:`DeviceShare`: its node in
+the device's tree, capped by the consumer's I/O path, and the device's numbers
+as that path sees them (``disk_share``, ``nic_share``).
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import simpy
 
@@ -55,3 +60,49 @@ class Nic(_Device):
 
     def __init__(self, env: simpy.Environment, host: str, spec):
         super().__init__(env, host, spec, spec.bandwidth_bytes_per_s)
+
+
+@dataclass(frozen=True)
+class DeviceShare:
+    """A disk or NIC as one consumer's requests see it: its shared resource node and its numbers."""
+
+    node: object
+    """The ShareNode of this consumer in the device's sharing tree."""
+    ops_per_s: float
+    """Random operations per second (disk) or 0 (NIC)."""
+    bytes_per_s: float
+    latency_s: float
+    request_share: float = 1.0
+    """The most of the device one request can use at once (its per-request transfer rate over the bandwidth)."""
+    bare_bytes_per_s: float | None = None
+    """The device's own bandwidth, before any layer's factor or ceiling; None: ``bytes_per_s``."""
+    bare_request_share: float = 1.0
+    """``request_share`` on the bare device (the per-request rate over its own bandwidth)."""
+
+    @property
+    def bare_rate(self) -> float:
+        """Bytes per second of the bare device."""
+        return self.bytes_per_s if self.bare_bytes_per_s is None else self.bare_bytes_per_s
+
+
+def disk_share(disk: Disk, path: str, cost, write: bool) -> DeviceShare:
+    """``disk`` as the requests at ``path`` see it, reading or ``write``-ing through ``cost`` (its PathCost)."""
+    spec = disk.spec
+    bandwidth = spec.write_bandwidth_bytes_per_s if write else spec.bandwidth_bytes_per_s
+    factor = cost.disk.other_bandwidth_factor if write else cost.disk.bandwidth_factor
+    # The path's bandwidth ceiling is the share of the device it can keep busy.
+    share = cost.disk.bandwidth_limit_bytes_per_s / (bandwidth * factor)
+    per_request = spec.request_bandwidth_bytes_per_s
+    request_share = 1.0 if per_request is None else min(1.0, per_request / (bandwidth * factor))
+    bare_share = 1.0 if per_request is None else min(1.0, per_request / bandwidth)
+    return DeviceShare(disk.node_for(path, share), spec.write_iops if write else spec.iops,
+                       bandwidth, spec.write_latency_s if write else spec.latency_s, request_share,
+                       bare_request_share=bare_share)
+
+
+def nic_share(nic: Nic, path: str, cost, receive: bool) -> DeviceShare:
+    """``nic`` as the requests at ``path`` see it, sending or ``receive``-ing through ``cost`` (its PathCost)."""
+    spec = nic.spec
+    factor = cost.net.other_bandwidth_factor if receive else cost.net.bandwidth_factor
+    rate = min(spec.bandwidth_bytes_per_s * factor, cost.net.bandwidth_limit_bytes_per_s)
+    return DeviceShare(nic.node_for(path, rate), 0.0, rate, spec.latency_s, bare_bytes_per_s=spec.bandwidth_bytes_per_s)

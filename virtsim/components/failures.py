@@ -202,7 +202,57 @@ class Failures:
         self.startup.restart(back)
         self.events.append((self.env.now, name, layer, event, len(back)))
 
+    def oom_kill(self, path: str, restart_after_s: float) -> None:
+        """The OOM killer ends the container ``path``; it restarts after the delay (if its policy says so)."""
+        self.kill_container(path, "oom-kill", restart_after_s)
+
+    def process_killed(self, path: str) -> None:
+        """The OOM killer ended a request's process in ``path`` (the consumer stays up)."""
+        self.events.append((self.env.now, path, "process", "oom-kill", 0))
+
 
 def failed_in_flight(end_s: np.ndarray, targets: np.ndarray, codes: list[int]) -> np.ndarray:
     """Ids of the jobs not finished whose target is one of ``codes``."""
     return np.flatnonzero(np.isnan(end_s) & np.isin(targets, codes))
+
+
+class JobsInFlight:
+    """Fails the jobs running in consumers that just went down; jobs waiting at their gates wait on.
+
+    ``starters`` maps a workload's index in the job log to the starter of its
+    source (set once the sources are built); a job of a workload without one
+    (a custom workload's) is recorded as failed and its process not resumed.
+    """
+
+    def __init__(self, log, target_code: dict[str, int]):
+        self.log = log
+        self.target_code = target_code
+        self.starters: dict[int, object] = {}
+        self._open_from = 0
+        """Every job before this one is over: failures need not look at them."""
+
+    def fail(self, paths: list[str], now: float) -> None:
+        """The consumers ``paths`` went down at ``now``: their jobs in flight fail."""
+        log = self.log
+        codes = [self.target_code[p] for p in paths]
+        # Jobs before _open_from are all over (done or failed): a failure scans only the rest,
+        # so a run with many failures stays linear in its jobs.
+        first = self._open_from
+        end = np.array(log.end[first:], dtype=float)
+        jobs = first + failed_in_flight(end, np.array(log.target[first:], dtype=np.int32), codes)
+        starters = self.starters
+        waiting = set().union(*(s.waiting for s in starters.values()))
+        for job in jobs.tolist():
+            if job in log.failed_at or job in waiting:
+                continue
+            starter = starters.get(log.workload[job])
+            if starter is not None:
+                starter.fail(job, now)
+            else:
+                log.fail(job, now)
+        for k in np.flatnonzero(np.isnan(end)).tolist():
+            if first + k not in log.failed_at:
+                self._open_from = first + k
+                break
+        else:
+            self._open_from = first + len(end)

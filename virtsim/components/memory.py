@@ -12,7 +12,7 @@ RAM less the guest OS and the shims) or on a native host (its memory less
 everything committed on it), the OOM killer ends the request that asked.
 
 A host whose committed memory exceeds its physical memory reclaims it as
-``config.footprints.memory_pressure`` computes (page sharing, ballooning, then
+``model.memory.memory_pressure`` computes (page sharing, ballooning, then
 swap). What it swaps is real I/O on its first disk: the pages are written out
 at the start, and each request in a swapped VM reads back, page by page, the
 swapped share of the memory it touches (``RequestPlan``'s swap phase).
@@ -21,6 +21,9 @@ swapped share of the memory it touches (``RequestPlan``'s swap phase).
 from __future__ import annotations
 
 from collections.abc import Callable
+
+from ..model.memory import memory_domains, memory_pressure
+from .devices import DeviceShare
 
 FIRST_RESTART_DELAY_S = 0.1
 """Docker's first restart delay (Docker docs, Restart policies)."""
@@ -41,11 +44,58 @@ def swap_out(platform, host, reclaims) -> None:
         disk.node_for(f"{host.name}/swap").submit(swapped / disk.spec.write_bandwidth_bytes_per_s, max_rate=1.0)
 
 
+class Swapping:
+    """What each overcommitted host reclaims from its VMs (page sharing, ballooning, swap), swapped out from now.
+
+    ``pressure`` maps a VM's path to its :class:`~virtsim.model.memory.Reclaim`.
+    """
+
+    def __init__(self, platform, hosts):
+        self._vms = {f"{h.name}/{vm.name}": vm for h in hosts for vm in h.vms}
+        self.pressure = {path: r for host in hosts for path, r in memory_pressure(host).items()}
+        for host in hosts:
+            swap_out(platform, host, [r for p, r in self.pressure.items() if p.startswith(f"{host.name}/")])
+
+    def page_ins_per_request(self, path: str, memory_bytes: float) -> float:
+        """Pages a request touching ``memory_bytes`` reads back from the host's swap, at ``path``.
+
+        The share of its memory that the host swapped out is the VM's swapped
+        fraction of its active memory.
+        """
+        parts = path.split("/")
+        if len(parts) < 2 or not memory_bytes:
+            return 0.0
+        vm_path = "/".join(parts[:2])  # a nested VM's memory is part of its L1 VM's, which the host reclaims
+        reclaim = self.pressure.get(vm_path)
+        if reclaim is None or not reclaim.swapped:
+            return 0.0
+        return reclaim.swapped_fraction(self._vms[vm_path]) * memory_bytes / PAGE_BYTES
+
+
+def swap_share(disk, path: str) -> DeviceShare:
+    """The host's ``disk`` as the swap of the VM ``path`` runs in (a nested VM's is its L1 VM's)."""
+    vm_path = "/".join(path.split("/")[:2])
+    spec = disk.spec
+    return DeviceShare(disk.node_for(f"{vm_path}.swap"), spec.iops, spec.bandwidth_bytes_per_s, spec.latency_s)
+
+
+def memory_chains(hosts, workloads, target_code: dict[str, int]) -> dict[int, tuple]:
+    """The memory domains of every target, by target code, if any workload's requests take memory."""
+    if not any(w.demand is not None and w.demand.memory_bytes > 0 for w in workloads):
+        return {}
+    return {target_code[path]: chain for host in hosts for path, chain in memory_domains(host).items()}
+
+
+def killable_containers(chains: dict[int, tuple]) -> list[str]:
+    """The containers of ``chains`` the OOM killer can end (each is down while it restarts)."""
+    return [path for chain in chains.values() for path, _, kind in chain if kind == "container"]
+
+
 class MemoryUse:
     """Bytes in use by the jobs running in each memory domain (container limit, VM, native host).
 
     ``chains`` maps a target code to the domains its requests count against,
-    innermost first, as ``config.footprints.memory_domains`` gives them. Over a
+    innermost first, as ``model.memory.memory_domains`` gives them. Over a
     ``container`` domain, ``kill(path, restart_after_s)`` ends the container
     (and fails its jobs, which :meth:`release` their memory); over a
     ``process`` domain only the request that asked fails, and

@@ -17,6 +17,7 @@ from ..model.memory import committed_in_vm, footprints, memory_domains
 from ..model.topology import walk_vms
 from . import spec as s
 from .resolution import Context
+from .workload_kinds import workload_kind
 
 __all__ = ["PlacedHost", "check_hosts", "check_unique_names", "check_workloads", "target_cores", "target_names"]
 
@@ -241,8 +242,8 @@ def check_workloads(workloads: list[tuple[int, s.WorkloadSpec]], hosts: Iterable
     for i, wl in workloads:
         if wl.demand is None or wl.demand.threads == 1:
             continue
-        if isinstance(wl.arrivals, s.FileArrivals) and wl.arrivals.table is not None:
-            table = wl.arrivals.table
+        if wl.jobs_file is not None and wl.jobs_file.table is not None:
+            table = wl.jobs_file.table
             counts = np.bincount(table.target_codes, minlength=len(table.target_names))
             used = {name for name, count in zip(table.target_names, counts, strict=True) if count}
         else:
@@ -265,8 +266,5 @@ def _check_request_memory(workloads, hosts, ctx: Context) -> None:
         if memory > free:
             ctx.add(loc, f"{_size(memory)} per request, but {key!r} has {_size(free)} free for requests "
                          f"(its memory less what the layers keep resident): every request would fail")
-        elif (wl.type == "closed" and isinstance(wl.think_time, s.ConstantDist) and wl.think_time.value_s == 0
-              and wl.clients * memory > free):
-            ctx.add(loc, f"{wl.clients} clients × {_size(memory)} exceed the {_size(free)} free in {key!r}, "
-                         f"and with no think time a client whose request fails retries at once, forever; "
-                         f"give a think_time or fewer clients")
+        elif (problem := workload_kind(wl.type).request_memory_problem(wl, memory, free, key, _size)) is not None:
+            ctx.add(loc, problem)

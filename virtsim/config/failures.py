@@ -16,7 +16,7 @@ from ..wording import unknown
 from . import inputs as i
 from . import spec as s
 from .resolution import Context
-from .resolve import _distribution
+from .distributions import resolve_distribution
 
 __all__ = ["resolve_failures"]
 
@@ -80,10 +80,10 @@ def resolve_failures(failures: list[tuple[int, i.FailureInput]], hosts: Iterable
         if why is not None:
             ctx.add((*loc, "layer"), why)
             continue
-        repair = _distribution(failure.time_to_repair, (*loc, "time_to_repair"), ctx)
+        repair = resolve_distribution(failure.time_to_repair, (*loc, "time_to_repair"), ctx)
         between = None
         if failure.time_to_failure is not None:
-            between = _distribution(failure.time_to_failure, (*loc, "time_to_failure"), ctx)
+            between = resolve_distribution(failure.time_to_failure, (*loc, "time_to_failure"), ctx)
             if between is None:
                 continue
             if isinstance(between, s.ConstantDist) and between.value_s <= 0:

@@ -23,7 +23,7 @@ from .loads import resolve_loads
 from .pool import PoolOutcome, RehomingContext, place_pool
 from .resolution import Context
 from .resolve import resolve_workload
-from .spec import ExperimentSpec, FileArrivals, UnplacedItem, WorkloadSpec
+from .spec import ExperimentSpec, UnplacedItem, WorkloadSpec
 from .translate import problems_from
 from .yaml_source import LineIndex, read_yaml
 
@@ -144,8 +144,8 @@ def load_arrivals(spec: ExperimentSpec, workload: WorkloadSpec) -> ArrivalsTable
     Returns the table parsed when the experiment was loaded; parses the file
     only if the spec came without it (for example rebuilt from a dump).
     """
-    arrivals = workload.arrivals
-    if not isinstance(arrivals, FileArrivals):
+    arrivals = workload.jobs_file
+    if arrivals is None:
         raise ValueError(f"workload {workload.name!r} does not take its arrivals from a file")
     if arrivals.table is not None:
         return arrivals.table

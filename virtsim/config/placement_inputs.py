@@ -11,7 +11,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .fields import Name, Text, choice, integer, number, quantity
-from .inputs import COUNT_DESCRIPTION, ContainerInput, VMInput
+from .host_inputs import COUNT_DESCRIPTION, ContainerInput, VMInput
 
 __all__ = ["PLACEMENT_POLICIES", "SCORING", "PlacementInput", "PoolContainerInput", "PoolVMInput", "RequestsInput"]
 

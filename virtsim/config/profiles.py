@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from .catalog_store import profile_or_error
 from .fields import Name, Text, choice, integer, number, quantity
 from .provenance import SourcedProfile
 
@@ -214,8 +215,6 @@ def _profile(kind: str):
 
     def load(value: Any) -> Any:
         if isinstance(value, str):
-            from .catalog import profile_or_error  # the catalog imports this module
-
             return profile_or_error(kind, value)
         return value
 

@@ -1,8 +1,10 @@
 """Turn validated workload inputs into resolved specs, collecting problems.
 
 Resolution reads data files (relative to the experiment file) and converts to
-SI field names; hosts are resolved in ``hosts.py``. Each function returns
-``None`` for a piece it could not resolve, after recording why.
+SI field names; hosts are resolved in ``hosts.py``. What a workload type
+adds (its keys, their checks, its spec) is its kind's (``workload_kinds``).
+Each function returns ``None`` for a piece it could not resolve, after
+recording why.
 """
 
 from __future__ import annotations
@@ -11,13 +13,13 @@ import re
 from collections.abc import Collection
 from fnmatch import fnmatchcase
 
-from ..data.arrivals_file import load_arrivals_file
-from ..data.errors import DataFileError
-from ..data.samples import load_samples_file
 from ..wording import unknown
 from . import inputs as i
-from . import spec as s
 from .resolution import Context
+from .distributions import resolve_distribution
+from .workload_inputs import AutoscaleInput, DemandInput
+from .workload_kinds import WORKLOAD_KINDS, check_type_keys, workload_kind
+from .workload_spec import AutoscaleSpec, ConstantDist, DemandSpec, DiskDemand, NetDemand, WorkloadSpec
 
 __all__ = ["Context", "resolve_workload"]
 
@@ -27,11 +29,12 @@ __all__ = ["Context", "resolve_workload"]
 
 def resolve_workload(
     wl: i.WorkloadInput, loc: tuple, ctx: Context, targets: Collection[str]
-) -> s.WorkloadSpec | None:
+) -> WorkloadSpec | None:
     """Resolve one workload; ``targets`` are all valid target strings in the file."""
     before = len(ctx.problems)
-    from_file = wl.type == "open" and isinstance(wl.arrivals, i.FileArrivalsInput)
-    _check_type_keys(wl, loc, ctx)
+    kind = workload_kind(wl.type)
+    from_file = kind.jobs_from_file(wl)
+    check_type_keys(wl, loc, ctx)
     replicas = _replicas(wl, loc, ctx, targets, from_file)
     if wl.target is None and not from_file and wl.replicas is None:
         ctx.add((*loc, "target"), "required key is missing (or give 'replicas')")
@@ -45,24 +48,21 @@ def resolve_workload(
         ctx.add((*loc, "demand", "cpu"),
                 "not allowed with file arrivals: the file's cpu_s column gives each job's demand")
 
-    arrivals = _arrivals(wl, (*loc, "arrivals"), ctx, targets) if wl.arrivals is not None else None
-    think = _distribution(wl.think_time, (*loc, "think_time"), ctx) if wl.think_time is not None else None
-    if wl.type == "closed" and wl.think_time is None:
-        think = s.ConstantDist(value_s=0.0)
+    resolved = {}
+    for each in WORKLOAD_KINDS.values():  # every type's keys given, so their problems are all reported
+        resolved |= each.resolve_keys(wl, loc, ctx, targets)
     demand = None
     if wl.demand is not None:
         cpu_loc = (*loc, "demand", "cpu")
-        cpu = _distribution(wl.demand.cpu, cpu_loc, ctx) if wl.demand.cpu is not None else None
-        if isinstance(cpu, s.ConstantDist) and cpu.value_s <= 0:
+        cpu = resolve_distribution(wl.demand.cpu, cpu_loc, ctx) if wl.demand.cpu is not None else None
+        if isinstance(cpu, ConstantDist) and cpu.value_s <= 0:
             ctx.add(cpu_loc, f"a constant CPU demand must be > 0 s, got {cpu.value_s:g} s")
         demand = _demand(wl.demand, cpu)
     if len(ctx.problems) > before:
         return None
-    batch = {"jobs": wl.jobs, "at_s": tuple(wl.at) if wl.at is not None else (0.0,)} if wl.type == "batch" else {}
-    return s.WorkloadSpec(name=wl.name, target=wl.target, type=wl.type, arrivals=arrivals,
-                          clients=wl.clients, think_time=think, demand=demand, when_down=wl.when_down,
-                          replicas=replicas, autoscale=_autoscale(wl.autoscale), random_streams=wl.random_streams,
-                          **batch)
+    return kind.spec(name=wl.name, target=wl.target, demand=demand, when_down=wl.when_down, replicas=replicas,
+                     autoscale=_autoscale(wl.autoscale), random_streams=wl.random_streams,
+                     **kind.spec_fields(wl, resolved))
 
 
 def _replicas(wl: i.WorkloadInput, loc: tuple, ctx: Context, targets: Collection[str],
@@ -103,90 +103,21 @@ def natural_key(name: str) -> list:
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
 
 
-def _autoscale(a: i.AutoscaleInput | None) -> s.AutoscaleSpec | None:
+def _autoscale(a: AutoscaleInput | None) -> AutoscaleSpec | None:
     if a is None:
         return None
-    return s.AutoscaleSpec(min_replicas=a.min_replicas, target_utilization=a.target_utilization,
+    return AutoscaleSpec(min_replicas=a.min_replicas, target_utilization=a.target_utilization,
                            period_s=a.period, tolerance=a.tolerance, scale_down_delay_s=a.scale_down_delay)
 
 
-def _demand(demand: i.DemandInput, cpu) -> s.DemandSpec:
+def _demand(demand: DemandInput, cpu) -> DemandSpec:
     disk, net = demand.disk, demand.net
-    return s.DemandSpec(
+    return DemandSpec(
         cpu=cpu, threads=demand.threads, mem_fraction=demand.mem_fraction, syscalls=demand.syscalls,
         ctx_switches=demand.ctx_switches, page_faults=demand.page_faults, forks=demand.forks,
         memory_bytes=demand.memory,
-        disk=None if disk is None else s.DiskDemand(ops=disk.ops, bytes=round(disk.bytes), pattern=disk.pattern,
+        disk=None if disk is None else DiskDemand(ops=disk.ops, bytes=round(disk.bytes), pattern=disk.pattern,
                                                     kind=disk.kind),
-        net=None if net is None else s.NetDemand(transactions=net.transactions, bytes=round(net.bytes),
+        net=None if net is None else NetDemand(transactions=net.transactions, bytes=round(net.bytes),
                                                  direction=net.direction),
     )
-
-
-def _check_type_keys(wl: i.WorkloadInput, loc: tuple, ctx: Context) -> None:
-    if wl.type != "batch":
-        for key in ("jobs", "at"):
-            if getattr(wl, key) is not None:
-                ctx.add((*loc, key), f"only for batch workloads (this one is {wl.type})")
-    if wl.type == "batch":
-        if wl.jobs is None:
-            ctx.add((*loc, "jobs"), "required key is missing for a batch workload")
-        for key in ("arrivals", "clients", "think_time"):
-            if getattr(wl, key) is not None:
-                ctx.add((*loc, key), "not for batch workloads (jobs and at say when jobs come)")
-    elif wl.type == "open":
-        if wl.arrivals is None:
-            ctx.add((*loc, "arrivals"), "required key is missing for an open workload")
-        for key in ("clients", "think_time"):
-            if getattr(wl, key) is not None:
-                ctx.add((*loc, key), "only for closed workloads (this one is open)")
-    else:
-        if wl.clients is None:
-            ctx.add((*loc, "clients"), "required key is missing for a closed workload")
-        if wl.arrivals is not None:
-            ctx.add((*loc, "arrivals"), "only for open workloads (this one is closed)")
-        if wl.when_down == "refuse":
-            ctx.add((*loc, "when_down"), "'refuse' is for open workloads: a closed-loop client whose request is "
-                                         "refused would retry at once; use 'wait'")
-
-
-def _arrivals(wl: i.WorkloadInput, loc: tuple, ctx: Context, targets: Collection[str]):
-    arrivals = wl.arrivals
-    if isinstance(arrivals, i.PoissonInput):
-        return s.PoissonArrivals(rate_per_s=arrivals.rate)
-    if isinstance(arrivals, i.OnOffInput):
-        on = _distribution(arrivals.on_period, (*loc, "on_period"), ctx)
-        off = _distribution(arrivals.off_period, (*loc, "off_period"), ctx)
-        if isinstance(on, s.ConstantDist) and on.value_s <= 0:
-            ctx.add((*loc, "on_period"), f"an on-period must be > 0 s, got {on.value_s:g} s")
-            return None
-        return None if on is None or off is None else s.OnOffArrivals(rate_per_s=arrivals.rate, on_period=on, off_period=off)
-    if isinstance(arrivals, i.CurveInput):
-        return s.CurveArrivals(times_s=tuple(p.at for p in arrivals.points),
-                               rates_per_s=tuple(p.rate for p in arrivals.points),
-                               interpolation=arrivals.interpolation, period_s=arrivals.period)
-    path = ctx.file(arrivals.path)
-    try:
-        table = load_arrivals_file(path, targets, default_target=wl.target)
-    except DataFileError as err:
-        ctx.add_file_problems((*loc, "path"), arrivals.path, err)
-        return None
-    return s.FileArrivals(path=str(path.resolve()), sha256=table.sha256, rows=len(table), table=table)
-
-
-def _distribution(dist, loc: tuple, ctx: Context):
-    if isinstance(dist, i.ConstantInput):
-        return s.ConstantDist(value_s=dist.value)
-    if isinstance(dist, i.ExponentialInput):
-        return s.ExponentialDist(mean_s=dist.mean)
-    if isinstance(dist, i.LognormalInput):
-        return s.LognormalDist(mean_s=dist.mean, sigma=dist.sigma)
-    if dist.samples is not None:
-        return s.EmpiricalDist(samples_s=tuple(dist.samples))
-    path = ctx.file(dist.path)
-    try:
-        samples = load_samples_file(path)
-    except DataFileError as err:
-        ctx.add_file_problems((*loc, "path"), dist.path, err)
-        return None
-    return s.EmpiricalDist(samples_s=samples, path=str(path.resolve()))

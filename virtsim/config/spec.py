@@ -7,12 +7,10 @@ each field name), relative paths are absolute, and data files are parsed.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, WrapValidator, model_serializer
-from pydantic.json_schema import SkipJsonSchema
+from pydantic import BaseModel, BeforeValidator, Field, SerializeAsAny, WrapValidator, model_serializer
 
-from ..data.arrivals_file import ArrivalsTable
 from .fields import RESOLVED
 from .load_spec import LoadSpec
 from .power import EnergyInput, PowerModel
@@ -20,6 +18,25 @@ from .profiles import NETWORK_MODES, STORAGE_MODES
 from .profiles import EngineProfile as _Engine
 from .profiles import HypervisorProfile as _Hypervisor
 from .profiles import OSProfile as _OS
+from .spec_base import FrozenSpec as _Spec
+from .spec_base import without_absent as _without_absent
+from .workload_kinds import workload_kind
+from .workload_spec import (
+    AutoscaleSpec,
+    ConstantDist,
+    CurveArrivals,
+    DemandSpec,
+    DiskDemand,
+    DistributionSpec,
+    EmpiricalDist,
+    ExponentialDist,
+    FileArrivals,
+    LognormalDist,
+    NetDemand,
+    OnOffArrivals,
+    PoissonArrivals,
+    WorkloadSpec,
+)
 
 __all__ = [
     "AutoscaleSpec",
@@ -51,25 +68,6 @@ __all__ = [
 ]
 
 
-class _Spec(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-def _without_absent(data: dict, none: tuple[str, ...] = (), empty: tuple[str, ...] = ()) -> dict:
-    """``data`` less the keys of ``none`` that hold None and those of ``empty`` that hold an empty sequence.
-
-    An option left out is left out of the dump too, so manifests and config
-    hashes of experiments that do not use it stay as they were.
-    """
-    for key in none:
-        if key in data and data[key] is None:
-            del data[key]
-    for key in empty:
-        if key in data and not data[key]:
-            del data[key]
-    return data
-
-
 def _from_dump(model: type[BaseModel]):
     """A validated catalog profile kept as it is, or read back from its dump (SI numbers, no texts)."""
 
@@ -88,168 +86,15 @@ OSProfile = Annotated[_OS, _from_dump(_OS)]
 EngineProfile = Annotated[_Engine, _from_dump(_Engine)]
 
 
-class ConstantDist(_Spec):
-    """Every sample is ``value_s``."""
-
-    type: Literal["constant"] = "constant"
-    value_s: float = Field(description="The value, in seconds.")
-
-
-class ExponentialDist(_Spec):
-    """Exponential distribution with mean ``mean_s``."""
-
-    type: Literal["exponential"] = "exponential"
-    mean_s: float = Field(description="Mean, in seconds.")
+def _workload_of_its_type(value: Any) -> Any:
+    """A workload read back from its dump is of its type's class (``workload_kinds``)."""
+    if isinstance(value, dict):
+        return workload_kind(value.get("type")).spec.model_validate(value)
+    return value
 
 
-class LognormalDist(_Spec):
-    """Lognormal distribution with mean ``mean_s``; ``sigma`` is the σ of the underlying normal."""
-
-    type: Literal["lognormal"] = "lognormal"
-    mean_s: float = Field(description="Mean of the distribution, in seconds.")
-    sigma: float = Field(description="Standard deviation of the underlying normal (dimensionless).")
-
-
-class EmpiricalDist(_Spec):
-    """Samples drawn uniformly from ``samples_s``."""
-
-    type: Literal["empirical"] = "empirical"
-    samples_s: tuple[float, ...] = Field(description="Observed values, in seconds.")
-    path: str | None = Field(default=None, description="Absolute path of the file they came from, if any.")
-
-
-DistributionSpec = Annotated[
-    Union[ConstantDist, ExponentialDist, LognormalDist, EmpiricalDist], Field(discriminator="type")
-]
-
-
-class PoissonArrivals(_Spec):
-    """Poisson arrival process."""
-
-    type: Literal["poisson"] = "poisson"
-    rate_per_s: float = Field(description="Mean arrival rate, per second.")
-
-
-class FileArrivals(_Spec):
-    """Arrivals replayed from a CSV file (already parsed into ``table``)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
-
-    type: Literal["file"] = "file"
-    path: str = Field(description="Absolute path of the CSV file.")
-    sha256: str = Field(description="SHA-256 of the file's bytes, so a manifest pins its content.")
-    rows: int = Field(description="Number of jobs in the file.")
-    table: SkipJsonSchema[ArrivalsTable | None] = Field(
-        default=None, exclude=True, repr=False, description="The parsed columns (not serialised)."
-    )
-
-
-class OnOffArrivals(_Spec):
-    """Poisson at ``rate_per_s`` during on-periods, silent during off-periods; starts on."""
-
-    type: Literal["onoff"] = "onoff"
-    rate_per_s: float = Field(description="Arrival rate during an on-period, per second.")
-    on_period: DistributionSpec = Field(description="Length of an on-period, seconds.")
-    off_period: DistributionSpec = Field(description="Length of an off-period, seconds.")
-
-
-class CurveArrivals(_Spec):
-    """Poisson arrivals with a time-varying rate through the points ``(times_s[i], rates_per_s[i])``."""
-
-    type: Literal["curve"] = "curve"
-    times_s: tuple[float, ...] = Field(description="Point times, increasing from 0, seconds.")
-    rates_per_s: tuple[float, ...] = Field(description="Rates at the points, per second.")
-    interpolation: Literal["linear", "step"] = "linear"
-    period_s: float | None = Field(default=None, description="Repeat period, seconds; None: the last rate holds.")
-
-
-ArrivalsSpec = Annotated[Union[PoissonArrivals, FileArrivals, OnOffArrivals, CurveArrivals],
-                         Field(discriminator="type")]
-
-
-class DiskDemand(_Spec):
-    """Disk operations of one request."""
-
-    ops: float = Field(description="Operations per request (mean).")
-    bytes: int = Field(description="Bytes per operation.")
-    pattern: Literal["random", "sequential"]
-    kind: Literal["read", "write"]
-
-
-class NetDemand(_Spec):
-    """Network transactions of one request (one message in, one out)."""
-
-    transactions: float = Field(description="Transactions per request (mean).")
-    bytes: int = Field(description="Bytes per transaction.")
-    direction: Literal["send", "receive"] = Field(default="send", description="Which way the bytes flow.")
-
-
-class DemandSpec(_Spec):
-    """What each job asks for; operation counts are per request."""
-
-    cpu: DistributionSpec | None = Field(
-        description="CPU work per job in seconds at reference core speed; None when a file gives it."
-    )
-    threads: int = Field(default=1, description="Threads per job.")
-    mem_fraction: float = Field(default=0.0, description="Memory-intensive fraction of the CPU work, 0 to 1.")
-    syscalls: float = Field(default=0.0, description="System calls per request.")
-    ctx_switches: float = Field(default=0.0, description="Context switches per request.")
-    page_faults: float = Field(default=0.0, description="Page faults per request.")
-    forks: float = Field(default=0.0, description="Process creations per request.")
-    memory_bytes: float = Field(default=0.0, description="Memory resident per request while it runs, bytes.")
-    disk: DiskDemand | None = Field(default=None, description="Disk operations per request; None for none.")
-    net: NetDemand | None = Field(default=None, description="Network transactions per request; None for none.")
-
-
-class AutoscaleSpec(_Spec):
-    """Horizontal scaling of replicas on CPU utilization (Kubernetes HPA semantics)."""
-
-    min_replicas: int = 1
-    target_utilization: float
-    period_s: float = 15.0
-    tolerance: float = 0.1
-    scale_down_delay_s: float = 300.0
-
-
-class WorkloadSpec(_Spec):
-    """A stream of jobs sent to a consumer."""
-
-    name: str
-    target: str | None = Field(
-        description="'host', 'host/vm', 'host/vm/ctr' or 'host/ctr'; None when a file gives targets."
-    )
-    type: Literal["open", "closed", "batch"]
-    arrivals: ArrivalsSpec | None = Field(default=None, description="Open workloads: the arrival process.")
-    clients: int | None = Field(default=None, description="Closed workloads: number of clients.")
-    think_time: DistributionSpec | None = Field(default=None, description="Closed workloads: think time, seconds.")
-    jobs: int | None = Field(default=None, description="Batch workloads: jobs submitted at each of at_s.")
-    at_s: tuple[float, ...] = Field(default=(), description="Batch workloads: submission times, seconds.")
-    demand: DemandSpec | None = Field(default=None, description="Per-job demand.")
-    replicas: tuple[str, ...] | None = Field(
-        default=None, description="Targets that serve the workload together, in scale-up order; None: ``target``.")
-    autoscale: AutoscaleSpec | None = None
-    when_down: Literal["wait", "refuse"] = Field(
-        default="wait", description="A job whose target is not serving waits for it, or fails at once.")
-    random_streams: str | None = Field(
-        default=None, description="Name of the random streams it draws from; None: its own name.")
-
-    @property
-    def streams(self) -> str:
-        """The name its random streams are derived from."""
-        return self.random_streams if self.random_streams is not None else self.name
-
-    @property
-    def target_paths(self) -> tuple[str, ...]:
-        """Every target its jobs may go to: its target, its replicas, or the targets a jobs file names."""
-        if self.replicas is not None:
-            return self.replicas
-        if self.target is not None:
-            return (self.target,)
-        table = getattr(self.arrivals, "table", None)
-        return tuple(table.target_names) if table is not None else ()
-    @model_serializer(mode="wrap")
-    def _omit_batch_keys(self, handler):
-        return _without_absent(handler(self), none=("jobs", "random_streams"), empty=("at_s",))
+AnyWorkload = Annotated[SerializeAsAny[WorkloadSpec], BeforeValidator(_workload_of_its_type)]
+"""A workload of any registered type, dumped with its own fields."""
 
 
 class ContainerSpec(_Spec):
@@ -421,7 +266,7 @@ class ExperimentSpec(_Spec):
     sample_interval_s: float | None = Field(
         default=None, description="Length of a time-series interval in seconds; None: no time series.")
     hosts: tuple[HostSpec, ...]
-    workloads: tuple[WorkloadSpec, ...]
+    workloads: tuple[AnyWorkload, ...]
     failures: tuple[FailureSpec, ...] = ()
     placement: PlacementSpec | None = Field(
         default=None, description="Where the placement policy put each pool item, and what it could not place.")

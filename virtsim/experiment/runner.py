@@ -21,11 +21,7 @@ def run_spec(spec, *, seed: int | None = None, progress: bool = False) -> Result
     started = datetime.now(timezone.utc).isoformat(timespec="seconds")
     t0 = time.perf_counter()
     run_seed = spec.seed if seed is None else seed
-    tables = {
-        w.name: load_arrivals(spec, w)
-        for w in spec.workloads
-        if w.type == "open" and w.arrivals.type == "file"
-    }
+    tables = {w.name: load_arrivals(spec, w) for w in spec.workloads if w.jobs_file is not None}
     sim = Simulation(spec, seed=run_seed, arrivals_tables=tables)
     with simulated_time_bar(sim, enabled=progress):
         sim.run()

@@ -21,6 +21,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..analysis.jobs import POOLED_ONLY_ALIKE
 from ..analysis.queueing import mmc_smallest_servers
 from ..analysis.stats import confidence_interval
 from ..config import load_experiment
@@ -28,7 +29,6 @@ from ..config.errors import ConfigError, Problem
 from ..config.sweep_plan import parse_path, run_seeds, set_path
 from ..config.yaml_source import read_yaml
 from ..workloads.distributions import mean_of
-from .results import POOLED_ONLY_ALIKE
 from .runner import run_spec
 
 DEFAULT_REPLICATIONS = 5
@@ -155,7 +155,7 @@ def _mmc(answer: CapacityAnswer, spec, raw: dict, parts: tuple, workload: str | 
         answer.mmc_note = "no M/M/c estimate for this metric"
         return
     candidates = [w for w in spec.workloads if workload in (None, w.name)]
-    if len(candidates) != 1 or getattr(candidates[0].arrivals, "type", None) != "poisson":
+    if len(candidates) != 1 or candidates[0].poisson_rate_per_s is None:
         answer.mmc_note = "no M/M/c estimate: it needs one workload with Poisson arrivals"
         return
     w = candidates[0]
@@ -163,7 +163,7 @@ def _mmc(answer: CapacityAnswer, spec, raw: dict, parts: tuple, workload: str | 
     service_s = mean_of(w.demand.cpu) / speed
     q = 0.99 if answer.metric.endswith("p99_s") else 0.95
     try:
-        answer.mmc_servers = mmc_smallest_servers(w.arrivals.rate_per_s, service_s, below_s=answer.below, q=q)
+        answer.mmc_servers = mmc_smallest_servers(w.poisson_rate_per_s, service_s, below_s=answer.below, q=q)
     except ValueError as err:
         answer.mmc_note = f"no M/M/c estimate: {err}"
         return

@@ -21,7 +21,7 @@ def empty_hosts(spec, tables=None) -> set[str]:
     for w in spec.workloads:
         if w.target is not None:
             targeted.add(w.target.partition("/")[0])
-        table = (tables or {}).get(w.name) or getattr(w.arrivals, "table", None)
+        table = (tables or {}).get(w.name) or getattr(w.jobs_file, "table", None)
         if table is not None:
             targeted.update(name.partition("/")[0] for name in table.target_names)
     return {h.name for h in spec.hosts if not h.vms and not h.containers and h.name not in targeted}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..experiment.results import BREAKDOWN
+from ..analysis.breakdown import BREAKDOWN
 from ._common import axes_or_new, legend_above, require_columns
 from .labels import short_stack, wrap
 from .units import format_quantity, set_percent_axis, set_unit_axis

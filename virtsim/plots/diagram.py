@@ -97,7 +97,7 @@ def _apps_by_target(spec) -> dict[str, list[str]]:
     apps: dict[str, list[str]] = defaultdict(list)
     for workload in spec.workloads:
         targets = list(workload.replicas or ([workload.target] if workload.target is not None else []))
-        table = getattr(workload.arrivals, "table", None)
+        table = getattr(workload.jobs_file, "table", None)
         if table is not None:  # file arrivals name their targets per job
             targets = sorted({table.target_names[code] for code in set(table.target_codes.tolist())})
         for target in targets:

@@ -31,7 +31,7 @@ import numpy as np
 import simpy
 
 from ..components import Consumer
-from ..config.inputs import DiskDemandInput, NetDemandInput
+from ..config.workload_inputs import DiskDemandInput, NetDemandInput
 from ..config.units import parse_quantity
 from .jobs import JobLog
 from .requests import Breakdown, Demand, RequestPlan, disk_fields, net_fields

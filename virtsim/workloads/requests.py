@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..components.devices import DeviceShare
 from ..components.stack import OP_CLASSES, PathCost
 
 
@@ -93,29 +94,6 @@ def demand_template(spec) -> Demand:
 
 
 @dataclass(frozen=True)
-class Device:
-    """A disk or NIC as a request sees it: its shared resource node and its numbers."""
-
-    node: object
-    """The ShareNode of this consumer in the device's sharing tree."""
-    ops_per_s: float
-    """Random operations per second (disk) or 0 (NIC)."""
-    bytes_per_s: float
-    latency_s: float
-    request_share: float = 1.0
-    """The most of the device one request can use at once (its per-request transfer rate over the bandwidth)."""
-    bare_bytes_per_s: float | None = None
-    """The device's own bandwidth, before any layer's factor or ceiling; None: ``bytes_per_s``."""
-    bare_request_share: float = 1.0
-    """``request_share`` on the bare device (the per-request rate over its own bandwidth)."""
-
-    @property
-    def bare_rate(self) -> float:
-        """Bytes per second of the bare device."""
-        return self.bytes_per_s if self.bare_bytes_per_s is None else self.bare_bytes_per_s
-
-
-@dataclass(frozen=True)
 class Breakdown:
     """Where a request's time went if it had run alone (seconds); the rest is waiting.
 
@@ -146,7 +124,7 @@ class RequestPlan:
     """Executes requests of one workload at one consumer (path costs composed once)."""
 
     def __init__(self, env, consumer, path: PathCost, layer_nodes: dict[str, object], threads: int,
-                 disk: Device | None = None, nic: Device | None = None, swap: Device | None = None,
+                 disk: DeviceShare | None = None, nic: DeviceShare | None = None, swap: DeviceShare | None = None,
                  swap_ops: float = 0.0):
         self.env = env
         self.consumer = consumer

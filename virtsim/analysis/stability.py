@@ -47,7 +47,7 @@ def stability(workload, jobs: dict, start_s: float, end_s: float, capacity_per_s
     ``capacity_per_s`` the reference-core work per second its targets can serve.
     ``workload`` is its spec (None for a custom workload: no verdict, stable).
     """
-    if workload is None or workload.type != "open":
+    if workload is None or not workload.open_ended:
         return {"offered_load": float("nan"), "stable": True, "stability_note": STABLE_NOTE}
     arrival = jobs["arrival_s"]
     left = np.where(jobs["failed"], jobs["failed_at_s"], jobs["end_s"])
@@ -72,7 +72,7 @@ def stability(workload, jobs: dict, start_s: float, end_s: float, capacity_per_s
 
 def _configured_load(workload, capacity_per_s: float) -> float:
     """Rate × mean CPU demand over capacity for Poisson arrivals; NaN when the file does not fix it."""
-    arrivals, demand = workload.arrivals, workload.demand
-    if getattr(arrivals, "type", None) != "poisson" or demand is None or demand.cpu is None or capacity_per_s <= 0:
+    rate, demand = workload.poisson_rate_per_s, workload.demand
+    if rate is None or demand is None or demand.cpu is None or capacity_per_s <= 0:
         return float("nan")
-    return arrivals.rate_per_s * mean_of(demand.cpu) / capacity_per_s
+    return rate * mean_of(demand.cpu) / capacity_per_s

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..components import Consumer
+from .platform import Consumer
 
 
 class ReplicaSet:
@@ -41,3 +41,17 @@ class ReplicaSet:
     def ready_active(self) -> list[int]:
         """Indices of the active replicas that serve now."""
         return [i for i in range(self.active) if self._ready(i)]
+
+
+def held_replicas(workloads) -> list[str]:
+    """The replicas autoscaled workloads keep in reserve at first (beyond their ``min_replicas``)."""
+    return [path for w in workloads if w.autoscale is not None for path in w.replicas[w.autoscale.min_replicas:]]
+
+
+def gate_replicas(startup, workloads, held: list[str], now: float) -> None:
+    """Every replica gets a gate (the balancer sends jobs to serving replicas only); those ``held`` are closed."""
+    for w in workloads:
+        for path in w.replicas or ():
+            gate = startup.gate(path)
+            if path in held:
+                gate.close(now, "stopped")

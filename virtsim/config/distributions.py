@@ -1,0 +1,30 @@
+"""Resolve a distribution as written (a time, or a mapping with a ``type``) into its spec in seconds."""
+
+from __future__ import annotations
+
+from ..data.errors import DataFileError
+from ..data.samples import load_samples_file
+from . import workload_inputs as wi
+from . import workload_spec as ws
+from .resolution import Context
+
+__all__ = ["resolve_distribution"]
+
+
+def resolve_distribution(dist, loc: tuple, ctx: Context):
+    """The spec of ``dist``; None (with the problem recorded) if its samples file cannot be read."""
+    if isinstance(dist, wi.ConstantInput):
+        return ws.ConstantDist(value_s=dist.value)
+    if isinstance(dist, wi.ExponentialInput):
+        return ws.ExponentialDist(mean_s=dist.mean)
+    if isinstance(dist, wi.LognormalInput):
+        return ws.LognormalDist(mean_s=dist.mean, sigma=dist.sigma)
+    if dist.samples is not None:
+        return ws.EmpiricalDist(samples_s=tuple(dist.samples))
+    path = ctx.file(dist.path)
+    try:
+        samples = load_samples_file(path)
+    except DataFileError as err:
+        ctx.add_file_problems((*loc, "path"), dist.path, err)
+        return None
+    return ws.EmpiricalDist(samples_s=samples, path=str(path.resolve()))

@@ -1,0 +1,228 @@
+"""Input keys workloads are written with: distributions, arrival processes, demands, autoscaling.
+
+Failures take their times from the same distributions. A workload type's own
+keys are in its module (``open_workload``, …); ``inputs`` assembles the
+workload and the experiment.
+"""
+
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from .fields import OrAlso, Text, choice, integer, number, quantity, quantity_schema
+
+__all__ = [
+    "ArrivalsInput",
+    "AutoscaleInput",
+    "ConstantInput",
+    "CurveInput",
+    "DemandInput",
+    "DiskDemandInput",
+    "DistributionInput",
+    "EmpiricalInput",
+    "ExponentialInput",
+    "FileArrivalsInput",
+    "LognormalInput",
+    "NetDemandInput",
+    "OnOffInput",
+    "PoissonInput",
+    "RatePointInput",
+]
+
+
+class _Input(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- distributions ---------------------------------------------------------------
+
+
+class ConstantInput(_Input):
+    """Every sample equals ``value``."""
+
+    type: Literal["constant"]
+    value: quantity("time", ge=0) = Field(description="The value, a time such as '2 s' (seconds if bare).")
+
+
+class ExponentialInput(_Input):
+    """Exponentially distributed samples (memoryless) with the given mean."""
+
+    type: Literal["exponential"]
+    mean: quantity("time", gt=0) = Field(description="Mean, a time > 0 such as '1 s'.")
+
+
+class LognormalInput(_Input):
+    """Lognormal samples, parameterised by their mean and the σ of the underlying normal."""
+
+    type: Literal["lognormal"]
+    mean: quantity("time", gt=0) = Field(description="Mean of the distribution itself, a time > 0.")
+    sigma: number(gt=0) = Field(description="Standard deviation of the underlying normal (dimensionless, > 0).")
+
+
+class EmpiricalInput(_Input):
+    """Samples drawn uniformly from observed values, given inline or in a file."""
+
+    type: Literal["empirical"]
+    path: Text | None = Field(
+        default=None,
+        description="Text/CSV file of samples in seconds, one per line, optional header; "
+        "relative to the experiment file.",
+    )
+    samples: list[quantity("time", ge=0)] | None = Field(
+        default=None, description="Inline samples, each a time ≥ 0."
+    )
+
+    @model_validator(mode="after")
+    def _one_source(self):
+        if (self.path is None) == (self.samples is None):
+            raise ValueError("give exactly one of 'path' or 'samples'")
+        if self.samples is not None and not self.samples:
+            raise ValueError("'samples' must not be empty")
+        return self
+
+
+def _bare_time_is_constant(value: Any) -> Any:
+    return value if isinstance(value, dict) else {"type": "constant", "value": value}
+
+
+DistributionInput = Annotated[
+    Union[ConstantInput, ExponentialInput, LognormalInput, EmpiricalInput],
+    Field(discriminator="type"),
+    BeforeValidator(_bare_time_is_constant),
+    OrAlso(quantity_schema("time", ge=0) | {"description": "a bare time: a constant such as '2 s'"}),
+]
+"""A distribution mapping with a ``type``; a bare time such as ``2 s`` means constant."""
+
+
+# --- arrivals and demands --------------------------------------------------------
+
+
+class PoissonInput(_Input):
+    """Poisson arrivals: exponential inter-arrival times."""
+
+    type: Literal["poisson"]
+    rate: quantity("rate", gt=0) = Field(description="Mean arrival rate, e.g. '0.8 /s' (per second if bare).")
+
+
+class FileArrivalsInput(_Input):
+    """Arrivals replayed from a CSV file with columns ``time_s,target,cpu_s``."""
+
+    type: Literal["file"]
+    path: Text = Field(description="CSV file, relative to the experiment file.")
+
+
+class OnOffInput(_Input):
+    """Bursty arrivals: Poisson at ``rate`` during on-periods, none during off-periods; starts with an on-period.
+
+    (``on_period``/``off_period`` rather than ``on``/``off``: YAML reads a bare ``on`` as true.)
+    """
+
+    type: Literal["onoff"]
+    rate: quantity("rate", gt=0) = Field(description="Arrival rate during an on-period, e.g. '50 /s'.")
+    on_period: DistributionInput = Field(description="Length of an on-period: a time or a distribution, e.g. "
+                                              "{type: exponential, mean: 2 s}.")
+    off_period: DistributionInput = Field(description="Length of an off-period: a time or a distribution.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _yaml_booleans(cls, data: Any) -> Any:
+        if isinstance(data, dict) and (True in data or False in data):
+            raise ValueError("YAML reads the keys 'on' and 'off' as true and false: write on_period and off_period")
+        return data
+
+
+class RatePointInput(_Input):
+    """One point of a rate curve."""
+
+    at: quantity("time", ge=0) = Field(description="Time of the point, e.g. '6 h'.")
+    rate: quantity("rate", ge=0) = Field(description="Arrival rate at that time, e.g. '20 /s'.")
+
+
+class CurveInput(_Input):
+    """Poisson arrivals whose rate follows a curve over time (e.g. diurnal), drawn exactly by thinning."""
+
+    type: Literal["curve"]
+    points: list[RatePointInput] = Field(
+        min_length=1, description="Points {at, rate}, times increasing from 0 s.")
+    interpolation: choice("linear", "step") = Field(
+        default="linear", description="'linear' (default) between points, or 'step' (each rate holds until the next point).")
+    period: quantity("time", gt=0) | None = Field(
+        default=None, description="Repeat the curve with this period, e.g. '24 h' (points before it; linear "
+                                  "interpolation wraps to the first point). Absent: after the last point its rate holds.")
+
+    @model_validator(mode="after")
+    def _shape(self):
+        times = [p.at for p in self.points]
+        if times[0] != 0:
+            raise ValueError(f"the first point must be at 0 s, got {times[0]:g} s")
+        if any(b <= a for a, b in zip(times, times[1:])):
+            raise ValueError("point times must increase")
+        if self.period is not None and times[-1] >= self.period:
+            raise ValueError(f"every point must be before the period ({self.period:g} s); the last is at {times[-1]:g} s")
+        if not any(p.rate > 0 for p in self.points):
+            raise ValueError("at least one point needs a rate > 0")
+        return self
+
+
+ArrivalsInput = Annotated[Union[PoissonInput, FileArrivalsInput, OnOffInput, CurveInput], Field(discriminator="type")]
+
+
+class DiskDemandInput(_Input):
+    """Disk operations of one request."""
+
+    ops: number(ge=0) = Field(default=1, description="Operations per request (mean), default 1.")
+    bytes: quantity("size", ge=0) = Field(default=4096, description="Bytes per operation, default '4 KiB'.")
+    pattern: choice("random", "sequential") = Field(default="random", description="'random' or 'sequential'.")
+    kind: choice("read", "write") = Field(default="read", description="'read' or 'write'.")
+
+
+class NetDemandInput(_Input):
+    """Network transactions (one message in, one out) of one request."""
+
+    transactions: number(ge=0) = Field(default=1, description="Transactions per request (mean), default 1.")
+    bytes: quantity("size", ge=0) = Field(default=0, description="Bytes per transaction, default 0 (latency only).")
+    direction: choice("send", "receive") = Field(
+        default="send", description="Which way the bytes flow from the target's point of view: 'send' (default; "
+                                    "a server's replies, an upload) or 'receive' (a download).")
+
+
+class DemandInput(_Input):
+    """What each job asks for; every operation count is per request."""
+
+    cpu: DistributionInput | None = Field(
+        default=None, description="CPU work per job, a time at reference core speed (or a distribution)."
+    )
+    threads: integer(ge=1) = Field(default=1, description="Threads per job, each using at most one core.")
+    mem_fraction: number(ge=0, le=1) = Field(
+        default=0, description="Memory-intensive (TLB-miss-bound) fraction of the CPU work, 0 to 1.")
+    syscalls: number(ge=0) = Field(default=0, description="System calls per request.")
+    ctx_switches: number(ge=0) = Field(default=0, description="Context switches per request.")
+    page_faults: number(ge=0) = Field(default=0, description="Page faults per request.")
+    forks: number(ge=0) = Field(default=0, description="Process creations per request.")
+    memory: quantity("size", ge=0) = Field(
+        default=0, description="Memory each request keeps resident while it runs, e.g. '64 MiB'; counted against "
+                               "its container's limit (over it: the container is OOM-killed) and its VM's RAM.")
+    disk: DiskDemandInput | None = Field(default=None, description="Disk operations per request, if any.")
+    net: NetDemandInput | None = Field(default=None, description="Network transactions per request, if any.")
+
+
+class AutoscaleInput(_Input):
+    """Horizontal scaling of a workload's replicas on their CPU utilization, as Kubernetes' HPA does.
+
+    Every ``period`` the controller averages the CPU utilization of the serving
+    replicas over the last period and asks for ``ceil(replicas × utilization /
+    target_utilization)`` of them (nothing changes within ``tolerance``), at least
+    ``min_replicas`` and at most all listed. It scales down only to the highest
+    count asked for over the last ``scale_down_delay``. A new replica serves once
+    it has booted or started (the stack's start-up chain).
+    """
+
+    min_replicas: integer(ge=1) = Field(default=1, description="Replicas always running (default 1).")
+    target_utilization: number(gt=0, le=1) = Field(
+        description="CPU utilization to hold each replica at, 0 to 1 of its size (vCPUs or cpus limit).")
+    period: quantity("time", gt=0) = Field(
+        default=15.0, description="How often the controller decides (Kubernetes HPA sync period: 15 s).")
+    tolerance: number(ge=0, le=0.99) = Field(
+        default=0.1, description="No change while utilization / target is within 1 ± tolerance (HPA: 0.1).")
+    scale_down_delay: quantity("time", ge=0) = Field(
+        default=300.0, description="Stabilization window for scaling down (HPA default: 300 s).")

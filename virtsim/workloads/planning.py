@@ -1,0 +1,52 @@
+"""How requests of one shape run at one consumer: the :class:`RequestPlan` built from the components.
+
+A plan composes the consumer's stack (its :class:`~virtsim.components.stack.PathCost`),
+its shares of the host's first disk and NIC (``components.devices``) and, in a
+VM the host swapped part of, the host disk as its swap (``components.memory``).
+"""
+
+from __future__ import annotations
+
+from ..components.devices import disk_share, nic_share
+from ..components.memory import Swapping, swap_share
+from .requests import Demand, RequestPlan
+
+
+class RequestPlanner:
+    """Builds the plans of a platform's consumers; custom requests share one per shape."""
+
+    def __init__(self, env, platform, swapping: Swapping):
+        self.env = env
+        self.platform = platform
+        self.swapping = swapping
+        self._shared: dict[tuple, RequestPlan | None] = {}
+
+    def plan(self, path: str, template: Demand, threads: int) -> RequestPlan | None:
+        """How requests shaped like ``template`` run at ``path``; None where one CPU activity says it all."""
+        platform = self.platform
+        cost = platform.paths[path]
+        swap_ops = self.swapping.page_ins_per_request(path, template.memory_bytes)
+        if cost.is_native and not template.has_operations and not swap_ops:
+            return None
+        consumer = platform.consumer(path)
+        disk = nic = swap = None
+        if swap_ops and platform.disks[consumer.host]:
+            swap = swap_share(platform.disks[consumer.host][0], path)
+        if template.disk_ops and platform.disks[consumer.host]:
+            disk = disk_share(platform.disks[consumer.host][0], path, cost, template.disk_write)
+        if template.net_transactions and platform.nics[consumer.host]:
+            nic = nic_share(platform.nics[consumer.host][0], path, cost, template.net_receive)
+        nodes = {where: platform.node_of(where) for where in cost.charged_consumers()}
+        return RequestPlan(self.env, consumer, cost, nodes, threads, disk, nic, swap, swap_ops)
+
+    def shared_plan(self, path: str, demand: Demand, threads: int) -> RequestPlan | None:
+        """The plan a custom request of ``demand`` runs by at ``path``: the built-in workloads' own.
+
+        A plan depends on the request's shape only (``Demand.plan_shape``:
+        operations or not, which devices, which way the bytes go), so one is
+        built per shape and kept.
+        """
+        key = (path, threads, demand.plan_shape)
+        if key not in self._shared:
+            self._shared[key] = self.plan(path, demand, threads)
+        return self._shared[key]

@@ -1,0 +1,120 @@
+"""Starting a job in its target: the fast path, request plans, gates, memory, replicas.
+
+Built-in workloads are driven by callbacks rather than a SimPy process per job.
+A process per job costs several times a callback chain (see ``benchmarks/``),
+so the sources (open loops, closed loops, trace replays, batches) schedule
+their next step with a plain timeout and a callback, and start work directly
+in the target consumer through a :class:`JobStarter`.
+An arrival source has one pending arrival at a time: the event that just fired
+is queued again for the next one (given its callbacks back, a processed SimPy
+event fires again at the same time, priority and order as a new Timeout).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+
+import simpy
+
+from ..components import Consumer
+from .jobs import JobLog
+from .requests import Demand
+
+
+class JobStarter:
+    """Starts a job in a consumer and records its end in the log.
+
+    A job that is only CPU work on a stack that adds nothing is one activity
+    (the fast path); otherwise the target's :class:`RequestPlan` (``plans``, by
+    target code) runs its phases and its time breakdown is recorded.
+    """
+
+    def __init__(self, env: simpy.Environment, log: JobLog, workload: int, threads: int,
+                 then: Callable[[], None] | None = None, plans: dict | None = None,
+                 template: Demand | None = None, gates: dict | None = None, memory=None,
+                 memory_bytes: float = 0.0, refuse_when_down: bool = False, replicas=None):
+        self.env = env
+        self.log = log
+        self.workload = workload
+        self.threads = threads
+        self.then = then
+        self.plans = plans or {}
+        self.template = template
+        self.gates = gates or {}
+        """Gates by target code: jobs for a target that is starting up, or down after a failure, wait."""
+        self.waiting: set[int] = set()
+        """Jobs waiting at a closed gate (not yet running anywhere)."""
+        self.memory = memory
+        """The :class:`~virtsim.components.memory.MemoryUse` of limited containers, if requests take memory."""
+        self.memory_bytes = memory_bytes
+        self.refuse_when_down = refuse_when_down
+        """Jobs finding their target not serving fail at once instead of waiting."""
+        self.replicas = replicas
+        """A :class:`~virtsim.components.replicas.ReplicaSet` that picks each job's target, if any."""
+        # Every job is one CPU activity in the consumer it was sent to: nothing else to decide.
+        self._direct = not self.plans and not self.gates and memory is None and replicas is None
+        self._on_done = self._done
+
+    def start(self, consumer: Consumer, target: int, cpu_s: float, now: float) -> None:
+        """A job of ``cpu_s`` arrives at ``consumer`` now (``now``: the clock, passed in to save a read)."""
+        if self.replicas is not None:
+            consumer, target = self.replicas.pick()
+        job = self.log.arrive(self.workload, target, now, cpu_s)
+        if self._direct and cpu_s > 0.0:
+            consumer.node.submit(cpu_s, max_rate=self.threads * consumer.core_speed,
+                                 on_done=self._on_done, data=job)
+            return
+        if self.gates:
+            gate = self.gates.get(target)
+            if gate is not None and not gate.ready:
+                if self.refuse_when_down:
+                    self.fail(job, now)
+                    return
+                self.waiting.add(job)
+                gate.when_ready(lambda: self._release(consumer, target, cpu_s, job, now, gate.reason))
+                return
+        self._run(consumer, target, cpu_s, job)
+
+    def _release(self, consumer: Consumer, target: int, cpu_s: float, job: int, arrived: float,
+                 reason: str) -> None:
+        self.waiting.discard(job)
+        waits = self.log.failure_wait if reason == "failure" else self.log.startup_wait
+        waits[job] = self.env.now - arrived
+        self._run(consumer, target, cpu_s, job)
+
+    def _run(self, consumer: Consumer, target: int, cpu_s: float, job: int) -> None:
+        if self.memory is not None and not self.memory.allocate(target, self.memory_bytes, job):
+            self.fail(job, self.env.now)  # it took its container over the limit: killed with it
+            return
+        plan = self.plans.get(target) if self.plans else None
+        if plan is not None:
+            demand = replace(self.template, cpu_s=cpu_s)
+            self.log.breakdown[job] = plan.breakdown(demand)
+            failed = self.log.failed_at
+            plan.start(demand, lambda: self._finish(job, self.env.now), alive=lambda: job not in failed)
+        elif cpu_s > 0.0:
+            consumer.node.submit(cpu_s, max_rate=self.threads * consumer.core_speed,
+                                 on_done=self._on_done, data=job)
+        else:  # nothing to do: done on arrival
+            self._finish(job, self.env.now)
+
+    def _done(self, activity) -> None:
+        self._finish(activity.data, self.env.now)
+
+    def _finish(self, job: int, now: float) -> None:
+        self.log.finish(job, now)
+        if self.memory is not None:
+            self.memory.release(job)
+        if self.then is not None:
+            self.then()
+
+    def fail(self, job: int, now: float) -> None:
+        """The job's target went down while it ran: record it as failed; a closed-loop client goes on."""
+        if job in self.log.failed_at:
+            return
+        self.log.fail(job, now)
+        if self.memory is not None:
+            self.memory.release(job)
+        if self.then is not None:
+            self.then()
