@@ -243,7 +243,7 @@ def test_a_native_operation_cost_missing_from_the_os_fails_naming_it(op_class):
         compose([], _without(LINUX, f"ops.{op_class}"))
 
 
-COST_TYPES = [costs.CpuFactors, costs.OpCost, costs.OpCosts, costs.NativeOpCosts, costs.IOCost, costs.LayerCost]
+COST_TYPES = [costs.CpuFactors, costs.OpCost, costs.PerClass, costs.IOCost, costs.LayerCost]
 
 
 @pytest.mark.parametrize("cls", COST_TYPES, ids=lambda cls: cls.__name__)

@@ -14,14 +14,17 @@ there, never a default taken silently. Times are seconds on the reference core.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
-__all__ = ["OP_CLASSES", "US", "CpuFactors", "IOCost", "LayerCost", "NativeOpCosts", "OpCost", "OpCosts"]
+__all__ = ["OP_CLASSES", "US", "CpuFactors", "IOCost", "LayerCost", "NativeOpCosts", "OpCost", "OpCosts", "PerClass"]
 
 OP_CLASSES = ("syscall", "ctx_switch", "page_fault", "fork")
 """Operation classes counted per request; their native CPU cost comes from the OS profile."""
 
 US = 1e-6
 """Seconds per µs: profiles give per-operation costs in µs."""
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -45,33 +48,25 @@ class OpCost:
 
 
 @dataclass(frozen=True)
-class OpCosts:
-    """What a layer adds to one operation of each class."""
+class PerClass(Generic[T]):
+    """One value for each operation class."""
 
-    syscall: OpCost
-    ctx_switch: OpCost
-    page_fault: OpCost
-    fork: OpCost
+    syscall: T
+    ctx_switch: T
+    page_fault: T
+    fork: T
 
-    def items(self) -> tuple[tuple[str, OpCost], ...]:
-        """(class, cost) in :data:`OP_CLASSES` order."""
+    def items(self) -> tuple[tuple[str, T], ...]:
+        """(class, value) in :data:`OP_CLASSES` order."""
         return (("syscall", self.syscall), ("ctx_switch", self.ctx_switch), ("page_fault", self.page_fault),
                 ("fork", self.fork))
 
 
-@dataclass(frozen=True)
-class NativeOpCosts:
-    """Native CPU cost of one operation of each class on an OS, seconds."""
+OpCosts = PerClass[OpCost]
+"""What a layer adds to one operation of each class."""
 
-    syscall: float
-    ctx_switch: float
-    page_fault: float
-    fork: float
-
-    def items(self) -> tuple[tuple[str, float], ...]:
-        """(class, seconds) in :data:`OP_CLASSES` order."""
-        return (("syscall", self.syscall), ("ctx_switch", self.ctx_switch), ("page_fault", self.page_fault),
-                ("fork", self.fork))
+NativeOpCosts = PerClass[float]
+"""Native CPU cost of one operation of each class on an OS, seconds."""
 
 
 @dataclass(frozen=True)
