@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -18,16 +17,22 @@ import pytest
 import yaml
 
 import virtsim
+<<<<<<< HEAD
 from virtsim.components.stack import OP_CLASSES, US, Layer, compose
 from virtsim.analysis.breakdown import BREAKDOWN
+=======
+from virtsim.components.stack import OP_CLASSES, US, Layer, compose, compose_costs
+>>>>>>> typed-layers
 from virtsim.config import load_experiment, load_profile
 from virtsim.experiment.results import collect
 from virtsim.experiment.simulation import Simulation
+from virtsim.model import costs
 
 KVM = load_profile("hypervisors", "kvm")
 FIRECRACKER = load_profile("hypervisors", "firecracker")
 DOCKER = load_profile("engines", "docker")
 KATA = load_profile("engines", "kata")
+GVISOR = load_profile("engines", "gvisor")
 LINUX = load_profile("os", "linux-server")
 MINIMAL = load_profile("os", "linux-minimal")
 
@@ -72,25 +77,40 @@ def platform_of(exp: dict):
 # --- composition ----------------------------------------------------------------------------------
 
 
-def _layer_profile(name: str, **sections) -> SimpleNamespace:
-    return SimpleNamespace(name=name, **sections)
+INF = float("inf")
+
+
+def _op(guest: float = 0.0, host: float = 0.0, latency: float = 0.0) -> costs.OpCost:
+    """An operation's added cost from µs figures."""
+    return costs.OpCost(guest * US, host * US, latency * US)
+
+
+def _ops(**by_class: costs.OpCost) -> costs.OpCosts:
+    return costs.OpCosts(**{k: by_class.get(k, _op()) for k in OP_CLASSES})
+
+
+def _io(guest: float = 0.0, host: float = 0.0, latency: float = 0.0, *, write_host: float | None = None,
+        limit: float = INF, write_limit: float | None = None, factor: float = 1.0, other: float | None = None,
+        bandwidth_limit: float = INF) -> costs.IOCost:
+    """An I/O path's added cost from µs figures (these defaults are the test's shorthand, not the model's)."""
+    return costs.IOCost(guest * US, host * US, latency * US, None if write_host is None else write_host * US, limit,
+                        write_limit, factor, other, bandwidth_limit)
+
+
+def _layer(name: str, *, cpu: tuple[float, float] | None = None, ops: costs.OpCosts | None = None,
+           disk: costs.IOCost | None = None, net: costs.IOCost | None = None) -> costs.LayerCost:
+    return costs.LayerCost(name, None if cpu is None else costs.CpuFactors(*cpu), ops, disk, net)
 
 
 def test_compose_adds_costs_multiplies_factors_and_keeps_the_tightest_ceiling():
-    upper = _layer_profile(
-        "upper", cpu={"factor": 1.5, "memory_factor": 2.0},
-        ops={"syscall": {"guest_cpu_us": 1, "host_cpu_us": 2, "latency_us": 3}, "fork": {"guest_cpu_us": 7}},
-        disk={"guest_cpu_us": 4, "host_cpu_us": 5, "latency_us": 6, "iops_limit": 1000, "bandwidth_factor": 0.5},
-        net={"host_cpu_us": 1, "latency_us": 2, "bandwidth_factor": 0.8, "bandwidth_limit": 5e8})
-    lower = _layer_profile(
-        "lower", cpu={"factor": 2.0, "memory_factor": 3.0},
-        ops={"syscall": {"guest_cpu_us": 10, "host_cpu_us": 20, "latency_us": 30}},
-        disk={"host_cpu_us": 50, "iops_limit": 500, "bandwidth_factor": 0.5, "bandwidth_limit": 1e9},
-        net={"guest_cpu_us": 3, "host_cpu_us": 4, "bandwidth_factor": 0.5, "bandwidth_limit": 2e9})
-    same = _layer_profile("same", ops={"syscall": {"host_cpu_us": 100}}, disk={"host_cpu_us": 200})
-    native = SimpleNamespace(ops={"syscall": 0.5, "ctx_switch": 1.0, "page_fault": 2.0, "fork": 90.0})
-    path = compose([Layer("engine", upper, "h/up"), Layer("hypervisor", lower, "h/low"),
-                    Layer("os", same, "h/low")], native)
+    upper = _layer("upper", cpu=(1.5, 2.0), ops=_ops(syscall=_op(1, 2, 3), fork=_op(7)),
+                   disk=_io(4, 5, 6, limit=1000, factor=0.5), net=_io(0, 1, 2, factor=0.8, bandwidth_limit=5e8))
+    lower = _layer("lower", cpu=(2.0, 3.0), ops=_ops(syscall=_op(10, 20, 30)),
+                   disk=_io(host=50, limit=500, factor=0.5, bandwidth_limit=1e9),
+                   net=_io(3, 4, factor=0.5, bandwidth_limit=2e9))
+    same = _layer("same", ops=_ops(syscall=_op(host=100)), disk=_io(host=200))
+    native = costs.NativeOpCosts(syscall=0.5 * US, ctx_switch=1.0 * US, page_fault=2.0 * US, fork=90.0 * US)
+    path = compose_costs([(upper, "h/up"), (lower, "h/low"), (same, "h/low")], native)
 
     assert path.layers == ("upper", "lower", "same") and not path.is_native
     assert path.cpu_factor == pytest.approx(3.0) and path.memory_factor == pytest.approx(6.0)
@@ -118,39 +138,42 @@ def test_compose_adds_costs_multiplies_factors_and_keeps_the_tightest_ceiling():
 
 
 def test_writes_and_receives_take_their_own_figures_where_a_layer_gives_them():
-    upper = _layer_profile("upper", disk={"host_cpu_us": 10, "iops_limit": 1000, "bandwidth_factor": 0.5,
-                                          "write_bandwidth_factor": 0.25, "write_host_cpu_us": 4,
-                                          "write_iops_limit": 2000},
-                           net={"bandwidth_factor": 0.5, "receive_bandwidth_factor": 0.8})
-    lower = _layer_profile("lower", disk={"host_cpu_us": 1, "bandwidth_factor": 0.5})
-    path = compose([Layer("hypervisor", upper, "h/up"), Layer("os", lower, "h/low")], None)
+    upper = _layer("upper", disk=_io(host=10, limit=1000, factor=0.5, other=0.25, write_host=4, write_limit=2000),
+                   net=_io(factor=0.5, other=0.8))
+    lower = _layer("lower", disk=_io(host=1, factor=0.5))
+    path = compose_costs([(upper, "h/up"), (lower, "h/low")], None)
     disk, write = path.disk, path.disk.for_write()
     assert disk.host_cpu_s == pytest.approx({"h/up": 10 * US, "h/low": 1 * US}) and disk.ops_limit_per_s == 1000
     assert write.host_cpu_s == pytest.approx({"h/up": 4 * US, "h/low": 1 * US}) and write.ops_limit_per_s == 2000
     assert (disk.bandwidth_factor, disk.other_bandwidth_factor) == pytest.approx((0.25, 0.125))
     assert (path.net.bandwidth_factor, path.net.other_bandwidth_factor) == pytest.approx((0.5, 0.8))
-    plain = compose([Layer("os", lower, "h/low")], None).disk
+    plain = compose_costs([(lower, "h/low")], None).disk
     assert plain.for_write() is plain  # nothing differs: a write is a read
 
 
 def test_network_and_storage_modes_apply_only_to_their_own_io():
-    engine = _layer_profile("eng", cpu={"factor": 1.25, "memory_factor": 1.25},
-                            ops={"syscall": {"guest_cpu_us": 1}})
-    nat = {"guest_cpu_us": 10, "host_cpu_us": 8, "latency_us": 30, "bandwidth_factor": 0.5}
-    overlay = {"guest_cpu_us": 1, "latency_us": 4, "bandwidth_factor": 0.75}
-    path = compose([Layer("network", engine, "h/eng", nat, "nat"),
-                    Layer("storage", engine, "h/eng", overlay, "overlay"),
-                    Layer("engine", engine, "h/eng")], None)
-    assert path.layers == ("eng:network=nat", "eng:storage=overlay", "eng")
+    nat, volume = GVISOR.network_modes["nat"], GVISOR.storage_modes["volume"]
+    path = compose([Layer("network", GVISOR, "h/eng", nat, "nat"),
+                    Layer("storage", GVISOR, "h/eng", volume, "volume"),
+                    Layer("engine", GVISOR, "h/eng")], None)
+    assert path.layers == ("gvisor:network=nat", "gvisor:storage=volume", "gvisor")
     # The engine itself counts once: its factor and syscall cost are not repeated by its modes.
-    assert path.cpu_factor == pytest.approx(1.25) and path.ops["syscall"][0] == pytest.approx(1 * US)
-    assert (path.net.guest_cpu_s, path.net.latency_s, path.net.bandwidth_factor) == pytest.approx(
-        (10 * US, 30 * US, 0.5))
-    assert path.net.host_cpu_s == pytest.approx({"h/eng": 8 * US})
-    assert (path.disk.guest_cpu_s, path.disk.latency_s, path.disk.bandwidth_factor) == pytest.approx(
-        (1 * US, 4 * US, 0.75))
+    assert (path.cpu_factor, path.memory_factor) == (GVISOR.cpu.factor, GVISOR.cpu.memory_factor)
+    assert path.ops["syscall"][0] == pytest.approx(GVISOR.ops.syscall.guest_cpu_us * US)
+    assert (path.net.guest_cpu_s, path.net.latency_s) == pytest.approx((nat.guest_cpu_us * US, nat.latency_us * US))
+    assert (path.net.bandwidth_factor, path.net.other_bandwidth_factor) == (
+        nat.bandwidth_factor, nat.receive_bandwidth_factor)
+    assert path.net.host_cpu_s == pytest.approx({"h/eng": nat.host_cpu_us * US})
+    assert (path.disk.guest_cpu_s, path.disk.latency_s) == pytest.approx((volume.guest_cpu_us * US, 0.0))
+    assert (path.disk.bandwidth_factor, path.disk.other_bandwidth_factor) == (
+        volume.bandwidth_factor, volume.write_bandwidth_factor)
     assert path.disk.host_cpu_s == {}
     assert path.native_op_cpu_s == {}  # no OS given: no native operation cost
+
+
+def test_a_mode_given_to_a_layer_that_has_none_is_an_error():
+    with pytest.raises(ValueError, match="only network and storage layers have a mode, not 'engine'"):
+        Layer("engine", GVISOR, "h/eng", GVISOR.network_modes["nat"], "nat").cost
 
 
 STACKS = experiment(

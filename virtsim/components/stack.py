@@ -8,26 +8,23 @@ layer runs (``host_cpu_us``), and pure delay (``latency_us``); it may slow user
 CPU work by a factor, and put a ceiling on I/O. The cost of one operation is the
 sum over the layers of its path plus the native cost (DESIGN §2.4).
 
-Pure arithmetic on resolved profiles: nothing here knows SimPy.
+Pure arithmetic on the typed layer costs of :mod:`virtsim.model.costs`, which
+the resolved profiles build: nothing here knows SimPy, nor how a profile spells
+its fields.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
-OP_CLASSES = ("syscall", "ctx_switch", "page_fault", "fork")
-"""Operation classes counted per request; their native CPU cost comes from the OS profile."""
+from ..model.costs import OP_CLASSES, US, IOCost, LayerCost, NativeOpCosts, OpCost
 
-US = 1e-6
+if TYPE_CHECKING:
+    from ..config.profiles import EngineProfile, HypervisorProfile, ModeCost, OSProfile
 
-
-@dataclass(frozen=True)
-class OpCost:
-    """Added cost of one operation in one layer, in seconds."""
-
-    guest_cpu_s: float = 0.0
-    host_cpu_s: float = 0.0
-    latency_s: float = 0.0
+__all__ = ["OP_CLASSES", "US", "IOPathCost", "Layer", "PathCost", "compose", "compose_costs"]
 
 
 @dataclass(frozen=True)
@@ -78,18 +75,29 @@ class Layer:
     """
 
     kind: str
-    """``hypervisor``, ``engine``, ``network``, ``storage`` or ``os``."""
-    profile: object
+    """``hypervisor``, ``engine``, ``network`` or ``storage``."""
+    profile: HypervisorProfile | EngineProfile
     runs_in: str
-    mode: object | None = None
+    mode: ModeCost | None = None
     """For ``network``/``storage`` layers: the engine's mode profile."""
     mode_name: str | None = None
 
     @property
     def label(self) -> str:
         """E.g. ``kvm``, ``docker``, ``docker:network=nat``."""
-        name = getattr(self.profile, "name", None) or str(self.profile)
+        name = self.profile.name
         return name if self.mode_name is None else f"{name}:{self.kind}={self.mode_name}"
+
+    @property
+    def cost(self) -> LayerCost:
+        """What the layer adds: its profile's costs, or for a mode only that mode's own I/O."""
+        if self.mode is None:
+            return self.profile.layer_cost()
+        if self.kind == "network":
+            return LayerCost(name=self.label, cpu=None, ops=None, disk=None, net=self.mode.network_cost())
+        if self.kind == "storage":
+            return LayerCost(name=self.label, cpu=None, ops=None, disk=self.mode.storage_cost(), net=None)
+        raise ValueError(f"only network and storage layers have a mode, not {self.kind!r}")
 
 
 @dataclass(frozen=True)
@@ -122,80 +130,98 @@ class PathCost:
         return not self.layers
 
 
-def _get(obj, dotted: str, default=0.0):
-    """``obj.a.b`` for a dotted path, or ``default`` if any part is missing or None."""
-    for part in dotted.split("."):
-        if obj is None:
-            return default
-        obj = obj.get(part) if isinstance(obj, dict) else getattr(obj, part, None)
-    return default if obj is None else obj
+def compose(layers: Sequence[Layer], native_os: OSProfile | None) -> PathCost:
+    """The path through ``layers`` (top to bottom) over a native OS (None: no native operation cost)."""
+    return compose_costs([(layer.cost, layer.runs_in) for layer in layers],
+                         None if native_os is None else native_os.ops.cost())
 
 
-def compose(layers: list[Layer], native_os) -> PathCost:
-    """Sum the per-operation costs of ``layers`` (top to bottom) over a native OS."""
+def compose_costs(layers: Sequence[tuple[LayerCost, str]], native: NativeOpCosts | None) -> PathCost:
+    """Fold the costs of layers (top to bottom, each with the consumer it runs in) into one path.
+
+    Costs add up layer by layer and factors multiply, in path order (the order
+    of the floating-point operations is the results'); ceilings keep the
+    tightest, and where it sits.
+    """
     cpu_factor = memory_factor = 1.0
-    ops: dict[str, list] = {k: [0.0, {}, 0.0] for k in OP_CLASSES}
-    disk, net = ({"guest": 0.0, "host": {}, "latency": 0.0, "ops_limit": float("inf"), "ops_limit_in": None,
-                  "bw_factor": 1.0, "bw_other": 1.0, "bw_limit": float("inf"), "host_write": {},
-                  "write_differs": False, "ops_limit_write": float("inf")} for _ in range(2))
-    names = []
-    for layer in layers:
-        p = layer.profile if layer.mode is None else layer.mode
-        names.append(layer.label)
-        if layer.mode is None:
-            cpu_factor *= _get(p, "cpu.factor", 1.0)
-            memory_factor *= _get(p, "cpu.memory_factor", 1.0)
-            for k in OP_CLASSES:
-                cost = ops[k]
-                cost[0] += _get(p, f"ops.{k}.guest_cpu_us") * US
-                host = _get(p, f"ops.{k}.host_cpu_us") * US
-                if host:
-                    cost[1][layer.runs_in] = cost[1].get(layer.runs_in, 0.0) + host
-                cost[2] += _get(p, f"ops.{k}.latency_us") * US
-        for acc, section in ((disk, "disk"), (net, "net")):
-            if layer.mode is not None and layer.kind != {"disk": "storage", "net": "network"}[section]:
-                continue
-            src = p if layer.mode is not None else _get(p, section, None)
-            if src is None:
-                continue
-            acc["guest"] += _get(src, "guest_cpu_us") * US
-            host = _get(src, "host_cpu_us") * US
-            if host:
-                acc["host"][layer.runs_in] = acc["host"].get(layer.runs_in, 0.0) + host
-            acc["latency"] += _get(src, "latency_us") * US
-            write_host = _get(src, "write_host_cpu_us", None)
-            write_host = host if write_host is None else write_host * US
-            if write_host:
-                acc["host_write"][layer.runs_in] = acc["host_write"].get(layer.runs_in, 0.0) + write_host
-            limit = _get(src, "iops_limit", float("inf"))
-            write_limit = _get(src, "write_iops_limit", None)
-            acc["write_differs"] |= write_host != host or write_limit is not None
-            write_limit = limit if write_limit is None else write_limit
-            if limit < acc["ops_limit"] or write_limit < acc["ops_limit_write"]:
-                acc["ops_limit_in"] = layer.runs_in
-            acc["ops_limit"] = min(acc["ops_limit"], limit)
-            acc["ops_limit_write"] = min(acc["ops_limit_write"], write_limit)
-            factor = _get(src, "bandwidth_factor", 1.0)
-            other = _get(src, "write_bandwidth_factor" if section == "disk" else "receive_bandwidth_factor", None)
-            acc["bw_factor"] *= factor
-            acc["bw_other"] *= factor if other is None else other
-            acc["bw_limit"] = min(acc["bw_limit"], _get(src, "bandwidth_limit", float("inf")))
-    native = {k: _get(native_os, f"ops.{k}") * US for k in OP_CLASSES} if native_os is not None else {}
+    ops = {k: _OpSum() for k in OP_CLASSES}
+    disk, net = _IOSum(), _IOSum()
+    for cost, runs_in in layers:
+        if cost.cpu is not None:
+            cpu_factor *= cost.cpu.factor
+            memory_factor *= cost.cpu.memory_factor
+        if cost.ops is not None:
+            for k, op in cost.ops.items():
+                ops[k].add(op, runs_in)
+        if cost.disk is not None:
+            disk.add(cost.disk, runs_in)
+        if cost.net is not None:
+            net.add(cost.net, runs_in)
     return PathCost(
         cpu_factor=cpu_factor,
         memory_factor=memory_factor,
-        native_op_cpu_s=native,
-        ops={k: (v[0], dict(v[1]), v[2]) for k, v in ops.items()},
-        disk=_io(disk),
-        net=_io(net),
-        layers=tuple(names),
+        native_op_cpu_s=dict(native.items()) if native is not None else {},
+        ops={k: (v.guest, dict(v.host), v.latency) for k, v in ops.items()},
+        disk=disk.path_cost(),
+        net=net.path_cost(),
+        layers=tuple(cost.name for cost, _ in layers),
     )
 
 
-def _io(acc: dict) -> IOPathCost:
-    return IOPathCost(guest_cpu_s=acc["guest"], host_cpu_s=dict(acc["host"]), latency_s=acc["latency"],
-                      ops_limit_per_s=acc["ops_limit"], ops_limit_in=acc["ops_limit_in"],
-                      bandwidth_factor=acc["bw_factor"], other_bandwidth_factor=acc["bw_other"],
-                      bandwidth_limit_bytes_per_s=acc["bw_limit"],
-                      write_host_cpu_s=dict(acc["host_write"]) if acc["write_differs"] else None,
-                      write_ops_limit_per_s=acc["ops_limit_write"] if acc["write_differs"] else None)
+def _charge(host: dict[str, float], where: str, cpu_s: float) -> None:
+    """Add ``cpu_s`` to what ``where`` burns (nothing, not even a zero entry, when it is 0)."""
+    if cpu_s:
+        host[where] = host.get(where, 0.0) + cpu_s
+
+
+@dataclass
+class _OpSum:
+    guest: float = 0.0
+    host: dict[str, float] = field(default_factory=dict)
+    latency: float = 0.0
+
+    def add(self, op: OpCost, runs_in: str) -> None:
+        self.guest += op.guest_cpu_s
+        _charge(self.host, runs_in, op.host_cpu_s)
+        self.latency += op.latency_s
+
+
+@dataclass
+class _IOSum:
+    guest: float = 0.0
+    host: dict[str, float] = field(default_factory=dict)
+    latency: float = 0.0
+    ops_limit: float = float("inf")
+    ops_limit_in: str | None = None
+    bw_factor: float = 1.0
+    bw_other: float = 1.0
+    bw_limit: float = float("inf")
+    host_write: dict[str, float] = field(default_factory=dict)
+    write_differs: bool = False
+    ops_limit_write: float = float("inf")
+
+    def add(self, io: IOCost, runs_in: str) -> None:
+        self.guest += io.guest_cpu_s
+        _charge(self.host, runs_in, io.host_cpu_s)
+        self.latency += io.latency_s
+        write_host = io.host_cpu_s if io.write_host_cpu_s is None else io.write_host_cpu_s
+        _charge(self.host_write, runs_in, write_host)
+        self.write_differs |= write_host != io.host_cpu_s or io.write_ops_limit_per_s is not None
+        limit = io.ops_limit_per_s
+        write_limit = limit if io.write_ops_limit_per_s is None else io.write_ops_limit_per_s
+        if limit < self.ops_limit or write_limit < self.ops_limit_write:
+            self.ops_limit_in = runs_in
+        self.ops_limit = min(self.ops_limit, limit)
+        self.ops_limit_write = min(self.ops_limit_write, write_limit)
+        factor = io.bandwidth_factor
+        self.bw_factor *= factor
+        self.bw_other *= factor if io.other_bandwidth_factor is None else io.other_bandwidth_factor
+        self.bw_limit = min(self.bw_limit, io.bandwidth_limit_bytes_per_s)
+
+    def path_cost(self) -> IOPathCost:
+        return IOPathCost(guest_cpu_s=self.guest, host_cpu_s=dict(self.host), latency_s=self.latency,
+                          ops_limit_per_s=self.ops_limit, ops_limit_in=self.ops_limit_in,
+                          bandwidth_factor=self.bw_factor, other_bandwidth_factor=self.bw_other,
+                          bandwidth_limit_bytes_per_s=self.bw_limit,
+                          write_host_cpu_s=dict(self.host_write) if self.write_differs else None,
+                          write_ops_limit_per_s=self.ops_limit_write if self.write_differs else None)

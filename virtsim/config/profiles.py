@@ -6,6 +6,10 @@ the host (``host_cpu_us``) and pure delay (``latency_us``), all µs on the
 reference core; costs a file omits are 0. Quantities written with units are
 SI floats once validated: sizes in bytes, times in seconds, bandwidths in
 bytes per second. ``description`` and ``source`` are left out of dumps.
+
+Each part that costs something builds its typed counterpart of
+:mod:`virtsim.model.costs` (``cost()``, a profile's ``layer_cost()``), the
+only way the composition of a stack reads a profile.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from ..model import costs
+from ..model.costs import US
 from .catalog_store import profile_or_error
 from .fields import Name, Text, choice, integer, number, quantity
 from .provenance import SourcedProfile
@@ -48,6 +54,10 @@ class OpCost(_Part):
     host_cpu_us: number(ge=0) = _us("CPU burnt on the host by the layer's own threads")
     latency_us: number(ge=0) = _us("Pure added delay, no CPU")
 
+    def cost(self) -> costs.OpCost:
+        return costs.OpCost(guest_cpu_s=self.guest_cpu_us * US, host_cpu_s=self.host_cpu_us * US,
+                            latency_s=self.latency_us * US)
+
 
 class OpCosts(_Part):
     """Added cost per system call, context switch, page fault and process creation."""
@@ -57,12 +67,19 @@ class OpCosts(_Part):
     page_fault: OpCost = Field(default_factory=OpCost)
     fork: OpCost = Field(default_factory=OpCost)
 
+    def cost(self) -> costs.OpCosts:
+        return costs.OpCosts(syscall=self.syscall.cost(), ctx_switch=self.ctx_switch.cost(),
+                             page_fault=self.page_fault.cost(), fork=self.fork.cost())
+
 
 class CpuFactors(_Part):
     """Slowdown of user-mode CPU work: time = cpu × ((1 − m) × factor + m × memory_factor)."""
 
     factor: number(ge=1) = Field(description="Slowdown of user-mode CPU work (≥ 1).")
     memory_factor: number(ge=1) = Field(description="Slowdown of its memory-intensive part (≥ 1).")
+
+    def cost(self) -> costs.CpuFactors:
+        return costs.CpuFactors(factor=self.factor, memory_factor=self.memory_factor)
 
 
 class IOPath(OpCost):
@@ -75,6 +92,14 @@ class IOPath(OpCost):
                                   "(default: bandwidth_factor).")
     bandwidth_limit: quantity("bandwidth", gt=0) | None = Field(
         default=None, description="Absolute bandwidth ceiling of the path (bytes/s), if any.")
+
+    def cost(self) -> costs.IOCost:
+        """As a network path: no ceiling on transactions, receives at ``receive_bandwidth_factor``."""
+        return costs.IOCost(guest_cpu_s=self.guest_cpu_us * US, host_cpu_s=self.host_cpu_us * US,
+                            latency_s=self.latency_us * US, write_host_cpu_s=None, ops_limit_per_s=_UNLIMITED,
+                            write_ops_limit_per_s=None, bandwidth_factor=self.bandwidth_factor,
+                            other_bandwidth_factor=self.receive_bandwidth_factor,
+                            bandwidth_limit_bytes_per_s=_or_unlimited(self.bandwidth_limit))
 
 
 class DiskPath(IOPath):
@@ -90,6 +115,22 @@ class DiskPath(IOPath):
 
     iops_limit: number(gt=0) | None = Field(
         default=None, description="Operations per second the path allows, if limited.")
+
+    def cost(self) -> costs.IOCost:
+        """As a disk path: writes at their own figures where given (``receive_bandwidth_factor`` is not read)."""
+        return costs.IOCost(guest_cpu_s=self.guest_cpu_us * US, host_cpu_s=self.host_cpu_us * US,
+                            latency_s=self.latency_us * US,
+                            write_host_cpu_s=None if self.write_host_cpu_us is None else self.write_host_cpu_us * US,
+                            ops_limit_per_s=_or_unlimited(self.iops_limit), write_ops_limit_per_s=self.write_iops_limit,
+                            bandwidth_factor=self.bandwidth_factor, other_bandwidth_factor=self.write_bandwidth_factor,
+                            bandwidth_limit_bytes_per_s=_or_unlimited(self.bandwidth_limit))
+
+
+_UNLIMITED = float("inf")
+
+
+def _or_unlimited(limit: float | None) -> float:
+    return _UNLIMITED if limit is None else limit
 
 
 class PerVMMemory(_Part):
@@ -138,6 +179,10 @@ class HypervisorProfile(SourcedProfile):
                     "shared by all its VMs and able to use all the host's cores.")
     source: dict[str, Text] = Field(exclude=True)
 
+    def layer_cost(self) -> costs.LayerCost:
+        return costs.LayerCost(name=self.name, cpu=self.cpu.cost(), ops=self.ops.cost(), disk=self.disk.cost(),
+                               net=self.net.cost())
+
 
 # --- operating systems -----------------------------------------------------------------
 
@@ -159,6 +204,10 @@ class NativeOps(_Part):
     ctx_switch: number(ge=0)
     page_fault: number(ge=0)
     fork: number(ge=0)
+
+    def cost(self) -> costs.NativeOpCosts:
+        return costs.NativeOpCosts(syscall=self.syscall * US, ctx_switch=self.ctx_switch * US,
+                                   page_fault=self.page_fault * US, fork=self.fork * US)
 
 
 class HostApps(_Part):
@@ -192,6 +241,20 @@ class ModeCost(OpCost):
         default=None, description="Storage modes: fraction reachable when writing (default: bandwidth_factor).")
     receive_bandwidth_factor: number(gt=0, le=1) | None = Field(
         default=None, description="Network modes: fraction reachable when receiving (default: bandwidth_factor).")
+
+    def network_cost(self) -> costs.IOCost:
+        """As a network mode: receives at ``receive_bandwidth_factor``; no ceilings."""
+        return self._cost(self.receive_bandwidth_factor)
+
+    def storage_cost(self) -> costs.IOCost:
+        """As a storage mode: writes at ``write_bandwidth_factor``; no ceilings."""
+        return self._cost(self.write_bandwidth_factor)
+
+    def _cost(self, other_bandwidth_factor: float | None) -> costs.IOCost:
+        return costs.IOCost(guest_cpu_s=self.guest_cpu_us * US, host_cpu_s=self.host_cpu_us * US,
+                            latency_s=self.latency_us * US, write_host_cpu_s=None, ops_limit_per_s=_UNLIMITED,
+                            write_ops_limit_per_s=None, bandwidth_factor=self.bandwidth_factor,
+                            other_bandwidth_factor=other_bandwidth_factor, bandwidth_limit_bytes_per_s=_UNLIMITED)
 
 
 class EngineMemory(_Part):
@@ -246,3 +309,7 @@ class EngineProfile(SourcedProfile):
     startup: EngineStartup
     composition: Composition | None = Field(default=None, description="The VM of a VM sandbox (Kata).")
     source: dict[str, Text] = Field(exclude=True)
+
+    def layer_cost(self) -> costs.LayerCost:
+        """The engine itself: CPU and per-operation costs; its I/O costs are its modes'."""
+        return costs.LayerCost(name=self.name, cpu=self.cpu.cost(), ops=self.ops.cost(), disk=None, net=None)

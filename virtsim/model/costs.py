@@ -1,0 +1,106 @@
+"""What one layer of a stack adds to every operation through it, as typed values.
+
+A layer (a hypervisor, a container engine, one of an engine's network or
+storage modes) may slow user CPU work by a factor, add CPU and delay to each
+operation of a class, and add CPU, delay and ceilings to each disk operation
+and network transaction. The OS a request runs on gives the native CPU cost of
+each operation class. Config builds these from the resolved profiles; the
+components fold them along a path (``virtsim.components.stack.compose``).
+
+Every field is required: a value missing when an object is built is an error
+there, never a default taken silently. Times are seconds on the reference core.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+__all__ = ["OP_CLASSES", "US", "CpuFactors", "IOCost", "LayerCost", "NativeOpCosts", "OpCost", "OpCosts", "PerClass"]
+
+OP_CLASSES = ("syscall", "ctx_switch", "page_fault", "fork")
+"""Operation classes counted per request; their native CPU cost comes from the OS profile."""
+
+US = 1e-6
+"""Seconds per µs: profiles give per-operation costs in µs."""
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class CpuFactors:
+    """Slowdown of user-mode CPU work: time = cpu × ((1 − m) × factor + m × memory_factor)."""
+
+    factor: float
+    memory_factor: float
+
+
+@dataclass(frozen=True)
+class OpCost:
+    """What a layer adds to one operation, in seconds."""
+
+    guest_cpu_s: float
+    """CPU charged to the requester."""
+    host_cpu_s: float
+    """CPU burnt by the layer's own threads, where the layer runs."""
+    latency_s: float
+    """Pure delay, no CPU."""
+
+
+@dataclass(frozen=True)
+class PerClass(Generic[T]):
+    """One value for each operation class."""
+
+    syscall: T
+    ctx_switch: T
+    page_fault: T
+    fork: T
+
+    def items(self) -> tuple[tuple[str, T], ...]:
+        """(class, value) in :data:`OP_CLASSES` order."""
+        return (("syscall", self.syscall), ("ctx_switch", self.ctx_switch), ("page_fault", self.page_fault),
+                ("fork", self.fork))
+
+
+OpCosts = PerClass[OpCost]
+"""What a layer adds to one operation of each class."""
+
+NativeOpCosts = PerClass[float]
+"""Native CPU cost of one operation of each class on an OS, seconds."""
+
+
+@dataclass(frozen=True)
+class IOCost:
+    """What a layer adds to one disk operation or network transaction, and the ceilings it puts on them.
+
+    "Other" is the second direction of the path: disk writes, network receives.
+    """
+
+    guest_cpu_s: float
+    host_cpu_s: float
+    latency_s: float
+    write_host_cpu_s: float | None
+    """Disks: ``host_cpu_s`` of a write; None: the same as a read."""
+    ops_limit_per_s: float
+    """Operations per second the layer allows (``inf``: no ceiling)."""
+    write_ops_limit_per_s: float | None
+    """Disks: ``ops_limit_per_s`` of writes; None: the same as reads."""
+    bandwidth_factor: float
+    """Fraction of the device bandwidth reachable (disk reads, network sends)."""
+    other_bandwidth_factor: float | None
+    """The same the other way; None: ``bandwidth_factor``."""
+    bandwidth_limit_bytes_per_s: float
+    """Ceiling on bytes per second (``inf``: none)."""
+
+
+@dataclass(frozen=True)
+class LayerCost:
+    """Everything one layer adds; a section is None where the layer adds nothing of that kind
+    (an engine has no disk or network path of its own, its modes touch only their I/O)."""
+
+    name: str
+    """As reports show the layer: ``kvm``, ``docker``, ``docker:network=nat``."""
+    cpu: CpuFactors | None
+    ops: OpCosts | None
+    disk: IOCost | None
+    net: IOCost | None
