@@ -22,20 +22,23 @@ _S_PER_HOUR = 3600.0
 def host_energy(sim, host, utilization_s: float, measured_s: float) -> dict:
     """The energy columns of ``host``'s row.
 
-    ``utilization_s`` is ∫u dt over the window (CPU seconds / cores). A linear
-    model's energy is exact from it: idle·T + (max − idle)·∫u dt. A table's
-    comes from the host's energy meter. A switched-off host draws ``off_w``.
+    ``utilization_s`` is ∫u dt over the window (CPU seconds / cores): the
+    energy of a linear power curve is exact from it; a metered curve's (a
+    table) is what the host's meter summed over the window. A switched-off host
+    draws the curve's ``off_w``.
     """
     power = host.hardware.power
     on = host.name not in sim.off_hosts
     if power is None:
         energy = float("nan")
-    elif not on:
-        energy = power.off_w * measured_s
-    elif power.model == "linear":
-        energy = power.idle_w * measured_s + (power.max_w - power.idle_w) * utilization_s
     else:
-        energy = sim.end.energy_j[host.name] - sim.warmup.energy_j[host.name]
+        curve = power.curve
+        if not on:
+            energy = curve.off_energy_j(measured_s)
+        elif curve.metered:
+            energy = sim.end.energy_j[host.name] - sim.warmup.energy_j[host.name]
+        else:
+            energy = curve.integral_energy_j(measured_s, utilization_s)
     energy_options = sim.spec.energy
     price = host.hardware.cost_per_hour
     if price is None and energy_options is not None:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import simpy
 
 from ..engine import RateResource, ShareNode
+from ..model.host_os import HostOS, host_os_of
 from ..model.topology import walk_vms
 from .cfs import CpuQuota
 from .devices import Disk, Nic
@@ -168,26 +169,24 @@ class Platform:
 
     def start_host_os_load(self, host) -> None:
         """A Type 2 host's OS and desktop apps: a steady CPU load beside the VMs (again after a failure)."""
-        self._host_apps(host, host.name, host.hypervisor, host.host_os)
+        self.start_host_apps(host, host_os_of(host))
 
-    def start_guest_host_apps(self, host, path: str, vm) -> None:
-        """The same in VM ``vm`` at ``path`` when its guest OS hosts a Type 2 hypervisor (its start-up chain
-        starts them once it has booted; a failure of the VM ends them with it)."""
-        self._host_apps(host, path, vm.hypervisor, vm.os)
-
-    def _host_apps(self, host, where: str, hypervisor, hosting_os) -> None:
-        apps = hosting_os.host_apps if hosting_os is not None else None
-        if hypervisor is None or hypervisor.type != 2 or apps is None or not apps.cpu > 0:
+    def start_host_apps(self, host, host_os: HostOS | None) -> None:
+        """The steady CPU load of a Type 2 host OS's own apps, on ``host`` or in the VM it is the guest OS of
+        (that VM's start-up chain starts them once it has booted; a failure of the VM ends them with it).
+        Nothing without one."""
+        if host_os is None or not host_os.apps_cpu_cores > 0:
             return
+        where = host_os.where
         parent = self.consumers[where].node if where != host.name else None
-        path = self._layer_node(host, f"{where}/host-os", cap_cores=None, weight=PROCESS_WEIGHT_AMONG_VMS,
-                                parent=parent)
+        path = self._layer_node(host, host_os.path, cap_cores=None, weight=PROCESS_WEIGHT_AMONG_VMS, parent=parent)
         node = self.layer_nodes[path]
         if node.active_activities():
             return  # already running: a VM whose start-up chain ran again before a failure ended it
         speed = host.hardware.core_speed
+        cores = host_os.apps_cpu_cores
         # Work enough for any run: the load never ends on its own.
-        node.submit(apps.cpu * speed * BACKGROUND_HORIZON_S, max_rate=apps.cpu * speed)
+        node.submit(cores * speed * BACKGROUND_HORIZON_S, max_rate=cores * speed)
 
     def _engine_layers(self, host, engine, ctr, runs_in: str) -> tuple[list[Layer], object]:
         """Layers a container adds on top of its parent, and the OS its processes see."""

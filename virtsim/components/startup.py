@@ -23,6 +23,7 @@ from collections.abc import Callable
 
 import simpy
 
+from ..model.host_os import vm_host_os
 from ..model.topology import walk_vms
 from .platform import Platform
 
@@ -199,9 +200,10 @@ class Startup:
         its host apps."""
         vm = nested.vm
         steps = [self._delay(nested.hypervisor.startup.vmm_start), self._boot(nested.path, host, vm.os)]
-        if vm.hypervisor is not None and vm.hypervisor.type == 2:
+        host_os = vm_host_os(nested.path, vm)
+        if host_os is not None:
             def apps(then):
-                self.platform.start_guest_host_apps(host, nested.path, vm)
+                self.platform.start_host_apps(host, host_os)
                 then()
             steps.append(apps)
         return steps
@@ -289,7 +291,7 @@ class Startup:
         """Without a cold start every stack runs at time 0: its images are already pulled."""
         for host in self._hosts.values():
             for nested in walk_vms(host):
-                self.platform.start_guest_host_apps(host, nested.path, nested.vm)
+                self.platform.start_host_apps(host, vm_host_os(nested.path, nested.vm))
             caches = [(n.path, n.vm.engine) for n in walk_vms(host) if n.vm.engine is not None]
             caches += [(host.name, host.engine)] if host.engine is not None else []
             for cache, engine in caches:

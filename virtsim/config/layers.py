@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ValidationError
 
+from ..model.host_os import runs_on_an_os
 from ..wording import listing
 from . import inputs as i
 from .catalog import (
@@ -114,7 +115,7 @@ def resolve_host_layers(host: i.HostInput, loc: tuple, ctx: Context) -> HostLaye
     ok = len(ctx.problems) == before
     if host.host_os is None:
         needs = []
-        if hypervisor is not None and hypervisor.type == 2:
+        if runs_on_an_os(hypervisor):
             needs.append(f"the Type 2 hypervisor {hypervisor.name!r} runs on it")
         if host.engine is not None:
             needs.append(f"the engine {host.engine.profile!r} shares its kernel")

@@ -1,11 +1,12 @@
-"""Host power models and the experiment's energy options.
+"""The schema of host power models and of the experiment's energy options.
 
 A hardware profile may carry a ``power`` section: a ``linear`` model from the
 idle to the full-load draw, or a SPECpower-style ``table`` of 11 readings at
 0 %, 10 %, …, 100 % CPU utilization, interpolated linearly between them (as
 CloudSim's ``PowerModelSpecPower`` does). Either may give ``off_w``, what the
-machine draws switched off (standby), default 0 W. Pure arithmetic on plain
-numbers: the simulator integrates it over the utilization of each host.
+machine draws switched off (standby), default 0 W. Each builds its plain
+:mod:`virtsim.model.power` curve (``.curve``), the one formula the hosts'
+meters and the results integrate.
 """
 
 from __future__ import annotations
@@ -14,12 +15,10 @@ from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from ..model.power import TABLE_POINTS, LinearCurve, TableCurve
 from .fields import Currency, number
 
-__all__ = ["EnergyInput", "LinearPower", "PowerModel", "TablePower", "TABLE_POINTS", "power_w"]
-
-TABLE_POINTS = 11
-"""Readings of a table model: 0 % (active idle) to 100 % in steps of 10 %."""
+__all__ = ["EnergyInput", "LinearPower", "PowerModel", "TablePower"]
 
 
 class _Model(BaseModel):
@@ -40,6 +39,11 @@ class LinearPower(_Model):
             raise ValueError(f"max_w ({self.max_w:g} W) must be at least idle_w ({self.idle_w:g} W)")
         return self
 
+    @property
+    def curve(self) -> LinearCurve:
+        """The plain curve the simulator integrates."""
+        return LinearCurve(idle_w=self.idle_w, max_w=self.max_w, off_w=self.off_w)
+
 
 class TablePower(_Model):
     """SPECpower-style: the draw at 0 %, 10 %, …, 100 % utilization, linear in between."""
@@ -50,20 +54,13 @@ class TablePower(_Model):
         description="Eleven draws in watts, at 0 % (active idle), 10 %, …, 100 % utilization.")
     off_w: number(ge=0) = Field(default=0.0, description="Draw when switched off (standby), watts; default 0.")
 
+    @property
+    def curve(self) -> TableCurve:
+        """The plain curve the simulator integrates."""
+        return TableCurve(readings_w=tuple(self.watts), off_w=self.off_w)
+
 
 PowerModel = Annotated[Union[LinearPower, TablePower], Field(discriminator="model")]
-
-
-def power_w(model: LinearPower | TablePower, utilization: float) -> float:
-    """Draw in watts at a CPU utilization between 0 and 1."""
-    u = min(1.0, max(0.0, utilization))
-    if model.model == "linear":
-        return model.idle_w + (model.max_w - model.idle_w) * u
-    watts = model.watts
-    steps = TABLE_POINTS - 1
-    band = min(int(u * steps), steps - 1)
-    frac = u * steps - band
-    return watts[band] + (watts[band + 1] - watts[band]) * frac
 
 
 class EnergyInput(_Model):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .host_os import host_os_of, vm_host_os
 from .topology import walk_vms
 
 GIB = 2**30
@@ -46,8 +47,8 @@ def footprints(host) -> dict[str, float]:
     committed = 0.0
     if host.host_os is not None:
         committed += host.host_os.memory.resident
-        if host.hypervisor is not None and host.hypervisor.type == 2:
-            out[f"{name}/host-os"] = host.host_os.host_apps.memory
+    if (host_os := host_os_of(host)) is not None:
+        out[host_os.path] = host_os.apps_memory_bytes
     for nested in walk_vms(host):
         vm, path = nested.vm, nested.path
         out[path] = float(vm.memory_bytes)
@@ -56,8 +57,8 @@ def footprints(host) -> dict[str, float]:
         if vm.engine is not None:
             for ctr in vm.containers:
                 out[f"{path}/{ctr.name}"] = sandbox_bytes(vm.engine)  # inside the VM's RAM
-        if vm.hypervisor is not None and vm.hypervisor.type == 2 and vm.os is not None:
-            out[f"{path}/host-os"] = vm.os.host_apps.memory  # the guest hosts a Type 2 hypervisor
+        if (guest_host_os := vm_host_os(path, vm)) is not None:  # the guest hosts a Type 2 hypervisor
+            out[guest_host_os.path] = guest_host_os.apps_memory_bytes
     if host.engine is not None:
         out[f"{name}/{host.engine.name}"] = host.engine.memory.daemon
         for ctr in host.containers:
