@@ -17,12 +17,8 @@ import pytest
 import yaml
 
 import virtsim
-<<<<<<< HEAD
-from virtsim.components.stack import OP_CLASSES, US, Layer, compose
 from virtsim.analysis.breakdown import BREAKDOWN
-=======
 from virtsim.components.stack import OP_CLASSES, US, Layer, compose, compose_costs
->>>>>>> typed-layers
 from virtsim.config import load_experiment, load_profile
 from virtsim.experiment.results import collect
 from virtsim.experiment.simulation import Simulation
