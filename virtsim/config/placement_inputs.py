@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from ..placement.policies import POLICIES
 from .fields import Name, Text, choice, integer, number, quantity
 from .host_inputs import COUNT_DESCRIPTION, ContainerInput, VMInput
 
 __all__ = ["PLACEMENT_POLICIES", "SCORING", "PlacementInput", "PoolContainerInput", "PoolVMInput", "RequestsInput"]
 
-PLACEMENT_POLICIES = ("first-fit", "best-fit", "worst-fit", "spread", "random", "kubernetes")
+PLACEMENT_POLICIES = tuple(POLICIES)
+"""The policies of `virtsim.placement.policies`, in the order they were registered."""
 SCORING = ("least-allocated", "most-allocated")
 
 
