@@ -1,6 +1,6 @@
 """Workload types are registered by type: a new one is its own module (here, this test) and nothing else.
 
-A type has a config side (``virtsim.config.workload_kinds``: its resolved
+A type has a config side (``virtsim.config.workload_registry``: its resolved
 spec class, its keys and their checks) and a run-time side
 (``virtsim.workloads.registry``: how its source is built, the columns it adds
 to the workloads table). Below, a periodic real-time task (one job every
@@ -18,7 +18,7 @@ import pytest
 from pydantic import Field, ValidationError
 
 import virtsim
-from virtsim.config import dump_resolved, workload_kinds
+from virtsim.config import dump_resolved, workload_registry
 from virtsim.config.workload_kind import WorkloadKind
 from virtsim.config.workload_spec import WorkloadSpec
 from virtsim.workloads import registry
@@ -74,10 +74,10 @@ def columns(w, jobs: dict) -> dict:
 
 @pytest.fixture
 def periodic():
-    workload_kinds.register(Periodic())
+    workload_registry.register(Periodic())
     registry.register(WorkloadType("periodic", build, columns))
     yield
-    del workload_kinds.WORKLOAD_KINDS["periodic"], registry.WORKLOAD_TYPES["periodic"]
+    del workload_registry.WORKLOAD_KINDS["periodic"], registry.WORKLOAD_TYPES["periodic"]
 
 
 def _spec(*neighbours: dict, cpu_s: float = 0.4):
@@ -129,6 +129,6 @@ def test_an_unregistered_type_is_named_with_the_known_ones():
 
 
 def test_the_built_in_types_are_registered_on_both_sides():
-    assert list(workload_kinds.WORKLOAD_KINDS) == list(registry.WORKLOAD_TYPES) == ["open", "closed", "batch"]
-    for name, kind in workload_kinds.WORKLOAD_KINDS.items():
+    assert list(workload_registry.WORKLOAD_KINDS) == list(registry.WORKLOAD_TYPES) == ["open", "closed", "batch"]
+    for name, kind in workload_registry.WORKLOAD_KINDS.items():
         assert kind.name == name and kind.spec.model_fields["type"].default == name

@@ -62,10 +62,9 @@ class Swapping:
         The share of its memory that the host swapped out is the VM's swapped
         fraction of its active memory.
         """
-        parts = path.split("/")
-        if len(parts) < 2 or not memory_bytes:
+        vm_path = _swapping_vm(path)
+        if vm_path is None or not memory_bytes:
             return 0.0
-        vm_path = "/".join(parts[:2])  # a nested VM's memory is part of its L1 VM's, which the host reclaims
         reclaim = self.pressure.get(vm_path)
         if reclaim is None or not reclaim.swapped:
             return 0.0
@@ -74,9 +73,16 @@ class Swapping:
 
 def swap_share(disk, path: str) -> DeviceShare:
     """The host's ``disk`` as the swap of the VM ``path`` runs in (a nested VM's is its L1 VM's)."""
-    vm_path = "/".join(path.split("/")[:2])
+    vm_path = _swapping_vm(path)
     spec = disk.spec
     return DeviceShare(disk.node_for(f"{vm_path}.swap"), spec.iops, spec.bandwidth_bytes_per_s, spec.latency_s)
+
+
+def _swapping_vm(path: str) -> str | None:
+    """The VM whose memory the host reclaims for ``path``: its L1 VM (a nested VM's memory is part of its
+    L1 VM's, a container's of its VM's); None for a host itself."""
+    parts = path.split("/")
+    return "/".join(parts[:2]) if len(parts) >= 2 else None
 
 
 def memory_chains(hosts, workloads, target_code: dict[str, int]) -> dict[int, tuple]:

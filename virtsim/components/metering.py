@@ -13,11 +13,11 @@ def switched_off(spec, tables: dict) -> set[str]:
 
 
 def energy_meters(env, platform, hosts, off_hosts: set[str]) -> dict[str, EnergyMeter]:
-    """A meter on each powered host whose power is a table (a linear one follows from ∫u dt)."""
+    """A meter on each powered host whose curve needs one (a table; a linear one follows from ∫u dt)."""
     meters = {}
     for host in hosts:
         power = host.hardware.power
-        if power is not None and power.model == "table" and host.name not in off_hosts:
+        if power is not None and power.curve.metered and host.name not in off_hosts:
             cpu = platform.cpu[host.name]
             meters[host.name] = cpu.on_root_alloc = EnergyMeter(power, cpu.capacity, env.now, cpu.root.alloc)
     return meters

@@ -17,7 +17,7 @@ from ..model.memory import committed_in_vm, footprints, memory_domains
 from ..model.topology import walk_vms
 from . import spec as s
 from .resolution import Context
-from .workload_kinds import workload_kind
+from .workload_registry import workload_kind
 
 __all__ = ["PlacedHost", "check_hosts", "check_unique_names", "check_workloads", "target_cores", "target_names"]
 

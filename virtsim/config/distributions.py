@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from ..data.errors import DataFileError
 from ..data.samples import load_samples_file
 from . import workload_inputs as wi
 from . import workload_spec as ws
@@ -22,9 +21,7 @@ def resolve_distribution(dist, loc: tuple, ctx: Context):
     if dist.samples is not None:
         return ws.EmpiricalDist(samples_s=tuple(dist.samples))
     path = ctx.file(dist.path)
-    try:
-        samples = load_samples_file(path)
-    except DataFileError as err:
-        ctx.add_file_problems((*loc, "path"), dist.path, err)
+    samples = ctx.read((*loc, "path"), load_samples_file, path, shown=dist.path)
+    if samples is None:
         return None
     return ws.EmpiricalDist(samples_s=samples, path=str(path.resolve()))

@@ -24,7 +24,7 @@ from .workload_inputs import (
     DistributionInput,
     NetDemandInput,
 )
-from .workload_kinds import WORKLOAD_KINDS
+from .workload_registry import WORKLOAD_KINDS
 
 FAILURE_LAYERS = ("hardware", "host-os", "hypervisor", "engine", "guest-os", "container")
 
@@ -85,7 +85,7 @@ WorkloadInput = create_model(
                     "default: its own name. Workloads given the same name draw the same numbers: common random "
                     "numbers. Under 'compare', matching workloads on different hosts get one automatically.")),
 )
-"""A stream of jobs: the keys every workload has, and each workload type's own (``workload_kinds``)."""
+"""A stream of jobs: the keys every workload has, and each workload type's own (``workload_registry``)."""
 
 
 # --- comparisons -----------------------------------------------------------------

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from fnmatch import fnmatchcase
 
-from ..data.errors import DataFileError
 from ..data.pods import PodTrace, load_pods
 from ..data.traces import UtilizationTrace, load_utilization_trace
 from ..model.topology import walk_vms
@@ -59,10 +58,8 @@ def resolve_loads(items: list[tuple[int, li.UtilizationLoadInput | li.PodLoadInp
             ctx.add((*loc, "path"), f"file not found: {path}")
         if missing:
             continue
-        try:
-            trace = load_utilization_trace(load.format, paths, load.rows, len(targets))
-        except DataFileError as err:
-            ctx.add_file_problems((*loc, "path"), err.file, err)
+        trace = ctx.read((*loc, "path"), load_utilization_trace, load.format, paths, load.rows, len(targets))
+        if trace is None:
             continue
         loaded.append(UtilizationLoadSpec(
             name=load.name, format=load.format, paths=tuple(str(p.resolve()) for p in paths), sha256=trace.sha256,
@@ -76,10 +73,8 @@ def _pods(load: li.PodLoadInput, targets: list[str], loc: tuple, ctx: Context) -
     if not path.is_file():
         ctx.add((*loc, "path"), f"file not found: {path}")
         return None
-    try:
-        trace = load_pods(path, targets, load.count, load.start)
-    except DataFileError as err:
-        ctx.add_file_problems((*loc, "path"), err.file, err)
+    trace = ctx.read((*loc, "path"), load_pods, path, targets, load.count, load.start)
+    if trace is None:
         return None
     return PodLoadSpec(name=load.name, path=str(path.resolve()), sha256=trace.sha256, targets=tuple(targets),
                        count=load.count, start_s=load.start, trace=trace)

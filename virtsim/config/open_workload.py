@@ -8,11 +8,10 @@ from typing import Literal
 from pydantic import Field
 
 from ..data.arrivals_file import load_arrivals_file
-from ..data.errors import DataFileError
 from . import workload_inputs as wi
 from . import workload_spec as ws
-from .resolution import Context
 from .distributions import resolve_distribution
+from .resolution import Context
 from .workload_kind import WorkloadKind
 
 
@@ -74,10 +73,8 @@ def _arrivals(wl, loc: tuple, ctx: Context, targets: Collection[str]):
                                 rates_per_s=tuple(p.rate for p in arrivals.points),
                                 interpolation=arrivals.interpolation, period_s=arrivals.period)
     path = ctx.file(arrivals.path)
-    try:
-        table = load_arrivals_file(path, targets, default_target=wl.target)
-    except DataFileError as err:
-        ctx.add_file_problems((*loc, "path"), arrivals.path, err)
+    table = ctx.read((*loc, "path"), load_arrivals_file, path, targets, default_target=wl.target, shown=arrivals.path)
+    if table is None:
         return None
     return ws.FileArrivals(path=str(path.resolve()), sha256=table.sha256, rows=len(table), table=table)
 

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..data.errors import DataFileError
 from ..data.pods import pod_shapes
 from ..model.memory import footprints, sandbox_bytes, vmm_overhead_bytes
 from ..placement.policies import Fit, Item, Room, place
@@ -188,10 +187,9 @@ def _pod_containers(pool: PlacementInput, ctx: Context) -> list[tuple[None, Pool
     if not path.is_file():
         ctx.add(("placement", "containers_from", "path"), f"file not found: {path}")
         return []
-    try:
-        shapes = pod_shapes(path, source.count, source.start)
-    except DataFileError as err:
-        ctx.add_file_problems(("placement", "containers_from", "path"), source.path, err)
+    shapes = ctx.read(("placement", "containers_from", "path"), pod_shapes, path, source.count, source.start,
+                      shown=source.path)
+    if shapes is None:
         return []
     return [(None, PoolContainerInput(name=f"pod-{k}", requests=RequestsInput(cpu=cores, memory=f"{nbytes:.0f} B")))
             for k, (_line, cores, nbytes) in enumerate(shapes, start=1)]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from ..data.errors import DataFileError
 from .errors import Problem
@@ -11,6 +13,8 @@ from .translate import path_text
 from .yaml_source import LineIndex
 
 __all__ = ["Context"]
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -30,6 +34,15 @@ class Context:
         for problem in err.problems:
             where = f"{shown} line {problem.line}" if problem.line else shown
             self.add(loc, f"{where}: {problem.message}")
+
+    def read(self, loc: tuple, read: Callable[..., T], *args, shown: str | None = None, **kwargs) -> T | None:
+        """``read(*args, **kwargs)``, a reader of ``virtsim.data``; None if the file has problems, each then
+        re-homed at ``loc`` (the key naming the file) as ``shown`` (default: the file the reader names)."""
+        try:
+            return read(*args, **kwargs)
+        except DataFileError as err:
+            self.add_file_problems(loc, err.file if shown is None else shown, err)
+            return None
 
     def file(self, written: str) -> Path:
         path = Path(written).expanduser()

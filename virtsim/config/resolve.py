@@ -2,7 +2,7 @@
 
 Resolution reads data files (relative to the experiment file) and converts to
 SI field names; hosts are resolved in ``hosts.py``. What a workload type
-adds (its keys, their checks, its spec) is its kind's (``workload_kinds``).
+adds (its keys, their checks, its spec) is its kind's (``workload_registry``).
 Each function returns ``None`` for a piece it could not resolve, after
 recording why.
 """
@@ -18,7 +18,7 @@ from . import inputs as i
 from .resolution import Context
 from .distributions import resolve_distribution
 from .workload_inputs import AutoscaleInput, DemandInput
-from .workload_kinds import WORKLOAD_KINDS, check_type_keys, workload_kind
+from .workload_registry import WORKLOAD_KINDS, check_type_keys, workload_kind
 from .workload_spec import AutoscaleSpec, ConstantDist, DemandSpec, DiskDemand, NetDemand, WorkloadSpec
 
 __all__ = ["Context", "resolve_workload"]

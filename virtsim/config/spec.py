@@ -20,7 +20,7 @@ from .profiles import HypervisorProfile as _Hypervisor
 from .profiles import OSProfile as _OS
 from .spec_base import FrozenSpec as _Spec
 from .spec_base import without_absent as _without_absent
-from .workload_kinds import workload_kind
+from .workload_registry import workload_kind
 from .workload_spec import (
     AutoscaleSpec,
     ConstantDist,
@@ -87,7 +87,7 @@ EngineProfile = Annotated[_Engine, _from_dump(_Engine)]
 
 
 def _workload_of_its_type(value: Any) -> Any:
-    """A workload read back from its dump is of its type's class (``workload_kinds``)."""
+    """A workload read back from its dump is of its type's class (``workload_registry``)."""
     if isinstance(value, dict):
         return workload_kind(value.get("type")).spec.model_validate(value)
     return value

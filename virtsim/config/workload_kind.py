@@ -2,7 +2,7 @@
 
 A type's module (``open_workload``, ``closed_workload``, ``batch_workload``)
 defines its resolved spec (a :class:`~virtsim.config.workload_spec.WorkloadSpec`
-subclass) and one :class:`WorkloadKind`; ``workload_kinds`` lists them. The
+subclass) and one :class:`WorkloadKind`; ``workload_registry`` lists them. The
 keys every workload has, and its target, replicas and demand, are checked and
 resolved in ``resolve``; a kind adds its own.
 """

@@ -161,7 +161,7 @@ class WorkloadSpec(FrozenSpec):
 
     Each type (``type``: open, closed, batch, …) is a subclass with its own
     fields, defined with its keys and their resolution in its module
-    (``config.open_workload``, …) and found by type in ``config.workload_kinds``.
+    (``config.open_workload``, …) and found by type in ``config.workload_registry``.
     """
 
     name: str

@@ -30,6 +30,7 @@ from ..workloads.wiring import Wiring
 from .timeseries import Sampler
 from .trace_loads import TraceLoads
 
+
 def random_stream(seed: int, name: str) -> np.random.Generator:
     """An independent generator for the source called ``name``.
 

@@ -4,7 +4,7 @@ A new type is a module that defines its source and a
 :class:`~virtsim.workloads.wiring.WorkloadType`, registered here (the built-in
 ones are listed below) or with :func:`register` before the simulation is
 built. Its spec (the keys it is written with, and how they resolve) belongs
-to the config layer: see ``virtsim.config.workload_kinds``.
+to the config layer: see ``virtsim.config.workload_registry``.
 """
 
 from __future__ import annotations

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from .batch_workload import BATCH
 from .closed_workload import CLOSED
-from .resolution import Context
 from .open_workload import OPEN
+from .resolution import Context
 from .workload_kind import WorkloadKind
 
 __all__ = ["WORKLOAD_KINDS", "check_type_keys", "register", "workload_kind"]
