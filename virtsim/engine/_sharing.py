@@ -25,8 +25,8 @@ at it are found without looking at the others. An event therefore costs
 O(entries on the changed path and their siblings, plus log(groups)), independent
 of how many activities, hosts or other domains exist.
 
-The wake-ups are ordinary SimPy timeouts, one per planned completion (see
-:mod:`virtsim.engine.events` for what the engine assumes of SimPy's order).
+Each wake-up is a new SimPy ``Timeout`` (:mod:`virtsim.engine.events` says
+what the engine assumes of SimPy's order).
 """
 
 from __future__ import annotations
@@ -580,56 +580,58 @@ class RateResource:
             # demand, so only the changed entries can move.
             if not changed:
                 return
-            if len(changed) == 1:  # the usual case, built cheaply
-                e = changed[0]
-                visits = ((e, e.demand),)
-            else:
-                visits = [(e, e.demand) for e in changed]
+            for e in changed:
+                self._visit(e, e.demand, now)
         else:
             entries = node.entries
             uncontended = node.total <= amount
-            if len(entries) == 1:
-                allocs = (amount,)
-            else:
-                demands = [e.demand for e in entries]
-                allocs = demands if uncontended else self._split(node, amount, demands)
             node.open = uncontended
-            visits = zip(entries, allocs)
-        for e, a in visits:
-            if e.is_group:
-                if a == e.alloc and not e.queued:
-                    continue
-                # The group's members run at alloc / n from now on: advance the
-                # virtual clock at the old rate first.
-                g = e
-                g.queued = False
-                clock = g.clock = g.clock + g.rate * (now - g.t_clock)
-                g.t_clock = now
-                g.alloc = a
-                n = g.n
-                if n and a > 0.0:
-                    rate = g.rate = a / n
-                    t_finish = now + (g.heap[0][0] - clock) / rate
-                else:
-                    g.rate = 0.0
-                    t_finish = INF
-                if t_finish != g.t_finish:
-                    g.t_finish = t_finish
-                    if n:  # active: in the heap
-                        self._replan(g, g.slot)
-                continue
-            child = e
-            if a != child.alloc:
-                _account(child, now)
-                child.alloc = a
-                if child.on_alloc is not None:
-                    self._alloc_watch.append(child)
-            elif not child.queued:
-                continue
-            child.queued = False
-            self._distribute(child, a, now)
+            if len(entries) == 1:
+                self._visit(entries[0], amount, now)
+            elif uncontended:
+                for e in entries:
+                    self._visit(e, e.demand, now)
+            else:
+                allocs = self._split(node, amount, [e.demand for e in entries])
+                for i in range(len(entries)):
+                    self._visit(entries[i], allocs[i], now)
         if changed:  # all visited (nothing is queued while splitting)
             changed.clear()
+
+    def _visit(self, e: _Entry, a: float, now: float) -> None:
+        """Give entry ``e`` the allocation ``a``: re-plan a group, re-split a child node that moved."""
+        if e.is_group:
+            if a == e.alloc and not e.queued:
+                return
+            # The group's members run at alloc / n from now on: advance the
+            # virtual clock at the old rate first.
+            g = e
+            g.queued = False
+            clock = g.clock = g.clock + g.rate * (now - g.t_clock)
+            g.t_clock = now
+            g.alloc = a
+            n = g.n
+            if n and a > 0.0:
+                rate = g.rate = a / n
+                t_finish = now + (g.heap[0][0] - clock) / rate
+            else:
+                g.rate = 0.0
+                t_finish = INF
+            if t_finish != g.t_finish:
+                g.t_finish = t_finish
+                if n:  # active: in the heap
+                    self._replan(g, g.slot)
+            return
+        child = e
+        if a != child.alloc:
+            _account(child, now)
+            child.alloc = a
+            if child.on_alloc is not None:
+                self._alloc_watch.append(child)
+        elif not child.queued:
+            return
+        child.queued = False
+        self._distribute(child, a, now)
 
     def _split(self, node: ShareNode, amount: float, demands: list[float]) -> list[float]:
         """Allocations of ``amount`` among the node's entries when demand exceeds it."""
