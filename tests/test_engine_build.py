@@ -36,7 +36,8 @@ def plain_env() -> dict[str, str]:
 def test_the_plain_engine_passes_the_engine_tests():
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider",
-         "tests/test_sharing.py", "tests/test_root_hook.py", "tests/test_overload.py"],
+         "tests/test_sharing.py", "tests/test_engine_wakeup.py", "tests/test_root_hook.py", "tests/test_overload.py",
+         "tests/test_cfs_quota.py"],
         cwd=ROOT, env=plain_env(), capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert "sharing engine: python" in proc.stdout  # the header says which build ran

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import math
 
+import pytest
+import simpy
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from virtsim.engine.fairshare import POLICIES, proportional, waterfill, waterfill_with_floors
+from virtsim.engine import fairshare
+from virtsim.engine.fairshare import POLICIES, SPLITS, max_min, policy_split, proportional, waterfill, waterfill_with_floors
+from virtsim.engine.sharing import RateResource
 
 from maxmin_reference import maxmin_lp, proportional_ref
 
@@ -93,6 +97,47 @@ def test_proportional_with_floors():
 
 def test_policy_names():
     assert POLICIES == ("max-min", "proportional")
+
+
+def test_a_policy_name_maps_to_its_split():
+    assert SPLITS == {"max-min": max_min, "proportional": proportional} and tuple(SPLITS) == POLICIES
+    assert policy_split("proportional", "cpu0") is proportional
+    assert max_min(8, [4, 4, 1, 1], [1, 1, 1, 1]) == waterfill(8, [4, 4, 1, 1], [1, 1, 1, 1])
+    floors = [0.0, 3.5, 0.0, 0.0]
+    assert max_min(8, [4, 4, 1, 1], [1, 1, 1, 1], floors) == waterfill_with_floors(8, [4, 4, 1, 1], [1, 1, 1, 1], floors)
+
+
+@pytest.mark.parametrize("policy", ["fifo", "Max-Min", "", None, ["max-min"]])
+def test_an_unknown_policy_is_named_with_the_valid_ones(policy):
+    message = f"cpu0: policy must be 'max-min' or 'proportional', got {policy!r}"
+    with pytest.raises(ValueError) as raised:
+        policy_split(policy, "cpu0")
+    assert str(raised.value) == message
+    with pytest.raises(ValueError) as raised:
+        RateResource(simpy.Environment(), 4.0, name="cpu0", policy=policy)
+    assert str(raised.value) == message
+
+
+def _first_served(capacity, demands, weights, floors=None):
+    """Each child in turn gets what it asks for, while anything is left."""
+    alloc = []
+    for demand in demands:
+        alloc.append(min(demand, capacity))
+        capacity -= alloc[-1]
+    return alloc
+
+
+def test_the_engine_splits_by_the_policy_table(monkeypatch):
+    """A policy added to the table is accepted by name and used by every contended split."""
+    monkeypatch.setitem(fairshare.SPLITS, "first-served", _first_served)
+    env = simpy.Environment()
+    host = RateResource(env, 2.0, name="cpu0", policy="first-served")
+    a, b = host.root.add_child("a"), host.root.add_child("b")
+    a.submit(10.0, max_rate=3.0)
+    b.submit(1.0, max_rate=1.0)
+    assert (a.alloc, b.alloc) == (2.0, 0.0)  # max-min: (1, 1); proportional: (1.5, 0.5)
+    with pytest.raises(ValueError, match="'max-min' or 'proportional' or 'first-served', got 'fifo'"):
+        RateResource(env, 2.0, name="cpu0", policy="fifo")
 
 
 # -- properties ----------------------------------------------------------------

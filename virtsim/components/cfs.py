@@ -25,10 +25,7 @@ import math
 import simpy
 
 from ..engine import ShareNode
-
-#: After every engine event of the same instant: a completion due exactly when
-#: the quota runs out completes rather than being throttled.
-_AFTER_ENGINE = 2
+from ..engine.events import LateTimeout
 
 #: Quota left, as a fraction of the quota, that counts as used up (absorbs rounding).
 _REL_TOLERANCE = 1e-9
@@ -164,16 +161,8 @@ class CpuQuota:
         if at == math.inf:
             self._wakeup = None
             return
-        event = _LateTimeout(self.env, max(0.0, at - now))
+        # After every engine event of that instant: a completion due exactly
+        # when the quota runs out completes rather than being throttled.
+        event = LateTimeout(self.env, max(0.0, at - now))
         event.callbacks.append(self._wake)
         self._wakeup = event
-
-
-class _LateTimeout(simpy.Event):
-    """A timeout (as SimPy builds one) that fires after the engine's events of the same instant."""
-
-    def __init__(self, env: simpy.Environment, delay_s: float):
-        super().__init__(env)
-        self._ok = True
-        self._value = None
-        env.schedule(self, _AFTER_ENGINE, delay_s)

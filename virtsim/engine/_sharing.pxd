@@ -19,7 +19,7 @@ cdef class _Group(_Entry):
     cdef public ShareNode node, parent
     cdef public double max_rate, task_weight, rate, clock, t_clock, t_finish
     cdef public list heap
-    cdef public Py_ssize_t n
+    cdef public Py_ssize_t n, activation, slot
 
 cdef class ShareNode(_Entry):
     cdef public str name
@@ -37,29 +37,48 @@ cdef class ShareNode(_Entry):
 @cython.locals(dt=double)
 cdef void _account(ShareNode node, double now)
 
+cdef inline bint _earlier(_Group a, _Group b)
+
 cdef class RateResource:
-    cdef public object env, on_root_alloc, _pending
+    cdef public object env, on_root_alloc, _pending, _split_policy
     cdef public str name, policy
     cdef public ShareNode root
-    cdef public dict _active
-    cdef public list _spare, _wake_callbacks, _alloc_watch
+    cdef public list _plan, _wake_callbacks, _alloc_watch
     cdef public double _pending_time, _planned_time
     cdef public _Group _planned_group
     cdef public bint _batch
-    cdef public Py_ssize_t _seq, completions
+    cdef public Py_ssize_t _seq, completions, _activations
 
     @cython.locals(group=_Group)
     cpdef void cancel(self, Activity activity)
     cdef void _resize(self, _Group group, Py_ssize_t n, double now)
+    @cython.locals(plan=list)
+    cdef void _activate(self, _Group group)
+    @cython.locals(plan=list, last=_Group, i=Py_ssize_t)
+    cdef void _unplan(self, _Group group)
+    cdef void _replan(self, _Group group, Py_ssize_t i)
+    @cython.locals(plan=list, up=Py_ssize_t, parent=_Group)
+    cdef void _sift_up(self, _Group group, Py_ssize_t i)
+    @cython.locals(plan=list, size=Py_ssize_t, c=Py_ssize_t, child=_Group, right=_Group)
+    cdef void _sift_down(self, _Group group, Py_ssize_t i)
     @cython.locals(entries=list, demand=double, e=_Entry, dt=double, floor=double, parent=ShareNode)
     cdef void _propagate(self, ShareNode node, double now)
     @cython.locals(alloc=double, dt=double)
     cdef void _settle(self, ShareNode start, double now)
-    @cython.locals(changed=list, e=_Entry, g=_Group, child=ShareNode, a=double, clock=double, rate=double, n=Py_ssize_t, dt=double, uncontended=bint, entries=list)
+    @cython.locals(changed=list, e=_Entry, uncontended=bint, entries=list, i=Py_ssize_t)
     cdef void _distribute(self, ShareNode node, double amount, double now)
+    @cython.locals(g=_Group, child=ShareNode, clock=double, rate=double, n=Py_ssize_t, t_finish=double)
+    cdef void _visit(self, _Entry e, double a, double now)
+    cdef object _split(self, ShareNode node, double amount, list demands)
     @cython.locals(best=double, best_group=_Group, g=_Group, delay=double)
     cdef void _plan_wakeup(self, double now)
     @cython.locals(watched=list, node=ShareNode)
     cdef void _notify(self, double now)
-    @cython.locals(now=double, forced=_Group, finished=list, horizon=double, due=list, g=_Group, heap=list, clock=double, popped=Py_ssize_t, tag=double, act=Activity)
+    @cython.locals(now=double, forced=_Group, finished=list, horizon=double, others=list, g=_Group)
     cpdef _wake(self, object event)
+    @cython.locals(heap=list, clock=double, popped=Py_ssize_t, tag=double, act=Activity)
+    cdef void _complete(self, _Group g, bint forced, double now, list finished)
+    @cython.locals(plan=list, g=_Group)
+    cdef bint _due_below_top(self, double horizon)
+    @cython.locals(plan=list, size=Py_ssize_t, others=list, todo=list, i=Py_ssize_t, g=_Group)
+    cdef list _due_besides(self, _Group forced, double horizon)

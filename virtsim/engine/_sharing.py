@@ -19,9 +19,14 @@ domain's pending event.
 Activities of one node with the same per-activity rate limit form a group that
 shares a *virtual service clock*: every member runs at the same rate, so a
 member's finish tag is ``clock at arrival + work``, and a heap of tags yields the
-next completion without touching the other members. An event therefore costs
-O(entries on the changed path and their siblings), independent of how many
-activities, hosts or other domains exist.
+group's next completion without touching the other members. The domain keeps a
+heap of its groups' finish times in turn, so the next wake-up and the groups due
+at it are found without looking at the others. An event therefore costs
+O(entries on the changed path and their siblings, plus log(groups)), independent
+of how many activities, hosts or other domains exist.
+
+Each wake-up is a new SimPy ``Timeout`` (:mod:`virtsim.engine.events` says
+what the engine assumes of SimPy's order).
 """
 
 from __future__ import annotations
@@ -30,12 +35,13 @@ from heapq import heappop, heappush
 import math
 from collections.abc import Callable
 from functools import lru_cache
+from operator import attrgetter
 from typing import Any
 
 import simpy
-from simpy.events import NORMAL
+from simpy.events import Timeout
 
-from .fairshare import proportional, waterfill, waterfill_with_floors
+from .fairshare import policy_split
 
 INF = math.inf
 
@@ -46,18 +52,18 @@ _OVERLOADED = 1.0 + REL_TOLERANCE
 """A root is overloaded when its demand exceeds its capacity times this (beyond rounding)."""
 
 
+_ACTIVATION = attrgetter("activation")
+"""Sorts groups in the order they became active."""
+
+
 @lru_cache(maxsize=1 << 16)
-def _split(policy: str, amount: float, demands: tuple, weights: tuple, floors: tuple | None) -> list[float]:
-    """One split, memoised on its exact inputs.
+def _split(split: Callable, amount: float, demands: tuple, weights: tuple, floors: tuple | None) -> list[float]:
+    """One split by the policy function ``split``, memoised on its exact inputs.
 
     The same demand patterns recur (jobs come and go) on every host, and a
     cache hit costs a fifth of a water-filling. Results are never mutated.
     """
-    if policy == "proportional":
-        return proportional(amount, demands, weights, floors)
-    if floors is None:
-        return waterfill(amount, demands, weights)
-    return waterfill_with_floors(amount, demands, weights, floors)
+    return split(amount, demands, weights, floors)
 
 
 class Activity:
@@ -97,9 +103,16 @@ class _Entry:
 
 
 class _Group(_Entry):
-    """The activities of one node sharing one per-activity rate limit."""
+    """The activities of one node sharing one per-activity rate limit.
 
-    __slots__ = ("node", "parent", "max_rate", "task_weight", "heap", "n", "rate", "clock", "t_clock", "t_finish")
+    While it has members (it is *active*) it is in its domain's heap of
+    finish times, at index ``slot``. ``activation`` numbers the times groups
+    became active: among equal finish times the group active the longest
+    comes first.
+    """
+
+    __slots__ = ("node", "parent", "max_rate", "task_weight", "heap", "n", "rate", "clock", "t_clock", "t_finish",
+                 "activation", "slot")
 
     def __init__(self, node: ShareNode, max_rate: float):
         self.node = node
@@ -116,6 +129,8 @@ class _Group(_Entry):
         self.clock = 0.0
         self.t_clock = 0.0
         self.t_finish = INF
+        self.activation = 0
+        self.slot = -1  # not in the domain's heap
         self.queued = False  # in the node's list of changed entries
         self.is_group = True
 
@@ -228,7 +243,7 @@ class ShareNode(_Entry):
             group.clock += group.rate * (now - group.t_clock)
         else:
             group.clock = 0.0  # rebase an idle clock: keeps tags small and exact
-            resource._active[group] = None
+            resource._activate(group)
         group.t_clock = now
         tag = group.clock + work
         act = Activity.__new__(Activity)  # see Activity's docstring
@@ -327,6 +342,11 @@ def _account(node: ShareNode, now: float) -> None:
         node.t_acc = now
 
 
+def _earlier(a: _Group, b: _Group) -> bool:
+    """``a`` is planned before ``b``: it finishes sooner, or as soon and became active first."""
+    return a.t_finish < b.t_finish or (a.t_finish == b.t_finish and a.activation < b.activation)
+
+
 def _check_positive(what: str, value: float, name: str) -> None:
     if not value > 0:
         raise ValueError(f"{name}: {what} must be > 0, got {value!r}")
@@ -335,26 +355,26 @@ def _check_positive(what: str, value: float, name: str) -> None:
 class RateResource:
     """One sharing domain: ``capacity`` rate units split along a tree of consumers.
 
-    ``policy`` is ``"max-min"`` (weighted water-filling, the default; what equal
-    cgroup weights give) or ``"proportional"`` (shares proportional to demand,
+    ``policy`` names an entry of :data:`virtsim.engine.fairshare.SPLITS`:
+    ``"max-min"`` (weighted water-filling, the default; what equal cgroup
+    weights give) or ``"proportional"`` (shares proportional to demand,
     SimGrid's VM model). ``root`` is the top consumer; its cap is the capacity.
     """
 
     def __init__(self, env: simpy.Environment, capacity: float, *, name: str = "resource",
                  policy: str = "max-min", task_weight: float = 1.0):
         _check_positive("capacity", capacity, name)
-        if policy not in ("max-min", "proportional"):
-            raise ValueError(f"{name}: policy must be 'max-min' or 'proportional', got {policy!r}")
+        self._split_policy = policy_split(policy, name)
         self.env = env
         self.name = name
         self.policy = policy
         self.root = ShareNode(self, name, None, 1.0, float(capacity), 0.0, task_weight)
-        self._active: dict[_Group, None] = {}  # groups with members, insertion-ordered
+        # The active groups, a binary heap by (t_finish, activation): each
+        # knows its index, so a changed finish time moves it in place.
+        self._plan: list[_Group] = []
+        self._activations = 0  # groups made active so far
         self._pending: simpy.Event | None = None  # the one wake-up that counts
-        # Wake-ups that fired (current or superseded) are scheduled again
-        # rather than a new Timeout made per wake-up.
-        self._spare: list[simpy.Event] = []
-        self._wake_callbacks = [self._wake]
+        self._wake_callbacks = [self._wake]  # shared by the wake-ups: SimPy only reads it
         self._pending_time = INF
         self._planned_time = INF  # the next completion as last computed
         self._planned_group: _Group | None = None
@@ -414,10 +434,72 @@ class RateResource:
             group.queued = True
             group.node.changed.append(group)
         if not n:
-            del self._active[group]
+            self._unplan(group)
             group.clock = 0.0
             group.heap.clear()  # only cancelled entries can remain
         self._propagate(group.node, now)
+
+    # -- the heap of finish times -------------------------------------------------
+
+    def _activate(self, group: _Group) -> None:
+        """The group gains its first member: into the heap, after the groups active longer."""
+        group.activation = self._activations
+        self._activations += 1
+        plan = self._plan
+        plan.append(group)
+        self._sift_up(group, len(plan) - 1)
+
+    def _unplan(self, group: _Group) -> None:
+        """The group has no members left: out of the heap."""
+        plan = self._plan
+        last = plan.pop()
+        i = group.slot
+        group.slot = -1
+        if last is not group:  # the last one fills the gap
+            plan[i] = last
+            self._replan(last, i)
+
+    def _replan(self, group: _Group, i: int) -> None:
+        """Move ``group``, at index ``i``, to its place after its finish time changed."""
+        if i > 0 and _earlier(group, self._plan[(i - 1) >> 1]):
+            self._sift_up(group, i)
+        else:
+            self._sift_down(group, i)
+
+    def _sift_up(self, group: _Group, i: int) -> None:
+        plan = self._plan
+        while i > 0:
+            up = (i - 1) >> 1
+            parent = plan[up]
+            if not _earlier(group, parent):
+                break
+            plan[i] = parent
+            parent.slot = i
+            i = up
+        plan[i] = group
+        group.slot = i
+
+    def _sift_down(self, group: _Group, i: int) -> None:
+        plan = self._plan
+        size = len(plan)
+        while True:
+            c = 2 * i + 1
+            if c >= size:
+                break
+            child = plan[c]
+            if c + 1 < size:
+                right = plan[c + 1]
+                if _earlier(right, child):
+                    c += 1
+                    child = right
+            if not _earlier(child, group):
+                break
+            plan[i] = child
+            child.slot = i
+            i = c
+        plan[i] = group
+        group.slot = i
+
 
     def _propagate(self, node: ShareNode, now: float) -> None:
         """Update demands from ``node`` up while they change, then re-share.
@@ -498,65 +580,73 @@ class RateResource:
             # demand, so only the changed entries can move.
             if not changed:
                 return
-            if len(changed) == 1:  # the usual case, built cheaply
-                e = changed[0]
-                visits = ((e, e.demand),)
-            else:
-                visits = [(e, e.demand) for e in changed]
+            for e in changed:
+                self._visit(e, e.demand, now)
         else:
             entries = node.entries
             uncontended = node.total <= amount
-            if len(entries) == 1:
-                allocs = (amount,)
-            else:
-                demands = [e.demand for e in entries]
-                allocs = demands if uncontended else self._split(node, amount, demands)
             node.open = uncontended
-            visits = zip(entries, allocs)
-        for e, a in visits:
-            if e.is_group:
-                if a == e.alloc and not e.queued:
-                    continue
-                # The group's members run at alloc / n from now on: advance the
-                # virtual clock at the old rate first.
-                g = e
-                g.queued = False
-                clock = g.clock = g.clock + g.rate * (now - g.t_clock)
-                g.t_clock = now
-                g.alloc = a
-                n = g.n
-                if n and a > 0.0:
-                    rate = g.rate = a / n
-                    g.t_finish = now + (g.heap[0][0] - clock) / rate
-                else:
-                    g.rate = 0.0
-                    g.t_finish = INF
-                continue
-            child = e
-            if a != child.alloc:
-                _account(child, now)
-                child.alloc = a
-                if child.on_alloc is not None:
-                    self._alloc_watch.append(child)
-            elif not child.queued:
-                continue
-            child.queued = False
-            self._distribute(child, a, now)
+            if len(entries) == 1:
+                self._visit(entries[0], amount, now)
+            elif uncontended:
+                for e in entries:
+                    self._visit(e, e.demand, now)
+            else:
+                allocs = self._split(node, amount, [e.demand for e in entries])
+                for i in range(len(entries)):
+                    self._visit(entries[i], allocs[i], now)
         if changed:  # all visited (nothing is queued while splitting)
             changed.clear()
+
+    def _visit(self, e: _Entry, a: float, now: float) -> None:
+        """Give entry ``e`` the allocation ``a``: re-plan a group, re-split a child node that moved."""
+        if e.is_group:
+            if a == e.alloc and not e.queued:
+                return
+            # The group's members run at alloc / n from now on: advance the
+            # virtual clock at the old rate first.
+            g = e
+            g.queued = False
+            clock = g.clock = g.clock + g.rate * (now - g.t_clock)
+            g.t_clock = now
+            g.alloc = a
+            n = g.n
+            if n and a > 0.0:
+                rate = g.rate = a / n
+                t_finish = now + (g.heap[0][0] - clock) / rate
+            else:
+                g.rate = 0.0
+                t_finish = INF
+            if t_finish != g.t_finish:
+                g.t_finish = t_finish
+                if n:  # active: in the heap
+                    self._replan(g, g.slot)
+            return
+        child = e
+        if a != child.alloc:
+            _account(child, now)
+            child.alloc = a
+            if child.on_alloc is not None:
+                self._alloc_watch.append(child)
+        elif not child.queued:
+            return
+        child.queued = False
+        self._distribute(child, a, now)
 
     def _split(self, node: ShareNode, amount: float, demands: list[float]) -> list[float]:
         """Allocations of ``amount`` among the node's entries when demand exceeds it."""
         entries = node.entries
         weights = tuple([e.weight or 1.0 for e in entries])  # an idle group has weight 0 and demand 0
         floors = tuple([e.floor for e in entries]) if node._has_floors else None
-        return _split(self.policy, amount, tuple(demands), weights, floors)
+        return _split(self._split_policy, amount, tuple(demands), weights, floors)
 
     def _plan_wakeup(self, now: float) -> None:
+        # The earliest finish time, the group active longest among equal ones.
         best = INF
         best_group = None
-        for g in self._active:
-            if g.t_finish < best:
+        if self._plan:
+            g = self._plan[0]
+            if g.t_finish < INF:
                 best = g.t_finish
                 best_group = g
         self._planned_time = best
@@ -568,19 +658,11 @@ class RateResource:
             return
         self._pending_time = best
         delay = best - now if best > now else 0.0
-        if self._spare:
-            # A processed event fires again once given callbacks and queued:
-            # the same time, priority and order as a Timeout made now.
-            ev = self._spare.pop()
-            ev.callbacks = self._wake_callbacks
-            self.env.schedule(ev, NORMAL, delay)
-        else:
-            ev = self.env.timeout(delay)
-            ev.callbacks = self._wake_callbacks
+        ev = Timeout(self.env, delay)
+        ev.callbacks = self._wake_callbacks
         self._pending = ev
 
     def _wake(self, event: simpy.Event) -> None:
-        self._spare.append(event)
         if event is not self._pending:
             return  # superseded by an earlier wake-up
         self._pending = None
@@ -593,31 +675,14 @@ class RateResource:
         finished: list[Activity] = []
         self._batch = True
         horizon = now + REL_TOLERANCE * (now if now > 1.0 else 1.0)
-        due = [forced]
-        for g in self._active:
-            if g.t_finish <= horizon and g is not forced:
-                due.append(g)
-        for g in due:
-            heap = g.heap
-            clock = g.clock = g.clock + g.rate * (now - g.t_clock)
-            g.t_clock = now
-            popped = 0
-            while heap:
-                tag, _, act = heap[0]
-                if not act._live:
-                    heappop(heap)
-                    continue
-                # The planned group completes its head unconditionally (this
-                # wake-up was computed for it); others join when due within tolerance.
-                if g is forced and not popped or tag - clock <= REL_TOLERANCE * (tag if tag > 1.0 else 1.0):
-                    heappop(heap)
-                    act._live = False
-                    finished.append(act)
-                    popped += 1
-                else:
-                    break
-            if popped:
-                self._resize(g, g.n - popped, now)
+        # The planned group (the heap's top) first, then any others due by
+        # the horizon in the order they became active, as a scan would list them.
+        # (Listed before any completes: an emptied group leaves the heap.)
+        others = self._due_besides(forced, horizon) if len(self._plan) > 1 and self._due_below_top(horizon) else None
+        self._complete(forced, True, now, finished)
+        if others is not None:
+            for g in others:
+                self._complete(g, False, now, finished)
         self.completions += len(finished)
         # Callbacks run inside the batch so that activities they start are
         # shared out together with the completions, in one recomputation.
@@ -626,6 +691,63 @@ class RateResource:
                 act.on_done(act)
         self._batch = False
         self._settle(self.root, now)
+
+    def _complete(self, g: _Group, forced: bool, now: float, finished: list[Activity]) -> None:
+        """End the group's activities that are done by ``now`` (appended to ``finished``).
+
+        A ``forced`` group (the one this wake-up was computed for) completes
+        its head unconditionally; others when due within tolerance.
+        """
+        heap = g.heap
+        clock = g.clock = g.clock + g.rate * (now - g.t_clock)
+        g.t_clock = now
+        popped = 0
+        while heap:
+            tag, _, act = heap[0]
+            if not act._live:
+                heappop(heap)
+                continue
+            if forced and not popped or tag - clock <= REL_TOLERANCE * (tag if tag > 1.0 else 1.0):
+                heappop(heap)
+                act._live = False
+                finished.append(act)
+                popped += 1
+            else:
+                break
+        if popped:
+            self._resize(g, g.n - popped, now)
+
+    def _due_below_top(self, horizon: float) -> bool:
+        """A child of the heap's top (the planned group) is due by ``horizon``: seldom, most wake-ups complete one group."""
+        plan = self._plan
+        g = plan[1]
+        if g.t_finish <= horizon:
+            return True
+        if len(plan) > 2:
+            g = plan[2]
+            return g.t_finish <= horizon
+        return False
+
+    def _due_besides(self, forced: _Group, horizon: float) -> list[_Group]:
+        """The groups other than ``forced`` due by ``horizon``, in the order they became active.
+
+        They form the top of the heap: below a group due later, none is due.
+        """
+        plan = self._plan
+        size = len(plan)
+        others = []
+        todo = [0]
+        while todo:
+            i = todo.pop()
+            if i < size:
+                g = plan[i]
+                if g.t_finish <= horizon:
+                    if g is not forced:
+                        others.append(g)
+                    todo.append(2 * i + 1)
+                    todo.append(2 * i + 2)
+        others.sort(key=_ACTIVATION)
+        return others
 
     def nodes(self) -> list[ShareNode]:
         """All consumers of the domain, root first, depth-first."""

@@ -15,7 +15,7 @@ Guarantees, for ``capacity >= 0``:
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 
 def waterfill(capacity: float, demands: Sequence[float], weights: Sequence[float]) -> list[float]:
@@ -120,5 +120,32 @@ def proportional(
     return [f + (d - f) * scale for d, f in zip(demands, floors)]
 
 
-POLICIES = ("max-min", "proportional")
+def max_min(
+    capacity: float,
+    demands: Sequence[float],
+    weights: Sequence[float],
+    floors: Sequence[float] | None = None,
+) -> list[float]:
+    """Weighted max-min fairness: :func:`waterfill`, or :func:`waterfill_with_floors` given floors."""
+    if floors is None:
+        return waterfill(capacity, demands, weights)
+    return waterfill_with_floors(capacity, demands, weights, floors)
+
+
+Split = Callable[[float, Sequence[float], Sequence[float], "Sequence[float] | None"], list[float]]
+"""A sharing policy: ``(capacity, demands, weights, floors or None) -> allocations``."""
+
+SPLITS: dict[str, Split] = {"max-min": max_min, "proportional": proportional}
+"""The sharing policies a :class:`~virtsim.engine.sharing.RateResource` accepts, by name."""
+
+POLICIES = tuple(SPLITS)
 """Names of the sharing policies a :class:`~virtsim.engine.sharing.RateResource` accepts."""
+
+
+def policy_split(policy: str, where: str) -> Split:
+    """The split of the policy named ``policy``; a ValueError naming ``where`` and the valid names if none is."""
+    split = SPLITS.get(policy) if isinstance(policy, str) else None
+    if split is None:
+        names = " or ".join(repr(name) for name in SPLITS)
+        raise ValueError(f"{where}: policy must be {names}, got {policy!r}")
+    return split
