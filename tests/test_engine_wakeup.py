@@ -148,6 +148,38 @@ def test_each_wakeup_is_a_new_event():
     assert len({id(event) for event in env.scheduled}) == len(env.scheduled)
 
 
+def test_no_workload_source_schedules_a_fired_event_again(monkeypatch):
+    """Open loops (Poisson), closed loops, batches and replayed jobs files make a new event per arrival."""
+    import virtsim
+
+    scheduled = []
+    schedule = simpy.Environment.schedule
+
+    def recording(env, event, priority=simpy.events.NORMAL, delay=0):
+        if isinstance(event, simpy.Timeout):  # SimPy re-queues its own stop event: not ours
+            scheduled.append(event)
+        schedule(env, event, priority, delay)
+
+    monkeypatch.setattr(simpy.Environment, "schedule", recording)
+    experiment = {
+        "name": "sources", "duration": "60 s", "seed": 3,
+        "hosts": [{"name": "h1", "hardware": {"cores": 2, "memory": "8 GiB"}}],
+        "workloads": [
+            {"name": "open", "type": "open", "target": "h1", "arrivals": {"type": "poisson", "rate": "2 /s"},
+             "demand": {"cpu": {"type": "exponential", "mean": "0.2 s"}}},
+            {"name": "closed", "type": "closed", "target": "h1", "clients": 2, "think_time": "1 s",
+             "demand": {"cpu": "0.1 s"}},
+            {"name": "batch", "type": "batch", "target": "h1", "jobs": 3, "demand": {"cpu": "1 s"}},
+        ],
+    }
+    results = virtsim.run_spec(virtsim.load_experiment(experiment))
+    assert (results.workloads.set_index("workload")["jobs_arrived"] > 2).all()
+    replay = virtsim.load_experiment(ROOT / "experiments" / "trace-replay.yaml")  # a jobs file
+    assert (virtsim.run_spec(replay.model_copy(update={"duration_s": 60.0})).workloads["jobs_arrived"] > 2).all()
+    assert len(scheduled) > 100
+    assert len({id(event) for event in scheduled}) == len(scheduled)
+
+
 def _active_groups(res) -> list:
     return [g for node in res.nodes() for g in node.groups.values() if g.n]
 

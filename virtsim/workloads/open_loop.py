@@ -11,8 +11,6 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from simpy.events import NORMAL
-
 from ..components import Consumer
 from .arrivals import CurveGaps, OnOffGaps, RateCurve
 from .distributions import make_sampler
@@ -46,8 +44,7 @@ class OpenLoop:
             return
         if delay < 0:
             raise ValueError(f"Negative delay {delay}")
-        event.callbacks = self._callbacks
-        self.env.schedule(event, NORMAL, delay)
+        self.env.timeout(delay).callbacks = self._callbacks
 
 
 @dataclass(frozen=True)

@@ -5,9 +5,8 @@ A process per job costs several times a callback chain (see ``benchmarks/``),
 so the sources (open loops, closed loops, trace replays, batches) schedule
 their next step with a plain timeout and a callback, and start work directly
 in the target consumer through a :class:`JobStarter`.
-An arrival source has one pending arrival at a time: the event that just fired
-is queued again for the next one (given its callbacks back, a processed SimPy
-event fires again at the same time, priority and order as a new Timeout).
+An arrival source has one pending arrival at a time, a new Timeout each, all
+sharing one callbacks list (SimPy only reads it: ``virtsim.engine.events``).
 """
 
 from __future__ import annotations

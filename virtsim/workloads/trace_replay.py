@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from simpy.events import NORMAL
-
 from ..components import Consumer
 from .starter import JobStarter
 
@@ -58,8 +56,7 @@ class TraceReplay:
             i = 0
         self._next = i
         delay = times[i] - now
-        event.callbacks = self._callbacks
-        self.env.schedule(event, NORMAL, delay if delay > 0.0 else 0.0)
+        self.env.timeout(delay if delay > 0.0 else 0.0).callbacks = self._callbacks
 
 
 def replay(w, index: int, wiring, threads: int, options: dict) -> TraceReplay:
