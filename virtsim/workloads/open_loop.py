@@ -11,6 +11,8 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from simpy.events import Timeout
+
 from ..components import Consumer
 from .arrivals import CurveGaps, OnOffGaps, RateCurve
 from .distributions import make_sampler
@@ -44,7 +46,7 @@ class OpenLoop:
             return
         if delay < 0:
             raise ValueError(f"Negative delay {delay}")
-        self.env.timeout(delay).callbacks = self._callbacks
+        Timeout(self.env, delay).callbacks = self._callbacks
 
 
 @dataclass(frozen=True)

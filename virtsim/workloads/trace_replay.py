@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from simpy.events import Timeout
+
 from ..components import Consumer
 from .starter import JobStarter
 
@@ -56,7 +58,7 @@ class TraceReplay:
             i = 0
         self._next = i
         delay = times[i] - now
-        self.env.timeout(delay if delay > 0.0 else 0.0).callbacks = self._callbacks
+        Timeout(self.env, delay if delay > 0.0 else 0.0).callbacks = self._callbacks
 
 
 def replay(w, index: int, wiring, threads: int, options: dict) -> TraceReplay:
