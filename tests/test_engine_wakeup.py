@@ -3,14 +3,13 @@
 A domain keeps its activity groups' finish times in a heap: the next wake-up is
 the earliest finish time (among equal ones, the group that became active first),
 found without looking at every group. Each wake-up is a new SimPy ``Timeout``;
-a controller's late events (``virtsim.engine.events``) come after the instant's
-engine events. The SimPy tests below fail if a SimPy release changes the order
+a controller's late calls (``virtsim.engine.events``) come after every other
+event of their instant. The SimPy tests below fail if a SimPy release changes the order
 those rely on.
 """
 
 from __future__ import annotations
 
-import inspect
 import math
 import re
 import tomllib
@@ -23,7 +22,7 @@ from hypothesis import strategies as st
 from packaging.requirements import Requirement
 
 from virtsim.engine import _sharing
-from virtsim.engine.events import AFTER_NORMAL, LateTimeout
+from virtsim.engine.events import late_calls
 from virtsim.engine.sharing import INF, RateResource
 
 ROOT = Path(__file__).parents[1]
@@ -40,7 +39,7 @@ def test_simpy_is_bounded_to_the_tested_versions():
 
 
 def test_simpy_orders_an_instant_by_priority_then_by_scheduling():
-    """URGENT, then NORMAL in the order scheduled (also during the instant), then the late events."""
+    """URGENT (a process starting), then NORMAL in the order scheduled, also during the instant."""
     env = simpy.Environment()
     order = []
 
@@ -51,19 +50,93 @@ def test_simpy_orders_an_instant_by_priority_then_by_scheduling():
         order.append((env.now, "timeout 1"))
         env.timeout(0).callbacks.append(record("timeout scheduled at 1"))
         simpy.Event(env).succeed().callbacks.append(record("succeeded at 1"))
-        LateTimeout(env, 0).callbacks.append(record("late scheduled at 1"))
+        env.process(process())
 
     def process():
         order.append((env.now, "process starts"))
         yield env.timeout(0)
 
-    LateTimeout(env, 1).callbacks.append(record("late 1"))
     env.timeout(1).callbacks.append(at_one)
     env.timeout(1).callbacks.append(record("timeout 2"))
-    env.timeout(0.5).callbacks.append(lambda event: env.process(process()))
     env.run()
-    assert order == [(0.5, "process starts"), (1, "timeout 1"), (1, "timeout 2"), (1, "timeout scheduled at 1"),
-                     (1, "succeeded at 1"), (1, "late 1"), (1, "late scheduled at 1")]
+    assert order == [(1, "timeout 1"), (1, "process starts"), (1, "timeout 2"), (1, "timeout scheduled at 1"),
+                     (1, "succeeded at 1")]
+
+
+def test_peek_is_the_time_of_the_next_event_and_infinity_when_none():
+    env = simpy.Environment()
+    assert env.peek() == math.inf
+    env.timeout(3.0)
+    env.timeout(3.0)
+    assert env.peek() == 3.0
+    env.step()
+    assert env.now == 3.0 and env.peek() == 3.0  # one more at the same instant
+    env.step()
+    assert env.peek() == math.inf
+
+
+# -- late calls: after every other event of their instant ---------------------------
+
+
+def test_late_calls_run_after_the_instant_and_after_what_each_schedules():
+    env = simpy.Environment()
+    late = late_calls(env)
+    order = []
+
+    def record(name):
+        return lambda _event: order.append((env.now, name))
+
+    def first_late(_call):
+        order.append((env.now, "late 1"))
+        env.timeout(0).callbacks.append(record("timeout scheduled by late 1"))
+        late.call(0, record("late scheduled by late 1"))
+
+    def at_one(_event):
+        order.append((env.now, "timeout 1"))
+        env.timeout(0).callbacks.append(record("timeout scheduled at 1"))
+        late.call(0, record("late scheduled at 1"))
+
+    late.call(1, first_late)
+    late.call(1, record("late 2"))
+    env.timeout(1).callbacks.append(at_one)
+    env.timeout(1).callbacks.append(record("timeout 2"))
+    env.timeout(2).callbacks.append(record("timeout at 2"))
+    env.run()
+    assert order == [(1, "timeout 1"), (1, "timeout 2"), (1, "timeout scheduled at 1"),
+                     (1, "late 1"), (1, "timeout scheduled by late 1"), (1, "late 2"), (1, "late scheduled at 1"),
+                     (1, "late scheduled by late 1"), (2, "timeout at 2")]
+
+
+def test_one_late_scheduler_per_environment_and_calls_identify_themselves():
+    env, other = simpy.Environment(), simpy.Environment()
+    assert late_calls(env) is late_calls(env) and late_calls(env) is not late_calls(other)
+    seen = []
+    call = late_calls(env).call(2.0, lambda c: seen.append((env.now, c)))
+    env.run()
+    assert seen == [(2.0, call)]
+    with pytest.raises(ValueError, match="negative delay"):
+        late_calls(env).call(-1.0, print)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 3), st.booleans()), min_size=1, max_size=12))
+def test_no_other_event_of_an_instant_follows_a_late_call(plan):
+    """Whatever mix of timeouts and late calls: a late call at t sees no event left at t but late calls."""
+    env = simpy.Environment()
+    late = late_calls(env)
+    ran = []
+
+    def on_late(_call):
+        ran.append(env.now)
+        assert env.peek() > env.now or late._checking
+
+    for at, is_late in plan:
+        if is_late:
+            late.call(at, on_late)
+        else:
+            env.timeout(at).callbacks.append(lambda _e, at=at: env.timeout(0))
+    env.run()
+    assert sorted(ran) == ran and len(ran) == sum(is_late for _, is_late in plan)
 
 
 def test_simpy_reads_a_shared_callbacks_list_without_changing_it():
@@ -80,36 +153,10 @@ def test_simpy_reads_a_shared_callbacks_list_without_changing_it():
     assert len(shared) == 1 and all(event.processed for event in names)
 
 
-def test_schedule_takes_an_event_a_priority_and_a_delay():
-    env = simpy.Environment()
-    assert list(inspect.signature(env.schedule).parameters) == ["event", "priority", "delay"]
-    assert AFTER_NORMAL > simpy.events.NORMAL > simpy.events.URGENT
-    late, normal = LateTimeout(env, 3.0), env.timeout(3.0)
-    assert late.triggered and late.ok and late.value is None and not late.processed  # as a Timeout
-    assert env.peek() == 3.0
-    env.step()
-    assert normal.processed and not late.processed  # same time: the NORMAL one first
-    env.step()
-    assert late.processed and env.now == 3.0
-
-
-def test_a_late_timeout_is_a_timeout_that_waits_for_the_instant():
-    env = simpy.Environment()
-    with pytest.raises(ValueError, match="negative delay"):
-        LateTimeout(env, -1.0)
-
-    def waits():
-        value = yield LateTimeout(env, 2.0)
-        return env.now, value
-
-    assert env.run(env.process(waits())) == (2.0, None)
-
-
-def test_only_the_events_helper_names_simpy_private_fields():
-    """SimPy's event state (``_ok``, ``_value``) is named in one module, whose tests are above."""
-    private = re.compile(r"\b_(ok|value|defused)\b")
-    helper = ROOT / "virtsim" / "engine" / "events.py"
-    offenders = [f"{path.relative_to(ROOT)}:{n}" for path in sorted((ROOT / "virtsim").rglob("*.py")) if path != helper
+def test_no_module_names_simpy_private_fields():
+    """virtsim uses SimPy's public API only: no ``_ok``, ``_value``, ``_defused``, ``_eid``, ``_queue``."""
+    private = re.compile(r"\b_(ok|value|defused|eid|queue)\b")
+    offenders = [f"{path.relative_to(ROOT)}:{n}" for path in sorted((ROOT / "virtsim").rglob("*.py"))
                  for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if private.search(line)]
     assert not offenders
 

@@ -25,7 +25,7 @@ import math
 import simpy
 
 from ..engine import ShareNode
-from ..engine.events import LateTimeout
+from ..engine.events import LateCall, late_calls
 
 #: Quota left, as a fraction of the quota, that counts as used up (absorbs rounding).
 _REL_TOLERANCE = 1e-9
@@ -56,7 +56,8 @@ class CpuQuota:
         self._period_end = self.origin_s + period_s
         self._used_at_start = 0.0  # the node's ∫allocation when the current period began
         self._rate = node.alloc  # the allocation in force since the last look
-        self._wakeup: simpy.Event | None = None  # the one scheduled wake-up that counts
+        self._late = late_calls(env)
+        self._wakeup: LateCall | None = None  # the one scheduled wake-up that counts
         self._wakeup_s = math.inf
         node.on_alloc = self._allocation_changed
 
@@ -74,8 +75,8 @@ class CpuQuota:
         if self._throttled_since is None:
             self._plan_exhaustion(now, used)
 
-    def _wake(self, event: simpy.Event) -> None:
-        if event is not self._wakeup:
+    def _wake(self, call: LateCall) -> None:
+        if call is not self._wakeup:
             return  # superseded by a later plan
         self._wakeup = None
         self._wakeup_s = math.inf
@@ -163,6 +164,4 @@ class CpuQuota:
             return
         # After every engine event of that instant: a completion due exactly
         # when the quota runs out completes rather than being throttled.
-        event = LateTimeout(self.env, max(0.0, at - now))
-        event.callbacks.append(self._wake)
-        self._wakeup = event
+        self._wakeup = self._late.call(max(0.0, at - now), self._wake)
