@@ -23,6 +23,7 @@ from .workload_inputs import (
     DiskDemandInput,
     DistributionInput,
     NetDemandInput,
+    ServiceInput,
 )
 from .workload_registry import WORKLOAD_KINDS
 
@@ -41,6 +42,7 @@ __all__ = [
     "HostInput",
     "NetDemandInput",
     "ProfileInput",
+    "ServiceInput",
     "VMInput",
     "WorkloadInput",
 ]
@@ -74,6 +76,9 @@ WorkloadInput = create_model(
     type=(choice(*WORKLOAD_KINDS), Field(description=_type_description())),
     **{key: field for kind in WORKLOAD_KINDS.values() for key, field in kind.input_fields.items()},
     demand=(DemandInput | None, Field(default=None, description="Per-job demand.")),
+    service=(ServiceInput | None, Field(
+        default=None, description="How the target serves the requests: processor sharing (default) or first come, "
+                                  "first served on worker threads, e.g. {discipline: fcfs, workers: 1}.")),
     when_down=(choice("wait", "refuse"), Field(
         default="wait",
         description="What a job does when its target is not serving (booting, down after a failure, restarting): "

@@ -19,7 +19,15 @@ from .resolution import Context
 from .distributions import resolve_distribution
 from .workload_inputs import AutoscaleInput, DemandInput
 from .workload_registry import WORKLOAD_KINDS, check_type_keys, workload_kind
-from .workload_spec import AutoscaleSpec, ConstantDist, DemandSpec, DiskDemand, NetDemand, WorkloadSpec
+from .workload_spec import (
+    AutoscaleSpec,
+    ConstantDist,
+    DemandSpec,
+    DiskDemand,
+    NetDemand,
+    ServiceSpec,
+    WorkloadSpec,
+)
 
 __all__ = ["Context", "resolve_workload"]
 
@@ -58,10 +66,11 @@ def resolve_workload(
         if isinstance(cpu, ConstantDist) and cpu.value_s <= 0:
             ctx.add(cpu_loc, f"a constant CPU demand must be > 0 s, got {cpu.value_s:g} s")
         demand = _demand(wl.demand, cpu)
+    service = _service(wl, loc, ctx)
     if len(ctx.problems) > before:
         return None
-    return kind.spec(name=wl.name, target=wl.target, demand=demand, when_down=wl.when_down, replicas=replicas,
-                     autoscale=_autoscale(wl.autoscale), random_streams=wl.random_streams,
+    return kind.spec(name=wl.name, target=wl.target, demand=demand, service=service, when_down=wl.when_down,
+                     replicas=replicas, autoscale=_autoscale(wl.autoscale), random_streams=wl.random_streams,
                      **kind.spec_fields(wl, resolved))
 
 
@@ -101,6 +110,18 @@ def fnmatchcase_filter(names: Collection[str], pattern: str) -> list[str]:
 def natural_key(name: str) -> list:
     """Sort key that orders the numbers inside names by value: node-2 before node-10."""
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
+
+
+def _service(wl: i.WorkloadInput, loc: tuple, ctx: Context) -> ServiceSpec | None:
+    """FCFS on workers, checked against the demand; None for processor sharing."""
+    service = wl.service
+    if service is None or service.discipline == "ps":
+        return None
+    if wl.demand is not None and wl.demand.threads != 1:
+        ctx.add((*loc, "demand", "threads"),
+                f"must be 1 with service discipline 'fcfs', got {wl.demand.threads}: a worker is one thread "
+                "(give the server more 'workers' instead)")
+    return ServiceSpec(workers=service.workers or 1, holds=service.holds)
 
 
 def _autoscale(a: AutoscaleInput | None) -> AutoscaleSpec | None:

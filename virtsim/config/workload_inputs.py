@@ -206,6 +206,37 @@ class DemandInput(_Input):
     net: NetDemandInput | None = Field(default=None, description="Network transactions per request, if any.")
 
 
+class ServiceInput(_Input):
+    """How the target serves this workload's requests: by processor sharing, or first come, first served.
+
+    ``ps`` (the default): every request in the target runs at once, sharing its
+    cores fairly, each at most ``demand.threads`` cores. ``fcfs``: the server has
+    ``workers`` threads (1: an event loop such as Redis's or Node's; k: a thread
+    pool); a request waits in one queue, in arrival order, for a free worker,
+    then runs on it to completion at most one core fast. ``holds`` says how long
+    the worker is busy with it: its CPU phase (``cpu``: the request's CPU work and
+    its operations' latency; its disk and network I/O then proceed without the
+    worker, as with non-blocking I/O), or the whole request (``request``: blocking
+    I/O, a thread per request).
+    """
+
+    discipline: choice("ps", "fcfs") = Field(
+        default="ps", description="'ps' (default): processor sharing; 'fcfs': a queue in front of 'workers' threads.")
+    workers: integer(ge=1) | None = Field(
+        default=None, description="Worker threads of an 'fcfs' server (default 1: an event loop).")
+    holds: choice("cpu", "request") = Field(
+        default="cpu", description="What a worker is busy for: the request's CPU phase ('cpu', default: "
+                                   "non-blocking I/O) or the whole request ('request': blocking I/O).")
+
+    @model_validator(mode="after")
+    def _workers_are_for_fcfs(self):
+        if self.discipline == "ps" and self.workers is not None:
+            raise ValueError("'workers' is for discipline 'fcfs': under 'ps' every request runs at once")
+        if self.discipline == "ps" and self.holds != "cpu":
+            raise ValueError("'holds' is for discipline 'fcfs': under 'ps' no worker is held")
+        return self
+
+
 class AutoscaleInput(_Input):
     """Horizontal scaling of a workload's replicas on their CPU utilization, as Kubernetes' HPA does.
 

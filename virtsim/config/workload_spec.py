@@ -29,6 +29,7 @@ __all__ = [
     "NetDemand",
     "OnOffArrivals",
     "PoissonArrivals",
+    "ServiceSpec",
     "WorkloadSpec",
 ]
 
@@ -146,6 +147,15 @@ class DemandSpec(FrozenSpec):
     net: NetDemand | None = Field(default=None, description="Network transactions per request; None for none.")
 
 
+class ServiceSpec(FrozenSpec):
+    """First come, first served on ``workers`` threads (processor sharing has no spec: it is the default)."""
+
+    discipline: Literal["fcfs"] = "fcfs"
+    workers: int = Field(description="Worker threads; each runs one request at a time, at most one core fast.")
+    holds: Literal["cpu", "request"] = Field(
+        description="A worker is busy for the request's CPU phase, or for the whole request.")
+
+
 class AutoscaleSpec(FrozenSpec):
     """Horizontal scaling of replicas on CPU utilization (Kubernetes HPA semantics)."""
 
@@ -173,6 +183,8 @@ class WorkloadSpec(FrozenSpec):
     replicas: tuple[str, ...] | None = Field(
         default=None, description="Targets that serve the workload together, in scale-up order; None: ``target``.")
     autoscale: AutoscaleSpec | None = None
+    service: ServiceSpec | None = Field(
+        default=None, description="FCFS on worker threads; None: processor sharing.")
     when_down: Literal["wait", "refuse"] = Field(
         default="wait", description="A job whose target is not serving waits for it, or fails at once.")
     random_streams: str | None = Field(
@@ -225,9 +237,9 @@ class WorkloadSpec(FrozenSpec):
         out = {key: data.pop(key) for key in _HEAD if key in data}
         out |= {key: data.pop(key, None) for key in _ALWAYS_DUMPED}
         tail = {key: data.pop(key) for key in _TAIL if key in data}
-        return without_absent(out | data | tail, none=("random_streams",))
+        return without_absent(out | data | tail, none=("random_streams", "service"))
 
 
 _HEAD = ("name", "target", "type")
 _ALWAYS_DUMPED = ("arrivals", "clients", "think_time")
-_TAIL = ("demand", "replicas", "autoscale", "when_down", "random_streams")
+_TAIL = ("demand", "replicas", "autoscale", "service", "when_down", "random_streams")

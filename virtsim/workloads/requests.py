@@ -221,12 +221,14 @@ class RequestPlan:
 
     # -- running -----------------------------------------------------------------
 
-    def start(self, d: Demand, done, alive=None) -> None:
+    def start(self, d: Demand, done, alive=None, cpu_done=None) -> None:
         """Run the request's phases; call ``done()`` when the last one ends.
 
         ``alive()`` is asked between phases: a request whose job failed stops.
+        ``cpu_done()``, if given, is called when the CPU phase (with its
+        operations' latency) is over, before the I/O phases.
         """
-        _Request(self, d, done, alive or _always).cpu_phase()
+        _Request(self, d, done, alive or _always, cpu_done).cpu_phase()
 
 
 def _always() -> bool:
@@ -236,13 +238,14 @@ def _always() -> bool:
 class _Request:
     """The state of one request between its phases (callbacks, no process)."""
 
-    __slots__ = ("plan", "demand", "done", "alive", "pending")
+    __slots__ = ("plan", "demand", "done", "alive", "cpu_done", "pending")
 
-    def __init__(self, plan: RequestPlan, demand: Demand, done, alive):
+    def __init__(self, plan: RequestPlan, demand: Demand, done, alive, cpu_done=None):
         self.plan = plan
         self.demand = demand
         self.done = done
         self.alive = alive
+        self.cpu_done = cpu_done
         self.pending: list = []
 
     def cpu_phase(self) -> None:
@@ -267,9 +270,14 @@ class _Request:
     def after_cpu(self) -> None:
         delay = self.plan.op_latency_s(self.demand)
         if delay > 0:
-            self.plan.env.timeout(delay).callbacks.append(self.swap_phase)
+            self.plan.env.timeout(delay).callbacks.append(self._cpu_over)
         else:
-            self.swap_phase()
+            self._cpu_over()
+
+    def _cpu_over(self, _event=None) -> None:
+        if self.cpu_done is not None:
+            self.cpu_done()
+        self.swap_phase()
 
     def swap_phase(self, _event=None) -> None:
         """Page back in, one 4 KiB read at a time, what the host swapped of the memory it touches."""

@@ -19,6 +19,7 @@ import simpy
 from ..components import Consumer
 from .jobs import JobLog
 from .requests import Demand
+from .service import WorkerPool
 
 
 class JobStarter:
@@ -32,7 +33,8 @@ class JobStarter:
     def __init__(self, env: simpy.Environment, log: JobLog, workload: int, threads: int,
                  then: Callable[[], None] | None = None, plans: dict | None = None,
                  template: Demand | None = None, gates: dict | None = None, memory=None,
-                 memory_bytes: float = 0.0, refuse_when_down: bool = False, replicas=None):
+                 memory_bytes: float = 0.0, refuse_when_down: bool = False, replicas=None,
+                 workers: int | None = None, holds_request: bool = False):
         self.env = env
         self.log = log
         self.workload = workload
@@ -51,8 +53,16 @@ class JobStarter:
         """Jobs finding their target not serving fail at once instead of waiting."""
         self.replicas = replicas
         """A :class:`~virtsim.components.replicas.ReplicaSet` that picks each job's target, if any."""
+        self.workers = workers
+        """Worker threads of an FCFS server (a :class:`WorkerPool` per target); None: processor sharing."""
+        self.holds_request = holds_request
+        """A worker stays busy for the whole request (blocking I/O), not only its CPU phase."""
+        self.pools: dict[int, WorkerPool] = {}
+        self.holding: dict[int, WorkerPool] = {}
+        """Jobs on a worker, and whose."""
         # Every job is one CPU activity in the consumer it was sent to: nothing else to decide.
-        self._direct = not self.plans and not self.gates and memory is None and replicas is None
+        self._direct = (not self.plans and not self.gates and memory is None and replicas is None
+                        and workers is None)
         self._on_done = self._done
 
     def start(self, consumer: Consumer, target: int, cpu_s: float, now: float) -> None:
@@ -83,6 +93,28 @@ class JobStarter:
         self._run(consumer, target, cpu_s, job)
 
     def _run(self, consumer: Consumer, target: int, cpu_s: float, job: int) -> None:
+        if self.workers is None:
+            self._serve(consumer, target, cpu_s, job)
+            return
+        pool = self.pools.get(target)
+        if pool is None:
+            pool = self.pools[target] = WorkerPool(self.workers, self.log.failed_at)
+        queued_since = self.env.now
+        pool.take(job, lambda: self._on_worker(pool, consumer, target, cpu_s, job, queued_since))
+
+    def _on_worker(self, pool: WorkerPool, consumer: Consumer, target: int, cpu_s: float, job: int,
+                   queued_since: float) -> None:
+        self.log.queue_wait[job] = self.env.now - queued_since
+        self.holding[job] = pool
+        self._serve(consumer, target, cpu_s, job)
+
+    def _free_worker(self, job: int) -> None:
+        """The job's worker, if it holds one, is free for the next request."""
+        pool = self.holding.pop(job, None)
+        if pool is not None:
+            pool.give_back()
+
+    def _serve(self, consumer: Consumer, target: int, cpu_s: float, job: int) -> None:
         if self.memory is not None and not self.memory.allocate(target, self.memory_bytes, job):
             self.fail(job, self.env.now)  # it took its container over the limit: killed with it
             return
@@ -91,7 +123,9 @@ class JobStarter:
             demand = replace(self.template, cpu_s=cpu_s)
             self.log.breakdown[job] = plan.breakdown(demand)
             failed = self.log.failed_at
-            plan.start(demand, lambda: self._finish(job, self.env.now), alive=lambda: job not in failed)
+            cpu_done = None if self.workers is None or self.holds_request else (lambda: self._free_worker(job))
+            plan.start(demand, lambda: self._finish(job, self.env.now), alive=lambda: job not in failed,
+                       cpu_done=cpu_done)
         elif cpu_s > 0.0:
             consumer.node.submit(cpu_s, max_rate=self.threads * consumer.core_speed,
                                  on_done=self._on_done, data=job)
@@ -105,6 +139,11 @@ class JobStarter:
         self.log.finish(job, now)
         if self.memory is not None:
             self.memory.release(job)
+        pool = self.holding.pop(job, None) if self.holding else None
+        if pool is not None:
+            # Once the instant's failures are all recorded: a failure fails the queue behind
+            # this job too, and none of it may take the worker in between.
+            self.env.timeout(0.0).callbacks.append(lambda _event: pool.give_back())
         if self.then is not None:
             self.then()
 
@@ -115,5 +154,10 @@ class JobStarter:
         self.log.fail(job, now)
         if self.memory is not None:
             self.memory.release(job)
+        pool = self.holding.pop(job, None) if self.holding else None
+        if pool is not None:
+            # Once the instant's failures are all recorded: a failure fails the queue behind
+            # this job too, and none of it may take the worker in between.
+            self.env.timeout(0.0).callbacks.append(lambda _event: pool.give_back())
         if self.then is not None:
             self.then()
