@@ -26,7 +26,7 @@ from virtsim.analysis.queueing import (
     mmc_response_quantile_s,
 )
 from virtsim.config import ConfigError
-from virtsim.workloads.service import WorkerPool
+from virtsim.components.slots import Slots
 
 
 def fcfs(workers: int = 1, holds: str | None = None) -> dict:
@@ -47,7 +47,7 @@ def p99(results) -> np.ndarray:
 
 def test_a_worker_pool_serves_in_arrival_order_and_skips_the_failed():
     failed: set[int] = set()
-    pool = WorkerPool(2, failed)
+    pool = Slots(2, failed)
     started = []
     for job in range(5):
         pool.take(job, lambda job=job: started.append(job))
@@ -58,15 +58,15 @@ def test_a_worker_pool_serves_in_arrival_order_and_skips_the_failed():
     pool.give_back()
     pool.give_back()
     assert started == [0, 1, 3, 4] and pool.idle == 1 and not pool.queue
-    with pytest.raises(ValueError, match="at least 1 worker"):
-        WorkerPool(0, failed)
+    with pytest.raises(ValueError, match="at least 1 slot"):
+        Slots(0, failed)
 
 
 @settings(max_examples=40, deadline=None)
 @given(workers=st.integers(1, 4), steps=st.lists(st.sampled_from(["arrive", "done", "fail"]), max_size=40))
 def test_a_worker_pool_never_runs_more_than_its_workers_nor_idles_with_work_waiting(workers, steps):
     failed: set[int] = set()
-    pool = WorkerPool(workers, failed)
+    pool = Slots(workers, failed)
     running: list[int] = []
     arrived = 0
     for step in steps:

@@ -24,6 +24,7 @@ from .workload_inputs import (
     DistributionInput,
     NetDemandInput,
     ServiceInput,
+    SoftwareResourceInput,
 )
 from .workload_registry import WORKLOAD_KINDS
 
@@ -43,6 +44,7 @@ __all__ = [
     "NetDemandInput",
     "ProfileInput",
     "ServiceInput",
+    "SoftwareResourceInput",
     "VMInput",
     "WorkloadInput",
 ]
@@ -184,6 +186,10 @@ class ExperimentInput(_Input):
         default_factory=list,
         description="Workloads. May be empty when custom workloads are added in Python (virtsim.Simulation.context).",
     )
+    software_resources: list[SoftwareResourceInput] = Field(
+        default_factory=list,
+        description="Locks, connection pools and commit paths that requests hold for part of their work "
+                    "(demand.holds): only 'capacity' at once, the others wait first come, first served.")
     loads: list[LoadInput] = Field(
         default_factory=list,
         description="Demand replayed from utilization traces or pod records onto hosts, VMs or containers "

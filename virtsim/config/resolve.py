@@ -24,6 +24,7 @@ from .workload_spec import (
     ConstantDist,
     DemandSpec,
     DiskDemand,
+    HoldSpec,
     NetDemand,
     ServiceSpec,
     WorkloadSpec,
@@ -141,4 +142,6 @@ def _demand(demand: DemandInput, cpu) -> DemandSpec:
                                                     kind=disk.kind),
         net=None if net is None else NetDemand(transactions=net.transactions, bytes=round(net.bytes),
                                                  direction=net.direction),
+        holds=tuple(HoldSpec(resource=h.resource, fraction=h.fraction, through_disk=h.through_disk)
+                    for h in demand.holds),
     )

@@ -186,6 +186,29 @@ class NetDemandInput(_Input):
                                     "a server's replies, an upload) or 'receive' (a download).")
 
 
+class HoldInput(_Input):
+    """A software resource (lock, connection pool, commit path) a request holds for part of its work."""
+
+    resource: Text = Field(description="Name of an entry of the top-level 'software_resources'.")
+    fraction: number(gt=0, le=1) = Field(
+        description="Fraction of the request's CPU work done while holding it, 0 to 1 (1: all of it).")
+    through_disk: bool = Field(
+        default=False, description="Keep holding it through the request's disk operations (a commit that writes "
+                                   "its log under the lock); needs 'disk' and must be the last hold.")
+
+
+class SoftwareResourceInput(_Input):
+    """Something only ``capacity`` requests hold at once, with one first-come, first-served queue.
+
+    A lock (capacity 1), a pool of database connections, a storage engine's
+    commit path: requests that name it in ``demand.holds`` take a slot for part
+    of their work, or wait in arrival order. Shared by every workload that names it.
+    """
+
+    name: Text = Field(description="Its name, unique among the software resources.")
+    capacity: integer(ge=1) = Field(description="How many requests hold it at once (1: a mutex).")
+
+
 class DemandInput(_Input):
     """What each job asks for; every operation count is per request."""
 
@@ -204,6 +227,10 @@ class DemandInput(_Input):
                                "its container's limit (over it: the container is OOM-killed) and its VM's RAM.")
     disk: DiskDemandInput | None = Field(default=None, description="Disk operations per request, if any.")
     net: NetDemandInput | None = Field(default=None, description="Network transactions per request, if any.")
+    holds: list[HoldInput] = Field(
+        default_factory=list,
+        description="Software resources the request holds, one after another, for fractions of its CPU work "
+                    "(done after the rest of it), e.g. [{resource: row-locks, fraction: 0.3}].")
 
 
 class ServiceInput(_Input):

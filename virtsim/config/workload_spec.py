@@ -22,6 +22,7 @@ __all__ = [
     "DemandSpec",
     "DiskDemand",
     "DistributionSpec",
+    "HoldSpec",
     "EmpiricalDist",
     "ExponentialDist",
     "FileArrivals",
@@ -30,6 +31,7 @@ __all__ = [
     "OnOffArrivals",
     "PoissonArrivals",
     "ServiceSpec",
+    "SoftwareResourceSpec",
     "WorkloadSpec",
 ]
 
@@ -130,6 +132,21 @@ class NetDemand(FrozenSpec):
     direction: Literal["send", "receive"] = Field(default="send", description="Which way the bytes flow.")
 
 
+class SoftwareResourceSpec(FrozenSpec):
+    """A lock, pool or commit path: ``capacity`` requests hold it at once, the others queue FCFS."""
+
+    name: str
+    capacity: int = Field(description="Requests that hold it at once.")
+
+
+class HoldSpec(FrozenSpec):
+    """A software resource held for a fraction of a request's CPU work."""
+
+    resource: str
+    fraction: float = Field(description="Fraction of the request's CPU work done while holding it.")
+    through_disk: bool = Field(default=False, description="Held through the request's disk operations too.")
+
+
 class DemandSpec(FrozenSpec):
     """What each job asks for; operation counts are per request."""
 
@@ -145,6 +162,12 @@ class DemandSpec(FrozenSpec):
     memory_bytes: float = Field(default=0.0, description="Memory resident per request while it runs, bytes.")
     disk: DiskDemand | None = Field(default=None, description="Disk operations per request; None for none.")
     net: NetDemand | None = Field(default=None, description="Network transactions per request; None for none.")
+    holds: tuple[HoldSpec, ...] = Field(default=(), description="Software resources held, in order.")
+
+    @model_serializer(mode="wrap")
+    def _omit_no_holds(self, handler):
+        """Left out when empty, so manifests and configuration hashes stay as they were."""
+        return without_absent(handler(self), empty=("holds",))
 
 
 class ServiceSpec(FrozenSpec):

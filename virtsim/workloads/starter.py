@@ -19,7 +19,7 @@ import simpy
 from ..components import Consumer
 from .jobs import JobLog
 from .requests import Demand
-from .service import WorkerPool
+from ..components.slots import Slots
 
 
 class JobStarter:
@@ -54,11 +54,13 @@ class JobStarter:
         self.replicas = replicas
         """A :class:`~virtsim.components.replicas.ReplicaSet` that picks each job's target, if any."""
         self.workers = workers
-        """Worker threads of an FCFS server (a :class:`WorkerPool` per target); None: processor sharing."""
+        """Worker threads of an FCFS server (a :class:`Slots` per target); None: processor sharing."""
         self.holds_request = holds_request
         """A worker stays busy for the whole request (blocking I/O), not only its CPU phase."""
-        self.pools: dict[int, WorkerPool] = {}
-        self.holding: dict[int, WorkerPool] = {}
+        self.pools: dict[int, Slots] = {}
+        self.requests: dict[int, object] = {}
+        """Running requests that hold software resources, by job (their ``held`` is freed if the job fails)."""
+        self.holding: dict[int, Slots] = {}
         """Jobs on a worker, and whose."""
         # Every job is one CPU activity in the consumer it was sent to: nothing else to decide.
         self._direct = (not self.plans and not self.gates and memory is None and replicas is None
@@ -98,15 +100,20 @@ class JobStarter:
             return
         pool = self.pools.get(target)
         if pool is None:
-            pool = self.pools[target] = WorkerPool(self.workers, self.log.failed_at)
+            pool = self.pools[target] = Slots(self.workers, self.log.failed_at)
         queued_since = self.env.now
         pool.take(job, lambda: self._on_worker(pool, consumer, target, cpu_s, job, queued_since))
 
-    def _on_worker(self, pool: WorkerPool, consumer: Consumer, target: int, cpu_s: float, job: int,
+    def _on_worker(self, pool: Slots, consumer: Consumer, target: int, cpu_s: float, job: int,
                    queued_since: float) -> None:
         self.log.queue_wait[job] = self.env.now - queued_since
         self.holding[job] = pool
         self._serve(consumer, target, cpu_s, job)
+
+    def _waited(self, job: int, seconds: float) -> None:
+        """The job queued ``seconds`` for a software resource (``queue_s`` adds up its queues)."""
+        waits = self.log.queue_wait
+        waits[job] = waits.get(job, 0.0) + seconds
 
     def _free_worker(self, job: int) -> None:
         """The job's worker, if it holds one, is free for the next request."""
@@ -124,8 +131,10 @@ class JobStarter:
             self.log.breakdown[job] = plan.breakdown(demand)
             failed = self.log.failed_at
             cpu_done = None if self.workers is None or self.holds_request else (lambda: self._free_worker(job))
-            plan.start(demand, lambda: self._finish(job, self.env.now), alive=lambda: job not in failed,
-                       cpu_done=cpu_done)
+            request = plan.start(demand, lambda: self._finish(job, self.env.now), alive=lambda: job not in failed,
+                                 cpu_done=cpu_done, job=job, waited=lambda s: self._waited(job, s))
+            if plan.locks:
+                self.requests[job] = request
         elif cpu_s > 0.0:
             consumer.node.submit(cpu_s, max_rate=self.threads * consumer.core_speed,
                                  on_done=self._on_done, data=job)
@@ -139,11 +148,10 @@ class JobStarter:
         self.log.finish(job, now)
         if self.memory is not None:
             self.memory.release(job)
-        pool = self.holding.pop(job, None) if self.holding else None
-        if pool is not None:
-            # Once the instant's failures are all recorded: a failure fails the queue behind
-            # this job too, and none of it may take the worker in between.
-            self.env.timeout(0.0).callbacks.append(lambda _event: pool.give_back())
+        if self.holding:
+            self._free_worker(job)
+        if self.requests:
+            self.requests.pop(job, None)
         if self.then is not None:
             self.then()
 
@@ -154,10 +162,14 @@ class JobStarter:
         self.log.fail(job, now)
         if self.memory is not None:
             self.memory.release(job)
-        pool = self.holding.pop(job, None) if self.holding else None
-        if pool is not None:
+        held = [self.holding.pop(job)] if job in self.holding else []
+        request = self.requests.pop(job, None) if self.requests else None
+        if request is not None:
+            held += request.held
+            request.held = []
+        for slots in held:
             # Once the instant's failures are all recorded: a failure fails the queue behind
-            # this job too, and none of it may take the worker in between.
-            self.env.timeout(0.0).callbacks.append(lambda _event: pool.give_back())
+            # this job too, and none of it may take the slot in between.
+            self.env.timeout(0.0).callbacks.append(lambda _event, slots=slots: slots.give_back())
         if self.then is not None:
             self.then()
