@@ -17,7 +17,9 @@ its commit)::
     python tests/table_digests.py record
 
 ``python tests/table_digests.py check`` runs the same comparison as the test and
-lists every table that differs.
+lists every table that differs. A new experiment file is added with
+``python tests/table_digests.py add`` (its digests only, the others kept; the
+commit it was recorded on is kept in ``added``).
 """
 
 from __future__ import annotations
@@ -79,8 +81,8 @@ def folder_digests(folder: Path) -> dict[str, str]:
     return digests
 
 
-def all_digests(workers: int = 2) -> dict[str, dict[str, str]]:
-    """Run every experiment file (``workers`` at a time) and fingerprint its tables."""
+def all_digests(workers: int = 2, only: set[str] | None = None) -> dict[str, dict[str, str]]:
+    """Run every experiment file (those named in ``only``, if given; ``workers`` at a time) and fingerprint its tables."""
     with tempfile.TemporaryDirectory(prefix="virtsim-tables-") as tmp:
         def one(path: Path) -> tuple[str, dict[str, str]]:
             folder = Path(tmp, experiment_name(path).replace("/", "__"))
@@ -88,7 +90,8 @@ def all_digests(workers: int = 2) -> dict[str, dict[str, str]]:
             return experiment_name(path), folder_digests(folder)
 
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            return dict(pool.map(one, experiment_files()))
+            files = [path for path in experiment_files() if only is None or experiment_name(path) in only]
+            return dict(pool.map(one, files))
 
 
 def differences(recorded: dict[str, dict[str, str]], now: dict[str, dict[str, str]]) -> list[str]:
@@ -117,9 +120,18 @@ def git_commit() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("action", choices=["record", "check"])
+    parser.add_argument("action", choices=["record", "add", "check"])
     parser.add_argument("-j", "--jobs", type=int, default=2, help="experiment files run at once")
     args = parser.parse_args(argv)
+    if args.action == "add":
+        recorded = json.loads(RECORD.read_text(encoding="utf-8"))
+        new = {experiment_name(path) for path in experiment_files()} - set(recorded["experiments"])
+        now = all_digests(args.jobs, only=new)
+        recorded["experiments"] |= now
+        recorded.setdefault("added", {}).update(dict.fromkeys(now, git_commit()))
+        RECORD.write_text(json.dumps(recorded, indent=1, sort_keys=True) + "\n")
+        print(f"added {sum(map(len, now.values()))} tables of {len(now)} new experiment files: {sorted(now)}")
+        return 0
     now = all_digests(args.jobs)
     if args.action == "record":
         RECORD.parent.mkdir(parents=True, exist_ok=True)

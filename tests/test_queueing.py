@@ -9,7 +9,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from virtsim.analysis.queueing import erlang_c, mmc_mean_response_s, mmc_response_quantile_s, mmc_smallest_servers
+from virtsim.analysis.queueing import (
+    erlang_c,
+    mg1_fcfs_mean_response_s,
+    mg1_ps_mean_response_s,
+    mmc_mean_response_s,
+    mmc_response_quantile_s,
+    mmc_smallest_servers,
+)
 
 
 def _erlang_c_textbook(c: int, a: float) -> float:
@@ -55,3 +62,21 @@ def test_the_smallest_server_count_is_the_first_that_meets_the_target():
     assert mmc_response_quantile_s(lam, s, c) < target <= mmc_response_quantile_s(lam, s, c - 1)
     with pytest.raises(ValueError, match="a job alone already takes"):
         mmc_smallest_servers(lam, s, below_s=0.4)  # -ln(0.01) × 0.1 s = 0.46 s
+
+
+@settings(max_examples=40, deadline=None)
+@given(rho=st.floats(0.01, 0.95), mean=st.floats(0.001, 10.0))
+def test_pollaczek_khinchine_is_mm1_for_exponential_sizes_and_half_the_wait_for_constant(rho, mean):
+    lam = rho / mean
+    mm1 = mean / (1.0 - rho)
+    assert mg1_fcfs_mean_response_s(lam, mean, 1.0) == pytest.approx(mm1, rel=1e-9)
+    assert mg1_ps_mean_response_s(lam, mean) == pytest.approx(mm1, rel=1e-9)
+    # M/D/1 waits half as long as M/M/1: W = ρ·E[S] / (2(1 − ρ)).
+    assert mg1_fcfs_mean_response_s(lam, mean, 0.0) - mean == pytest.approx((mm1 - mean) / 2, rel=1e-9)
+
+
+def test_m_g_1_needs_a_stable_queue():
+    with pytest.raises(ValueError, match=r"must be in \[0, 1\)"):
+        mg1_fcfs_mean_response_s(2.0, 0.5, 1.0)
+    with pytest.raises(ValueError, match=r"must be in \[0, 1\)"):
+        mg1_ps_mean_response_s(1.5, 1.0)

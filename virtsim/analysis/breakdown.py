@@ -58,6 +58,11 @@ def add_breakdown(jobs: dict, log, platform, threads: dict[str, int]) -> None:
     jobs["startup_s"] = startup
     jobs["failure_s"] = failure
     jobs["wait_s"] = wait
+    if log.queue_wait:  # an FCFS server's queue: the part of wait_s spent before a worker took the job
+        queue = np.full(len(native), np.nan)
+        ids = np.fromiter(log.queue_wait, dtype=np.int64, count=len(log.queue_wait))
+        queue[ids] = np.fromiter(log.queue_wait.values(), dtype=float, count=len(ids))
+        jobs["queue_s"] = queue
     jobs["bare_metal_s"] = bare
     # Response time over the same job alone on bare metal, its own I/O included (DESIGN §2.7):
     # 1 for an uncontended native job; undefined for a job with nothing to do.

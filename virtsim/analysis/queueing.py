@@ -1,4 +1,4 @@
-"""Queueing-theory estimates to set beside simulated answers: M/M/c (Erlang C).
+"""Queueing-theory estimates to set beside simulated answers: M/M/c (Erlang C), M/G/1 FCFS and PS.
 
 The textbook answer to "how many servers for this load" assumes one FCFS queue
 in front of ``c`` identical exponential servers. The simulator's answer differs
@@ -13,7 +13,8 @@ import math
 
 from scipy.optimize import brentq
 
-__all__ = ["erlang_c", "mmc_mean_response_s", "mmc_response_quantile_s", "mmc_smallest_servers"]
+__all__ = ["erlang_c", "mg1_fcfs_mean_response_s", "mg1_ps_mean_response_s", "mmc_mean_response_s",
+           "mmc_response_quantile_s", "mmc_smallest_servers"]
 
 
 def erlang_c(c: int, offered: float) -> float:
@@ -73,3 +74,28 @@ def mmc_smallest_servers(arrival_rate_per_s: float, service_mean_s: float, *, be
             return c
         c += 1
     raise ValueError(f"more than {limit} servers would be needed")
+
+
+def _utilization(arrival_rate_per_s: float, service_mean_s: float) -> float:
+    rho = arrival_rate_per_s * service_mean_s
+    if not 0 <= rho < 1:
+        raise ValueError(f"the load λ·E[S] must be in [0, 1) for one server, got {rho:g}")
+    return rho
+
+
+def mg1_fcfs_mean_response_s(arrival_rate_per_s: float, service_mean_s: float, service_scv: float) -> float:
+    """Mean response time of M/G/1 first come, first served (Pollaczek–Khinchine).
+
+    ``E[T] = E[S] + λ·E[S²] / (2(1 − ρ))`` with ``E[S²] = (1 + c²)·E[S]²``, ``c²``
+    the squared coefficient of variation of the service time (``service_scv``):
+    0 for constant service (M/D/1), 1 for exponential (M/M/1), ``e^σ² − 1`` for a
+    lognormal of shape σ.
+    """
+    rho = _utilization(arrival_rate_per_s, service_mean_s)
+    second_moment = (1.0 + service_scv) * service_mean_s**2
+    return service_mean_s + arrival_rate_per_s * second_moment / (2.0 * (1.0 - rho))
+
+
+def mg1_ps_mean_response_s(arrival_rate_per_s: float, service_mean_s: float) -> float:
+    """Mean response time of M/G/1 processor sharing, ``E[S] / (1 − ρ)`` whatever the service distribution."""
+    return service_mean_s / (1.0 - _utilization(arrival_rate_per_s, service_mean_s))

@@ -23,6 +23,8 @@ from .workload_inputs import (
     DiskDemandInput,
     DistributionInput,
     NetDemandInput,
+    ServiceInput,
+    SoftwareResourceInput,
 )
 from .workload_registry import WORKLOAD_KINDS
 
@@ -41,6 +43,8 @@ __all__ = [
     "HostInput",
     "NetDemandInput",
     "ProfileInput",
+    "ServiceInput",
+    "SoftwareResourceInput",
     "VMInput",
     "WorkloadInput",
 ]
@@ -74,6 +78,9 @@ WorkloadInput = create_model(
     type=(choice(*WORKLOAD_KINDS), Field(description=_type_description())),
     **{key: field for kind in WORKLOAD_KINDS.values() for key, field in kind.input_fields.items()},
     demand=(DemandInput | None, Field(default=None, description="Per-job demand.")),
+    service=(ServiceInput | None, Field(
+        default=None, description="How the target serves the requests: processor sharing (default) or first come, "
+                                  "first served on worker threads, e.g. {discipline: fcfs, workers: 1}.")),
     when_down=(choice("wait", "refuse"), Field(
         default="wait",
         description="What a job does when its target is not serving (booting, down after a failure, restarting): "
@@ -179,6 +186,10 @@ class ExperimentInput(_Input):
         default_factory=list,
         description="Workloads. May be empty when custom workloads are added in Python (virtsim.Simulation.context).",
     )
+    software_resources: list[SoftwareResourceInput] = Field(
+        default_factory=list,
+        description="Locks, connection pools and commit paths that requests hold for part of their work "
+                    "(demand.holds): only 'capacity' at once, the others wait first come, first served.")
     loads: list[LoadInput] = Field(
         default_factory=list,
         description="Demand replayed from utilization traces or pod records onto hosts, VMs or containers "

@@ -23,6 +23,7 @@ from .loads import resolve_loads
 from .pool import PoolOutcome, RehomingContext, place_pool
 from .resolution import Context
 from .resolve import resolve_workload
+from .software import check_holds, resolve_software_resources
 from .spec import ExperimentSpec, UnplacedItem, WorkloadSpec
 from .translate import problems_from
 from .yaml_source import LineIndex, read_yaml
@@ -96,6 +97,10 @@ def load_raw(raw: object, lines: LineIndex | None, name: str, folder: Path) -> E
     workload_specs = [(n, spec) for n, wl in workloads
                       if (spec := resolve_workload(wl, ("workloads", n), ctx, targets))]
     check_workloads(workload_specs, [host.spec for host in placed], ctx)
+    software = resolve_software_resources(list(enumerate(parsed.software_resources)) if parsed is not None
+                                          else _parsed_items(raw.get("software_resources"),
+                                                             i.SoftwareResourceInput), ctx)
+    check_holds(workload_specs, software, ctx)
     comparison = None
     compare = _parsed_field(raw, "compare")
     if compare is not None:
@@ -123,6 +128,7 @@ def load_raw(raw: object, lines: LineIndex | None, name: str, folder: Path) -> E
         failures=failures,
         placement=outcome.spec if outcome is not None else None,
         energy=parsed.energy,
+        software_resources=software,
         loads=loads,
         comparison=comparison,
         source=name,

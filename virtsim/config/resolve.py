@@ -19,7 +19,16 @@ from .resolution import Context
 from .distributions import resolve_distribution
 from .workload_inputs import AutoscaleInput, DemandInput
 from .workload_registry import WORKLOAD_KINDS, check_type_keys, workload_kind
-from .workload_spec import AutoscaleSpec, ConstantDist, DemandSpec, DiskDemand, NetDemand, WorkloadSpec
+from .workload_spec import (
+    AutoscaleSpec,
+    ConstantDist,
+    DemandSpec,
+    DiskDemand,
+    HoldSpec,
+    NetDemand,
+    ServiceSpec,
+    WorkloadSpec,
+)
 
 __all__ = ["Context", "resolve_workload"]
 
@@ -58,10 +67,11 @@ def resolve_workload(
         if isinstance(cpu, ConstantDist) and cpu.value_s <= 0:
             ctx.add(cpu_loc, f"a constant CPU demand must be > 0 s, got {cpu.value_s:g} s")
         demand = _demand(wl.demand, cpu)
+    service = _service(wl, loc, ctx)
     if len(ctx.problems) > before:
         return None
-    return kind.spec(name=wl.name, target=wl.target, demand=demand, when_down=wl.when_down, replicas=replicas,
-                     autoscale=_autoscale(wl.autoscale), random_streams=wl.random_streams,
+    return kind.spec(name=wl.name, target=wl.target, demand=demand, service=service, when_down=wl.when_down,
+                     replicas=replicas, autoscale=_autoscale(wl.autoscale), random_streams=wl.random_streams,
                      **kind.spec_fields(wl, resolved))
 
 
@@ -103,6 +113,18 @@ def natural_key(name: str) -> list:
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
 
 
+def _service(wl: i.WorkloadInput, loc: tuple, ctx: Context) -> ServiceSpec | None:
+    """FCFS on workers, checked against the demand; None for processor sharing."""
+    service = wl.service
+    if service is None or service.discipline == "ps":
+        return None
+    if wl.demand is not None and wl.demand.threads != 1:
+        ctx.add((*loc, "demand", "threads"),
+                f"must be 1 with service discipline 'fcfs', got {wl.demand.threads}: a worker is one thread "
+                "(give the server more 'workers' instead)")
+    return ServiceSpec(workers=service.workers or 1, holds=service.holds)
+
+
 def _autoscale(a: AutoscaleInput | None) -> AutoscaleSpec | None:
     if a is None:
         return None
@@ -120,4 +142,6 @@ def _demand(demand: DemandInput, cpu) -> DemandSpec:
                                                     kind=disk.kind),
         net=None if net is None else NetDemand(transactions=net.transactions, bytes=round(net.bytes),
                                                  direction=net.direction),
+        holds=tuple(HoldSpec(resource=h.resource, fraction=h.fraction, through_disk=h.through_disk)
+                    for h in demand.holds),
     )

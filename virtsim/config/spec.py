@@ -35,6 +35,7 @@ from .workload_spec import (
     NetDemand,
     OnOffArrivals,
     PoissonArrivals,
+    SoftwareResourceSpec,
     WorkloadSpec,
 )
 
@@ -271,6 +272,8 @@ class ExperimentSpec(_Spec):
     placement: PlacementSpec | None = Field(
         default=None, description="Where the placement policy put each pool item, and what it could not place.")
     energy: EnergyInput | None = Field(default=None, description="Switching empty hosts off; cost of a host-hour.")
+    software_resources: tuple[SoftwareResourceSpec, ...] = Field(
+        default=(), description="Locks, pools and commit paths requests hold for part of their work.")
     loads: tuple[LoadSpec, ...] = Field(
         default=(), description="Consumers whose demand follows utilization traces or pod records.")
     comparison: ComparisonSpec | None = Field(
@@ -280,4 +283,4 @@ class ExperimentSpec(_Spec):
     @model_serializer(mode="wrap")
     def _omit_absent_options(self, handler):
         return _without_absent(handler(self), none=("sample_interval_s", "placement", "energy", "comparison"),
-                               empty=("loads",))
+                               empty=("loads", "software_resources"))

@@ -186,6 +186,29 @@ class NetDemandInput(_Input):
                                     "a server's replies, an upload) or 'receive' (a download).")
 
 
+class HoldInput(_Input):
+    """A software resource (lock, connection pool, commit path) a request holds for part of its work."""
+
+    resource: Text = Field(description="Name of an entry of the top-level 'software_resources'.")
+    fraction: number(gt=0, le=1) = Field(
+        description="Fraction of the request's CPU work done while holding it, 0 to 1 (1: all of it).")
+    through_disk: bool = Field(
+        default=False, description="Keep holding it through the request's disk operations (a commit that writes "
+                                   "its log under the lock); needs 'disk' and must be the last hold.")
+
+
+class SoftwareResourceInput(_Input):
+    """Something only ``capacity`` requests hold at once, with one first-come, first-served queue.
+
+    A lock (capacity 1), a pool of database connections, a storage engine's
+    commit path: requests that name it in ``demand.holds`` take a slot for part
+    of their work, or wait in arrival order. Shared by every workload that names it.
+    """
+
+    name: Text = Field(description="Its name, unique among the software resources.")
+    capacity: integer(ge=1) = Field(description="How many requests hold it at once (1: a mutex).")
+
+
 class DemandInput(_Input):
     """What each job asks for; every operation count is per request."""
 
@@ -204,6 +227,41 @@ class DemandInput(_Input):
                                "its container's limit (over it: the container is OOM-killed) and its VM's RAM.")
     disk: DiskDemandInput | None = Field(default=None, description="Disk operations per request, if any.")
     net: NetDemandInput | None = Field(default=None, description="Network transactions per request, if any.")
+    holds: list[HoldInput] = Field(
+        default_factory=list,
+        description="Software resources the request holds, one after another, for fractions of its CPU work "
+                    "(done after the rest of it), e.g. [{resource: row-locks, fraction: 0.3}].")
+
+
+class ServiceInput(_Input):
+    """How the target serves this workload's requests: by processor sharing, or first come, first served.
+
+    ``ps`` (the default): every request in the target runs at once, sharing its
+    cores fairly, each at most ``demand.threads`` cores. ``fcfs``: the server has
+    ``workers`` threads (1: an event loop such as Redis's or Node's; k: a thread
+    pool); a request waits in one queue, in arrival order, for a free worker,
+    then runs on it to completion at most one core fast. ``holds`` says how long
+    the worker is busy with it: its CPU phase (``cpu``: the request's CPU work and
+    its operations' latency; its disk and network I/O then proceed without the
+    worker, as with non-blocking I/O), or the whole request (``request``: blocking
+    I/O, a thread per request).
+    """
+
+    discipline: choice("ps", "fcfs") = Field(
+        default="ps", description="'ps' (default): processor sharing; 'fcfs': a queue in front of 'workers' threads.")
+    workers: integer(ge=1) | None = Field(
+        default=None, description="Worker threads of an 'fcfs' server (default 1: an event loop).")
+    holds: choice("cpu", "request") = Field(
+        default="cpu", description="What a worker is busy for: the request's CPU phase ('cpu', default: "
+                                   "non-blocking I/O) or the whole request ('request': blocking I/O).")
+
+    @model_validator(mode="after")
+    def _workers_are_for_fcfs(self):
+        if self.discipline == "ps" and self.workers is not None:
+            raise ValueError("'workers' is for discipline 'fcfs': under 'ps' every request runs at once")
+        if self.discipline == "ps" and self.holds != "cpu":
+            raise ValueError("'holds' is for discipline 'fcfs': under 'ps' no worker is held")
+        return self
 
 
 class AutoscaleInput(_Input):

@@ -22,6 +22,7 @@ __all__ = [
     "DemandSpec",
     "DiskDemand",
     "DistributionSpec",
+    "HoldSpec",
     "EmpiricalDist",
     "ExponentialDist",
     "FileArrivals",
@@ -29,6 +30,8 @@ __all__ = [
     "NetDemand",
     "OnOffArrivals",
     "PoissonArrivals",
+    "ServiceSpec",
+    "SoftwareResourceSpec",
     "WorkloadSpec",
 ]
 
@@ -129,6 +132,21 @@ class NetDemand(FrozenSpec):
     direction: Literal["send", "receive"] = Field(default="send", description="Which way the bytes flow.")
 
 
+class SoftwareResourceSpec(FrozenSpec):
+    """A lock, pool or commit path: ``capacity`` requests hold it at once, the others queue FCFS."""
+
+    name: str
+    capacity: int = Field(description="Requests that hold it at once.")
+
+
+class HoldSpec(FrozenSpec):
+    """A software resource held for a fraction of a request's CPU work."""
+
+    resource: str
+    fraction: float = Field(description="Fraction of the request's CPU work done while holding it.")
+    through_disk: bool = Field(default=False, description="Held through the request's disk operations too.")
+
+
 class DemandSpec(FrozenSpec):
     """What each job asks for; operation counts are per request."""
 
@@ -144,6 +162,21 @@ class DemandSpec(FrozenSpec):
     memory_bytes: float = Field(default=0.0, description="Memory resident per request while it runs, bytes.")
     disk: DiskDemand | None = Field(default=None, description="Disk operations per request; None for none.")
     net: NetDemand | None = Field(default=None, description="Network transactions per request; None for none.")
+    holds: tuple[HoldSpec, ...] = Field(default=(), description="Software resources held, in order.")
+
+    @model_serializer(mode="wrap")
+    def _omit_no_holds(self, handler):
+        """Left out when empty, so manifests and configuration hashes stay as they were."""
+        return without_absent(handler(self), empty=("holds",))
+
+
+class ServiceSpec(FrozenSpec):
+    """First come, first served on ``workers`` threads (processor sharing has no spec: it is the default)."""
+
+    discipline: Literal["fcfs"] = "fcfs"
+    workers: int = Field(description="Worker threads; each runs one request at a time, at most one core fast.")
+    holds: Literal["cpu", "request"] = Field(
+        description="A worker is busy for the request's CPU phase, or for the whole request.")
 
 
 class AutoscaleSpec(FrozenSpec):
@@ -173,6 +206,8 @@ class WorkloadSpec(FrozenSpec):
     replicas: tuple[str, ...] | None = Field(
         default=None, description="Targets that serve the workload together, in scale-up order; None: ``target``.")
     autoscale: AutoscaleSpec | None = None
+    service: ServiceSpec | None = Field(
+        default=None, description="FCFS on worker threads; None: processor sharing.")
     when_down: Literal["wait", "refuse"] = Field(
         default="wait", description="A job whose target is not serving waits for it, or fails at once.")
     random_streams: str | None = Field(
@@ -225,9 +260,9 @@ class WorkloadSpec(FrozenSpec):
         out = {key: data.pop(key) for key in _HEAD if key in data}
         out |= {key: data.pop(key, None) for key in _ALWAYS_DUMPED}
         tail = {key: data.pop(key) for key in _TAIL if key in data}
-        return without_absent(out | data | tail, none=("random_streams",))
+        return without_absent(out | data | tail, none=("random_streams", "service"))
 
 
 _HEAD = ("name", "target", "type")
 _ALWAYS_DUMPED = ("arrivals", "clients", "think_time")
-_TAIL = ("demand", "replicas", "autoscale", "when_down", "random_streams")
+_TAIL = ("demand", "replicas", "autoscale", "service", "when_down", "random_streams")

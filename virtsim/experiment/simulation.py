@@ -20,6 +20,7 @@ from ..components.failures import Failures, JobsInFlight
 from ..components.memory import MemoryUse, Swapping, killable_containers, memory_chains
 from ..components.metering import energy_meters, switched_off
 from ..components.replicas import gate_replicas, held_replicas
+from ..components.slots import Slots
 from ..components.startup import Startup
 from ..workloads.context import Context
 from ..workloads.distributions import make_sampler
@@ -93,7 +94,8 @@ class Simulation:
         self.memory = MemoryUse(env, chains, self.failures.oom_kill, self.failures.process_killed) if chains else None
         for path in killable_containers(chains):
             self.startup.gate(path)  # an OOM-killed container is down while it restarts
-        self._planner = RequestPlanner(env, platform, swapping)
+        software = {r.name: Slots(r.capacity, self.log.failed_at) for r in spec.software_resources}
+        self._planner = RequestPlanner(env, platform, swapping, software)
         wiring = Wiring(env, self.log, platform, self._target_code, self._stream, self._planner, self.startup,
                         {self._target_code[path]: gate for path, gate in self.startup.gates.items()},
                         self.memory, tables)

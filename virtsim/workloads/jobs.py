@@ -30,6 +30,8 @@ class JobLog:
         """Per job that arrived before its target was ready: how long it waited, seconds."""
         self.failure_wait: dict[int, float] = {}
         """Per job that arrived while its target was down after a failure: how long it waited, seconds."""
+        self.queue_wait: dict[int, float] = {}
+        """Per job served by an FCFS server: how long it waited for a worker, seconds."""
         self.failed_at: dict[int, float] = {}
         """Per job that failed (its target went down while it ran): when, seconds."""
         self.breakdown: dict[int, object] = {}

@@ -15,10 +15,12 @@ from .requests import Demand, RequestPlan
 class RequestPlanner:
     """Builds the plans of a platform's consumers; custom requests share one per shape."""
 
-    def __init__(self, env, platform, swapping: Swapping):
+    def __init__(self, env, platform, swapping: Swapping, software: dict | None = None):
         self.env = env
         self.platform = platform
         self.swapping = swapping
+        self.software = software or {}
+        """Software resource name → its :class:`~virtsim.components.slots.Slots`."""
         self._shared: dict[tuple, RequestPlan | None] = {}
 
     def plan(self, path: str, template: Demand, threads: int) -> RequestPlan | None:
@@ -26,7 +28,7 @@ class RequestPlanner:
         platform = self.platform
         cost = platform.paths[path]
         swap_ops = self.swapping.page_ins_per_request(path, template.memory_bytes)
-        if cost.is_native and not template.has_operations and not swap_ops:
+        if cost.is_native and not template.has_operations and not swap_ops and not template.holds:
             return None
         consumer = platform.consumer(path)
         disk = nic = swap = None
@@ -37,7 +39,8 @@ class RequestPlanner:
         if template.net_transactions and platform.nics[consumer.host]:
             nic = nic_share(platform.nics[consumer.host][0], path, cost, template.net_receive)
         nodes = {where: platform.node_of(where) for where in cost.charged_consumers()}
-        return RequestPlan(self.env, consumer, cost, nodes, threads, disk, nic, swap, swap_ops)
+        locks = tuple((self.software[name], fraction, through_disk) for name, fraction, through_disk in template.holds)
+        return RequestPlan(self.env, consumer, cost, nodes, threads, disk, nic, swap, swap_ops, locks)
 
     def shared_plan(self, path: str, demand: Demand, threads: int) -> RequestPlan | None:
         """The plan a custom request of ``demand`` runs by at ``path``: the built-in workloads' own.

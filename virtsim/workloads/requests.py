@@ -53,6 +53,8 @@ class Demand:
     """Memory resident while the request runs."""
     net_receive: bool = False
     """The bytes flow towards the requester (a download)."""
+    holds: tuple[tuple[str, float, bool], ...] = ()
+    """Software resources held, in order: (name, fraction of the CPU work, held through the disk operations)."""
 
 
     @property
@@ -64,7 +66,7 @@ class Demand:
     def plan_shape(self) -> tuple:
         """What the request plan built for this demand depends on: requests of one shape share a plan."""
         return (any(self.ops), self.disk_ops > 0, self.disk_write, self.net_transactions > 0, self.net_receive,
-                self.memory_bytes > 0)
+                self.memory_bytes > 0, self.holds)
 
 
 def disk_fields(ops: float, size_bytes: float, pattern: str, kind: str) -> dict:
@@ -88,6 +90,7 @@ def demand_template(spec) -> Demand:
         mem_fraction=spec.mem_fraction,
         ops=(spec.syscalls, spec.ctx_switches, spec.page_faults, spec.forks),
         memory_bytes=spec.memory_bytes,
+        holds=tuple((h.resource, h.fraction, h.through_disk) for h in spec.holds),
         **(disk_fields(disk.ops, disk.bytes, disk.pattern, disk.kind) if disk else {}),
         **(net_fields(net.transactions, net.bytes, net.direction) if net else {}),
     )
@@ -125,7 +128,7 @@ class RequestPlan:
 
     def __init__(self, env, consumer, path: PathCost, layer_nodes: dict[str, object], threads: int,
                  disk: DeviceShare | None = None, nic: DeviceShare | None = None, swap: DeviceShare | None = None,
-                 swap_ops: float = 0.0):
+                 swap_ops: float = 0.0, locks: tuple = ()):
         self.env = env
         self.consumer = consumer
         self.path = path
@@ -137,6 +140,9 @@ class RequestPlan:
         """The host disk as the VM's swap, if the host swapped part of it out."""
         self.swap_ops = swap_ops if swap is not None else 0.0
         """Pages each request reads back from swap (random 4 KiB reads)."""
+        self.locks = locks
+        """(:class:`~virtsim.components.slots.Slots`, fraction of the requester's CPU work, held through the
+        disk operations) per software resource held, in order."""
 
     # -- costs -------------------------------------------------------------------
 
@@ -221,12 +227,19 @@ class RequestPlan:
 
     # -- running -----------------------------------------------------------------
 
-    def start(self, d: Demand, done, alive=None) -> None:
+    def start(self, d: Demand, done, alive=None, cpu_done=None, job: int = -1, waited=None) -> _Request:
         """Run the request's phases; call ``done()`` when the last one ends.
 
         ``alive()`` is asked between phases: a request whose job failed stops.
+        ``cpu_done()``, if given, is called when the CPU phase (with its
+        operations' latency) is over, before the I/O phases. ``waited(s)`` is
+        told how long the request queued for each software resource it holds
+        (``job`` names it in their queues). Returns the running request, whose
+        ``held`` lists the software resources it holds at the moment.
         """
-        _Request(self, d, done, alive or _always).cpu_phase()
+        request = _Request(self, d, done, alive or _always, cpu_done, job, waited)
+        request.cpu_phase()
+        return request
 
 
 def _always() -> bool:
@@ -236,22 +249,35 @@ def _always() -> bool:
 class _Request:
     """The state of one request between its phases (callbacks, no process)."""
 
-    __slots__ = ("plan", "demand", "done", "alive", "pending")
+    __slots__ = ("plan", "demand", "done", "alive", "cpu_done", "job", "waited", "pending", "held")
 
-    def __init__(self, plan: RequestPlan, demand: Demand, done, alive):
+    def __init__(self, plan: RequestPlan, demand: Demand, done, alive, cpu_done=None, job: int = -1,
+                 waited=None):
         self.plan = plan
         self.demand = demand
         self.done = done
         self.alive = alive
+        self.cpu_done = cpu_done
+        self.job = job
+        self.waited = waited
         self.pending: list = []
+        self.held: list = []
+        """The software resources (``Slots``) it holds now."""
 
     def cpu_phase(self) -> None:
         plan = self.plan
         _, guest, host = plan.cpu_work(self.demand)
         consumer = plan.consumer
         speed = consumer.core_speed
-        parts = [(consumer.node, guest, plan.threads * speed)]
-        parts += [(plan.layer_nodes[where], work, speed) for where, work in host.items()]
+        rate = plan.threads * speed
+        if plan.locks:  # the held fractions come last, one resource after another
+            held = sum(fraction for _, fraction, _ in plan.locks)
+            parts = [(consumer.node, guest * (1.0 - held), rate, None)]
+            parts += [(consumer.node, guest * fraction, rate, (slots, through_disk))
+                      for slots, fraction, through_disk in plan.locks]
+        else:
+            parts = [(consumer.node, guest, rate, None)]
+        parts += [(plan.layer_nodes[where], work, speed, None) for where, work in host.items()]
         self.pending = [part for part in parts if part[1] > 0]
         self._next_cpu_part()
 
@@ -261,15 +287,40 @@ class _Request:
         if not self.pending:
             self.after_cpu()
             return
-        node, work, max_rate = self.pending.pop(0)
-        node.submit(work, max_rate=max_rate, on_done=self._next_cpu_part)
+        node, work, max_rate, lock = self.pending.pop(0)
+        if lock is None:
+            node.submit(work, max_rate=max_rate, on_done=self._next_cpu_part)
+            return
+        slots, through_disk = lock
+        since = self.plan.env.now
+        slots.take(self.job, lambda: self._holding(slots, through_disk, node, work, max_rate, since))
+
+    def _holding(self, slots, through_disk: bool, node, work: float, max_rate: float, since: float) -> None:
+        if self.waited is not None:
+            self.waited(self.plan.env.now - since)
+        self.held.append(slots)
+        node.submit(work, max_rate=max_rate, on_done=self._next_cpu_part if through_disk else self._held_part_done)
+
+    def _held_part_done(self, activity) -> None:
+        self.held.pop().give_back()
+        self._next_cpu_part(activity)
+
+    def _give_back_held(self) -> None:
+        """After the disk operations: what was held through them is free."""
+        while self.held:
+            self.held.pop().give_back()
 
     def after_cpu(self) -> None:
         delay = self.plan.op_latency_s(self.demand)
         if delay > 0:
-            self.plan.env.timeout(delay).callbacks.append(self.swap_phase)
+            self.plan.env.timeout(delay).callbacks.append(self._cpu_over)
         else:
-            self.swap_phase()
+            self._cpu_over()
+
+    def _cpu_over(self, _event=None) -> None:
+        if self.cpu_done is not None:
+            self.cpu_done()
+        self.swap_phase()
 
     def swap_phase(self, _event=None) -> None:
         """Page back in, one 4 KiB read at a time, what the host swapped of the memory it touches."""
@@ -305,6 +356,8 @@ class _Request:
     def net_phase(self, _event=None) -> None:
         if not self.alive():
             return
+        if self.held:
+            self._give_back_held()
         plan, d = self.plan, self.demand
         if not d.net_transactions or plan.nic is None:
             self.done()

@@ -19,6 +19,7 @@ import simpy
 from ..components import Consumer
 from .jobs import JobLog
 from .requests import Demand
+from ..components.slots import Slots
 
 
 class JobStarter:
@@ -32,7 +33,8 @@ class JobStarter:
     def __init__(self, env: simpy.Environment, log: JobLog, workload: int, threads: int,
                  then: Callable[[], None] | None = None, plans: dict | None = None,
                  template: Demand | None = None, gates: dict | None = None, memory=None,
-                 memory_bytes: float = 0.0, refuse_when_down: bool = False, replicas=None):
+                 memory_bytes: float = 0.0, refuse_when_down: bool = False, replicas=None,
+                 workers: int | None = None, holds_request: bool = False):
         self.env = env
         self.log = log
         self.workload = workload
@@ -51,8 +53,18 @@ class JobStarter:
         """Jobs finding their target not serving fail at once instead of waiting."""
         self.replicas = replicas
         """A :class:`~virtsim.components.replicas.ReplicaSet` that picks each job's target, if any."""
+        self.workers = workers
+        """Worker threads of an FCFS server (a :class:`Slots` per target); None: processor sharing."""
+        self.holds_request = holds_request
+        """A worker stays busy for the whole request (blocking I/O), not only its CPU phase."""
+        self.pools: dict[int, Slots] = {}
+        self.requests: dict[int, object] = {}
+        """Running requests that hold software resources, by job (their ``held`` is freed if the job fails)."""
+        self.holding: dict[int, Slots] = {}
+        """Jobs on a worker, and whose."""
         # Every job is one CPU activity in the consumer it was sent to: nothing else to decide.
-        self._direct = not self.plans and not self.gates and memory is None and replicas is None
+        self._direct = (not self.plans and not self.gates and memory is None and replicas is None
+                        and workers is None)
         self._on_done = self._done
 
     def start(self, consumer: Consumer, target: int, cpu_s: float, now: float) -> None:
@@ -83,6 +95,33 @@ class JobStarter:
         self._run(consumer, target, cpu_s, job)
 
     def _run(self, consumer: Consumer, target: int, cpu_s: float, job: int) -> None:
+        if self.workers is None:
+            self._serve(consumer, target, cpu_s, job)
+            return
+        pool = self.pools.get(target)
+        if pool is None:
+            pool = self.pools[target] = Slots(self.workers, self.log.failed_at)
+        queued_since = self.env.now
+        pool.take(job, lambda: self._on_worker(pool, consumer, target, cpu_s, job, queued_since))
+
+    def _on_worker(self, pool: Slots, consumer: Consumer, target: int, cpu_s: float, job: int,
+                   queued_since: float) -> None:
+        self.log.queue_wait[job] = self.env.now - queued_since
+        self.holding[job] = pool
+        self._serve(consumer, target, cpu_s, job)
+
+    def _waited(self, job: int, seconds: float) -> None:
+        """The job queued ``seconds`` for a software resource (``queue_s`` adds up its queues)."""
+        waits = self.log.queue_wait
+        waits[job] = waits.get(job, 0.0) + seconds
+
+    def _free_worker(self, job: int) -> None:
+        """The job's worker, if it holds one, is free for the next request."""
+        pool = self.holding.pop(job, None)
+        if pool is not None:
+            pool.give_back()
+
+    def _serve(self, consumer: Consumer, target: int, cpu_s: float, job: int) -> None:
         if self.memory is not None and not self.memory.allocate(target, self.memory_bytes, job):
             self.fail(job, self.env.now)  # it took its container over the limit: killed with it
             return
@@ -91,7 +130,11 @@ class JobStarter:
             demand = replace(self.template, cpu_s=cpu_s)
             self.log.breakdown[job] = plan.breakdown(demand)
             failed = self.log.failed_at
-            plan.start(demand, lambda: self._finish(job, self.env.now), alive=lambda: job not in failed)
+            cpu_done = None if self.workers is None or self.holds_request else (lambda: self._free_worker(job))
+            request = plan.start(demand, lambda: self._finish(job, self.env.now), alive=lambda: job not in failed,
+                                 cpu_done=cpu_done, job=job, waited=lambda s: self._waited(job, s))
+            if plan.locks:
+                self.requests[job] = request
         elif cpu_s > 0.0:
             consumer.node.submit(cpu_s, max_rate=self.threads * consumer.core_speed,
                                  on_done=self._on_done, data=job)
@@ -105,6 +148,10 @@ class JobStarter:
         self.log.finish(job, now)
         if self.memory is not None:
             self.memory.release(job)
+        if self.holding:
+            self._free_worker(job)
+        if self.requests:
+            self.requests.pop(job, None)
         if self.then is not None:
             self.then()
 
@@ -115,5 +162,14 @@ class JobStarter:
         self.log.fail(job, now)
         if self.memory is not None:
             self.memory.release(job)
+        held = [self.holding.pop(job)] if job in self.holding else []
+        request = self.requests.pop(job, None) if self.requests else None
+        if request is not None:
+            held += request.held
+            request.held = []
+        for slots in held:
+            # Once the instant's failures are all recorded: a failure fails the queue behind
+            # this job too, and none of it may take the slot in between.
+            self.env.timeout(0.0).callbacks.append(lambda _event, slots=slots: slots.give_back())
         if self.then is not None:
             self.then()

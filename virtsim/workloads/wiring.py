@@ -76,6 +76,8 @@ class Wiring:
         plans = {self.target_code[p]: plan for p in paths
                  if (plan := self.planner.plan(p, template, threads)) is not None}
         options = {"plans": plans, "template": template} if plans else {}
+        if w.service is not None:
+            options |= {"workers": w.service.workers, "holds_request": w.service.holds == "request"}
         if self.memory is not None and template.memory_bytes > 0:
             options |= {"memory": self.memory, "memory_bytes": template.memory_bytes}
         gates = {code: gate for p in paths if (gate := self.gates.get(code := self.target_code[p]))}
