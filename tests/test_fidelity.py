@@ -10,10 +10,8 @@ from click.testing import CliRunner
 
 from virtsim import fidelity
 from virtsim.cli import main
-from virtsim.fidelity import FAIL, GAP, PASS, run_fidelity, within
-from virtsim.fidelity.benchmarks import PLAN
+from virtsim.fidelity import BY_ID, FAIL, GAP, PASS, PLAN, ROWS, run_fidelity, theory, within
 from virtsim.fidelity.gaps import KNOWN_GAPS
-from virtsim.fidelity.published import BY_ID, ROWS
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +48,8 @@ def test_the_table_is_complete_and_consistent(table):
     assert not (table["status"] == FAIL).any(), table.loc[table["status"] == FAIL, ["simulated", "published"]]
     for row in ROWS:
         got = table.loc[row.id]
-        assert got["source"].startswith(("calibration README §", "calibration type2-startup-migration.md §"))
+        assert got["source"].startswith(("calibration README §", "calibration type2-startup-migration.md §",
+                                         "queueing theory: "))
         if got["status"] == GAP:
             assert row.id in KNOWN_GAPS and got["note"].startswith("known gap: ")
         else:
@@ -97,3 +96,27 @@ def test_cli_exits_1_when_a_row_fails(table, monkeypatch):
     monkeypatch.setattr(fidelity, "run_fidelity", lambda: broken)
     result = CliRunner().invoke(main, ["fidelity"])
     assert result.exit_code == 1 and "FAIL" in result.output
+
+
+def test_theory_rows_are_the_closed_forms():
+    values = {row.id: row.value for row in theory.ROWS}
+    assert values["queue-mm1-fcfs-mean"] == pytest.approx(1 / (1000 - 700) * 1e3)
+    assert values["queue-mm1-fcfs-p99"] == pytest.approx(math.log(100) / 300 * 1e3)
+    assert values["queue-md1-fcfs-mean"] == pytest.approx(1 + 0.7 / (2 * 0.3))
+    assert values["queue-md1-ps-mean"] == pytest.approx(1 / 0.3)
+    assert values["queue-event-loop-saturation"] == pytest.approx(1000)
+    assert set(values) <= set(BY_ID) and all(BY_ID[i].source.startswith("queueing theory: ") for i in values)
+
+
+def test_theory_rows_tell_the_disciplines_apart(table):
+    """Served by processor sharing, the FCFS rows whose answer depends on the discipline fail."""
+    runner = fidelity.Runner()
+    for row_id in ("queue-mm1-fcfs-p99", "queue-md1-fcfs-mean", "queue-event-loop-saturation"):
+        row, exp, column = theory.CASES[row_id]
+        assert table.loc[row_id, "status"] == PASS
+        ps = {**exp, "workloads": [{k: v for k, v in exp["workloads"][0].items() if k != "service"}]}
+        simulated_ps = float(runner.summary(ps)[column]) * theory._SECONDS[row.unit]
+        assert not within(row, simulated_ps), (row_id, simulated_ps, row.value)
+    row, exp, column = theory.CASES["queue-mm1-fcfs-mean"]  # M/M/1: the mean does not depend on the discipline
+    ps = {**exp, "workloads": [{k: v for k, v in exp["workloads"][0].items() if k != "service"}]}
+    assert within(row, float(runner.summary(ps)[column]) * 1e3)

@@ -465,8 +465,7 @@ def fidelity(output: str | None) -> None:
     import math
     import time
 
-    from .fidelity import FAIL, run_fidelity
-    from .fidelity.published import BY_ID
+    from .fidelity import BY_ID, FAIL, run_fidelity
 
     def num(value: float) -> str:
         if not math.isfinite(value):

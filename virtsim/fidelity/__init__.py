@@ -2,7 +2,8 @@
 
 :func:`run_fidelity` runs every published row of :mod:`.published` as an
 ordinary experiment (see :mod:`.benchmarks`) and compares the simulated value
-with the published one::
+with the published one; the rows of :mod:`.theory` check the service
+disciplines against queueing theory the same way::
 
     from virtsim.fidelity import run_fidelity
     table = run_fidelity()
@@ -21,11 +22,18 @@ import math
 
 import pandas as pd
 
-from .benchmarks import PLAN, Runner
+from . import benchmarks, published, theory
+from .benchmarks import Runner
 from .gaps import KNOWN_GAPS
-from .published import BY_ID, ROWS, Row
+from .published import Row
 
 PASS, FAIL, GAP = "PASS", "FAIL", "GAP"
+
+ROWS: tuple[Row, ...] = published.ROWS + theory.ROWS
+"""Every row of the table: the published measurements, then the queueing-theory checks."""
+BY_ID: dict[str, Row] = {row.id: row for row in ROWS}
+PLAN = benchmarks.PLAN | theory.PLAN
+"""Row id → ``callable(runner) -> simulated value`` in the row's unit."""
 
 COLUMNS = ("id", "benchmark", "stack", "metric", "unit", "simulated", "published", "rel_error", "tolerance",
            "status", "source", "note")
@@ -72,4 +80,4 @@ def run_fidelity(ids=None) -> pd.DataFrame:
     return table
 
 
-__all__ = ["FAIL", "GAP", "PASS", "run_fidelity", "status_of", "within"]
+__all__ = ["BY_ID", "FAIL", "GAP", "PASS", "PLAN", "ROWS", "run_fidelity", "status_of", "within"]
