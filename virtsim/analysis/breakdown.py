@@ -63,6 +63,11 @@ def add_breakdown(jobs: dict, log, platform, threads: dict[str, int]) -> None:
         ids = np.fromiter(log.queue_wait, dtype=np.int64, count=len(log.queue_wait))
         queue[ids] = np.fromiter(log.queue_wait.values(), dtype=float, count=len(ids))
         jobs["queue_s"] = queue
+    if log.client_time:  # modelled clients: the part of the response time spent at the client, before the server
+        client = np.full(len(native), np.nan)
+        ids = np.fromiter(log.client_time, dtype=np.int64, count=len(log.client_time))
+        client[ids] = np.fromiter(log.client_time.values(), dtype=float, count=len(ids))
+        jobs["client_s"] = client
     jobs["bare_metal_s"] = bare
     # Response time over the same job alone on bare metal, its own I/O included (DESIGN §2.7):
     # 1 for an uncontended native job; undefined for a job with nothing to do.

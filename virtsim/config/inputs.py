@@ -19,6 +19,7 @@ from .theory import TheoryInput
 from .workload_inputs import (
     ArrivalsInput,
     AutoscaleInput,
+    ClientInput,
     DemandInput,
     DiskDemandInput,
     DistributionInput,
@@ -33,6 +34,7 @@ FAILURE_LAYERS = ("hardware", "host-os", "hypervisor", "engine", "guest-os", "co
 __all__ = [
     "ArrivalsInput",
     "AutoscaleInput",
+    "ClientInput",
     "ContainerInput",
     "DemandInput",
     "DiskDemandInput",
@@ -81,6 +83,9 @@ WorkloadInput = create_model(
     service=(ServiceInput | None, Field(
         default=None, description="How the target serves the requests: processor sharing (default) or first come, "
                                   "first served on worker threads, e.g. {discipline: fcfs, workers: 1}.")),
+    client=(ClientInput | None, Field(
+        default=None, description="Where the clients run and what each request costs them, e.g. {target: loadgen, "
+                                  "demand: {cpu: 20 us}}; absent: the clients are outside the model.")),
     when_down=(choice("wait", "refuse"), Field(
         default="wait",
         description="What a job does when its target is not serving (booting, down after a failure, restarting): "

@@ -22,7 +22,7 @@ from .load_inputs import LoadInput
 from .loads import resolve_loads
 from .pool import PoolOutcome, RehomingContext, place_pool
 from .resolution import Context
-from .resolve import resolve_workload
+from .resolve import check_client_failures, resolve_workload
 from .software import check_holds, resolve_software_resources
 from .spec import ExperimentSpec, UnplacedItem, WorkloadSpec
 from .translate import problems_from
@@ -108,6 +108,7 @@ def load_raw(raw: object, lines: LineIndex | None, name: str, folder: Path) -> E
     _check_unparsed_targets(raw.get("workloads"), parsed_workloads, targets, ctx,
                             outcome.resolve_path if outcome is not None else None)
     failures = resolve_failures(failure_inputs, [host.spec for host in placed], ctx)
+    check_client_failures(workload_specs, failure_inputs, ctx)
     load_inputs = (list(enumerate(parsed.loads)) if parsed is not None
                    else _parsed_loads(raw.get("loads")))
     loads = resolve_loads(load_inputs, [host.spec for host in placed], ctx)

@@ -21,6 +21,7 @@ from .workload_inputs import AutoscaleInput, DemandInput
 from .workload_registry import WORKLOAD_KINDS, check_type_keys, workload_kind
 from .workload_spec import (
     AutoscaleSpec,
+    ClientSpec,
     ConstantDist,
     DemandSpec,
     DiskDemand,
@@ -30,7 +31,7 @@ from .workload_spec import (
     WorkloadSpec,
 )
 
-__all__ = ["Context", "resolve_workload"]
+__all__ = ["Context", "check_client_failures", "host_of", "resolve_workload"]
 
 
 # --- workloads -------------------------------------------------------------------
@@ -68,11 +69,76 @@ def resolve_workload(
             ctx.add(cpu_loc, f"a constant CPU demand must be > 0 s, got {cpu.value_s:g} s")
         demand = _demand(wl.demand, cpu)
     service = _service(wl, loc, ctx)
+    client = _client(wl, loc, ctx, targets)
     if len(ctx.problems) > before:
         return None
-    return kind.spec(name=wl.name, target=wl.target, demand=demand, service=service, when_down=wl.when_down,
-                     replicas=replicas, autoscale=_autoscale(wl.autoscale), random_streams=wl.random_streams,
-                     **kind.spec_fields(wl, resolved))
+    spec = kind.spec(name=wl.name, target=wl.target, demand=demand, service=service, client=client,
+                     when_down=wl.when_down, replicas=replicas, autoscale=_autoscale(wl.autoscale),
+                     random_streams=wl.random_streams, **kind.spec_fields(wl, resolved))
+    if client is not None:
+        client_host = host_of(client.target)
+        beside = [path for path in spec.target_paths if host_of(path) == client_host]
+        if beside:
+            ctx.add((*loc, "client", "target"),
+                    f"{client.target!r} is on host {client_host!r}, where the workload's target {beside[0]!r} runs: "
+                    "clients in the model run on another host and reach the server through both NICs (leave "
+                    "'client' out to keep them outside the model)")
+            return None
+    return spec
+
+
+def host_of(path: str) -> str:
+    """The host a consumer path is on: its first part."""
+    return path.split("/", 1)[0]
+
+
+_NOT_AT_CLIENT = {
+    "net": "the clients' traffic is the server's network transactions (the workload's 'demand.net'), sent and "
+           "received through the client's NIC",
+    "disk": "a client does no disk I/O in the model",
+    "holds": "software resources are the server's",
+    "memory": "a client's memory is not modelled per request",
+}
+
+
+def check_client_failures(workloads: list[tuple[int, WorkloadSpec]], failures: list[tuple[int, object]],
+                          ctx: Context) -> None:
+    """A host that runs modelled clients does not fail: its clients would vanish with their requests."""
+    clients = {host_of(w.client.target): w.name for _, w in workloads if w.client is not None}
+    for k, failure in failures:
+        domain = getattr(failure, "domain", None)
+        if isinstance(domain, str) and host_of(domain) in clients:
+            ctx.add(("failures", k, "domain"),
+                    f"host {host_of(domain)!r} runs the clients of workload {clients[host_of(domain)]!r}; a client "
+                    "host's failures are not modelled (fail the server's layers, or move the clients)")
+
+
+def _client(wl: i.WorkloadInput, loc: tuple, ctx: Context, targets: Collection[str]) -> ClientSpec | None:
+    """The modelled clients, checked: a known target, and a demand of CPU and operations only."""
+    client = wl.client
+    if client is None:
+        return None
+    where = (*loc, "client")
+    ok = True
+    if client.target not in targets:
+        ctx.add((*where, "target"), unknown("target", client.target, targets))
+        ok = False
+    given = client.demand.model_fields_set
+    for key, why in _NOT_AT_CLIENT.items():
+        if key in given and getattr(client.demand, key) not in (None, (), [], 0, 0.0):
+            ctx.add((*where, "demand", key), f"not allowed for a client: {why}")
+            ok = False
+    if client.demand.cpu is None:
+        ctx.add((*where, "demand", "cpu"), "required key is missing (the client's CPU per request, e.g. '20 us')")
+        return None
+    cpu_loc = (*where, "demand", "cpu")
+    cpu = resolve_distribution(client.demand.cpu, cpu_loc, ctx)
+    if isinstance(cpu, ConstantDist) and cpu.value_s <= 0:
+        ctx.add(cpu_loc, f"a constant CPU demand must be > 0 s, got {cpu.value_s:g} s")
+        return None
+    if cpu is None or not ok:
+        return None
+    return ClientSpec(target=client.target, demand=_demand(client.demand, cpu))
 
 
 def _replicas(wl: i.WorkloadInput, loc: tuple, ctx: Context, targets: Collection[str],

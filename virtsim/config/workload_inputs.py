@@ -15,6 +15,7 @@ __all__ = [
     "ArrivalsInput",
     "AutoscaleInput",
     "ConstantInput",
+    "ClientInput",
     "CurveInput",
     "DemandInput",
     "DiskDemandInput",
@@ -262,6 +263,24 @@ class ServiceInput(_Input):
         if self.discipline == "ps" and self.holds != "cpu":
             raise ValueError("'holds' is for discipline 'fcfs': under 'ps' no worker is held")
         return self
+
+
+class ClientInput(_Input):
+    """Where the workload's clients (the load generator) run, and what each request costs them.
+
+    Without it the clients are outside the model: their time is the think time
+    and the network round trip is the server NIC's. With it, each request first
+    runs ``demand`` in ``target`` (a host, VM or container on another host than
+    the server's), and its network transactions cross the client's NIC as well
+    as the server's: the transfer proceeds at the slower of the two shares and
+    the client's stack adds its own per-transaction costs.
+    """
+
+    target: Text = Field(description="The consumer the clients run in: 'host', 'host/vm', 'host/container', …, on "
+                                     "another host than the server's.")
+    demand: DemandInput = Field(
+        description="What the client spends per request: 'cpu' (required) and operation counts (syscalls, …). "
+                    "Its network traffic is the server's transactions, so 'net' is not given here.")
 
 
 class AutoscaleInput(_Input):

@@ -17,6 +17,7 @@ from .spec_base import FrozenSpec, without_absent
 __all__ = [
     "ArrivalsSpec",
     "AutoscaleSpec",
+    "ClientSpec",
     "ConstantDist",
     "CurveArrivals",
     "DemandSpec",
@@ -179,6 +180,13 @@ class ServiceSpec(FrozenSpec):
         description="A worker is busy for the request's CPU phase, or for the whole request.")
 
 
+class ClientSpec(FrozenSpec):
+    """The workload's clients, modelled: where they run and what each request costs them."""
+
+    target: str = Field(description="The consumer the clients run in, on another host than the server's.")
+    demand: DemandSpec = Field(description="CPU and operations per request at the client (no disk, no network).")
+
+
 class AutoscaleSpec(FrozenSpec):
     """Horizontal scaling of replicas on CPU utilization (Kubernetes HPA semantics)."""
 
@@ -208,6 +216,8 @@ class WorkloadSpec(FrozenSpec):
     autoscale: AutoscaleSpec | None = None
     service: ServiceSpec | None = Field(
         default=None, description="FCFS on worker threads; None: processor sharing.")
+    client: ClientSpec | None = Field(
+        default=None, description="The clients, where they run in the model; None: outside it.")
     when_down: Literal["wait", "refuse"] = Field(
         default="wait", description="A job whose target is not serving waits for it, or fails at once.")
     random_streams: str | None = Field(
@@ -260,9 +270,9 @@ class WorkloadSpec(FrozenSpec):
         out = {key: data.pop(key) for key in _HEAD if key in data}
         out |= {key: data.pop(key, None) for key in _ALWAYS_DUMPED}
         tail = {key: data.pop(key) for key in _TAIL if key in data}
-        return without_absent(out | data | tail, none=("random_streams", "service"))
+        return without_absent(out | data | tail, none=("random_streams", "service", "client"))
 
 
 _HEAD = ("name", "target", "type")
 _ALWAYS_DUMPED = ("arrivals", "clients", "think_time")
-_TAIL = ("demand", "replicas", "autoscale", "service", "when_down", "random_streams")
+_TAIL = ("demand", "replicas", "autoscale", "service", "client", "when_down", "random_streams")

@@ -32,6 +32,8 @@ class JobLog:
         """Per job that arrived while its target was down after a failure: how long it waited, seconds."""
         self.queue_wait: dict[int, float] = {}
         """Per job served by an FCFS server: how long it waited for a worker, seconds."""
+        self.client_time: dict[int, float] = {}
+        """Per job of a workload with modelled clients: how long its client's part took, seconds."""
         self.failed_at: dict[int, float] = {}
         """Per job that failed (its target went down while it ran): when, seconds."""
         self.breakdown: dict[int, object] = {}

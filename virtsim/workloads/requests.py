@@ -227,17 +227,21 @@ class RequestPlan:
 
     # -- running -----------------------------------------------------------------
 
-    def start(self, d: Demand, done, alive=None, cpu_done=None, job: int = -1, waited=None) -> _Request:
+    def start(self, d: Demand, done, alive=None, cpu_done=None, job: int = -1, waited=None,
+              peer: DeviceShare | None = None, peer_latency_s: float = 0.0) -> _Request:
         """Run the request's phases; call ``done()`` when the last one ends.
 
         ``alive()`` is asked between phases: a request whose job failed stops.
         ``cpu_done()``, if given, is called when the CPU phase (with its
         operations' latency) is over, before the I/O phases. ``waited(s)`` is
         told how long the request queued for each software resource it holds
-        (``job`` names it in their queues). Returns the running request, whose
-        ``held`` lists the software resources it holds at the moment.
+        (``job`` names it in their queues). ``peer`` is the NIC at the other
+        end (a modelled client's): the bytes cross it too, at the same time,
+        and ``peer_latency_s`` is what its stack adds to each transaction.
+        Returns the running request, whose ``held`` lists the software
+        resources it holds at the moment.
         """
-        request = _Request(self, d, done, alive or _always, cpu_done, job, waited)
+        request = _Request(self, d, done, alive or _always, cpu_done, job, waited, peer, peer_latency_s)
         request.cpu_phase()
         return request
 
@@ -249,10 +253,11 @@ def _always() -> bool:
 class _Request:
     """The state of one request between its phases (callbacks, no process)."""
 
-    __slots__ = ("plan", "demand", "done", "alive", "cpu_done", "job", "waited", "pending", "held")
+    __slots__ = ("plan", "demand", "done", "alive", "cpu_done", "job", "waited", "pending", "held", "peer",
+                 "peer_latency_s", "transfers")
 
     def __init__(self, plan: RequestPlan, demand: Demand, done, alive, cpu_done=None, job: int = -1,
-                 waited=None):
+                 waited=None, peer: DeviceShare | None = None, peer_latency_s: float = 0.0):
         self.plan = plan
         self.demand = demand
         self.done = done
@@ -263,6 +268,10 @@ class _Request:
         self.pending: list = []
         self.held: list = []
         """The software resources (``Slots``) it holds now."""
+        self.peer = peer
+        self.peer_latency_s = peer_latency_s
+        self.transfers = 0
+        """Transfers of the network phase still under way (its own NIC's, and the peer's)."""
 
     def cpu_phase(self) -> None:
         plan = self.plan
@@ -364,12 +373,25 @@ class _Request:
             return
         total = d.net_transactions * d.net_bytes
         if total > 0:
-            plan.nic.node.submit(total, max_rate=plan.nic.bytes_per_s, on_done=self._net_latency)
+            peer = self.peer
+            if peer is None:
+                plan.nic.node.submit(total, max_rate=plan.nic.bytes_per_s, on_done=self._net_latency)
+                return
+            # The bytes cross both NICs at once: over when both have carried them.
+            self.transfers = 2
+            plan.nic.node.submit(total, max_rate=plan.nic.bytes_per_s, on_done=self._transferred)
+            peer.node.submit(total, max_rate=peer.bytes_per_s, on_done=self._transferred)
         else:
             self._net_latency(None)
 
+    def _transferred(self, activity) -> None:
+        self.transfers -= 1
+        if not self.transfers:
+            self._net_latency(activity)
+
     def _net_latency(self, _activity) -> None:
         plan, d = self.plan, self.demand
-        # A transaction is a round trip: the NIC's one-way latency twice, plus what the path adds.
-        delay = d.net_transactions * (2.0 * plan.nic.latency_s + plan.path.net.latency_s)
+        # A transaction is a round trip: the NIC's one-way latency twice, plus what the path adds
+        # (and, with a modelled client, what the client's stack adds).
+        delay = d.net_transactions * (2.0 * plan.nic.latency_s + plan.path.net.latency_s + self.peer_latency_s)
         plan.env.timeout(delay).callbacks.append(lambda _e: self.done() if self.alive() else None)

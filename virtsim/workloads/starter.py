@@ -18,7 +18,7 @@ import simpy
 
 from ..components import Consumer
 from .jobs import JobLog
-from .requests import Demand
+from .requests import Breakdown, Demand
 from ..components.slots import Slots
 
 
@@ -34,7 +34,7 @@ class JobStarter:
                  then: Callable[[], None] | None = None, plans: dict | None = None,
                  template: Demand | None = None, gates: dict | None = None, memory=None,
                  memory_bytes: float = 0.0, refuse_when_down: bool = False, replicas=None,
-                 workers: int | None = None, holds_request: bool = False):
+                 workers: int | None = None, holds_request: bool = False, client=None):
         self.env = env
         self.log = log
         self.workload = workload
@@ -57,6 +57,10 @@ class JobStarter:
         """Worker threads of an FCFS server (a :class:`Slots` per target); None: processor sharing."""
         self.holds_request = holds_request
         """A worker stays busy for the whole request (blocking I/O), not only its CPU phase."""
+        self.client = client
+        """The :class:`~virtsim.workloads.clients.ClientSide` each request passes through first, if modelled."""
+        self.client_alone: dict[int, object] = {}
+        """Per job past its client and not yet started at the server: the client part's time alone."""
         self.pools: dict[int, Slots] = {}
         self.requests: dict[int, object] = {}
         """Running requests that hold software resources, by job (their ``held`` is freed if the job fails)."""
@@ -64,7 +68,7 @@ class JobStarter:
         """Jobs on a worker, and whose."""
         # Every job is one CPU activity in the consumer it was sent to: nothing else to decide.
         self._direct = (not self.plans and not self.gates and memory is None and replicas is None
-                        and workers is None)
+                        and workers is None and client is None)
         self._on_done = self._done
 
     def start(self, consumer: Consumer, target: int, cpu_s: float, now: float) -> None:
@@ -76,6 +80,25 @@ class JobStarter:
             consumer.node.submit(cpu_s, max_rate=self.threads * consumer.core_speed,
                                  on_done=self._on_done, data=job)
             return
+        if self.client is not None:  # the client's part first, at the client
+            failed = self.log.failed_at
+            self.client.run(job, lambda: job not in failed,
+                            lambda alone: self._from_client(consumer, target, cpu_s, job, now, alone))
+            return
+        self._reach(consumer, target, cpu_s, job, now)
+
+    def _from_client(self, consumer: Consumer, target: int, cpu_s: float, job: int, sent: float,
+                     alone) -> None:
+        """The client has done its part of the job: the request reaches the server."""
+        now = self.env.now
+        self.log.client_time[job] = now - sent
+        if job in self.log.failed_at:  # its target failed meanwhile
+            return
+        self.client_alone[job] = alone
+        self._reach(consumer, target, cpu_s, job, now)
+
+    def _reach(self, consumer: Consumer, target: int, cpu_s: float, job: int, now: float) -> None:
+        """The job is at its target now: it waits there if the target is not serving, else it runs."""
         if self.gates:
             gate = self.gates.get(target)
             if gate is not None and not gate.ready:
@@ -126,16 +149,28 @@ class JobStarter:
             self.fail(job, self.env.now)  # it took its container over the limit: killed with it
             return
         plan = self.plans.get(target) if self.plans else None
+        client = self.client
         if plan is not None:
             demand = replace(self.template, cpu_s=cpu_s)
-            self.log.breakdown[job] = plan.breakdown(demand)
+            alone = plan.breakdown(demand)
+            peer = None
+            if client is not None:
+                alone += self.client_alone.pop(job) + client.transfer_breakdown(demand, plan.nic)
+                if plan.nic is not None:
+                    peer = client.nic
+            self.log.breakdown[job] = alone
             failed = self.log.failed_at
             cpu_done = None if self.workers is None or self.holds_request else (lambda: self._free_worker(job))
             request = plan.start(demand, lambda: self._finish(job, self.env.now), alive=lambda: job not in failed,
-                                 cpu_done=cpu_done, job=job, waited=lambda s: self._waited(job, s))
+                                 cpu_done=cpu_done, job=job, waited=lambda s: self._waited(job, s), peer=peer,
+                                 peer_latency_s=client.latency_s if peer is not None else 0.0)
             if plan.locks:
                 self.requests[job] = request
-        elif cpu_s > 0.0:
+            return
+        if client is not None:  # CPU work only at the server: its time alone is the client's and its own
+            self.log.breakdown[job] = self.client_alone.pop(job) + Breakdown.native(
+                cpu_s / (self.threads * consumer.core_speed))
+        if cpu_s > 0.0:
             consumer.node.submit(cpu_s, max_rate=self.threads * consumer.core_speed,
                                  on_done=self._on_done, data=job)
         else:  # nothing to do: done on arrival
@@ -160,6 +195,8 @@ class JobStarter:
         if job in self.log.failed_at:
             return
         self.log.fail(job, now)
+        if self.client_alone:
+            self.client_alone.pop(job, None)
         if self.memory is not None:
             self.memory.release(job)
         held = [self.holding.pop(job)] if job in self.holding else []

@@ -21,8 +21,11 @@ from ..components.autoscaler import Autoscaler
 from ..components.replicas import ReplicaSet
 from ..components.startup import Startup
 from .jobs import JobLog
+from ..components.devices import nic_share
+from .clients import ClientSide, mirrored
+from .distributions import make_sampler
 from .planning import RequestPlanner
-from .requests import demand_template
+from .requests import Demand, demand_template
 
 
 @dataclass
@@ -78,12 +81,29 @@ class Wiring:
         options = {"plans": plans, "template": template} if plans else {}
         if w.service is not None:
             options |= {"workers": w.service.workers, "holds_request": w.service.holds == "request"}
+        if w.client is not None:
+            options["client"] = self.client_side(w, template)
         if self.memory is not None and template.memory_bytes > 0:
             options |= {"memory": self.memory, "memory_bytes": template.memory_bytes}
         gates = {code: gate for p in paths if (gate := self.gates.get(code := self.target_code[p]))}
         if not gates:
             return options
         return options | {"gates": gates, "refuse_when_down": w.when_down == "refuse"}
+
+
+    def client_side(self, w, server: Demand) -> ClientSide:
+        """The modelled clients of ``w``: their consumer, their CPU stream, their stack and their NIC."""
+        path = w.client.target
+        consumer = self.platform.consumer(path)
+        threads = w.client.demand.threads
+        template = mirrored(demand_template(w.client.demand), server)
+        plan = self.planner.plan(path, template, threads, devices=False)
+        nic = None
+        nics = self.platform.nics[consumer.host]
+        if server.net_transactions and nics:
+            nic = nic_share(nics[0], path, self.platform.paths[path], template.net_receive)
+        return ClientSide(self.env, consumer, make_sampler(w.client.demand.cpu, self.stream_of(w, "client-cpu")),
+                          template, plan, nic, threads)
 
 
 SourceBuilder = Callable[..., object]

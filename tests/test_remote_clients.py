@@ -1,0 +1,198 @@
+"""Modelled clients: a load generator on another host that pays CPU per request and sends through its NIC."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import virtsim
+from virtsim.config import ConfigError
+
+RTT_S = 2 * 18.8e-6
+"""The round trip of two hosts' 10 GbE NICs (the default NIC's one-way latency twice)."""
+NIC_BYTES_PER_S = 10e9 / 8
+
+
+def kv_experiment(*, clients: int = 1, server_cpu="100 us", client_cpu="50 us", client: bool = True,
+                  client_cores: int = 8, client_nic: str = "10 Gbit/s", size: str = "512 B",
+                  think="0 s", client_target: str = "lg", duration: str = "2 s", vm: bool = False) -> dict:
+    lg = {"name": "lg", "hardware": {"cores": client_cores, "core_speed": 1.0, "memory": "16 GiB",
+                                     "nics": [{"name": "eth0", "bandwidth": client_nic, "latency_us": 18.8}]}}
+    if vm:
+        lg |= {"hypervisor": "kvm", "vms": [{"name": "gen", "vcpus": client_cores, "memory": "4 GiB"}]}
+    workload = {"name": "kv", "target": "srv", "type": "closed", "clients": clients, "think_time": think,
+                "demand": {"cpu": server_cpu, "net": {"transactions": 1, "bytes": size}}}
+    if client:
+        workload["client"] = {"target": client_target, "demand": {"cpu": client_cpu}}
+    return {"name": "clients", "seed": 3, "duration": duration, "warmup": "0.2 s", "cold_start": False,
+            "hosts": [{"name": "srv", "hardware": {"cores": 8, "core_speed": 1.0, "memory": "16 GiB"}}, lg],
+            "workloads": [workload]}
+
+
+def summary(exp: dict):
+    return virtsim.run_experiment(exp).summary.iloc[0]
+
+
+# --- what one request costs alone ---------------------------------------------------------
+
+
+@settings(max_examples=12, deadline=None)
+@given(server_us=st.integers(1, 2000), client_us=st.integers(1, 2000), size=st.integers(0, 200_000))
+def test_a_lone_request_costs_the_clients_work_plus_the_servers(server_us, client_us, size):
+    exp = kv_experiment(server_cpu=f"{server_us} us", client_cpu=f"{client_us} us", size=f"{size} B",
+                        duration="0.3 s")
+    results = virtsim.run_experiment(exp)
+    jobs = results.jobs
+    done = jobs[jobs.counted & jobs.end_s.notna()]
+    expected = (server_us + client_us) * 1e-6 + RTT_S + size / NIC_BYTES_PER_S
+    assert np.allclose(done.response_time_s, expected, rtol=1e-9, atol=1e-12)
+    assert np.allclose(done.client_s, client_us * 1e-6, rtol=1e-9)
+    # Alone, the breakdown accounts for all of it: nothing is waiting.
+    assert np.allclose(done.bare_metal_s, expected, rtol=1e-9) and np.allclose(done.wait_s, 0.0, atol=1e-12)
+
+
+def test_without_a_client_nothing_changes_and_no_client_column():
+    jobs = virtsim.run_experiment(kv_experiment(client=False, duration="0.3 s")).jobs
+    assert "client_s" not in jobs
+    assert np.allclose(jobs.response_time_s.dropna(), 100e-6 + RTT_S + 512 / NIC_BYTES_PER_S, rtol=1e-9)
+    spec = virtsim.load_experiment(kv_experiment(client=False))
+    assert "client" not in spec.model_dump()["workloads"][0]  # configuration hashes stay as they were
+
+
+def test_the_server_draws_the_same_demands_with_or_without_modelled_clients():
+    """The client's CPU has its own random stream: the server's draws are common random numbers."""
+    varied = {"type": "exponential", "mean": "100 us"}
+    with_client = virtsim.run_experiment(kv_experiment(server_cpu=varied, client_cpu=varied, duration="0.3 s")).jobs
+    without = virtsim.run_experiment(kv_experiment(server_cpu=varied, client=False, duration="0.3 s")).jobs
+    n = min(len(with_client), len(without))
+    assert n > 100
+    assert np.array_equal(with_client.cpu_demand_s[:n], without.cpu_demand_s[:n])
+
+
+# --- contention -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("client_cores", [1, 2])
+def test_the_load_generator_saturates_at_its_cores_over_its_cost(client_cores):
+    """64 clients on a generator of c cores at 50 µs each: at most c / 50 µs requests per second.
+
+    (Exponential costs: identical constant ones would march in lock-step, all at the generator at once,
+    then all at the server while the generator idles.)"""
+    s = summary(kv_experiment(clients=64, client_cores=client_cores, server_cpu="10 us",
+                              client_cpu={"type": "exponential", "mean": "50 us"}))
+    assert s.throughput_per_s == pytest.approx(client_cores / 50e-6, rel=0.02)
+
+
+def test_a_free_generator_leaves_the_server_as_the_bottleneck():
+    s = summary(kv_experiment(clients=64, client_cpu="1 us", server_cpu={"type": "exponential", "mean": "400 us"}))
+    assert s.throughput_per_s == pytest.approx(8 / 400e-6, rel=0.02)
+
+
+def test_closed_loop_with_the_clients_cost_follows_the_response_time_law():
+    """N clients, no think time, nothing saturated: X = N / R with R = client + server + round trip.
+
+    The four identical clients move in step, so their four transfers share each NIC at once."""
+    s = summary(kv_experiment(clients=4))
+    r = 150e-6 + RTT_S + 4 * 512 / NIC_BYTES_PER_S
+    assert s.response_time_mean_s == pytest.approx(r, rel=1e-6)
+    assert s.throughput_per_s == pytest.approx(4 / r, rel=0.01)
+
+
+def test_a_slower_client_nic_carries_the_bytes_at_its_rate():
+    size = 1_000_000
+    s = summary(kv_experiment(client_nic="1 Gbit/s", size=f"{size} B", duration="1 s"))
+    assert s.response_time_mean_s == pytest.approx(150e-6 + RTT_S + size / (1e9 / 8), rel=1e-6)
+
+
+def test_clients_sharing_one_generator_nic_share_its_bandwidth():
+    """Two downloads at once through a 1 GbE generator: each gets half of it (the server's 10 GbE is not the
+    bottleneck)."""
+    size = 10_000_000
+    s = summary(kv_experiment(clients=2, client_nic="1 Gbit/s", size=f"{size} B", duration="3 s",
+                              server_cpu="1 us", client_cpu="1 us"))
+    assert s.response_time_mean_s == pytest.approx(2e-6 + RTT_S + 2 * size / (1e9 / 8), rel=1e-6)
+
+
+def test_a_client_in_a_vm_pays_its_stacks_network_costs():
+    """The generator in a KVM guest: its virtio path's latency and CPU per transaction add to each request."""
+    bare = virtsim.run_experiment(kv_experiment(duration="0.3 s")).jobs.dropna(subset=["end_s"])
+    in_vm = virtsim.run_experiment(kv_experiment(vm=True, client_target="lg/gen", duration="0.3 s"))
+    jobs = in_vm.jobs.dropna(subset=["end_s"])
+    added = jobs.response_time_s.mean() - bare.response_time_s.mean()
+    assert added > 20e-6  # kvm.yaml's net latency alone is 20.4 µs per transaction
+    # All of it is the client's stack: its latency and CPU, and its virtio bandwidth factor on the transfer.
+    assert jobs.virtualization_s.mean() + jobs.io_latency_s.mean() - bare.io_latency_s.mean() == pytest.approx(
+        added, rel=1e-9)
+    assert jobs.io_latency_s.mean() > bare.io_latency_s.mean()
+    assert np.allclose(jobs.wait_s, 0.0, atol=1e-9)
+
+
+# --- bad input ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("change", "where", "message"), [
+    (lambda w: w["client"].update(target="lgg"), "workloads[0].client.target", "did you mean 'lg'"),
+    (lambda w: w["client"].update(target="srv"), "workloads[0].client.target", "another host"),
+    (lambda w: w["client"]["demand"].update(net={"transactions": 1, "bytes": "1 KiB"}),
+     "workloads[0].client.demand.net", "the server's network transactions"),
+    (lambda w: w["client"]["demand"].update(disk={"ops": 1, "bytes": "4 KiB"}),
+     "workloads[0].client.demand.disk", "no disk I/O"),
+    (lambda w: w["client"]["demand"].pop("cpu"), "workloads[0].client.demand.cpu", "required"),
+    (lambda w: w["client"]["demand"].update(cpu="0 s"), "workloads[0].client.demand.cpu", "must be > 0"),
+])
+def test_bad_clients_are_located_errors(change, where, message):
+    exp = kv_experiment()
+    change(exp["workloads"][0])
+    with pytest.raises(ConfigError) as caught:
+        virtsim.load_experiment(exp)
+    text = str(caught.value)
+    assert where in text and message in text, text
+
+
+def test_a_client_host_cannot_fail():
+    exp = kv_experiment()
+    exp["failures"] = [{"domain": "lg", "layer": "hardware", "at": ["1 s"], "time_to_repair": "1 s"}]
+    with pytest.raises(ConfigError) as caught:
+        virtsim.load_experiment(exp)
+    assert "failures[0].domain" in str(caught.value) and "runs the clients of workload 'kv'" in str(caught.value)
+
+
+def test_the_cli_names_the_file_and_the_key(tmp_path):
+    exp = kv_experiment()
+    exp["workloads"][0]["client"]["target"] = "nowhere"
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(exp), encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "virtsim.cli", "validate", str(path)], capture_output=True, text=True)
+    assert done.returncode != 0 and "Traceback" not in done.stderr
+    assert "bad.yaml" in done.stderr + done.stdout and "client.target" in done.stderr + done.stdout
+
+
+def test_replicas_on_the_client_host_are_refused():
+    exp = kv_experiment()
+    exp["hosts"][1]["containers"] = [{"name": "web"}]
+    w = exp["workloads"][0]
+    del w["target"]
+    w["replicas"] = ["srv", "lg/web"]
+    with pytest.raises(ConfigError) as caught:
+        virtsim.load_experiment(exp)
+    assert "'lg/web'" in str(caught.value) and "another host" in str(caught.value)
+
+
+def test_open_workloads_have_modelled_clients_too():
+    exp = kv_experiment(duration="2 s")
+    w = exp["workloads"][0]
+    for key in ("clients", "think_time"):
+        del w[key]
+    w |= {"type": "open", "arrivals": {"type": "poisson", "rate": "2000/s"}}
+    exp["hosts"][1]["hardware"]["cores"] = 1
+    s = summary(exp)
+    # The generator's one core at 50 µs a request is 10 % busy: M/D/1 waits are small, never negative.
+    assert s.response_time_mean_s >= 150e-6 + RTT_S and math.isfinite(s.response_time_mean_s)
+    assert s.throughput_per_s == pytest.approx(2000, rel=0.05)
