@@ -68,8 +68,10 @@ def _vm_fit(vm: i.VMInput, host: i.HostInput, spec: s.HostSpec, loc: tuple, ctx:
     resolve_vm_layers(vm, loc, host.hypervisor, scratch)
     if scratch.problems:
         return Fit(refusal=scratch.problems[0].message)
-    if vm.vcpus > spec.hardware.cores:
-        return Fit(refusal=f"has {spec.hardware.cores} cores, the VM {vm.vcpus} vCPUs")
+    threads = spec.hardware.cores * spec.hardware.threads_per_core
+    if vm.vcpus > threads:
+        what = "cores" if spec.hardware.threads_per_core == 1 else "hardware threads"
+        return Fit(refusal=f"has {threads} {what}, the VM {vm.vcpus} vCPUs")
     overhead = vmm_overhead_bytes(spec.hypervisor, vm.vcpus, vm.memory) if spec.hypervisor is not None else 0.0
     return Fit(float(vm.vcpus), vm.memory + overhead)
 
