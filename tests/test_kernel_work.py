@@ -104,3 +104,30 @@ def test_a_kernel_factor_below_one_is_refused_in_a_hypervisor_override():
     with pytest.raises(ConfigError) as info:
         load_experiment(exp)
     assert any("kernel_factor" in p.path or "kernel_factor" in p.message for p in info.value.problems)
+
+
+def test_a_custom_request_takes_the_same_kernel_fraction_and_checks_it():
+    from virtsim.workloads import library
+
+    exp = {"name": "t", "duration": "5 s", "cold_start": False,
+           "hosts": [{"name": "h", "hardware": HARDWARE, "hypervisor": {"profile": "kvm", "cpu": {"kernel_factor": 1.5}},
+                      "vms": [{"name": "vm", "vcpus": 1, "memory": "1 GiB"}]}]}
+    sim = virtsim.Simulation(load_experiment(exp))
+    ctx = sim.context("h/vm")
+
+    def job(ctx):
+        yield ctx.request(cpu="1 s", kernel_fraction=0.5)
+
+    sim.process(library.closed_loop(ctx, 1, 0.0, job))
+    results = virtsim.collect(sim.run())
+    kvm = load_profile("hypervisors", "kvm").cpu
+    done = results.jobs.dropna(subset=["end_s"])
+    assert done["response_time_s"].iloc[0] == pytest.approx(0.5 * kvm.factor + 0.5 * 1.5, rel=1e-12)
+    with pytest.raises(ValueError, match="add up to more than 1"):
+        next(iter(job_with(ctx, mem_fraction=0.6, kernel_fraction=0.6)))
+    with pytest.raises(ValueError, match="mem_locality"):
+        next(iter(job_with(ctx, mem_locality="remote")))
+
+
+def job_with(ctx, **demand):
+    yield ctx.request(cpu="1 ms", **demand)
