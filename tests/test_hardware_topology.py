@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import pytest
 import simpy
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import virtsim
+from maxmin_reference import RefActivity, RefNode, solve_tree
 from virtsim.config import ConfigError, load_experiment, load_profile
 from virtsim.engine import RateResource
 from virtsim.fidelity import benchmarks
@@ -21,6 +22,7 @@ from virtsim.fidelity.published import BY_ID
 from virtsim.model.cpu_topology import CpuTopology, remote_share, smt_capacity_cores
 
 EXACT = 1e-9
+INF = float("inf")
 
 
 # --- SMT capacity -----------------------------------------------------------------------------------
@@ -90,6 +92,43 @@ def test_the_capacity_follows_the_demand_and_its_maximum_is_every_thread_busy():
     assert cpu.capacity == pytest.approx(4.5)
     with pytest.raises(ValueError, match="gain"):
         cpu.set_demand_gain(1.5, 4.0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_rates_with_a_demand_gain_match_the_reference_solver_at_the_grown_capacity(data):
+    """Random trees and activities: the engine's rates are the reference max-min split of C(demand)."""
+    cores = data.draw(st.integers(1, 8), "cores")
+    gain = data.draw(st.sampled_from([0.0, 0.3, 1.0]) | st.floats(0.0, 1.0), "gain")
+    span = cores * data.draw(st.integers(0, 3), "extra threads per core")
+    env = simpy.Environment()
+    cpu = RateResource(env, float(cores))
+    cpu.set_demand_gain(gain, float(span))
+    ref = RefNode("host", cap=float(cores))
+    pairs = [(cpu.root, ref)]
+    for i in range(data.draw(st.integers(0, 4), "vms")):
+        cap = data.draw(st.sampled_from([INF, 1.0, 2.0, 4.0]), "cap")
+        weight = data.draw(st.sampled_from([1.0, 2.0, 0.5]), "weight")
+        pairs.append((cpu.root.add_child(f"vm{i}", cap=cap, weight=weight),
+                      ref.add_child(f"vm{i}", cap=cap, weight=weight)))
+    acts = []
+    for _ in range(data.draw(st.integers(1, 24), "activities")):
+        node, ref_node = pairs[data.draw(st.integers(0, len(pairs) - 1), "where")]
+        rate = data.draw(st.sampled_from([1.0, 2.0, 0.5]), "max_rate")
+        acts.append((node.submit(100.0, max_rate=rate), ref_node, RefActivity(rate)))
+        ref_node.activities.append(acts[-1][2])
+    for _ in range(data.draw(st.integers(0, 4), "cancels")):
+        act, ref_node, ref_act = acts.pop(data.draw(st.integers(0, len(acts) - 1), "which"))
+        cpu.cancel(act)
+        ref_node.activities.remove(ref_act)
+        if not acts:
+            break
+    solve_tree(ref)  # the demand first
+    ref.cap = cores + gain * min(max(ref.demand - cores, 0.0), span)
+    solve_tree(ref)
+    assert cpu.capacity == pytest.approx(ref.cap, rel=1e-12)
+    for act, _, ref_act in acts:
+        assert act.rate == pytest.approx(ref_act.rate, rel=1e-9, abs=1e-12)
 
 
 # --- a 32-vCPU guest on 16 cores × 2 threads ---------------------------------------------------------
