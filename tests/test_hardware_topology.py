@@ -269,3 +269,18 @@ def test_the_remote_factor_reproduces_the_native_two_socket_slowdown_it_was_deri
     hw = load_profile("hardware", "felter-x3650m4")
     # Table I 0.0126 GUPS on two sockets, FELTER-DATA 0.04579 on one.
     assert 1 + (hw.remote_memory_factor - 1) / 2 == pytest.approx(0.04579 / 0.0126, rel=2e-3)
+
+
+def test_placement_counts_hardware_threads_and_respects_a_vms_sockets():
+    hosts = [{"name": f"h{k}", "hardware": {**SMT_HOST, "sockets": 2}, "hypervisor": "kvm"} for k in (1, 2)]
+    exp = {"name": "t", "duration": "1 s", "hosts": hosts,
+           "placement": {"policy": "first-fit", "cpu_overcommit": 1.0,
+                         "vms": [{"name": "a", "vcpus": 32, "memory": "1 GiB"},
+                                 {"name": "b", "vcpus": 16, "memory": "1 GiB", "sockets": 1},
+                                 {"name": "c", "vcpus": 17, "memory": "1 GiB", "sockets": 1}]}}
+    spec = load_experiment(exp)
+    placement = spec.placement
+    assert placement.placed == {"a": "h1", "b": "h2"}  # 32 hardware threads a host
+    [refused] = placement.unplaced
+    assert refused.name == "c" and "pinned to 1" in refused.reason
+    assert {room.cpu_capacity_cores for room in placement.rooms} == {32.0}

@@ -236,7 +236,7 @@ class HostRoom(_Spec):
 
     host: str
     items: int = Field(description="VMs and containers on it, the file's own included.")
-    cpu_capacity_cores: float = Field(description="Cores × CPU overcommit.")
+    cpu_capacity_cores: float = Field(description="Hardware threads (cores × threads per core) × CPU overcommit.")
     cpu_committed_cores: float
     memory_capacity_bytes: float = Field(description="Memory × overcommit, less what its own layers keep resident.")
     memory_committed_bytes: float
