@@ -16,7 +16,8 @@ from .fields import Name, Text, integer, number, quantity
 from .power import PowerModel
 from .provenance import SourcedProfile
 
-__all__ = ["DEFAULT_DEVICES", "DEFAULT_SMT_SIBLING_FACTOR", "sockets_problem", "DeviceProfile", "DiskProfile", "HardwareProfile", "NicProfile", "duplicate_names"]
+__all__ = ["DEFAULT_DEVICES", "DEFAULT_SMT_SIBLING_FACTOR", "DeviceProfile", "DiskProfile", "HardwareProfile",
+           "NicProfile", "duplicate_names", "sockets_problem"]
 
 DEFAULT_SMT_SIBLING_FACTOR = 0.3
 """Throughput a core's second hardware thread adds, as a fraction of a core, where a machine gives none.

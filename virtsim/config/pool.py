@@ -230,5 +230,6 @@ def _room(spec: s.HostSpec, pool: PlacementInput) -> Room:
     reserved = committed[name] - used_memory
     cpu_used = sum(vm.vcpus for vm in spec.vms) + sum(c.cpus or 0.0 for c in spec.containers)
     # CPUs as a scheduler counts them: hardware threads (the cores, without SMT).
-    return Room(name, hw.cores * hw.threads_per_core * pool.cpu_overcommit, hw.memory_bytes * pool.memory_overcommit - reserved,
+    return Room(name, hw.cores * hw.threads_per_core * pool.cpu_overcommit,
+                hw.memory_bytes * pool.memory_overcommit - reserved,
                 float(cpu_used), used_memory, len(spec.vms) + len(spec.containers))

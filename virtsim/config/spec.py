@@ -123,7 +123,8 @@ class VMSpec(_Spec):
 
     name: str
     vcpus: int = Field(description="Virtual CPUs.")
-    sockets: int | None = Field(default=None, description="Host sockets it is pinned to; None: the fewest that hold it.")
+    sockets: int | None = Field(
+        default=None, description="Host sockets it is pinned to; None: the fewest that hold its vCPUs.")
     memory_bytes: int = Field(description="Guest memory in bytes.")
     active_memory_bytes: int | None = Field(default=None, description="Memory in active use; None: all of it.")
     shares: float = Field(default=1000.0, description="Proportional-share weight (dimensionless).")

@@ -67,7 +67,8 @@ class Context:
     # -- what a request asks for ---------------------------------------------------
 
     def request(self, cpu: float | str = 0.0, *, threads: int = 1, mem_fraction: float = 0.0,
-                kernel_fraction: float = 0.0, mem_locality: str = "interleaved", syscalls: float = 0.0, ctx_switches: float = 0.0, page_faults: float = 0.0, forks: float = 0.0,
+                kernel_fraction: float = 0.0, mem_locality: str = "interleaved", syscalls: float = 0.0,
+                ctx_switches: float = 0.0, page_faults: float = 0.0, forks: float = 0.0,
                 disk: Mapping | None = None, net: Mapping | None = None) -> simpy.Event:
         """An event that fires when one request with this demand vector is done.
 
@@ -162,8 +163,9 @@ class Context:
         job = self.job
         if job is not None:
             self._log.add_cpu(job, demand.cpu_s)
+            alone = self.consumer.topology.alone_cores(threads) * speed
             self._add_breakdown(plan.breakdown(demand) if plan is not None
-                                else Breakdown.native(demand.cpu_s / (threads * speed)))
+                                else Breakdown.native(demand.cpu_s / alone))
         if plan is not None:
             failed = self._log.failed_at
             plan.start(demand, done.succeed, alive=(lambda: job not in failed) if job is not None else None)
