@@ -17,7 +17,8 @@ Testbeds
     The same server for FELTER-DATA's single-socket runs: a VM of 16 vCPUs
     pinned to one socket (``sockets: 1``), benchmarks of 16 threads (one
     socket's hardware threads), so that native and guest alike keep their
-    memory on their own socket.
+    memory on their own socket. The KVM boot row uses it too: FELTER-DATA's
+    boot logs are of 16-vCPU VMs.
 ``xen2003``
     XEN's Dell 2650 with ONE 2.4 GHz Xeon (the paper's §4.1 runs) and a GbE
     NIC. The OS and Xen profiles scaled the lmbench times to the reference
