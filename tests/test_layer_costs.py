@@ -208,11 +208,11 @@ def _without(part, dotted: str):
 
 _OPS = [f"ops.{k}.{f}" for k in OP_CLASSES for f in ("guest_cpu_us", "host_cpu_us", "latency_us")]
 _IO = ["guest_cpu_us", "host_cpu_us", "latency_us", "bandwidth_factor"]
-HYPERVISOR_FIELDS = ["cpu.factor", "cpu.memory_factor", *_OPS,
+HYPERVISOR_FIELDS = ["cpu.factor", "cpu.memory_factor", "cpu.kernel_factor", *_OPS,
                      *(f"disk.{f}" for f in [*_IO, "write_bandwidth_factor", "write_host_cpu_us", "iops_limit",
                                              "write_iops_limit", "bandwidth_limit"]),
                      *(f"net.{f}" for f in [*_IO, "receive_bandwidth_factor", "bandwidth_limit"])]
-ENGINE_FIELDS = ["cpu.factor", "cpu.memory_factor", *_OPS]
+ENGINE_FIELDS = ["cpu.factor", "cpu.memory_factor", "cpu.kernel_factor", *_OPS]
 
 
 @pytest.mark.parametrize("dotted", HYPERVISOR_FIELDS)
@@ -257,7 +257,8 @@ def test_every_field_of_a_cost_object_is_required(cls):
 
 def test_a_profile_builds_its_costs_in_seconds_from_its_fields():
     cost = KVM.layer_cost()
-    assert cost.name == "kvm" and cost.cpu == costs.CpuFactors(KVM.cpu.factor, KVM.cpu.memory_factor)
+    assert cost.name == "kvm" and cost.cpu == costs.CpuFactors(KVM.cpu.factor, KVM.cpu.memory_factor,
+                                                                         KVM.cpu.kernel_factor)
     assert cost.ops.page_fault == costs.OpCost(KVM.ops.page_fault.guest_cpu_us * 1e-6,
                                                KVM.ops.page_fault.host_cpu_us * 1e-6,
                                                KVM.ops.page_fault.latency_us * 1e-6)

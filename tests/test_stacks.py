@@ -93,9 +93,11 @@ def _io(guest: float = 0.0, host: float = 0.0, latency: float = 0.0, *, write_ho
                         write_limit, factor, other, bandwidth_limit)
 
 
-def _layer(name: str, *, cpu: tuple[float, float] | None = None, ops: costs.OpCosts | None = None,
+def _layer(name: str, *, cpu: tuple[float, ...] | None = None, ops: costs.OpCosts | None = None,
            disk: costs.IOCost | None = None, net: costs.IOCost | None = None) -> costs.LayerCost:
-    return costs.LayerCost(name, None if cpu is None else costs.CpuFactors(*cpu), ops, disk, net)
+    """``cpu``: (factor, memory_factor[, kernel_factor]); the kernel factor is 1 unless given."""
+    factors = None if cpu is None else costs.CpuFactors(*(cpu if len(cpu) == 3 else (*cpu, 1.0)))
+    return costs.LayerCost(name, factors, ops, disk, net)
 
 
 def test_compose_adds_costs_multiplies_factors_and_keeps_the_tightest_ceiling():

@@ -19,5 +19,5 @@ def energy_meters(env, platform, hosts, off_hosts: set[str]) -> dict[str, Energy
         power = host.hardware.power
         if power is not None and power.curve.metered and host.name not in off_hosts:
             cpu = platform.cpu[host.name]
-            meters[host.name] = cpu.on_root_alloc = EnergyMeter(power, cpu.capacity, env.now, cpu.root.alloc)
+            meters[host.name] = cpu.on_root_alloc = EnergyMeter(power, cpu.max_capacity, env.now, cpu.root.alloc)
     return meters

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import simpy
 
 from ..engine import RateResource, ShareNode
+from ..model.cpu_topology import CpuTopology
 from ..model.host_os import HostOS, host_os_of
 from ..model.topology import walk_vms
 from .cfs import CpuQuota
@@ -47,6 +48,22 @@ class Consumer:
     """Speed of the host's cores relative to the reference core."""
     size_cores: float
     """The consumer's size in cores: host cores, VM vCPUs, container cpus limit (or its parent's size)."""
+    topology: CpuTopology
+    """The host's sockets, cores and hardware threads."""
+    sockets: int = 0
+    """Sockets a VM's vCPUs span (a container in a VM: its VM's); 0 on a host and in its containers, where a
+    job's threads span as many as they need (``CpuTopology.sockets_for``)."""
+
+
+def topology_of(hw) -> CpuTopology:
+    """The processor topology of a resolved ``HardwareSpec``."""
+    return CpuTopology(cores=hw.cores, sockets=hw.sockets, threads_per_core=hw.threads_per_core,
+                       smt_sibling_factor=hw.smt_sibling_factor, remote_memory_factor=hw.remote_memory_factor)
+
+
+def vm_sockets(vm, topology: CpuTopology) -> int:
+    """Sockets a VM's vCPUs span: those it is pinned to, else the fewest whose hardware threads hold them."""
+    return vm.sockets if vm.sockets is not None else topology.sockets_for(vm.vcpus)
 
 
 class _OnFirstUse(dict):
@@ -85,6 +102,8 @@ class Platform:
         """(failure layer, domain) → the layer consumers serving everything above that domain's layer,
         beyond each VM's own VMM: a host's container engine, Hyper-V's root partition."""
         self.paths: dict[str, PathCost] = {}
+        self.topology: dict[str, CpuTopology] = {}
+        """Each host's sockets, cores and hardware threads, by host name."""
         self.quotas: dict[str, CpuQuota] = {}
         """The containers whose ``cpus`` is a CFS quota per period, by path."""
         specs = {host.name: host for host in hosts}
@@ -105,12 +124,18 @@ class Platform:
     def _build_host(self, host, policy: str) -> None:
         hw = host.hardware
         speed = hw.core_speed
+        topology = self.topology[host.name] = topology_of(hw)
         task_weight = PROCESS_WEIGHT_AMONG_VMS if host.vms else PROCESS_WEIGHT_AMONG_CONTAINERS
         cpu = RateResource(self.env, hw.cores * speed, name=host.name, policy=policy,
                            task_weight=task_weight)
+        if topology.threads_per_core > 1:
+            # SMT: beyond one busy thread per core, each further busy hardware thread adds the sibling factor.
+            cpu.set_demand_gain(topology.smt_sibling_factor, hw.cores * (topology.threads_per_core - 1) * speed)
         self.cpu[host.name] = cpu
-        self._add(Consumer(host.name, "host", host.name, cpu.root, speed, float(hw.cores)))
+        # Its size: its throughput with every hardware thread busy (its cores, without SMT).
+        self._add(Consumer(host.name, "host", host.name, cpu.root, speed, topology.max_capacity_cores, topology))
         vm_nodes = {host.name: cpu.root}
+        spans = {host.name: topology.sockets}
         for nested in walk_vms(host):
             vm = nested.vm
             limit = vm.vcpus if vm.cap_cores is None else min(vm.vcpus, vm.cap_cores)
@@ -121,11 +146,15 @@ class Platform:
                 task_weight=PROCESS_WEIGHT_AMONG_VMS if vm.vms else PROCESS_WEIGHT_AMONG_CONTAINERS,
             )
             vm_nodes[nested.path] = node
-            self._add(Consumer(nested.path, "vm", host.name, node, speed, float(vm.vcpus)))
-            self._add_containers(nested.path, host.name, node, vm.containers, speed, limit)
-        self._add_containers(host.name, host.name, cpu.root, host.containers, speed, float(hw.cores))
+            # A nested VM's memory is its parent's guest memory: it spans no more sockets than that.
+            span = spans[nested.path] = min(spans[nested.parent_path], vm_sockets(vm, topology))
+            self._add(Consumer(nested.path, "vm", host.name, node, speed, float(vm.vcpus), topology, span))
+            self._add_containers(nested.path, host.name, node, vm.containers, speed, limit, topology, span)
+        self._add_containers(host.name, host.name, cpu.root, host.containers, speed,
+                             float(topology.hardware_threads), topology)
 
-    def _add_containers(self, parent_path, host_name, parent_node, containers, speed, parent_cores):
+    def _add_containers(self, parent_path, host_name, parent_node, containers, speed, parent_cores, topology,
+                        sockets=0):
         for ctr in containers:
             cores = parent_cores if ctr.cpus is None else min(ctr.cpus, parent_cores)
             # Under a quota the container may burst to its parent's limit within a period.
@@ -137,7 +166,7 @@ class Platform:
                 period_s = ctr.cpu_quota_period_s
                 self.quotas[path] = CpuQuota(self.env, node, cores * speed * period_s, period_s,
                                              parent_cores * speed)
-            self._add(Consumer(path, "container", host_name, node, speed, float(cores)))
+            self._add(Consumer(path, "container", host_name, node, speed, float(cores), topology, sockets))
 
     # -- stacks -------------------------------------------------------------------
 
@@ -155,7 +184,8 @@ class Platform:
             node = parent.add_child(path.rsplit("/", 1)[1], weight=weight, cap=cap)
             self.layer_nodes[path] = node
             size = host.hardware.cores if cap_cores is None else cap_cores
-            self.layer_consumers[path] = Consumer(path, "layer", host.name, node, speed, float(size))
+            self.layer_consumers[path] = Consumer(path, "layer", host.name, node, speed, float(size),
+                                                  self.topology[host.name])
         return path
 
     def _shared_layer(self, host, layer: str, domain: str, name: str, weight: float,

@@ -106,6 +106,8 @@ class PathCost:
 
     cpu_factor: float = 1.0
     memory_factor: float = 1.0
+    kernel_factor: float = 1.0
+    """Slowdown of the guest-kernel fraction of the work (the product of the layers' ``kernel_factor``)."""
     native_op_cpu_s: dict[str, float] = field(default_factory=dict)
     """Native CPU cost of one operation of each class, from the OS the request runs on."""
     ops: dict[str, tuple[float, dict[str, float], float]] = field(default_factory=dict)
@@ -143,13 +145,14 @@ def compose_costs(layers: Sequence[tuple[LayerCost, str]], native: NativeOpCosts
     of the floating-point operations is the results'); ceilings keep the
     tightest, and where it sits.
     """
-    cpu_factor = memory_factor = 1.0
+    cpu_factor = memory_factor = kernel_factor = 1.0
     ops = {k: _OpSum() for k in OP_CLASSES}
     disk, net = _IOSum(), _IOSum()
     for cost, runs_in in layers:
         if cost.cpu is not None:
             cpu_factor *= cost.cpu.factor
             memory_factor *= cost.cpu.memory_factor
+            kernel_factor *= cost.cpu.kernel_factor
         if cost.ops is not None:
             for k, op in cost.ops.items():
                 ops[k].add(op, runs_in)
@@ -160,6 +163,7 @@ def compose_costs(layers: Sequence[tuple[LayerCost, str]], native: NativeOpCosts
     return PathCost(
         cpu_factor=cpu_factor,
         memory_factor=memory_factor,
+        kernel_factor=kernel_factor,
         native_op_cpu_s=dict(native.items()) if native is not None else {},
         ops={k: (v.guest, dict(v.host), v.latency) for k, v in ops.items()},
         disk=disk.path_cost(),

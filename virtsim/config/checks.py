@@ -88,13 +88,18 @@ def _check_host(placed: PlacedHost, loc: tuple, ctx: Context) -> None:
 def _check_vm(vm: s.VMSpec, loc: tuple, path: str, parent, inside: dict[str, float], ctx: Context) -> None:
     """A VM against what it runs in (its host, or the VM it is nested in), then what it runs, recursively."""
     if isinstance(parent, s.VMSpec):
+        if vm.sockets is not None:
+            ctx.add((*loc, "sockets"), f"only a VM on a host is pinned to sockets; VM {vm.name!r} runs in VM "
+                                       f"{parent.name!r} and spans its sockets (remove 'sockets')")
         if vm.vcpus > parent.vcpus:
             ctx.add((*loc, "vcpus"), f"asks {vm.vcpus} vCPUs; must be ≤ the parent VM {parent.name!r}'s "
                                      f"vcpus ({parent.vcpus})")
     else:
         hw = parent.hardware
-        if vm.vcpus > hw.cores:
-            ctx.add((*loc, "vcpus"), f"asks {vm.vcpus} vCPUs but host {parent.name!r} has {_cores(hw.cores)}")
+        if vm.vcpus > _threads(hw):
+            ctx.add((*loc, "vcpus"), f"asks {vm.vcpus} vCPUs but host {parent.name!r} has {_hardware_threads(hw)}")
+        if vm.sockets is not None:
+            _check_vm_sockets(vm, hw, loc, parent.name, ctx)
         if vm.memory_bytes > hw.memory_bytes:
             ctx.add((*loc, "memory"),
                     f"asks {_size(vm.memory_bytes)} but host {parent.name!r} has {_size(hw.memory_bytes)}")
@@ -131,6 +136,29 @@ def _check_vm(vm: s.VMSpec, loc: tuple, path: str, parent, inside: dict[str, flo
                 f"layers' own memory {_size(inside[path] - nested)}); give it more memory or the nested VMs less")
 
 
+def _threads(hw) -> int:
+    """The host's hardware threads: what vCPUs, thread counts and container limits are measured against."""
+    return hw.cores * hw.threads_per_core
+
+
+def _hardware_threads(hw) -> str:
+    if hw.threads_per_core == 1:
+        return _cores(hw.cores)
+    return f"{_threads(hw)} hardware threads ({hw.cores} cores × {hw.threads_per_core})"
+
+
+def _check_vm_sockets(vm: s.VMSpec, hw, loc: tuple, host: str, ctx: Context) -> None:
+    """A VM pinned to sockets: no more than the host has, and enough hardware threads for its vCPUs."""
+    if vm.sockets > hw.sockets:
+        ctx.add((*loc, "sockets"), f"pins the VM to {vm.sockets} sockets but host {host!r} has {hw.sockets}")
+        return
+    per_socket = _threads(hw) // hw.sockets
+    if vm.vcpus > vm.sockets * per_socket:
+        ctx.add((*loc, "sockets"), f"{vm.sockets} socket{'' if vm.sockets == 1 else 's'} of host {host!r} hold "
+                                   f"{vm.sockets * per_socket} hardware threads, fewer than the VM's {vm.vcpus} "
+                                   f"vCPUs; pin it to more sockets or give it fewer vCPUs")
+
+
 def _check_memory_admission(host: s.HostSpec, committed: dict[str, float], loc: tuple, ctx: Context) -> None:
     """What is committed on the host must fit its physical memory times the overcommit ratio."""
     total = committed[host.name]
@@ -162,7 +190,9 @@ def _check_containers(containers, loc: tuple, owner: str, parent, ctx: Context, 
     if isinstance(parent, s.VMSpec):
         cores, unit, memory = parent.vcpus, "vCPUs", parent.memory_bytes
     else:
-        cores, unit, memory = parent.hardware.cores, "cores", parent.hardware.memory_bytes
+        hw = parent.hardware
+        cores, memory = _threads(hw), hw.memory_bytes
+        unit = "cores" if hw.threads_per_core == 1 else "hardware threads"
     for k, ctr in zip(indices, containers, strict=True):
         if ctr.name.endswith(".vmm"):
             ctx.add((*loc, k, "name"), f"names ending in '.vmm' are reserved for VM monitors, got {ctr.name!r}")
@@ -222,12 +252,12 @@ def _items(item: dict, key: str) -> list:
 
 
 def target_cores(hosts: Iterable[s.HostSpec]) -> dict[str, int]:
-    """Cores a job on each target can run on in parallel (a VM's vCPUs, else the host's cores)."""
+    """Threads a job on each target can run in parallel (a VM's vCPUs, else the host's hardware threads)."""
     cores: dict[str, int] = {}
     for host in hosts:
-        cores[host.name] = host.hardware.cores
+        cores[host.name] = _threads(host.hardware)
         for ctr in host.containers:
-            cores[f"{host.name}/{ctr.name}"] = host.hardware.cores
+            cores[f"{host.name}/{ctr.name}"] = _threads(host.hardware)
         for nested in walk_vms(host):
             cores[nested.path] = nested.vm.vcpus
             for ctr in nested.vm.containers:

@@ -16,7 +16,36 @@ from .fields import Name, Text, integer, number, quantity
 from .power import PowerModel
 from .provenance import SourcedProfile
 
-__all__ = ["DEFAULT_DEVICES", "DeviceProfile", "DiskProfile", "HardwareProfile", "NicProfile", "duplicate_names"]
+__all__ = ["DEFAULT_DEVICES", "DEFAULT_SMT_SIBLING_FACTOR", "DeviceProfile", "DiskProfile", "HardwareProfile",
+           "NicProfile", "duplicate_names", "sockets_problem"]
+
+DEFAULT_SMT_SIBLING_FACTOR = 0.3
+"""Throughput a core's second hardware thread adds, as a fraction of a core, where a machine gives none.
+
+An estimate: Intel's Hyper-Threading paper (D. Marr et al., "Hyper-Threading Technology Architecture and
+Microarchitecture", Intel Technology Journal 6(1), 2002) reports up to 30% more throughput on server
+benchmarks with the second thread; taken as the typical gain. Used only with threads_per_core > 1."""
+
+SOCKETS = ("Processor sockets (NUMA nodes), sharing 'cores' equally; default 1. Memory-intensive work whose "
+           "memory is on another socket pays remote_memory_factor.")
+THREADS_PER_CORE = ("Hardware threads per core (SMT, Hyper-Threading); default 1, no SMT. A VM may have as many "
+                    "vCPUs as the host has hardware threads.")
+SMT_SIBLING_FACTOR = ("Throughput a core's further hardware threads add, each as a fraction of a core, 0 to 1: "
+                      "busy threads up to the number of cores each get a core, each one beyond adds this much. "
+                      f"Default {DEFAULT_SMT_SIBLING_FACTOR} (an estimate: up to 30% more throughput with "
+                      "Hyper-Threading, Marr et al., Intel Technology Journal 6(1), 2002). Only used with "
+                      "threads_per_core > 1.")
+REMOTE_MEMORY_FACTOR = ("Slowdown of memory-intensive work (demand.mem_fraction) whose memory is on another "
+                        "socket, ≥ 1; default 1 (no NUMA effect). A job or VM spanning s sockets with interleaved "
+                        "memory makes (s-1)/s of its accesses remote.")
+
+
+def sockets_problem(cores: int, sockets: int) -> str | None:
+    """Why ``cores`` cannot be split over ``sockets``; None when they can."""
+    if sockets > cores or cores % sockets:
+        return f"{sockets} sockets cannot share {cores} cores equally; give a divisor of cores"
+    return None
+
 
 DEFAULT_DEVICES = {"disks": "nvme-default", "nics": "nic-10gbe"}
 """Device profiles given to hardware that names no disk / no NIC."""
@@ -76,8 +105,12 @@ class HardwareProfile(SourcedProfile):
 
     name: Name = Field(description="Profile name; equals the file name without '.yaml'.")
     description: Text = Field(exclude=True, description="What machine this is.")
-    cores: integer(ge=1) = Field(description="Physical cores.")
+    cores: integer(ge=1) = Field(description="Physical cores, on all sockets together.")
     core_speed: number(gt=0) = Field(description="Speed of one core relative to the reference core (1.0).")
+    sockets: integer(ge=1) = Field(default=1, description=SOCKETS)
+    threads_per_core: integer(ge=1) = Field(default=1, description=THREADS_PER_CORE)
+    smt_sibling_factor: number(ge=0, le=1) = Field(default=DEFAULT_SMT_SIBLING_FACTOR, description=SMT_SIBLING_FACTOR)
+    remote_memory_factor: number(ge=1) = Field(default=1.0, description=REMOTE_MEMORY_FACTOR)
     memory: quantity("size", gt=0) = Field(description="Installed memory, e.g. '256 GiB'.")
     disks: list[DiskProfile] = Field(default_factory=list, description="Local disks.")
     nics: list[NicProfile] = Field(default_factory=list, description="Network interfaces.")
@@ -90,6 +123,8 @@ class HardwareProfile(SourcedProfile):
         for key in ("disks", "nics"):
             if repeated := duplicate_names(getattr(self, key)):
                 raise ValueError(f"{key}: duplicate name {', '.join(map(repr, repeated))}")
+        if problem := sockets_problem(self.cores, self.sockets):
+            raise ValueError(f"sockets: {problem}")
         return self
 
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_valida
 
 from .errors import format_value
 from .fields import Name, OrAlso, Text, choice, integer, number, quantity
-from .hardware import DiskProfile, NicProfile
+from .hardware import REMOTE_MEMORY_FACTOR, SMT_SIBLING_FACTOR, SOCKETS, THREADS_PER_CORE, DiskProfile, NicProfile
 from .power import PowerModel
 from .profiles import NETWORK_MODES, STORAGE_MODES
 
@@ -89,7 +89,12 @@ class VMInput(_Input):
     """A virtual machine on a host, or nested in a VM that runs a hypervisor."""
 
     name: Name = Field(description="Name, unique within its host.")
-    vcpus: integer(ge=1) = Field(description="Virtual CPUs; at most the host's cores.")
+    vcpus: integer(ge=1) = Field(description="Virtual CPUs; at most the host's hardware threads (its cores, "
+                                             "times threads_per_core with SMT).")
+    sockets: integer(ge=1) | None = Field(
+        default=None, description="Host sockets the VM is pinned to (its vCPUs and memory); default: the fewest "
+                                  "whose hardware threads hold its vCPUs. A VM spanning s sockets makes (s-1)/s of "
+                                  "its memory accesses remote (the host's remote_memory_factor).")
     memory: quantity("size", gt=0) = Field(description="Guest memory, e.g. '8 GiB'.")
     active_memory: quantity("size", gt=0) | None = Field(
         default=None, description="Memory the guest keeps actively in use (at most memory; default: all of it). "
@@ -125,6 +130,10 @@ class HardwareInput(_Input):
     core_speed: number(gt=0) | None = Field(
         default=None, description="Speed of one core relative to the reference core (1.0)."
     )
+    sockets: integer(ge=1) | None = Field(default=None, description=SOCKETS)
+    threads_per_core: integer(ge=1) | None = Field(default=None, description=THREADS_PER_CORE)
+    smt_sibling_factor: number(ge=0, le=1) | None = Field(default=None, description=SMT_SIBLING_FACTOR)
+    remote_memory_factor: number(ge=1) | None = Field(default=None, description=REMOTE_MEMORY_FACTOR)
     memory: quantity("size", gt=0) | None = Field(default=None, description="Installed memory, e.g. '64 GiB'.")
     disks: list[DiskProfile] | None = Field(
         default=None, min_length=1,

@@ -11,7 +11,7 @@ from . import inputs as i
 from . import spec as s
 from .catalog import catalog_problems, load_profile, profile_or_error
 from .errors import ConfigError
-from .hardware import DEFAULT_DEVICES, DiskProfile, NicProfile, duplicate_names
+from .hardware import DEFAULT_DEVICES, DiskProfile, NicProfile, duplicate_names, sockets_problem
 from .layers import check_modes, resolve_host_layers, resolve_vm_layers
 from .resolution import Context
 
@@ -47,7 +47,7 @@ def _vm(vm: i.VMInput, loc: tuple, runs_under: i.ProfileInput | None, ctx: Conte
     if not layers.ok or any(child is None for child in nested):
         return None
     return s.VMSpec(
-        name=vm.name, vcpus=vm.vcpus, memory_bytes=round(vm.memory),
+        name=vm.name, vcpus=vm.vcpus, sockets=vm.sockets, memory_bytes=round(vm.memory),
         active_memory_bytes=round(vm.active_memory) if vm.active_memory is not None else None, shares=vm.shares,
         cap_cores=vm.cap, reservation_cores=vm.reservation, os=layers.os, engine=layers.engine,
         containers=tuple(_container(ctr) for ctr in vm.containers), restart=vm.restart,
@@ -65,6 +65,10 @@ def _container(ctr: i.ContainerInput) -> s.ContainerSpec:
 # --- hardware --------------------------------------------------------------------------
 
 
+TOPOLOGY_KEYS = ("sockets", "threads_per_core", "smt_sibling_factor", "remote_memory_factor")
+"""Hardware keys of the processor topology (``model.cpu_topology``): all have defaults."""
+
+
 def _resolve_hardware(hw: i.HardwareInput, loc: tuple, ctx: Context) -> s.HardwareSpec | None:
     base: dict = {"name": hw.name, "core_speed": 1.0, "disks": [], "nics": [], "power": None}
     if hw.profile is not None:
@@ -75,8 +79,9 @@ def _resolve_hardware(hw: i.HardwareInput, loc: tuple, ctx: Context) -> s.Hardwa
                 ctx.add(loc, text)
             return None
         base = {"name": hw.name or profile.name, "cores": profile.cores, "core_speed": profile.core_speed,
-                "memory": profile.memory, "disks": profile.disks, "nics": profile.nics, "power": profile.power}
-    overrides = {key: value for key in ("cores", "core_speed", "memory", "disks", "nics", "power")
+                "memory": profile.memory, "disks": profile.disks, "nics": profile.nics, "power": profile.power,
+                **{key: getattr(profile, key) for key in TOPOLOGY_KEYS}}
+    overrides = {key: value for key in ("cores", "core_speed", "memory", "disks", "nics", "power", *TOPOLOGY_KEYS)
                  if (value := getattr(hw, key)) is not None}
     merged = base | overrides
     missing = [key for key in ("cores", "memory") if key not in merged]
@@ -87,10 +92,14 @@ def _resolve_hardware(hw: i.HardwareInput, loc: tuple, ctx: Context) -> s.Hardwa
             ctx.add((*loc, key), f"duplicate device name {name!r}")
         if not merged[key]:
             merged[key] = _default_device(key, loc, ctx)
+    if "cores" in merged and (problem := sockets_problem(merged["cores"], merged.get("sockets", 1))):
+        ctx.add((*loc, "sockets" if hw.sockets is not None or hw.cores is None else "cores"), problem)
+        return None
     if missing or merged["disks"] is None or merged["nics"] is None:
         return None
     return s.HardwareSpec(
         name=merged["name"], cores=merged["cores"], core_speed=merged["core_speed"],
+        **{key: merged[key] for key in TOPOLOGY_KEYS if key in merged},
         memory_bytes=round(merged["memory"]),
         disks=tuple(_disk(disk) for disk in merged["disks"]), nics=tuple(_nic(nic) for nic in merged["nics"]),
         power=merged["power"], cost_per_hour=hw.cost_per_hour,

@@ -68,8 +68,15 @@ def _vm_fit(vm: i.VMInput, host: i.HostInput, spec: s.HostSpec, loc: tuple, ctx:
     resolve_vm_layers(vm, loc, host.hypervisor, scratch)
     if scratch.problems:
         return Fit(refusal=scratch.problems[0].message)
-    if vm.vcpus > spec.hardware.cores:
-        return Fit(refusal=f"has {spec.hardware.cores} cores, the VM {vm.vcpus} vCPUs")
+    threads = spec.hardware.cores * spec.hardware.threads_per_core
+    if vm.vcpus > threads:
+        what = "cores" if spec.hardware.threads_per_core == 1 else "hardware threads"
+        return Fit(refusal=f"has {threads} {what}, the VM {vm.vcpus} vCPUs")
+    if vm.sockets is not None:
+        sockets = spec.hardware.sockets
+        if vm.sockets > sockets or vm.vcpus > vm.sockets * (threads // sockets):
+            return Fit(refusal=f"has {sockets} socket{'' if sockets == 1 else 's'} of {threads // sockets} hardware "
+                               f"threads, the VM {vm.vcpus} vCPUs pinned to {vm.sockets}")
     overhead = vmm_overhead_bytes(spec.hypervisor, vm.vcpus, vm.memory) if spec.hypervisor is not None else 0.0
     return Fit(float(vm.vcpus), vm.memory + overhead)
 
@@ -81,8 +88,10 @@ def _container_fit(ctr: PoolContainerInput, spec: s.HostSpec, ctx: Context) -> F
     check_modes([ctr], [0], spec.engine, ("c",), scratch)
     if scratch.problems:
         return Fit(refusal=scratch.problems[0].message)
-    if ctr.cpus is not None and ctr.cpus > spec.hardware.cores:
-        return Fit(refusal=f"has {spec.hardware.cores} cores, the container's limit is {ctr.cpus:g}")
+    threads = spec.hardware.cores * spec.hardware.threads_per_core
+    if ctr.cpus is not None and ctr.cpus > threads:
+        what = "cores" if spec.hardware.threads_per_core == 1 else "hardware threads"
+        return Fit(refusal=f"has {threads} {what}, the container's limit is {ctr.cpus:g}")
     requests = ctr.requests
     cpu = requests.cpu if requests is not None and requests.cpu is not None else (ctr.cpus or 0.0)
     memory = requests.memory if requests is not None and requests.memory is not None else (ctr.memory or 0.0)
@@ -220,5 +229,7 @@ def _room(spec: s.HostSpec, pool: PlacementInput) -> Room:
     used_memory = sum(committed.get(path, 0.0) for path in items)
     reserved = committed[name] - used_memory
     cpu_used = sum(vm.vcpus for vm in spec.vms) + sum(c.cpus or 0.0 for c in spec.containers)
-    return Room(name, hw.cores * pool.cpu_overcommit, hw.memory_bytes * pool.memory_overcommit - reserved,
+    # CPUs as a scheduler counts them: hardware threads (the cores, without SMT).
+    return Room(name, hw.cores * hw.threads_per_core * pool.cpu_overcommit,
+                hw.memory_bytes * pool.memory_overcommit - reserved,
                 float(cpu_used), used_memory, len(spec.vms) + len(spec.containers))

@@ -73,13 +73,21 @@ class OpCosts(_Part):
 
 
 class CpuFactors(_Part):
-    """Slowdown of user-mode CPU work: time = cpu × ((1 − m) × factor + m × memory_factor)."""
+    """Slowdown of CPU work: time = cpu × ((1 − m − k) × factor + m × memory_factor + k × kernel_factor).
+
+    m is the demand's ``mem_fraction``, k its ``kernel_fraction``.
+    """
 
     factor: number(ge=1) = Field(description="Slowdown of user-mode CPU work (≥ 1).")
     memory_factor: number(ge=1) = Field(description="Slowdown of its memory-intensive part (≥ 1).")
+    kernel_factor: number(ge=1) = Field(
+        default=1.0, description="Slowdown of the guest-kernel part of the work (demand.kernel_fraction; ≥ 1): 1 "
+                                 "under hardware assist (VT-x/AMD-V with EPT/NPT), more under binary translation "
+                                 "and shadow paging. Default 1: kernel work as fast as native.")
 
     def cost(self) -> costs.CpuFactors:
-        return costs.CpuFactors(factor=self.factor, memory_factor=self.memory_factor)
+        return costs.CpuFactors(factor=self.factor, memory_factor=self.memory_factor,
+                                kernel_factor=self.kernel_factor)
 
 
 class IOPath(OpCost):

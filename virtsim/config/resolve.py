@@ -201,7 +201,8 @@ def _autoscale(a: AutoscaleInput | None) -> AutoscaleSpec | None:
 def _demand(demand: DemandInput, cpu) -> DemandSpec:
     disk, net = demand.disk, demand.net
     return DemandSpec(
-        cpu=cpu, threads=demand.threads, mem_fraction=demand.mem_fraction, syscalls=demand.syscalls,
+        cpu=cpu, threads=demand.threads, mem_fraction=demand.mem_fraction,
+        kernel_fraction=demand.kernel_fraction, mem_locality=demand.mem_locality, syscalls=demand.syscalls,
         ctx_switches=demand.ctx_switches, page_faults=demand.page_faults, forks=demand.forks,
         memory_bytes=demand.memory,
         disk=None if disk is None else DiskDemand(ops=disk.ops, bytes=round(disk.bytes), pattern=disk.pattern,

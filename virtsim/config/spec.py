@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, Field, SerializeAsAny, WrapValidator, model_serializer
 
 from .fields import RESOLVED
+from .hardware import DEFAULT_SMT_SIBLING_FACTOR
 from .load_spec import LoadSpec
 from .power import EnergyInput, PowerModel
 from .profiles import NETWORK_MODES, STORAGE_MODES
@@ -122,6 +123,8 @@ class VMSpec(_Spec):
 
     name: str
     vcpus: int = Field(description="Virtual CPUs.")
+    sockets: int | None = Field(
+        default=None, description="Host sockets it is pinned to; None: the fewest that hold its vCPUs.")
     memory_bytes: int = Field(description="Guest memory in bytes.")
     active_memory_bytes: int | None = Field(default=None, description="Memory in active use; None: all of it.")
     shares: float = Field(default=1000.0, description="Proportional-share weight (dimensionless).")
@@ -139,7 +142,7 @@ class VMSpec(_Spec):
 
     @model_serializer(mode="wrap")
     def _omit_nesting(self, handler):
-        return _without_absent(handler(self), none=("hypervisor",), empty=("vms",))
+        return _without_absent(handler(self), none=("hypervisor", "sockets"), empty=("vms",))
 
 
 class DiskSpec(_Spec):
@@ -169,8 +172,14 @@ class HardwareSpec(_Spec):
     """A physical machine's capacity."""
 
     name: str | None = Field(default=None, description="Catalog profile or label, if any.")
-    cores: int = Field(description="Physical cores.")
+    cores: int = Field(description="Physical cores, on all sockets together.")
     core_speed: float = Field(default=1.0, description="Speed of one core relative to the reference core.")
+    sockets: int = Field(default=1, description="Processor sockets (NUMA nodes), sharing the cores equally.")
+    threads_per_core: int = Field(default=1, description="Hardware threads per core (SMT).")
+    smt_sibling_factor: float = Field(
+        default=DEFAULT_SMT_SIBLING_FACTOR, description="Throughput each further thread of a core adds, in cores.")
+    remote_memory_factor: float = Field(
+        default=1.0, description="Slowdown of memory-intensive work on another socket's memory.")
     memory_bytes: int = Field(description="Installed memory in bytes.")
     disks: tuple[DiskSpec, ...] = Field(default=(), description="Local disks (at least one once resolved).")
     nics: tuple[NicSpec, ...] = Field(default=(), description="Network interfaces (at least one once resolved).")
@@ -180,7 +189,14 @@ class HardwareSpec(_Spec):
 
     @model_serializer(mode="wrap")
     def _omit_absent_options(self, handler):
-        return _without_absent(handler(self), none=("power", "cost_per_hour"))
+        data = _without_absent(handler(self), none=("power", "cost_per_hour"))
+        # The topology at its defaults is left out too: manifests and config hashes stay as they were.
+        for key, default in (("sockets", 1), ("threads_per_core", 1), ("remote_memory_factor", 1.0)):
+            if data.get(key) == default:
+                del data[key]
+        if data.get("threads_per_core", 1) == 1:
+            data.pop("smt_sibling_factor", None)
+        return data
 
 
 class HostSpec(_Spec):
@@ -221,7 +237,7 @@ class HostRoom(_Spec):
 
     host: str
     items: int = Field(description="VMs and containers on it, the file's own included.")
-    cpu_capacity_cores: float = Field(description="Cores × CPU overcommit.")
+    cpu_capacity_cores: float = Field(description="Hardware threads (cores × threads per core) × CPU overcommit.")
     cpu_committed_cores: float
     memory_capacity_bytes: float = Field(description="Memory × overcommit, less what its own layers keep resident.")
     memory_committed_bytes: float

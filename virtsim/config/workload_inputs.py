@@ -219,6 +219,16 @@ class DemandInput(_Input):
     threads: integer(ge=1) = Field(default=1, description="Threads per job, each using at most one core.")
     mem_fraction: number(ge=0, le=1) = Field(
         default=0, description="Memory-intensive (TLB-miss-bound) fraction of the CPU work, 0 to 1.")
+    kernel_fraction: number(ge=0, le=1) = Field(
+        default=0, description="Fraction of the CPU work spent in the (guest) kernel, 0 to 1, slowed by the "
+                               "hypervisors' cpu.kernel_factor; with mem_fraction at most 1 in all. Default 0: "
+                               "all of it user-mode work, as before.")
+    mem_locality: choice("interleaved", "local") = Field(
+        default="interleaved",
+        description="Where the memory of a job's memory-intensive part is, on a host with several sockets: "
+                    "'interleaved' (default: spread over the sockets its threads, or its VM's vCPUs, span; "
+                    "(s-1)/s of the accesses pay the hardware's remote_memory_factor) or 'local' (each thread's "
+                    "data on its own socket: none do).")
     syscalls: number(ge=0) = Field(default=0, description="System calls per request.")
     ctx_switches: number(ge=0) = Field(default=0, description="Context switches per request.")
     page_faults: number(ge=0) = Field(default=0, description="Page faults per request.")
@@ -232,6 +242,13 @@ class DemandInput(_Input):
         default_factory=list,
         description="Software resources the request holds, one after another, for fractions of its CPU work "
                     "(done after the rest of it), e.g. [{resource: row-locks, fraction: 0.3}].")
+
+    @model_validator(mode="after")
+    def _fractions_fit(self):
+        if self.mem_fraction + self.kernel_fraction > 1:
+            raise ValueError(f"mem_fraction ({self.mem_fraction:g}) and kernel_fraction ({self.kernel_fraction:g}) "
+                             "are parts of the same CPU work and add up to more than 1; make their sum at most 1")
+        return self
 
 
 class ServiceInput(_Input):

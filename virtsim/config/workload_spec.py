@@ -156,6 +156,9 @@ class DemandSpec(FrozenSpec):
     )
     threads: int = Field(default=1, description="Threads per job.")
     mem_fraction: float = Field(default=0.0, description="Memory-intensive fraction of the CPU work, 0 to 1.")
+    kernel_fraction: float = Field(default=0.0, description="Guest-kernel fraction of the CPU work, 0 to 1.")
+    mem_locality: Literal["interleaved", "local"] = Field(
+        default="interleaved", description="Memory interleaved over the sockets the job spans, or local to each thread.")
     syscalls: float = Field(default=0.0, description="System calls per request.")
     ctx_switches: float = Field(default=0.0, description="Context switches per request.")
     page_faults: float = Field(default=0.0, description="Page faults per request.")
@@ -167,8 +170,13 @@ class DemandSpec(FrozenSpec):
 
     @model_serializer(mode="wrap")
     def _omit_no_holds(self, handler):
-        """Left out when empty, so manifests and configuration hashes stay as they were."""
-        return without_absent(handler(self), empty=("holds",))
+        """Left out when empty (or at their defaults), so manifests and configuration hashes stay as they were."""
+        data = without_absent(handler(self), empty=("holds",))
+        if data.get("kernel_fraction") == 0.0:
+            del data["kernel_fraction"]
+        if data.get("mem_locality") == "interleaved":
+            del data["mem_locality"]
+        return data
 
 
 class ServiceSpec(FrozenSpec):

@@ -44,7 +44,7 @@ cdef class RateResource:
     cdef public str name, policy
     cdef public ShareNode root
     cdef public list _plan, _wake_callbacks, _alloc_watch
-    cdef public double _pending_time, _planned_time
+    cdef public double _pending_time, _planned_time, _knee, _gain, _span
     cdef public _Group _planned_group
     cdef public bint _batch
     cdef public Py_ssize_t _seq, completions, _activations
@@ -52,6 +52,8 @@ cdef class RateResource:
     @cython.locals(group=_Group)
     cpdef void cancel(self, Activity activity)
     cdef void _resize(self, _Group group, Py_ssize_t n, double now)
+    @cython.locals(knee=double, extra=double)
+    cdef double _grown(self, double demand)
     @cython.locals(plan=list)
     cdef void _activate(self, _Group group)
     @cython.locals(plan=list, last=_Group, i=Py_ssize_t)

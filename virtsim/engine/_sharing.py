@@ -25,6 +25,12 @@ at it are found without looking at the others. An event therefore costs
 O(entries on the changed path and their siblings, plus log(groups)), independent
 of how many activities, hosts or other domains exist.
 
+A domain's capacity may grow with its demand (:meth:`RateResource.set_demand_gain`):
+beyond the capacity set, each unit of demand adds a fraction of a unit, up to
+a limit. That is a CPU with SMT, whose hardware threads beyond one per core add
+only a fraction of a core each. The capacity is then recomputed whenever the
+root's demand changes, which is an event anyway, so the cost stays O(1).
+
 Each wake-up is a new SimPy ``Timeout`` (:mod:`virtsim.engine.events` says
 what the engine assumes of SimPy's order).
 """
@@ -384,11 +390,46 @@ class RateResource:
         self.completions = 0
         self.on_root_alloc: Callable[[float, float], Any] | None = None
         """Called as ``(now, new_allocation)`` whenever the root's allocation changes (e.g. an energy meter)."""
+        self._knee = float(capacity)  # the capacity set; it grows beyond it with the demand (set_demand_gain)
+        self._gain = 0.0
+        self._span = 0.0
 
     @property
     def capacity(self) -> float:
-        """Total rate of the domain (work units per second)."""
+        """Total rate of the domain now (work units per second)."""
         return self.root.cap
+
+    @property
+    def max_capacity(self) -> float:
+        """The most the capacity can grow to with the demand (the capacity itself without a demand gain)."""
+        return self._knee + self._gain * self._span
+
+    def set_demand_gain(self, gain: float, span: float) -> None:
+        """Let the capacity grow with the demand beyond it; takes effect now.
+
+        With demand D and the capacity C set (at construction or by the root's
+        ``set_cap``), the capacity becomes ``C + gain × clamp(D − C, 0, span)``:
+        each unit of demand above C adds ``gain`` units, for at most ``span``
+        units. What SMT does to a CPU: a busy hardware thread beyond one per
+        core adds only a fraction of a core. The capacity is a function of the
+        demand, which changes only at events, so the sharing stays exact; the
+        root's split then divides it as it divides a fixed one.
+        """
+        if not 0.0 <= gain <= 1.0:
+            raise ValueError(f"{self.name}: gain must be between 0 and 1, got {gain!r}")
+        if not 0.0 <= span < INF:
+            raise ValueError(f"{self.name}: span must be a finite number >= 0, got {span!r}")
+        self._gain = float(gain)
+        self._span = float(span)
+        self._change(self.root, "cap", self._knee)
+
+    def _grown(self, demand: float) -> float:
+        """The capacity at ``demand``."""
+        knee = self._knee
+        extra = demand - knee
+        if extra <= 0.0:
+            return knee
+        return knee + self._gain * (extra if extra < self._span else self._span)
 
     # -- changes -----------------------------------------------------------------
 
@@ -408,15 +449,19 @@ class RateResource:
 
     def _change(self, node: ShareNode, attr: str, value: float) -> None:
         now = self.env.now
+        parent = node.parent
+        if parent is None and attr == "cap":
+            self._knee = value
         setattr(node, attr, value)
         demand = 0.0
         for e in node.entries:
             demand += e.demand
+        if parent is None and self._gain:
+            node.cap = self._grown(demand)
         _account(node, now)
         node.total = demand
-        node.demand = demand if demand < node.cap or node.parent is None else node.cap
+        node.demand = demand if demand < node.cap or parent is None else node.cap
         node.floor = node.demand if node.reservation > node.demand else node.reservation
-        parent = node.parent
         if parent is None:
             self._propagate(node, now)  # the capacity changed: re-split it
             return
@@ -527,6 +572,8 @@ class RateResource:
             node.floor = demand if floor > demand else floor
             parent = node.parent
             if parent is None:
+                if self._gain:
+                    node.cap = self._grown(demand)  # a capacity that grows with the demand (SMT)
                 break
             if not node.queued:
                 node.queued = True

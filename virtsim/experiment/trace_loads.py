@@ -26,7 +26,7 @@ class TraceLoads:
     def _add(self, env, platform, load, target: str, row) -> None:
         consumer = platform.consumer(target)
         # A container's size is its cpus limit (its node's cap, or under a CFS quota its quota rate).
-        size = (consumer.node.resource.capacity if consumer.kind == "host"
+        size = (consumer.node.resource.max_capacity if consumer.kind == "host"
                 else consumer.size_cores * consumer.core_speed if consumer.kind == "container" else consumer.node.cap)
         if load.type == "pods":
             # Cores requested, at the host's core speed; not limited here, so a host's

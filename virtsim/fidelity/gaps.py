@@ -38,12 +38,6 @@ KNOWN_GAPS: dict[str, str] = {
     # --- CPU / memory -------------------------------------------------------------------------------
     "felter-linpack-kvm-untuned": _UNTUNED,
     "felter-pxz-kvm-untuned": _UNTUNED,
-    "felter-ra2s-kvm": (
-        "kvm.yaml cpu.memory_factor 1.163 was fitted on single-socket RandomAccess (0.860, which passes); on "
-        "two sockets remote-memory latency over QPI dominates native and KVM alike and hides the page-walk "
-        "penalty (calibration README §2.1 note). The model has no NUMA mechanism: the slowdown is a fixed "
-        "factor on the memory-intensive fraction. Fix: a NUMA-aware memory cost (e.g. a memory_factor that "
-        "depends on whether a VM spans sockets) in virtsim/components/stack.py and the hypervisor schema"),
     # --- network ------------------------------------------------------------------------------------
     "xen-ttcp500-tx-xen": _PER_PACKET,
     "xen-ttcp500-rx-xen": _PER_PACKET,

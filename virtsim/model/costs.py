@@ -29,10 +29,15 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class CpuFactors:
-    """Slowdown of user-mode CPU work: time = cpu × ((1 − m) × factor + m × memory_factor)."""
+    """Slowdown of a request's own CPU work, by part.
+
+    time = cpu × ((1 − m − k) × factor + m × memory_factor + k × kernel_factor), for a memory-intensive
+    fraction m and a guest-kernel fraction k of the work.
+    """
 
     factor: float
     memory_factor: float
+    kernel_factor: float
 
 
 @dataclass(frozen=True)

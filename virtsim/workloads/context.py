@@ -26,6 +26,7 @@ from __future__ import annotations
 import math
 import typing
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 
 import numpy as np
 import simpy
@@ -33,6 +34,7 @@ import simpy
 from ..components import Consumer
 from ..config.workload_inputs import DiskDemandInput, NetDemandInput
 from ..config.units import parse_quantity
+from ..model.cpu_topology import LOCALITIES
 from .jobs import JobLog
 from .requests import Breakdown, Demand, RequestPlan, disk_fields, net_fields
 
@@ -65,7 +67,8 @@ class Context:
     # -- what a request asks for ---------------------------------------------------
 
     def request(self, cpu: float | str = 0.0, *, threads: int = 1, mem_fraction: float = 0.0,
-                syscalls: float = 0.0, ctx_switches: float = 0.0, page_faults: float = 0.0, forks: float = 0.0,
+                kernel_fraction: float = 0.0, mem_locality: str = "interleaved", syscalls: float = 0.0,
+                ctx_switches: float = 0.0, page_faults: float = 0.0, forks: float = 0.0,
                 disk: Mapping | None = None, net: Mapping | None = None) -> simpy.Event:
         """An event that fires when one request with this demand vector is done.
 
@@ -90,6 +93,15 @@ class Context:
             results = virtsim.collect(sim.run())   # jobs: native_s, virtualization_s, io_latency_s, wait_s
         """
         demand = _demand("ctx.request", cpu, mem_fraction, (syscalls, ctx_switches, page_faults, forks), disk, net)
+        kernel = _count("ctx.request", "kernel_fraction", kernel_fraction)
+        if kernel > 1:
+            raise ValueError(f"ctx.request: kernel_fraction must be between 0 and 1, got {kernel_fraction!r}")
+        if demand.mem_fraction + kernel > 1:
+            raise ValueError(f"ctx.request: mem_fraction ({demand.mem_fraction:g}) and kernel_fraction ({kernel:g}) "
+                             "add up to more than 1; make their sum at most 1")
+        locality = _choice("ctx.request", "mem_locality", mem_locality, LOCALITIES)
+        if kernel or locality != "interleaved":
+            demand = replace(demand, kernel_fraction=kernel, mem_locality=locality)
         return self._run(demand, _threads(threads))
 
     def cpu(self, seconds: float | str, *, threads: int = 1) -> simpy.Event:
@@ -151,8 +163,9 @@ class Context:
         job = self.job
         if job is not None:
             self._log.add_cpu(job, demand.cpu_s)
+            alone = self.consumer.topology.alone_cores(threads) * speed
             self._add_breakdown(plan.breakdown(demand) if plan is not None
-                                else Breakdown.native(demand.cpu_s / (threads * speed)))
+                                else Breakdown.native(demand.cpu_s / alone))
         if plan is not None:
             failed = self._log.failed_at
             plan.start(demand, done.succeed, alive=(lambda: job not in failed) if job is not None else None)

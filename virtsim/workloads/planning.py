@@ -32,9 +32,10 @@ class RequestPlanner:
         platform = self.platform
         cost = platform.paths[path]
         swap_ops = self.swapping.page_ins_per_request(path, template.memory_bytes)
-        if cost.is_native and not template.has_operations and not swap_ops and not template.holds:
-            return None
         consumer = platform.consumer(path)
+        if (cost.is_native and not template.has_operations and not swap_ops and not template.holds
+                and not _pays_remote_memory(consumer, template, threads)):
+            return None
         disk = nic = swap = None
         if swap_ops and platform.disks[consumer.host]:
             swap = swap_share(platform.disks[consumer.host][0], path)
@@ -57,3 +58,11 @@ class RequestPlanner:
         if key not in self._shared:
             self._shared[key] = self.plan(path, demand, threads)
         return self._shared[key]
+
+
+def _pays_remote_memory(consumer, template: Demand, threads: int) -> bool:
+    """Its memory-intensive work reaches another socket's memory (a bare host's CPU work is then more than itself)."""
+    if not template.mem_fraction or template.mem_locality == "local":
+        return False
+    topology = consumer.topology
+    return topology.remote_extra(consumer.sockets or topology.sockets_for(threads)) > 0.0

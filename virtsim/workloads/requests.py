@@ -39,6 +39,10 @@ class Demand:
     cpu_s: float
     """User CPU work, seconds on the reference core."""
     mem_fraction: float = 0.0
+    kernel_fraction: float = 0.0
+    """The part of ``cpu_s`` spent in the (guest) kernel."""
+    mem_locality: str = "interleaved"
+    """``interleaved`` over the sockets the job spans, or ``local`` to each thread (``model.cpu_topology``)."""
     ops: tuple[float, ...] = (0.0, 0.0, 0.0, 0.0)
     """Counts of system calls, context switches, page faults and forks (OP_CLASSES order)."""
     disk_ops: float = 0.0
@@ -66,7 +70,7 @@ class Demand:
     def plan_shape(self) -> tuple:
         """What the request plan built for this demand depends on: requests of one shape share a plan."""
         return (any(self.ops), self.disk_ops > 0, self.disk_write, self.net_transactions > 0, self.net_receive,
-                self.memory_bytes > 0, self.holds)
+                self.memory_bytes > 0, self.holds, self.mem_fraction > 0 and self.mem_locality != "local")
 
 
 def disk_fields(ops: float, size_bytes: float, pattern: str, kind: str) -> dict:
@@ -88,6 +92,8 @@ def demand_template(spec) -> Demand:
     return Demand(
         cpu_s=0.0,
         mem_fraction=spec.mem_fraction,
+        kernel_fraction=spec.kernel_fraction,
+        mem_locality=spec.mem_locality,
         ops=(spec.syscalls, spec.ctx_switches, spec.page_faults, spec.forks),
         memory_bytes=spec.memory_bytes,
         holds=tuple((h.resource, h.fraction, h.through_disk) for h in spec.holds),
@@ -143,14 +149,33 @@ class RequestPlan:
         self.locks = locks
         """(:class:`~virtsim.components.slots.Slots`, fraction of the requester's CPU work, held through the
         disk operations) per software resource held, in order."""
+        topology = consumer.topology
+        self.remote_extra = topology.remote_extra(consumer.sockets or topology.sockets_for(threads))
+        """What remote memory adds to the memory-intensive work of an ``interleaved`` request, as a multiple of
+        its local time: its memory is spread over the sockets the consumer's vCPUs (a VM) or the job's
+        threads (on a host or in one of its containers) span."""
+        self.bare_remote_extra = topology.remote_extra(topology.sockets_for(threads))
+        """The same on bare metal: the job's own threads on the bare host."""
+        self.alone_cores = topology.alone_cores(threads)
+        """Cores' worth the request's threads get with the host to themselves (SMT siblings add less)."""
 
     # -- costs -------------------------------------------------------------------
 
     def cpu_work(self, d: Demand) -> tuple[float, float, dict[str, float]]:
         """(native work, requester's work, {layer consumer: work}) in reference-core seconds."""
         p = self.path
-        native = d.cpu_s
-        guest = d.cpu_s * ((1.0 - d.mem_fraction) * p.cpu_factor + d.mem_fraction * p.memory_factor)
+        m, k = d.mem_fraction, d.kernel_fraction
+        remote = bare_remote = 0.0
+        if m and d.mem_locality != "local":
+            remote, bare_remote = self.remote_extra, self.bare_remote_extra
+        if k or remote or bare_remote:
+            # Remote accesses and nested page walks are each an added latency per access, in units of a
+            # local native access: they add, so neither hides nor multiplies the other.
+            native = d.cpu_s * (1.0 + m * bare_remote)
+            guest = d.cpu_s * ((1.0 - m - k) * p.cpu_factor + m * (p.memory_factor + remote) + k * p.kernel_factor)
+        else:
+            native = d.cpu_s
+            guest = d.cpu_s * ((1.0 - m) * p.cpu_factor + m * p.memory_factor)
         host: dict[str, float] = {}
         for k, count in zip(OP_CLASSES, d.ops):
             if not count:
@@ -203,7 +228,7 @@ class RequestPlan:
         """The uncontended decomposition of the request's response time."""
         speed = self.consumer.core_speed
         native, guest, host = self.cpu_work(d)
-        cores = self.threads * speed
+        cores = self.alone_cores * speed
         cpu_alone = guest / cores + sum(w / speed for w in host.values())
         native_s = native / cores
         virtualization = cpu_alone - native_s + self.op_latency_s(d)
