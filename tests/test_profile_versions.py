@@ -111,8 +111,9 @@ def test_a_stack_names_a_version_and_reports_show_it():
     assert set(old.stacks["stack"]) == {f"{WS}@3.2"}
     assert set(new.stacks["stack"]) == {WS}
     # 1 µs of CPU (x 1.024, cpu.factor) and 10 context switches at native 0.64 µs, plus 14.34 µs (3.2) or 0.10 µs (current) each.
-    assert old.summary["response_time_mean_s"].iloc[0] == pytest.approx((1.024 + 10 * (0.64 + 14.34)) * 1e-6, rel=1e-6)
-    assert new.summary["response_time_mean_s"].iloc[0] == pytest.approx((1.024 + 10 * (0.64 + 0.10)) * 1e-6, rel=1e-6)
+    t_old, t_new = (r.summary["response_time_mean_s"].iloc[0] for r in (old, new))
+    assert t_old == pytest.approx((1.024 + 10 * (0.64 + 14.34)) * 1e-6, rel=1e-6)
+    assert t_new == pytest.approx((1.024 + 10 * (0.64 + 0.10)) * 1e-6, rel=1e-6)
 
 
 def test_an_experiment_may_override_a_version_further():
@@ -197,3 +198,16 @@ def test_a_version_name_must_be_a_string(catalog):
     _edit(catalog, "engines", "docker", lambda d: d.update(versions={1.1: {"description": "d"}}))
     with pytest.raises(ConfigError, match=r"quote it"):
         load_profile("engines", "docker")
+
+
+def test_the_catalog_command_lists_and_shows_versions():
+    listing = CliRunner().invoke(main, ["catalog", "hypervisors"])
+    assert listing.exit_code == 0 and f"    {WS}@3.2 " in listing.output
+    shown = CliRunner().invoke(main, ["catalog", f"{WS}@3.2"])
+    assert shown.exit_code == 0, shown.output
+    assert f"hypervisors/{WS}@3.2" in shown.output and f"{WS}.yaml" in shown.output
+    assert "ops.ctx_switch.guest_cpu_us: 14.34" in shown.output and "XEN Table 4" in shown.output
+    current = CliRunner().invoke(main, ["catalog", WS])
+    assert f"versions: {WS}@3.2" in current.output and "ops.ctx_switch.guest_cpu_us: 0.1" in current.output
+    bad = CliRunner().invoke(main, ["catalog", f"{WS}@9"])
+    assert bad.exit_code == 2 and f"its versions: {WS}@3.2" in bad.output
