@@ -395,7 +395,8 @@ def catalog(what: str | None) -> None:
     With KIND, only that kind. With a profile NAME (kvm, or hypervisors/kvm),
     every field of that profile with its value and its source. Any profile can
     be named in an experiment file and any of its fields overridden there:
-    {profile: kvm, net: {latency_us: 10}}.
+    {profile: kvm, net: {latency_us: 10}}. A profile's versions are listed
+    under it and named as NAME@VERSION (vmware-workstation@3.2).
     """
     from .config.catalog import CATALOG_SCHEMAS, catalog_problems, find_profile, require_catalog
 
@@ -410,7 +411,7 @@ def catalog(what: str | None) -> None:
 
 
 def _list_catalog(kinds: list[str]) -> None:
-    from .config.catalog import catalog_names, load_catalog_entry
+    from .config.catalog import catalog_names, catalog_versions, load_catalog_entry
 
     for k in kinds:
         click.echo(f"{k}:")
@@ -422,6 +423,10 @@ def _list_catalog(kinds: list[str]) -> None:
                 continue
             words = " ".join(str(entry.get("description", "")).split())
             click.echo(f"  {name:<22} {words[:90]}{'…' if len(words) > 90 else ''}")
+            for version in catalog_versions(k, name):
+                versioned = f"{name}@{version}"
+                words = " ".join(str(load_catalog_entry(k, versioned).get("description", "")).split())
+                click.echo(f"    {versioned:<20} {words[:90]}{'…' if len(words) > 90 else ''}")
 
 
 def _show_profile(kind: str, name: str) -> None:
@@ -429,15 +434,22 @@ def _show_profile(kind: str, name: str) -> None:
     import functools
     import textwrap
 
-    from .config.catalog import catalog_dir, load_catalog_entry
+    from .config.catalog import catalog_dir, catalog_versions, load_catalog_entry
     from .config.profile_fields import profile_fields
+    from .config.versions import split_ref
 
     wrap = functools.partial(textwrap.fill, width=100, break_on_hyphens=False, break_long_words=False)
     entry = load_catalog_entry(kind, name)
-    click.echo(f"{kind}/{name}  ({catalog_dir() / kind / f'{name}.yaml'})")
+    base, version = split_ref(name)
+    click.echo(f"{kind}/{name}  ({catalog_dir() / kind / f'{base}.yaml'})")
     description = " ".join(str(entry.get("description", "")).split())
     if description:
         click.echo(wrap(description, initial_indent="  ", subsequent_indent="  "))
+    versions = catalog_versions(kind, base)
+    if version is None and versions:
+        click.echo(f"  versions: {', '.join(f'{base}@{v}' for v in versions)} (this is the current one)")
+    elif version is not None:
+        click.echo(f"  a version of {base} (the current one: virtsim catalog {base})")
     for field in profile_fields(entry):
         click.echo(f"\n{field.path}: {_yaml_value(field.value)}")
         if field.source is not None:

@@ -18,7 +18,7 @@ import simpy
 
 from ..engine import RateResource, ShareNode
 from ..model.cpu_topology import CpuTopology
-from ..model.host_os import HostOS, host_os_of
+from ..model.host_os import HostOS, host_os_of, runs_on_an_os
 from ..model.topology import walk_vms
 from .cfs import CpuQuota
 from .devices import Disk, Nic
@@ -258,7 +258,8 @@ class Platform:
                     # (the per-VM consumer above keeps the VM's worker-process memory).
                     runs_in = self._shared_layer(host, "hypervisor", nested.parent_path, "root-partition",
                                                  PROCESS_WEIGHT_AMONG_VMS, parent)
-                layers.insert(0, Layer("hypervisor", nested.hypervisor, runs_in))
+                layers.insert(0, Layer("hypervisor", nested.hypervisor, runs_in,
+                                       host_os=self._os_under(host, nested)))
             vm_layers[path] = layers
             guest_os = vm.os or host_os
             self.paths[path] = compose(layers, guest_os)
@@ -271,6 +272,15 @@ class Platform:
         for ctr in host.containers:
             extra, sandbox_os = self._engine_layers(host, engine, ctr, runs_in)
             self.paths[f"{name}/{ctr.name}"] = compose(extra, sandbox_os or host_os)
+
+    @staticmethod
+    def _os_under(host, nested):
+        """Native operation costs of the OS a hosted hypervisor runs on (the host's, or its parent VM's guest
+        OS), for its device emulation's host-stack operations; None under a bare-metal one."""
+        if not runs_on_an_os(nested.hypervisor):
+            return None
+        under = host.host_os if nested.parent_vm is None else nested.parent_vm.os
+        return None if under is None else under.ops.cost()
 
     def node_of(self, path: str) -> ShareNode:
         """The CPU node of a consumer or of a layer's own work."""

@@ -81,6 +81,10 @@ class Layer:
     mode: ModeCost | None = None
     """For ``network``/``storage`` layers: the engine's mode profile."""
     mode_name: str | None = None
+    host_os: NativeOpCosts | None = None
+    """For a hosted (Type 2) hypervisor: the native operation costs of the OS it runs on. Its device
+    emulation's host-stack operations (the profile's ``host_stack``) are priced at them and charged
+    where its own work runs (``runs_in``); None: no host-stack cost."""
 
     @property
     def label(self) -> str:
@@ -92,7 +96,12 @@ class Layer:
     def cost(self) -> LayerCost:
         """What the layer adds: its profile's costs, or for a mode only that mode's own I/O."""
         if self.mode is None:
-            return self.profile.layer_cost()
+            cost = self.profile.layer_cost()
+            stack = self.profile.host_stack_cost() if self.kind == "hypervisor" and self.host_os is not None else None
+            if stack is None:
+                return cost
+            return replace(cost, disk=_with_host_cpu(cost.disk, stack.disk.cpu_s(self.host_os)),
+                           net=_with_host_cpu(cost.net, stack.net.cpu_s(self.host_os)))
         if self.kind == "network":
             return LayerCost(name=self.label, cpu=None, ops=None, disk=None, net=self.mode.network_cost())
         if self.kind == "storage":
@@ -170,6 +179,12 @@ def compose_costs(layers: Sequence[tuple[LayerCost, str]], native: NativeOpCosts
         net=net.path_cost(),
         layers=tuple(cost.name for cost, _ in layers),
     )
+
+
+def _with_host_cpu(io: IOCost, cpu_s: float) -> IOCost:
+    """``io`` with ``cpu_s`` more of the layer's own CPU per operation (reads and writes alike)."""
+    write = None if io.write_host_cpu_s is None else io.write_host_cpu_s + cpu_s
+    return replace(io, host_cpu_s=io.host_cpu_s + cpu_s, write_host_cpu_s=write)
 
 
 def _charge(host: dict[str, float], where: str, cpu_s: float) -> None:

@@ -14,6 +14,7 @@ from .catalog_store import (
     catalog_dir,
     catalog_names,
     catalog_problems,
+    catalog_versions,
     load_catalog_entry,
     load_profile,
     profile_noun,
@@ -25,6 +26,7 @@ from .catalog_store import (
 from .errors import ConfigError, Problem
 from .hardware import DeviceProfile, HardwareProfile
 from .profiles import EngineProfile, HypervisorProfile, OSProfile
+from .versions import split_ref
 
 __all__ = [
     "CATALOG_SCHEMAS",
@@ -32,6 +34,7 @@ __all__ = [
     "catalog_dir",
     "catalog_names",
     "catalog_problems",
+    "catalog_versions",
     "find_profile",
     "require_catalog",
     "load_catalog_entry",
@@ -52,7 +55,8 @@ def find_profile(word: str) -> tuple[str, str]:
     Raises ``ConfigError`` for an empty catalog, an unknown kind, an unknown
     name (with close matches) or a name several kinds use (listing them). The
     name of ``kind/name`` is checked when the profile is loaded:
-    ``load_catalog_entry`` says which names the kind has.
+    ``load_catalog_entry`` says which names the kind has. ``name@version``
+    is found by its name; its version is checked when it is loaded.
     """
     require_catalog()
     if "/" in word:
@@ -60,7 +64,8 @@ def find_profile(word: str) -> tuple[str, str]:
         if kind not in CATALOG_SCHEMAS:
             raise ConfigError([Problem("", unknown("catalog kind", kind, CATALOG_SCHEMAS))], "model catalog")
         return kind, name
-    kinds = [kind for kind in CATALOG_SCHEMAS if word in catalog_names(kind)]
+    base = split_ref(word)[0]
+    kinds = [kind for kind in CATALOG_SCHEMAS if base in catalog_names(kind)]
     if len(kinds) == 1:
         return kinds[0], word
     if kinds:

@@ -25,7 +25,9 @@ from pydantic import BaseModel, ValidationError
 
 from ..wording import unknown
 from .errors import ConfigError, Problem
+from .provenance import number_paths
 from .translate import problems_from
+from .versions import VERSIONS_KEY, merged_version, split_ref, unknown_version, version_problems
 from .yaml_source import read_yaml
 
 __all__ = [
@@ -33,6 +35,7 @@ __all__ = [
     "catalog_dir",
     "catalog_names",
     "catalog_problems",
+    "catalog_versions",
     "load_catalog_entry",
     "load_profile",
     "profile_noun",
@@ -108,11 +111,17 @@ def _missing_text(root: Path) -> str:
     return f"the model catalog {root} {state}; {fix}"
 
 
+def catalog_versions(kind: str, name: str) -> list[str]:
+    """The versions the profile ``name`` of ``kind`` defines besides its current one, in file order."""
+    return list(_checked(kind, name)[2])
+
+
 def load_catalog_entry(kind: str, name: str) -> dict:
     """The profile ``name`` of ``kind`` as a plain mapping, checked against its schema.
 
-    Raises ``ConfigError`` if the profile does not exist (listing valid names)
-    or its file has problems (naming the file).
+    ``name@version`` gives that version of the profile (see :mod:`.versions`).
+    Raises ``ConfigError`` if the profile or the version does not exist
+    (listing valid names) or its file has problems (naming the file).
     """
     return copy.deepcopy(_checked(kind, name)[0])
 
@@ -143,22 +152,31 @@ def catalog_problems(err: ConfigError) -> list[str]:
     return [f"{prefix}{problem}" for problem in err.problems]
 
 
-def _checked(kind: str, name: str) -> tuple[dict, BaseModel | None]:
-    path = profile_path(kind, name)
+def _checked(kind: str, ref: str) -> tuple[dict, BaseModel | None, dict]:
+    """(mapping, model, {version: (mapping, model)}) of ``ref``: a profile name, or ``name@version``."""
+    name, version = split_ref(ref) if isinstance(ref, str) else (ref, None)
+    path = profile_path(kind, name) if isinstance(name, str) else None
     if not isinstance(name, str) or "/" in name or not path.is_file():
         require_catalog()  # an empty catalog is an install problem, not an unknown name
         message = unknown(profile_noun(kind), name, catalog_names(kind))
         raise ConfigError([Problem("", message)], f"{kind} catalog")
     stat = path.stat()
-    return _read_checked(kind, name, path, stat.st_mtime_ns, stat.st_size)
+    data, model, versions = _read_checked(kind, name, path, stat.st_mtime_ns, stat.st_size)
+    if version is None:
+        return data, model, versions
+    if version not in versions:
+        raise ConfigError([Problem("", unknown_version(name, version, versions))], _shown_path(path))
+    return (*versions[version], {})
 
 
 @functools.lru_cache(maxsize=256)
-def _read_checked(kind: str, name: str, path: Path, _mtime_ns: int, _size: int) -> tuple[dict, BaseModel | None]:
+def _read_checked(kind: str, name: str, path: Path, _mtime_ns: int,
+                  _size: int) -> tuple[dict, BaseModel | None, dict]:
     data, lines = read_yaml(path)
     schema = CATALOG_SCHEMAS.get(kind)
     problems: list[Problem] = []
     model = None
+    versions: dict = {}
     if not isinstance(data, dict):
         problems.append(Problem("", f"must be a mapping, got {type(data).__name__}"))
     elif schema is not None:
@@ -169,9 +187,42 @@ def _read_checked(kind: str, name: str, path: Path, _mtime_ns: int, _size: int) 
         if data.get("name") != name:
             message = f"must equal the file name {name!r}, got {data.get('name')!r}"
             problems.append(Problem("name", message, lines.line(("name",))))
+        shape = version_problems(data)
+        for problem in shape:
+            loc = tuple(problem.path.split(".", 1)) if problem.path else ()
+            problems.append(Problem(problem.path, problem.message, lines.line(loc)))
+        if not shape:
+            for version in data.get(VERSIONS_KEY) or {}:
+                checked = _check_version(schema, data, version, lines)
+                if isinstance(checked, list):
+                    problems.extend(checked)
+                else:
+                    versions[version] = checked
     if problems:
         raise ConfigError(problems, _shown_path(path))
-    return data, model
+    return data, model, versions
+
+
+def _check_version(schema: type[BaseModel], data: dict, version: str, lines) -> tuple[dict, BaseModel] | list:
+    """(mapping, model) of one version of ``data``, or its problems, located in the version's entry."""
+    merged, set_paths = merged_version(data, version)
+    prefix = (VERSIONS_KEY, version)
+    try:
+        model = schema.model_validate(merged)
+    except ValidationError as err:
+        return [Problem(p.path, f"in version {version!r}: {p.message}", p.line)
+                for p in problems_from(err, schema, prefix=prefix, lines=lines)]
+    own = data[VERSIONS_KEY][version].get("source") or {}
+    missing = [path for path in number_paths(model) if path in set_paths and path not in own]
+    orphans = [path for path in own if path not in set_paths]
+    problems = []
+    if missing:
+        problems.append(Problem(f"{VERSIONS_KEY}.{version}.source", f"has no source for {', '.join(missing)}: "
+                                "each number a version sets cites its own", lines.line((*prefix, "source"))))
+    if orphans:
+        problems.append(Problem(f"{VERSIONS_KEY}.{version}.source", "names numbers the version does not set: "
+                                f"{', '.join(orphans)}", lines.line((*prefix, "source"))))
+    return problems or (merged, model)
 
 
 def _shown_path(path: Path) -> str:

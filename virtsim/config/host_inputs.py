@@ -64,7 +64,8 @@ class ProfileInput(_Input):
 
     model_config = ConfigDict(extra="allow", frozen=True)
 
-    profile: Name = Field(description="Name of a catalog profile.")
+    profile: Name = Field(description="Name of a catalog profile, or 'name@version' for one of the versions "
+                                      "it defines (vmware-workstation@3.2); 'name' alone is the current version.")
 
     @property
     def overrides(self) -> dict:
@@ -80,7 +81,8 @@ def _profile_ref(value: Any) -> Any:
     return value
 
 
-_CATALOG_NAME = {"type": "string", "minLength": 1, "description": "a catalog profile name"}
+_CATALOG_NAME = {"type": "string", "minLength": 1,
+                 "description": "a catalog profile name, or 'name@version' for one of its versions"}
 
 ProfileRef = Annotated[ProfileInput, BeforeValidator(_profile_ref), OrAlso(_CATALOG_NAME)]
 

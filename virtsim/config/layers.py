@@ -39,12 +39,13 @@ from .profiles import EngineProfile, HypervisorProfile, OSProfile
 from .provenance import OVERRIDDEN
 from .resolution import Context
 from .translate import problems_from
+from .versions import VERSIONS_KEY, deep_merge, leaf_paths
 
 __all__ = ["DEFAULT_GUEST_OS", "HostLayers", "VMLayers", "check_modes", "resolve_host_layers", "resolve_profile",
            "resolve_vm_layers"]
 
 DEFAULT_GUEST_OS = "linux-server"
-_FIXED_KEYS = ("name", "description", "source")
+_FIXED_KEYS = ("name", "description", "source", VERSIONS_KEY)
 
 
 def resolve_profile(kind: str, ref: i.ProfileInput | None, loc: tuple, ctx: Context) -> BaseModel | None:
@@ -65,29 +66,13 @@ def resolve_profile(kind: str, ref: i.ProfileInput | None, loc: tuple, ctx: Cont
         ctx.add((*loc, key), "cannot be overridden (it belongs to the catalog profile)")
         del overrides[key]
     schema = CATALOG_SCHEMAS[kind]
-    merged = _deep_merge(data, overrides)
+    merged = deep_merge(data, overrides)
     try:
-        profile = schema.model_validate(merged, context={OVERRIDDEN: frozenset(_leaf_paths(overrides))})
+        profile = schema.model_validate(merged, context={OVERRIDDEN: frozenset(leaf_paths(overrides))})
     except ValidationError as err:
         ctx.problems.extend(problems_from(err, schema, prefix=loc, lines=ctx.lines))
         return None
     return None if fixed else profile
-
-
-def _deep_merge(base: dict, overrides: dict) -> dict:
-    merged = dict(base)
-    for key, value in overrides.items():
-        old = merged.get(key)
-        merged[key] = _deep_merge(old, value) if isinstance(old, dict) and isinstance(value, dict) else value
-    return merged
-
-
-def _leaf_paths(tree: dict, prefix: str = ""):
-    for key, value in tree.items():
-        if isinstance(value, dict) and value:
-            yield from _leaf_paths(value, f"{prefix}{key}.")
-        else:
-            yield f"{prefix}{key}"
 
 
 @dataclass(frozen=True)

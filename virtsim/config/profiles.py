@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from ..model import costs
 from ..model.costs import US
@@ -167,6 +167,29 @@ class HypervisorStartup(_Part):
     vmm_start: quantity("time", ge=0) = Field(description="VMM and virtual firmware start, seconds.")
 
 
+class HostStackOps(_Part):
+    """Host OS operations the VMM makes for one guest I/O operation, each at the host OS's native cost."""
+
+    syscalls: number(ge=0) = Field(default=0.0, description="System calls on the host OS per operation "
+                                                            "(a read or write on the disk image or the host "
+                                                            "network device, its completion).")
+    ctx_switches: number(ge=0) = Field(default=0.0, description="Host context switches per operation (the "
+                                                                "VMM's I/O thread woken and put to sleep).")
+
+    def cost(self) -> costs.HostStackOps:
+        return costs.HostStackOps(syscalls=self.syscalls, ctx_switches=self.ctx_switches)
+
+
+class HostStack(_Part):
+    """A hosted VMM's device emulation goes through the host OS's own disk and network stacks."""
+
+    disk: HostStackOps = Field(default_factory=HostStackOps, description="Per disk operation.")
+    net: HostStackOps = Field(default_factory=HostStackOps, description="Per network transaction.")
+
+    def cost(self) -> costs.HostStack:
+        return costs.HostStack(disk=self.disk.cost(), net=self.net.cost())
+
+
 class HypervisorProfile(SourcedProfile):
     """A hypervisor (``models/hypervisors/<name>.yaml``)."""
 
@@ -185,11 +208,29 @@ class HypervisorProfile(SourcedProfile):
                     "in a VMM process per VM of one core (QEMU, VMX, Firecracker); 'root-partition', in the "
                     "host's root partition (Hyper-V's virtualization service providers), one place per host "
                     "shared by all its VMs and able to use all the host's cores.")
+    host_stack: HostStack | None = Field(
+        default=None,
+        description="Type 2 only: the host OS operations (system calls, context switches) the VMM's "
+                    "user-level device emulation makes per disk operation and per network transaction, "
+                    "priced at the native costs of the OS it runs on (the host's host_os, or the guest OS "
+                    "of the VM that runs it) and charged where its host_cpu_us runs (its VMM consumer). "
+                    "Default: none (no host-stack cost, as before).")
     source: dict[str, Text] = Field(exclude=True)
+
+    @model_validator(mode="after")
+    def _host_stack_needs_a_host_os(self):
+        if self.host_stack is not None and self.type != 2:
+            raise ValueError("host_stack: only a Type 2 (hosted) hypervisor's device emulation runs on a host "
+                             "OS; remove it or set type: 2")
+        return self
 
     def layer_cost(self) -> costs.LayerCost:
         return costs.LayerCost(name=self.name, cpu=self.cpu.cost(), ops=self.ops.cost(), disk=self.disk.cost(),
                                net=self.net.cost())
+
+    def host_stack_cost(self) -> costs.HostStack | None:
+        """The host OS operations of its device emulation, if it is hosted and gives them."""
+        return None if self.host_stack is None else self.host_stack.cost()
 
 
 # --- operating systems -----------------------------------------------------------------

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pydantic import BaseModel, ConfigDict, ValidationInfo, model_validator
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 
 from .fields import RESOLVED
 
@@ -22,8 +24,9 @@ __all__ = ["NOT_DATA", "OVERRIDDEN", "SourcedProfile", "item_label", "number_pat
 OVERRIDDEN = "overridden"
 """Validation-context key: dotted paths set by an experiment file, which need no source."""
 
-NOT_DATA = ("name", "description", "source")
-"""Top-level keys of a profile that are not measurements: they need no source."""
+NOT_DATA = ("name", "description", "source", "versions")
+"""Top-level keys of a profile that are not measurements: they need no source (a version's numbers are
+checked against the version's own sources when the catalog reads the file, see :mod:`.versions`)."""
 
 
 def item_label(item: object, n: int) -> str:
@@ -87,6 +90,14 @@ class SourcedProfile(BaseModel):
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    versions: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, exclude=True,
+        description="Earlier (or other) versions of this profile, by version name (a quoted string: \"3.2\"). "
+                    "Each gives its own 'description', the sections that differ from the current profile "
+                    "(deep-merged over it: mappings key by key, other values replace) and a 'source' for every "
+                    "number it sets. A stack names one as 'name@version' (vmware-workstation@3.2), and reports "
+                    "show that name; 'name' alone is the current version, unchanged. Default: none.")
 
     @model_validator(mode="before")
     @classmethod

@@ -16,7 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-__all__ = ["OP_CLASSES", "US", "CpuFactors", "IOCost", "LayerCost", "NativeOpCosts", "OpCost", "OpCosts", "PerClass"]
+__all__ = ["OP_CLASSES", "US", "CpuFactors", "HostStack", "HostStackOps", "IOCost", "LayerCost", "NativeOpCosts",
+           "OpCost", "OpCosts", "PerClass"]
 
 OP_CLASSES = ("syscall", "ctx_switch", "page_fault", "fork")
 """Operation classes counted per request; their native CPU cost comes from the OS profile."""
@@ -109,3 +110,25 @@ class LayerCost:
     ops: OpCosts | None
     disk: IOCost | None
     net: IOCost | None
+
+
+@dataclass(frozen=True)
+class HostStackOps:
+    """Host OS operations a hosted VMM makes for one guest I/O operation."""
+
+    syscalls: float
+    ctx_switches: float
+
+    def cpu_s(self, native: NativeOpCosts) -> float:
+        """Their CPU on the host OS whose native costs are ``native``, seconds."""
+        return self.syscalls * native.syscall + self.ctx_switches * native.ctx_switch
+
+
+@dataclass(frozen=True)
+class HostStack:
+    """What a hosted VMM's user-level device emulation asks of the host OS's stacks, per operation."""
+
+    disk: HostStackOps
+    """Per disk operation (the image file on the host file system)."""
+    net: HostStackOps
+    """Per network transaction (the host network device and stack)."""
