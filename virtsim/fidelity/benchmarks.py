@@ -16,7 +16,10 @@ Testbeds
     XEN's Dell 2650 with ONE 2.4 GHz Xeon (the paper's §4.1 runs) and a GbE
     NIC. The OS and Xen profiles scaled the lmbench times to the reference
     core by the clock ratio 2.4 / 2.9, so this host has ``core_speed``
-    2.4 / 2.9: its simulated µs compare directly with the paper's.
+    2.4 / 2.9: its simulated µs compare directly with the paper's. Its NIC
+    has no TSO or GRO: Linux 2.4.21's tg3 driver and Xen's 2003 virtual NIC
+    segment in software, and GRO came to Linux in 2.6.29 (2009). ttcp ran
+    at MTU 1500 and 500 (``bulk_bits_per_s(mtu=...)``).
 ``gce``
     GVISOR's GCE ``n1-standard-4`` (4 Broadwell vCPUs at 2.2 GHz, taken as a
     bare host with ``core_speed`` 2.2 / 2.9, the scaling the gVisor profile
@@ -107,7 +110,8 @@ TESTBEDS: dict[str, Testbed] = {
     "felter": Testbed("felter-x3650m4", vcpus=16, guest_memory="64 GiB", guest_os="linux-server"),
     "xen2003": Testbed(
         {"cores": 1, "core_speed": round(CLOCK_2003, 6), "memory": "2 GiB",
-         "nics": [{"name": "eth0", "bandwidth": "1 Gbit/s", "latency_us": 18.8}]},
+         "nics": [{"name": "eth0", "bandwidth": "1 Gbit/s", "latency_us": 14.4,
+                   "offload": {"tso": False, "gro": False}}]},
         vcpus=1, guest_memory="1 GiB", guest_os="linux-server",
         # The 2 GiB host of 2003 under today's linux-server host profile (desktop
         # apps included) commits 2.3 GiB with the 1 GiB guest: admitted with a
@@ -134,10 +138,13 @@ HOST_OS = {"vmware-workstation": "linux-server", "hyper-v": "windows-server"}
 """The host OS under a hypervisor: a Type 2's host, Hyper-V's root partition."""
 
 
-def stack_host(testbed: str, stack: str) -> tuple[dict, str]:
-    """(host mapping, target path) for ``stack`` on ``testbed``."""
+def stack_host(testbed: str, stack: str, mtu: int | None = None) -> tuple[dict, str]:
+    """(host mapping, target path) for ``stack`` on ``testbed``; ``mtu`` sets its NIC's (inline hardware only)."""
     tb = TESTBEDS[testbed]
-    host: dict = {"name": "h", "hardware": tb.hardware, "memory_overcommit": tb.memory_overcommit}
+    hardware = tb.hardware
+    if mtu is not None:
+        hardware = {**hardware, "nics": [{**nic, "mtu_bytes": mtu} for nic in hardware["nics"]]}
+    host: dict = {"name": "h", "hardware": hardware, "memory_overcommit": tb.memory_overcommit}
     if stack == "native":
         host["host_os"] = "linux-server"
         return host, "h"
@@ -155,9 +162,9 @@ def stack_host(testbed: str, stack: str) -> tuple[dict, str]:
 
 
 def experiment(testbed: str, stack: str, demand: dict, *, clients: int = 1, duration_s: float = 1.0,
-               warmup_s: float = 0.0, name: str = "fidelity") -> dict:
-    """One closed workload of ``clients`` against ``stack`` on ``testbed``."""
-    host, target = stack_host(testbed, stack)
+               warmup_s: float = 0.0, name: str = "fidelity", mtu: int | None = None) -> dict:
+    """One closed workload of ``clients`` against ``stack`` on ``testbed`` (its NIC at ``mtu``, if given)."""
+    host, target = stack_host(testbed, stack, mtu)
     exp = {
         "name": name, "seed": 1, "duration": f"{duration_s:g} s", "warmup": f"{warmup_s:g} s",
         "hosts": [host],
@@ -234,9 +241,9 @@ def fio_bandwidth(run: Runner, testbed: str, stack: str, *, clients: int = 8, ki
     return float(summary["throughput_per_s"]) * nbytes / unit
 
 
-def rr_us(run: Runner, testbed: str, stack: str, nbytes: int = 300) -> float:
-    """netperf-like request/response: 1 client, 1 transaction of ``nbytes`` (100 B + 200 B); mean µs."""
-    demand = {"cpu": TINY_CPU, "net": {"transactions": 1, "bytes": f"{nbytes} B"}}
+def rr_us(run: Runner, testbed: str, stack: str, nbytes: int = 200, request_bytes: int = 100) -> float:
+    """netperf-like request/response: 1 client, 1 transaction of a 100 B request and a 200 B response; mean µs."""
+    demand = {"cpu": TINY_CPU, "net": {"transactions": 1, "bytes": f"{nbytes} B", "request_bytes": f"{request_bytes} B"}}
     return float(run.summary(experiment(testbed, stack, demand, duration_s=0.05))["response_time_mean_s"]) * 1e6
 
 
@@ -246,16 +253,20 @@ def rr_added_us(run: Runner, testbed: str, stack: str) -> float:
 
 
 def bulk_bits_per_s(run: Runner, testbed: str, stack: str, nbytes: int = 16 * MIB,
-                    direction: str = "send") -> float:
-    """Single-connection bulk TCP: one client moving ``nbytes`` per request; bits / mean response."""
+                    direction: str = "send", mtu: int | None = None) -> float:
+    """Single-connection bulk TCP: one client moving ``nbytes`` of payload per request; bits / mean response.
+
+    ``direction`` is the system under test's: ``send`` (it transmits, TX) or ``receive`` (RX).
+    """
     demand = {"cpu": TINY_CPU, "net": {"transactions": 1, "bytes": f"{nbytes} B", "direction": direction}}
-    summary = run.summary(experiment(testbed, stack, demand, duration_s=0.2))
+    summary = run.summary(experiment(testbed, stack, demand, duration_s=1.0, mtu=mtu))
     return nbytes * 8 / float(summary["response_time_mean_s"])
 
 
-def bulk_ratio(run: Runner, testbed: str, stack: str, baseline: str = "native", direction: str = "send") -> float:
-    return (bulk_bits_per_s(run, testbed, stack, direction=direction)
-            / bulk_bits_per_s(run, testbed, baseline, direction=direction))
+def bulk_ratio(run: Runner, testbed: str, stack: str, baseline: str = "native", direction: str = "send",
+               mtu: int | None = None) -> float:
+    return (bulk_bits_per_s(run, testbed, stack, direction=direction, mtu=mtu)
+            / bulk_bits_per_s(run, testbed, baseline, direction=direction, mtu=mtu))
 
 
 OP_KEYS = {"syscall": "syscalls", "ctxsw": "ctx_switches", "pagefault": "page_faults", "fork": "forks"}
@@ -353,8 +364,9 @@ def _plan() -> dict:
             p[f"felter-stream-{kernel}-{stack}"] = f(cpu_ratio, testbed="felter", stack=stack, kind="stream")
     p["felter-stream1s-triad-kvm"] = f(cpu_ratio, testbed="felter", stack="kvm", kind="stream")
     for stack in ("native", "docker", "kvm"):
-        for direction in ("tx", "rx"):
-            p[f"felter-nuttcp-{direction}-{stack}"] = lambda run, s=stack: bulk_bits_per_s(run, "felter", s) / 1e6
+        for direction, way in (("tx", "send"), ("rx", "receive")):
+            p[f"felter-nuttcp-{direction}-{stack}"] = (lambda run, s=stack, w=way:
+                                                        bulk_bits_per_s(run, "felter", s, direction=w) / 1e6)
         p[f"felter-fio-seqread-{stack}"] = f(fio_bandwidth, testbed="felter", stack=stack, kind="read")
         p[f"felter-fio-seqwrite-{stack}"] = f(fio_bandwidth, testbed="felter", stack=stack, kind="write")
         p[f"felter-fio-randread-{stack}"] = f(fio_iops, testbed="felter", stack=stack, kind="read")
@@ -375,10 +387,14 @@ def _plan() -> dict:
     for op in OP_KEYS:
         for stack in ("native", "xen", "vmware-workstation"):
             p[f"xen-lmbench-{op}-{stack}"] = f(op_time_us, testbed="xen2003", stack=stack, op=op)
-    for row_id in ("xen-ttcp1500-tx-xen", "xen-ttcp1500-rx-xen", "xen-ttcp500-tx-xen", "xen-ttcp500-rx-xen"):
-        p[row_id] = f(bulk_ratio, testbed="xen2003", stack="xen")
-    for row_id in ("xen-ttcp1500-tx-vmware-workstation", "xen-ttcp1500-rx-vmware-workstation"):
-        p[row_id] = f(bulk_ratio, testbed="xen2003", stack="vmware-workstation")
+    for mtu in (1500, 500):
+        for direction, way in (("tx", "send"), ("rx", "receive")):
+            p[f"xen-ttcp{mtu}-{direction}-native"] = (lambda run, m=mtu, w=way:
+                                                       bulk_bits_per_s(run, "xen2003", "native", direction=w, mtu=m) / 1e6)
+            for stack in ("xen", "vmware-workstation"):
+                row_id = f"xen-ttcp{mtu}-{direction}-{stack}"
+                if row_id in BY_ID:
+                    p[row_id] = f(bulk_ratio, testbed="xen2003", stack=stack, direction=way, mtu=mtu)
     p["fc-cpu"] = f(cpu_ratio, testbed="fc", stack="firecracker", kind="linpack")
     p["fc-net-added-rtt"] = f(rr_added_us, testbed="fc", stack="firecracker")
     p["fc-net-bandwidth"] = lambda run: bulk_bits_per_s(run, "fc", "firecracker") / 1e9

@@ -242,7 +242,8 @@ def _net(call: str, given) -> dict:
         return {}
     return net_fields(_count(call, "net.transactions", n["transactions"]),
                       _quantity(call, "net.bytes", n["bytes"], "size"),
-                      _choice(call, "net.direction", n["direction"], _options(NetDemandInput, "direction")))
+                      _choice(call, "net.direction", n["direction"], _options(NetDemandInput, "direction")),
+                      _quantity(call, "net.request_bytes", n["request_bytes"], "size"))
 
 
 def _demand(call: str, cpu, mem_fraction, ops, disk, net) -> Demand:
