@@ -127,7 +127,7 @@ TESTBEDS: dict[str, Testbed] = {
                     "write_bandwidth": "3.03 GB/s", "latency_us": 0.01, "write_latency_us": 0.01}]},
         vcpus=4, guest_memory="8 GiB", guest_os="linux-server"),
     "fc": Testbed(
-        {"profile": "server-2s-32c", "nics": [{"name": "eth0", "bandwidth": "100 Gbit/s", "latency_us": 18.8}]},
+        {"profile": "server-2s-32c", "nics": [{"name": "eth0", "bandwidth": "100 Gbit/s", "latency_us": 14.4}]},
         vcpus=2, guest_memory="4 GiB", guest_os="linux-minimal"),
     "friedman": Testbed({"cores": 4, "memory": "16 GiB"}, vcpus=4, guest_memory="8 GiB", guest_os="windows-server"),
 }
