@@ -126,7 +126,8 @@ def packet_costs(layers, native_os) -> tuple:
         if net is None:
             continue
         sent = (net.guest_cpu_per_packet_us, net.host_cpu_per_packet_us)
-        received = (_get(net, "receive_guest_cpu_per_packet_us", None), _get(net, "receive_host_cpu_per_packet_us", None))
+        received = (_get(net, "receive_guest_cpu_per_packet_us", None),
+                    _get(net, "receive_host_cpu_per_packet_us", None))
         for way, (g, h) in enumerate((sent, tuple(s if r is None else r for s, r in zip(sent, received)))):
             guest[way] += g * US
             if h:

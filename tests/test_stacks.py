@@ -232,7 +232,8 @@ def test_an_engine_in_a_vm_charges_the_vm_and_its_modes_touch_only_io():
     assert path.ops["syscall"][0] == pytest.approx(
         (DOCKER.ops.syscall.guest_cpu_us + KVM.ops.syscall.guest_cpu_us) * US)
     # The NAT work is done by the guest kernel (the VM), the virtio work by the VM's VMM.
-    assert path.net.send_host_cpu_per_packet_s == pytest.approx({"k/a": nat.host_cpu_per_packet_us * US, "k/a.vmm": KVM.net.host_cpu_per_packet_us * US})
+    assert path.net.send_host_cpu_per_packet_s == pytest.approx({"k/a": nat.host_cpu_per_packet_us * US,
+                                                                "k/a.vmm": KVM.net.host_cpu_per_packet_us * US})
     assert path.net.latency_s == pytest.approx((nat.latency_us + KVM.net.latency_us) * US)
     assert path.net.guest_cpu_s == pytest.approx((nat.guest_cpu_us + KVM.net.guest_cpu_us) * US)
     assert path.net.bandwidth_factor == pytest.approx(nat.bandwidth_factor * KVM.net.bandwidth_factor)
@@ -265,7 +266,8 @@ def test_kata_on_a_host_gets_its_own_vmm_and_in_a_vm_runs_in_that_vm():
 
     p = platform.paths["q/p"]
     assert p.layers == ("kata:network=nat", "kata:storage=overlay", "kata", fc.name)
-    assert p.net.send_host_cpu_per_packet_s == pytest.approx({"q/kata": nat.host_cpu_per_packet_us * US, "q/p.vmm": fc.net.host_cpu_per_packet_us * US})
+    assert p.net.send_host_cpu_per_packet_s == pytest.approx({"q/kata": nat.host_cpu_per_packet_us * US,
+                                                              "q/p.vmm": fc.net.host_cpu_per_packet_us * US})
     assert (p.disk.ops_limit_per_s, p.disk.ops_limit_in) == (fc.disk.iops_limit, "q/p.vmm")
     assert p.net.bandwidth_limit_bytes_per_s == fc.net.bandwidth_limit
     assert p.cpu_factor == pytest.approx(KATA.cpu.factor * fc.cpu.factor)
@@ -274,8 +276,9 @@ def test_kata_on_a_host_gets_its_own_vmm_and_in_a_vm_runs_in_that_vm():
 
     s = platform.paths["k/b/s"]  # nested: Kata's microVM inside KVM VM b, its VMM thread inside the VM
     assert s.layers == ("kata:network=bridge", "kata:storage=overlay", "kata", fc.name, "kvm")
-    assert s.net.send_host_cpu_per_packet_s == pytest.approx({"k/b": bridge.host_cpu_per_packet_us * US, "k/b/s.vmm": fc.net.host_cpu_per_packet_us * US,
-                                              "k/b.vmm": KVM.net.host_cpu_per_packet_us * US})
+    assert s.net.send_host_cpu_per_packet_s == pytest.approx({"k/b": bridge.host_cpu_per_packet_us * US,
+                                                              "k/b/s.vmm": fc.net.host_cpu_per_packet_us * US,
+                                                              "k/b.vmm": KVM.net.host_cpu_per_packet_us * US})
     assert (s.disk.ops_limit_per_s, s.disk.ops_limit_in) == (min(fc.disk.iops_limit, KVM.disk.iops_limit), "k/b/s.vmm")
     assert s.cpu_factor == pytest.approx(fc.cpu.factor * KVM.cpu.factor)
     assert "k/s.vmm" not in platform.layer_nodes
@@ -593,7 +596,8 @@ def test_hyper_v_charges_every_vms_io_to_one_root_partition():
     for name in ("a", "b"):
         disk, net = platform.paths[f"h/{name}"].disk, platform.paths[f"h/{name}"].net
         assert disk.host_cpu_s == pytest.approx({"h/root-partition": HYPERV.disk.host_cpu_us * US})
-        assert net.send_host_cpu_per_packet_s == pytest.approx({"h/root-partition": HYPERV.net.host_cpu_per_packet_us * US})
+        assert net.send_host_cpu_per_packet_s == pytest.approx(
+            {"h/root-partition": HYPERV.net.host_cpu_per_packet_us * US})
         assert disk.latency_s == pytest.approx(HYPERV.disk.latency_us * US) and disk.ops_limit_in is None
         # KVM: each VM's own VMM thread.
         kvm_disk = platform.paths[f"k/{name}"].disk

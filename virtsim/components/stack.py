@@ -250,6 +250,7 @@ class _IOSum:
                           bandwidth_limit_bytes_per_s=self.bw_limit,
                           write_host_cpu_s=dict(self.host_write) if self.write_differs else None,
                           write_ops_limit_per_s=self.ops_limit_write if self.write_differs else None,
-                          send_guest_cpu_per_packet_s=self.send_guest, receive_guest_cpu_per_packet_s=self.receive_guest,
+                          send_guest_cpu_per_packet_s=self.send_guest,
+                          receive_guest_cpu_per_packet_s=self.receive_guest,
                           send_host_cpu_per_packet_s=dict(self.send_host),
                           receive_host_cpu_per_packet_s=dict(self.receive_host))

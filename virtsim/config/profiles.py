@@ -114,7 +114,8 @@ def _receive_us(what: str):
 class PacketCpu(_Part):
     """CPU added per packet a network path sends or receives (the per-transaction fields are its wake-ups)."""
 
-    guest_cpu_per_packet_us: number(ge=0) = _per_packet_us("CPU burnt by the requesting VM or container per packet sent")
+    guest_cpu_per_packet_us: number(ge=0) = _per_packet_us(
+        "CPU burnt by the requesting VM or container per packet sent")
     host_cpu_per_packet_us: number(ge=0) = _per_packet_us("CPU burnt by the layer's own threads per packet sent")
     receive_guest_cpu_per_packet_us: number(ge=0) | None = _receive_us("CPU burnt by the requester")
     receive_host_cpu_per_packet_us: number(ge=0) | None = _receive_us("CPU burnt by the layer's own threads")

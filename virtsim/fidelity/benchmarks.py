@@ -243,7 +243,8 @@ def fio_bandwidth(run: Runner, testbed: str, stack: str, *, clients: int = 8, ki
 
 def rr_us(run: Runner, testbed: str, stack: str, nbytes: int = 200, request_bytes: int = 100) -> float:
     """netperf-like request/response: 1 client, 1 transaction of a 100 B request and a 200 B response; mean µs."""
-    demand = {"cpu": TINY_CPU, "net": {"transactions": 1, "bytes": f"{nbytes} B", "request_bytes": f"{request_bytes} B"}}
+    demand = {"cpu": TINY_CPU,
+              "net": {"transactions": 1, "bytes": f"{nbytes} B", "request_bytes": f"{request_bytes} B"}}
     return float(run.summary(experiment(testbed, stack, demand, duration_s=0.05))["response_time_mean_s"]) * 1e6
 
 
@@ -389,8 +390,8 @@ def _plan() -> dict:
             p[f"xen-lmbench-{op}-{stack}"] = f(op_time_us, testbed="xen2003", stack=stack, op=op)
     for mtu in (1500, 500):
         for direction, way in (("tx", "send"), ("rx", "receive")):
-            p[f"xen-ttcp{mtu}-{direction}-native"] = (lambda run, m=mtu, w=way:
-                                                       bulk_bits_per_s(run, "xen2003", "native", direction=w, mtu=m) / 1e6)
+            p[f"xen-ttcp{mtu}-{direction}-native"] = (
+                lambda run, m=mtu, w=way: bulk_bits_per_s(run, "xen2003", "native", direction=w, mtu=m) / 1e6)
             for stack in ("xen", "vmware-workstation"):
                 row_id = f"xen-ttcp{mtu}-{direction}-{stack}"
                 if row_id in BY_ID:
