@@ -583,7 +583,8 @@ def test_old_files_get_default_devices_and_no_layers():
     assert vm.os is None and vm.engine is None and vm.containers[0].network == "bridge"
     (disk,), (nic,) = host.hardware.disks, host.hardware.nics
     assert (disk.kind, disk.iops, disk.latency_s) == ("nvme", 1e6, pytest.approx(85e-6))
-    assert (nic.name, nic.bandwidth_bytes_per_s, nic.latency_s) == ("eth0", 1.25e9, pytest.approx(18.8e-6))
+    assert (nic.name, nic.bandwidth_bytes_per_s, nic.latency_s) == ("eth0", 1.25e9, pytest.approx(14.4e-6))
+    assert (nic.mtu_bytes, nic.tso, nic.gro) == (1500, True, True)  # the defaults: Ethernet, offloads on
     demand = spec.workloads[0].demand
     assert (demand.mem_fraction, demand.syscalls, demand.disk, demand.net) == (0, 0, None, None)
 
@@ -707,7 +708,8 @@ def test_profile_overrides_are_merged_and_checked():
     data["hosts"][1]["engine"] = {"profile": "docker", "network_modes": {"host": {"latency_us": 2}}}
     h1, h2 = load_experiment(data).hosts
     net = h1.hypervisor.net
-    assert (net.latency_us, net.host_cpu_us, net.guest_cpu_us, h1.hypervisor.disk.latency_us) == (10, 8, 2, 5)
+    assert (net.latency_us, net.host_cpu_per_packet_us, net.guest_cpu_per_packet_us,
+            h1.hypervisor.disk.latency_us) == (10, 4, 1, 5)
     assert h2.engine.network_modes["host"].latency_us == 2 and h2.engine.network_modes["nat"].latency_us == 29.6
     data["hosts"][0]["hypervisor"] = {"profile": "kvm", "name": "mine", "net": {"latncy_us": 1}, "type": 2}
     found = problems(data)

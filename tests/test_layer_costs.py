@@ -5,6 +5,8 @@ schema lost (renamed, removed) silently became 0, 1 or ∞. It now folds the
 typed objects of ``virtsim.model.costs`` that the profiles build; the previous
 composition is kept below, verbatim, as the reference the new one must equal
 bit for bit on every catalog stack (the table fingerprints check the rest).
+The per-packet costs came later: the reference composes the per-transaction
+fields, and the per-packet ones are checked against a fold of their own.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from virtsim.config.catalog import catalog_names
 from virtsim.config.fields import RESOLVED
 from virtsim.config.profiles import EngineProfile, HypervisorProfile
 from virtsim.model import costs
-from virtsim.model.costs import OP_CLASSES
+from virtsim.model.costs import OP_CLASSES, US
 
 HYPERVISORS = [load_profile("hypervisors", n) for n in catalog_names("hypervisors")]
 ENGINES = [load_profile("engines", n) for n in catalog_names("engines")]
@@ -106,6 +108,36 @@ def _previous_io(acc: dict) -> IOPathCost:
                       write_ops_limit_per_s=acc["ops_limit_write"] if acc["write_differs"] else None)
 
 
+def per_transaction(path: PathCost) -> PathCost:
+    """``path`` without its per-packet costs (the fields the reference composition predates)."""
+    net = dataclasses.replace(path.net, send_guest_cpu_per_packet_s=0.0, receive_guest_cpu_per_packet_s=0.0,
+                              send_host_cpu_per_packet_s={}, receive_host_cpu_per_packet_s={})
+    return dataclasses.replace(path, net=net, native_packet_cpu_s=(0.0, 0.0))
+
+
+def packet_costs(layers, native_os) -> tuple:
+    """The per-packet costs of a path, folded from the profiles' fields: the reference for them."""
+    guest = [0.0, 0.0]
+    host: tuple[dict, dict] = ({}, {})
+    for layer in layers:
+        if layer.mode is not None and layer.kind != "network":
+            continue
+        net = layer.mode if layer.mode is not None else getattr(layer.profile, "net", None)
+        if net is None:
+            continue
+        sent = (net.guest_cpu_per_packet_us, net.host_cpu_per_packet_us)
+        received = (_get(net, "receive_guest_cpu_per_packet_us", None),
+                    _get(net, "receive_host_cpu_per_packet_us", None))
+        for way, (g, h) in enumerate((sent, tuple(s if r is None else r for s, r in zip(sent, received)))):
+            guest[way] += g * US
+            if h:
+                host[way][layer.runs_in] = host[way].get(layer.runs_in, 0.0) + h * US
+    native = (0.0, 0.0) if native_os is None else (
+        native_os.net.send_cpu_per_packet_us * US,
+        _get(native_os, "net.receive_cpu_per_packet_us", native_os.net.send_cpu_per_packet_us) * US)
+    return tuple(guest), host, native
+
+
 # --- every catalog stack ---------------------------------------------------------------------------
 
 def _engine_layers(engine, network: str, storage: str, runs_in: str, vmm: str) -> list[Layer]:
@@ -152,7 +184,12 @@ STACKS = list(catalog_stacks())
 def test_compose_over_the_typed_costs_equals_the_previous_composition(layers, native_os):
     new, old = compose(layers, native_os), previous_compose(layers, native_os)
     # repr: every float to the last bit, and the order of every mapping (the order charges are made in).
-    assert repr(new) == repr(old)
+    assert repr(per_transaction(new)) == repr(old)
+    guest, host, native = packet_costs(layers, native_os)
+    net = new.net
+    assert (net.send_guest_cpu_per_packet_s, net.receive_guest_cpu_per_packet_s) == pytest.approx(guest, rel=1e-12)
+    assert (net.send_host_cpu_per_packet_s, net.receive_host_cpu_per_packet_s) == host
+    assert new.native_packet_cpu_s == pytest.approx(native, rel=1e-12)
 
 
 def test_the_catalog_stacks_cover_every_layer_and_mode():
@@ -190,7 +227,7 @@ def test_compose_equals_the_previous_composition_whatever_the_cost_fields_hold(d
         context={RESOLVED: True})
     layers = _engine_layers(engine, "nat", "volume", "h/a", "h/a/c.vmm") + [
         Layer("hypervisor", hyp, "h/a.vmm"), Layer("hypervisor", KVM, "h.vmm")]
-    assert repr(compose(layers, LINUX)) == repr(previous_compose(layers, LINUX))
+    assert repr(per_transaction(compose(layers, LINUX))) == repr(previous_compose(layers, LINUX))
 
 
 # --- a field the composition needs, missing: an error naming it, never a default ------------------
@@ -208,10 +245,12 @@ def _without(part, dotted: str):
 
 _OPS = [f"ops.{k}.{f}" for k in OP_CLASSES for f in ("guest_cpu_us", "host_cpu_us", "latency_us")]
 _IO = ["guest_cpu_us", "host_cpu_us", "latency_us", "bandwidth_factor"]
+_PACKET = ["guest_cpu_per_packet_us", "host_cpu_per_packet_us", "receive_guest_cpu_per_packet_us",
+           "receive_host_cpu_per_packet_us"]
 HYPERVISOR_FIELDS = ["cpu.factor", "cpu.memory_factor", "cpu.kernel_factor", *_OPS,
                      *(f"disk.{f}" for f in [*_IO, "write_bandwidth_factor", "write_host_cpu_us", "iops_limit",
                                              "write_iops_limit", "bandwidth_limit"]),
-                     *(f"net.{f}" for f in [*_IO, "receive_bandwidth_factor", "bandwidth_limit"])]
+                     *(f"net.{f}" for f in [*_IO, "receive_bandwidth_factor", "bandwidth_limit", *_PACKET])]
 ENGINE_FIELDS = ["cpu.factor", "cpu.memory_factor", "cpu.kernel_factor", *_OPS]
 
 
@@ -229,7 +268,7 @@ def test_an_engine_field_the_composition_needs_missing_fails_naming_it(dotted):
         compose([Layer("engine", broken, "h/e")], LINUX)
 
 
-@pytest.mark.parametrize(("kind", "field"), [*(("network", f) for f in [*_IO, "receive_bandwidth_factor"]),
+@pytest.mark.parametrize(("kind", "field"), [*(("network", f) for f in [*_IO, "receive_bandwidth_factor", *_PACKET]),
                                              *(("storage", f) for f in [*_IO, "write_bandwidth_factor"])])
 def test_a_mode_field_the_composition_needs_missing_fails_naming_it(kind, field):
     mode = GVISOR.network_modes["nat"] if kind == "network" else GVISOR.storage_modes["volume"]
@@ -243,7 +282,14 @@ def test_a_native_operation_cost_missing_from_the_os_fails_naming_it(op_class):
         compose([], _without(LINUX, f"ops.{op_class}"))
 
 
-COST_TYPES = [costs.CpuFactors, costs.OpCost, costs.PerClass, costs.IOCost, costs.LayerCost]
+@pytest.mark.parametrize("field", ["send_cpu_per_packet_us", "receive_cpu_per_packet_us"])
+def test_a_native_packet_cost_missing_from_the_os_fails_naming_it(field):
+    with pytest.raises(AttributeError, match=f"attribute '{field}'"):
+        compose([], _without(LINUX, f"net.{field}"))
+
+
+COST_TYPES = [costs.CpuFactors, costs.OpCost, costs.PerClass, costs.IOCost, costs.LayerCost, costs.PacketCost,
+              costs.NativePacketCost]
 
 
 @pytest.mark.parametrize("cls", COST_TYPES, ids=lambda cls: cls.__name__)

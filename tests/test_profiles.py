@@ -41,11 +41,13 @@ def test_every_shipped_profile_is_valid_and_every_number_sourced(kind, name):
 
 def test_quantities_are_si_and_microseconds_stay_microseconds():
     kvm = load_profile("hypervisors", "kvm")
-    assert (kvm.type, kvm.net.latency_us, kvm.net.host_cpu_us, kvm.disk.iops_limit) == (1, 20.4, 8.0, 46173.0)
+    assert (kvm.type, kvm.net.latency_us, kvm.net.host_cpu_per_packet_us, kvm.disk.iops_limit) == (
+        1, 20.4, 4.0, 46173.0)
+    assert kvm.net.host_cpu_us == 0.0 and kvm.net.receive_host_cpu_per_packet_us is None  # omitted: 0 / as sent
     assert kvm.memory.per_vm.base == 218 * MiB and kvm.startup.vmm_start == 0.5
     assert kvm.ops.syscall.guest_cpu_us == 0.0 and kvm.net.bandwidth_limit is None  # omitted: 0 / none
     firecracker = load_profile("hypervisors", "firecracker")
-    assert firecracker.net.bandwidth_limit == 25e9 / 8 and firecracker.disk.bandwidth_limit == GiB
+    assert firecracker.net.bandwidth_limit == 26.6e9 / 8 and firecracker.disk.bandwidth_limit == GiB
     assert load_profile("hypervisors", "virtualbox").type == 2
     linux = load_profile("os", "linux-server")
     assert (linux.boot.fixed, linux.memory.resident) == (5.5, 300 * MiB)
@@ -55,7 +57,8 @@ def test_quantities_are_si_and_microseconds_stay_microseconds():
     assert docker.startup.pull.bandwidth == 100e6 and docker.memory.per_container == 4e6
     assert docker.startup.start == pytest.approx(0.893) and docker.composition is None
     nic = load_profile("devices", "nic-10gbe").nic
-    assert (nic.bandwidth, nic.latency_us) == (1.25e9, 18.8)
+    assert (nic.bandwidth, nic.latency_us, nic.mtu_bytes, nic.offload.tso, nic.offload.gro) == (
+        1.25e9, 14.4, 1500, True, True)
 
 
 def test_kata_is_a_sandbox_composed_of_a_microvm():

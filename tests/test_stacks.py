@@ -76,6 +76,22 @@ def platform_of(exp: dict):
 INF = float("inf")
 
 
+def one_packet_each_way_us(net) -> float:
+    """CPU and delay a net section adds to a transaction of one packet each way (a small request/response), µs."""
+    def receive(value, sent):
+        return sent if value is None else value
+
+    return (net.guest_cpu_us + net.host_cpu_us + net.latency_us + net.guest_cpu_per_packet_us
+            + receive(net.receive_guest_cpu_per_packet_us, net.guest_cpu_per_packet_us)
+            + net.host_cpu_per_packet_us + receive(net.receive_host_cpu_per_packet_us, net.host_cpu_per_packet_us))
+
+
+NATIVE_PACKETS_US = LINUX.net.send_cpu_per_packet_us + LINUX.net.receive_cpu_per_packet_us
+"""The native stack's CPU of one packet sent and one received."""
+HEADER_FRAMES_BYTES = 2 * (52 + 38)
+"""A transaction of no payload on the wire: a header-only message each way, framed."""
+
+
 def _op(guest: float = 0.0, host: float = 0.0, latency: float = 0.0) -> costs.OpCost:
     """An operation's added cost from µs figures."""
     return costs.OpCost(guest * US, host * US, latency * US)
@@ -87,10 +103,14 @@ def _ops(**by_class: costs.OpCost) -> costs.OpCosts:
 
 def _io(guest: float = 0.0, host: float = 0.0, latency: float = 0.0, *, write_host: float | None = None,
         limit: float = INF, write_limit: float | None = None, factor: float = 1.0, other: float | None = None,
-        bandwidth_limit: float = INF) -> costs.IOCost:
-    """An I/O path's added cost from µs figures (these defaults are the test's shorthand, not the model's)."""
+        bandwidth_limit: float = INF, packet: tuple[float, float, float, float] | None = None) -> costs.IOCost:
+    """An I/O path's added cost from µs figures (these defaults are the test's shorthand, not the model's).
+
+    ``packet``: (send guest, send host, receive guest, receive host) µs per packet.
+    """
+    per_packet = None if packet is None else costs.PacketCost(*(value * US for value in packet))
     return costs.IOCost(guest * US, host * US, latency * US, None if write_host is None else write_host * US, limit,
-                        write_limit, factor, other, bandwidth_limit)
+                        write_limit, factor, other, bandwidth_limit, per_packet)
 
 
 def _layer(name: str, *, cpu: tuple[float, ...] | None = None, ops: costs.OpCosts | None = None,
@@ -161,7 +181,7 @@ def test_network_and_storage_modes_apply_only_to_their_own_io():
     assert (path.net.guest_cpu_s, path.net.latency_s) == pytest.approx((nat.guest_cpu_us * US, nat.latency_us * US))
     assert (path.net.bandwidth_factor, path.net.other_bandwidth_factor) == (
         nat.bandwidth_factor, nat.receive_bandwidth_factor)
-    assert path.net.host_cpu_s == pytest.approx({"h/eng": nat.host_cpu_us * US})
+    assert path.net.send_host_cpu_per_packet_s == pytest.approx({"h/eng": nat.host_cpu_per_packet_us * US})
     assert (path.disk.guest_cpu_s, path.disk.latency_s) == pytest.approx((volume.guest_cpu_us * US, 0.0))
     assert (path.disk.bandwidth_factor, path.disk.other_bandwidth_factor) == (
         volume.bandwidth_factor, volume.write_bandwidth_factor)
@@ -196,7 +216,7 @@ def test_a_hypervisor_charges_each_vms_own_vmm():
     assert path.layers == ("kvm",)
     assert (path.cpu_factor, path.memory_factor) == (KVM.cpu.factor, KVM.cpu.memory_factor)
     assert path.disk.host_cpu_s == pytest.approx({"k/a.vmm": KVM.disk.host_cpu_us * US})
-    assert path.net.host_cpu_s == pytest.approx({"k/a.vmm": KVM.net.host_cpu_us * US})
+    assert path.net.send_host_cpu_per_packet_s == pytest.approx({"k/a.vmm": KVM.net.host_cpu_per_packet_us * US})
     assert (path.disk.ops_limit_per_s, path.disk.ops_limit_in) == (KVM.disk.iops_limit, "k/a.vmm")
     assert path.native_op_cpu_s == pytest.approx({k: getattr(LINUX.ops, k) * US for k in OP_CLASSES})
     assert platform.paths["k/plain"].disk.host_cpu_s == pytest.approx({"k/plain.vmm": KVM.disk.host_cpu_us * US})
@@ -214,7 +234,8 @@ def test_an_engine_in_a_vm_charges_the_vm_and_its_modes_touch_only_io():
     assert path.ops["syscall"][0] == pytest.approx(
         (DOCKER.ops.syscall.guest_cpu_us + KVM.ops.syscall.guest_cpu_us) * US)
     # The NAT work is done by the guest kernel (the VM), the virtio work by the VM's VMM.
-    assert path.net.host_cpu_s == pytest.approx({"k/a": nat.host_cpu_us * US, "k/a.vmm": KVM.net.host_cpu_us * US})
+    assert path.net.send_host_cpu_per_packet_s == pytest.approx({"k/a": nat.host_cpu_per_packet_us * US,
+                                                                "k/a.vmm": KVM.net.host_cpu_per_packet_us * US})
     assert path.net.latency_s == pytest.approx((nat.latency_us + KVM.net.latency_us) * US)
     assert path.net.guest_cpu_s == pytest.approx((nat.guest_cpu_us + KVM.net.guest_cpu_us) * US)
     assert path.net.bandwidth_factor == pytest.approx(nat.bandwidth_factor * KVM.net.bandwidth_factor)
@@ -229,10 +250,10 @@ def test_a_host_engine_charges_its_own_node():
     nat, overlay = DOCKER.network_modes["nat"], DOCKER.storage_modes["overlay"]
     web, api = platform.paths["d/web"], platform.paths["d/api"]
     assert web.layers == ("docker:network=nat", "docker:storage=overlay", "docker")
-    assert web.net.host_cpu_s == pytest.approx({"d/docker": nat.host_cpu_us * US})
+    assert web.net.send_host_cpu_per_packet_s == pytest.approx({"d/docker": nat.host_cpu_per_packet_us * US})
     assert web.net.latency_s == pytest.approx(nat.latency_us * US)
     assert api.layers == ("docker:network=host", "docker:storage=overlay", "docker")
-    assert api.net.host_cpu_s == {} and api.net.latency_s == pytest.approx(
+    assert api.net.send_host_cpu_per_packet_s == {} and api.net.latency_s == pytest.approx(
         DOCKER.network_modes["host"].latency_us * US)
     # Overlay storage costs the container CPU per disk operation and nothing on the network.
     assert api.disk.guest_cpu_s == pytest.approx(overlay.guest_cpu_us * US)
@@ -247,7 +268,8 @@ def test_kata_on_a_host_gets_its_own_vmm_and_in_a_vm_runs_in_that_vm():
 
     p = platform.paths["q/p"]
     assert p.layers == ("kata:network=nat", "kata:storage=overlay", "kata", fc.name)
-    assert p.net.host_cpu_s == pytest.approx({"q/kata": nat.host_cpu_us * US, "q/p.vmm": fc.net.host_cpu_us * US})
+    assert p.net.send_host_cpu_per_packet_s == pytest.approx({"q/kata": nat.host_cpu_per_packet_us * US,
+                                                              "q/p.vmm": fc.net.host_cpu_per_packet_us * US})
     assert (p.disk.ops_limit_per_s, p.disk.ops_limit_in) == (fc.disk.iops_limit, "q/p.vmm")
     assert p.net.bandwidth_limit_bytes_per_s == fc.net.bandwidth_limit
     assert p.cpu_factor == pytest.approx(KATA.cpu.factor * fc.cpu.factor)
@@ -256,8 +278,9 @@ def test_kata_on_a_host_gets_its_own_vmm_and_in_a_vm_runs_in_that_vm():
 
     s = platform.paths["k/b/s"]  # nested: Kata's microVM inside KVM VM b, its VMM thread inside the VM
     assert s.layers == ("kata:network=bridge", "kata:storage=overlay", "kata", fc.name, "kvm")
-    assert s.net.host_cpu_s == pytest.approx({"k/b": bridge.host_cpu_us * US, "k/b/s.vmm": fc.net.host_cpu_us * US,
-                                              "k/b.vmm": KVM.net.host_cpu_us * US})
+    assert s.net.send_host_cpu_per_packet_s == pytest.approx({"k/b": bridge.host_cpu_per_packet_us * US,
+                                                              "k/b/s.vmm": fc.net.host_cpu_per_packet_us * US,
+                                                              "k/b.vmm": KVM.net.host_cpu_per_packet_us * US})
     assert (s.disk.ops_limit_per_s, s.disk.ops_limit_in) == (min(fc.disk.iops_limit, KVM.disk.iops_limit), "k/b/s.vmm")
     assert s.cpu_factor == pytest.approx(fc.cpu.factor * KVM.cpu.factor)
     assert "k/s.vmm" not in platform.layer_nodes
@@ -339,8 +362,7 @@ def test_docker_nat_and_host_networking_differ_by_the_nat_mode_alone():
     assert (rt["max"] - rt["min"]).max() < 1e-12
     difference = rt.loc["n", "min"] - rt.loc["o", "min"]
     # Guest work is negligible, so NAT's host CPU (run on the engine's node) and its delay add up.
-    expected = (nat.guest_cpu_us + nat.host_cpu_us + nat.latency_us
-                - host_mode.guest_cpu_us - host_mode.host_cpu_us - host_mode.latency_us) * US
+    expected = (one_packet_each_way_us(nat) - one_packet_each_way_us(host_mode)) * US
     assert difference == pytest.approx(expected, abs=2e-9)
     assert set(jobs["stack"].astype(str)) == {"docker:network=nat / docker:storage=volume / docker",
                                               "docker:network=host / docker:storage=volume / docker"}
@@ -352,14 +374,16 @@ def test_a_layers_host_cpu_is_on_the_operations_path():
     KVM's measured +30.4 µs per transaction is rebuilt from its three parts, none hidden behind another."""
     host = one_core(hypervisor="kvm", vms=[vm()])
     spec = load_experiment(experiment([host], [closed("w", "h/a", {"cpu": "1 s"})]))
-    nic_latency = spec.hosts[0].hardware.nics[0].latency_s
-    per_transaction = (KVM.net.guest_cpu_us + KVM.net.host_cpu_us + KVM.net.latency_us) * US
+    nic = spec.hosts[0].hardware.nics[0]
+    per_transaction = one_packet_each_way_us(KVM.net) * US
+    wire = HEADER_FRAMES_BYTES / (nic.bandwidth_bytes_per_s * KVM.net.bandwidth_factor)
     for cpu in (1e-9, 1e-3):  # negligible guest work, then real guest work the VMM's part cannot hide behind
         job = alone(host, "h/a", {"cpu": f"{cpu} s", "net": {"transactions": 1, "bytes": "0 B"}})
-        expected = cpu * KVM.cpu.factor + 2 * nic_latency + per_transaction  # a round trip
+        # A round trip, the guest's own stack on one packet each way, the frames on the wire.
+        expected = cpu * KVM.cpu.factor + 2 * nic.latency_s + per_transaction + NATIVE_PACKETS_US * US + wire
         assert job["response_time_s"] == pytest.approx(expected, abs=EXACT)
         assert job["virtualization_s"] + job["io_latency_s"] == pytest.approx(
-            cpu * (KVM.cpu.factor - 1) + per_transaction + 2 * nic_latency, abs=EXACT)
+            cpu * (KVM.cpu.factor - 1) + per_transaction + 2 * nic.latency_s + wire, abs=EXACT)
 
 
 # --- contention through the layers ----------------------------------------------------------------
@@ -393,7 +417,9 @@ def test_a_host_engines_nat_work_slows_a_neighbour_container():
     victim = closed("victim", "h1/v", {"cpu": "100 ms", "threads": 2}, think="0 s")
     noisy = closed("noisy", "h1/n", {"cpu": "1 ns", "net": {"transactions": 1000, "bytes": "0 B"}}, clients=40,
                    think="0 s")
-    h1 = {"name": "h1", "hardware": {"cores": 2, "memory": "16 GiB"}, "host_os": "linux-server", "engine": "docker",
+    # The host's own stack is left free, so what the neighbour costs is NAT's work on the engine's node alone.
+    no_stack = {"profile": "linux-server", "net": {"send_cpu_per_packet_us": 0, "receive_cpu_per_packet_us": 0}}
+    h1 = {"name": "h1", "hardware": {"cores": 2, "memory": "16 GiB"}, "host_os": no_stack, "engine": "docker",
           "containers": [{"name": "v", "network": "host"}, {"name": "n", "network": "nat"}]}
     quiet_host = {**h1, "containers": [{"name": "v", "network": "host"}, {"name": "n", "network": "host"}]}
     quiet = _victim_response(experiment([quiet_host], [victim, noisy], duration="3 s", warmup="0.5 s"), "victim")
@@ -572,7 +598,8 @@ def test_hyper_v_charges_every_vms_io_to_one_root_partition():
     for name in ("a", "b"):
         disk, net = platform.paths[f"h/{name}"].disk, platform.paths[f"h/{name}"].net
         assert disk.host_cpu_s == pytest.approx({"h/root-partition": HYPERV.disk.host_cpu_us * US})
-        assert net.host_cpu_s == pytest.approx({"h/root-partition": HYPERV.net.host_cpu_us * US})
+        assert net.send_host_cpu_per_packet_s == pytest.approx(
+            {"h/root-partition": HYPERV.net.host_cpu_per_packet_us * US})
         assert disk.latency_s == pytest.approx(HYPERV.disk.latency_us * US) and disk.ops_limit_in is None
         # KVM: each VM's own VMM thread.
         kvm_disk = platform.paths[f"k/{name}"].disk
@@ -591,11 +618,13 @@ def test_a_hyper_v_requests_io_costs_its_root_partitions_cpu_and_two_crossings()
     job = alone(host, "h/a", demand)
     added = (1e-3 * (HYPERV.cpu.factor - 1)
              + (HYPERV.disk.guest_cpu_us + HYPERV.disk.host_cpu_us + HYPERV.disk.latency_us) * US
-             + (HYPERV.net.guest_cpu_us + HYPERV.net.host_cpu_us + HYPERV.net.latency_us) * US)
+             + one_packet_each_way_us(HYPERV.net) * US)
     assert job["virtualization_s"] == pytest.approx(added, abs=EXACT)
-    device = disk.latency_s + 1 / disk.iops + 2 * nic.latency_s  # a read's latency and service, a round trip
+    # A read's latency and service, a round trip and its frames on the wire.
+    device = (disk.latency_s + 1 / disk.iops + 2 * nic.latency_s
+              + HEADER_FRAMES_BYTES / (nic.bandwidth_bytes_per_s * HYPERV.net.bandwidth_factor))
     assert job["io_latency_s"] == pytest.approx(device, abs=EXACT)
-    assert job["response_time_s"] == pytest.approx(1e-3 + added + device, abs=EXACT)
+    assert job["response_time_s"] == pytest.approx(1e-3 + added + device + NATIVE_PACKETS_US * US, abs=EXACT)
 
 
 def test_the_root_partition_serves_several_vms_on_several_cores():

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import simpy
 
 from ..engine import RateResource, ShareNode
+from ..model.packets import Link
 
 
 class _Device:
@@ -78,6 +79,8 @@ class DeviceShare:
     """The device's own bandwidth, before any layer's factor or ceiling; None: ``bytes_per_s``."""
     bare_request_share: float = 1.0
     """``request_share`` on the bare device (the per-request rate over its own bandwidth)."""
+    link: Link | None = None
+    """NICs: the MTU and offloads that turn a transaction's bytes into packets."""
 
     @property
     def bare_rate(self) -> float:
@@ -105,4 +108,5 @@ def nic_share(nic: Nic, path: str, cost, receive: bool) -> DeviceShare:
     spec = nic.spec
     factor = cost.net.other_bandwidth_factor if receive else cost.net.bandwidth_factor
     rate = min(spec.bandwidth_bytes_per_s * factor, cost.net.bandwidth_limit_bytes_per_s)
-    return DeviceShare(nic.node_for(path, rate), 0.0, rate, spec.latency_s, bare_bytes_per_s=spec.bandwidth_bytes_per_s)
+    return DeviceShare(nic.node_for(path, rate), 0.0, rate, spec.latency_s, bare_bytes_per_s=spec.bandwidth_bytes_per_s,
+                       link=Link(spec.mtu_bytes, spec.tso, spec.gro))

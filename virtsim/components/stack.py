@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from ..model.costs import OP_CLASSES, US, IOCost, LayerCost, NativeOpCosts, OpCost
+from ..model.costs import OP_CLASSES, US, IOCost, LayerCost, NativeOpCosts, NativePacketCost, OpCost
 
 if TYPE_CHECKING:
     from ..config.profiles import EngineProfile, HypervisorProfile, ModeCost, OSProfile
@@ -53,6 +53,14 @@ class IOPathCost:
     """Disks: ``host_cpu_s`` for a write, where it differs (None: the same as a read)."""
     write_ops_limit_per_s: float | None = None
     """Disks: ``ops_limit_per_s`` for writes, where it differs (None: the same)."""
+    send_guest_cpu_per_packet_s: float = 0.0
+    """Network: CPU per packet sent charged to the requester, added by the layers (the native stack's is apart)."""
+    receive_guest_cpu_per_packet_s: float = 0.0
+    """Network: the same per packet received."""
+    send_host_cpu_per_packet_s: dict[str, float] = field(default_factory=dict)
+    """Network: CPU per packet sent charged to each layer's own consumer, by consumer path."""
+    receive_host_cpu_per_packet_s: dict[str, float] = field(default_factory=dict)
+    """Network: the same per packet received."""
 
     def for_write(self) -> IOPathCost:
         """The costs a write pays (a read's, where no write figure is given)."""
@@ -121,6 +129,8 @@ class PathCost:
     """Native CPU cost of one operation of each class, from the OS the request runs on."""
     ops: dict[str, tuple[float, dict[str, float], float]] = field(default_factory=dict)
     """Per class: (added guest CPU s, {consumer path: host CPU s}, added latency s)."""
+    native_packet_cpu_s: tuple[float, float] = (0.0, 0.0)
+    """CPU of the native network stack per packet (sent, received), from the OS the request runs on."""
     disk: IOPathCost = field(default_factory=IOPathCost)
     net: IOPathCost = field(default_factory=IOPathCost)
     layers: tuple[str, ...] = ()
@@ -129,6 +139,7 @@ class PathCost:
     def charged_consumers(self) -> set[str]:
         """Paths of the consumers where this path's layers do their own work."""
         where = {w for _, host, _ in self.ops.values() for w in host}
+        where |= set(self.net.send_host_cpu_per_packet_s) | set(self.net.receive_host_cpu_per_packet_s)
         for io in (self.disk, self.net):
             where |= set(io.host_cpu_s)
             if io.ops_limit_in is not None:
@@ -144,10 +155,12 @@ class PathCost:
 def compose(layers: Sequence[Layer], native_os: OSProfile | None) -> PathCost:
     """The path through ``layers`` (top to bottom) over a native OS (None: no native operation cost)."""
     return compose_costs([(layer.cost, layer.runs_in) for layer in layers],
-                         None if native_os is None else native_os.ops.cost())
+                         None if native_os is None else native_os.ops.cost(),
+                         None if native_os is None else native_os.net.cost())
 
 
-def compose_costs(layers: Sequence[tuple[LayerCost, str]], native: NativeOpCosts | None) -> PathCost:
+def compose_costs(layers: Sequence[tuple[LayerCost, str]], native: NativeOpCosts | None,
+                  native_packets: NativePacketCost | None = None) -> PathCost:
     """Fold the costs of layers (top to bottom, each with the consumer it runs in) into one path.
 
     Costs add up layer by layer and factors multiply, in path order (the order
@@ -175,6 +188,8 @@ def compose_costs(layers: Sequence[tuple[LayerCost, str]], native: NativeOpCosts
         kernel_factor=kernel_factor,
         native_op_cpu_s=dict(native.items()) if native is not None else {},
         ops={k: (v.guest, dict(v.host), v.latency) for k, v in ops.items()},
+        native_packet_cpu_s=(0.0, 0.0) if native_packets is None else (native_packets.send_cpu_s,
+                                                                       native_packets.receive_cpu_s),
         disk=disk.path_cost(),
         net=net.path_cost(),
         layers=tuple(cost.name for cost, _ in layers),
@@ -218,6 +233,10 @@ class _IOSum:
     host_write: dict[str, float] = field(default_factory=dict)
     write_differs: bool = False
     ops_limit_write: float = float("inf")
+    send_guest: float = 0.0
+    receive_guest: float = 0.0
+    send_host: dict[str, float] = field(default_factory=dict)
+    receive_host: dict[str, float] = field(default_factory=dict)
 
     def add(self, io: IOCost, runs_in: str) -> None:
         self.guest += io.guest_cpu_s
@@ -236,6 +255,12 @@ class _IOSum:
         self.bw_factor *= factor
         self.bw_other *= factor if io.other_bandwidth_factor is None else io.other_bandwidth_factor
         self.bw_limit = min(self.bw_limit, io.bandwidth_limit_bytes_per_s)
+        packet = io.per_packet
+        if packet is not None:
+            self.send_guest += packet.send_guest_cpu_s
+            self.receive_guest += packet.receive_guest_cpu_s
+            _charge(self.send_host, runs_in, packet.send_host_cpu_s)
+            _charge(self.receive_host, runs_in, packet.receive_host_cpu_s)
 
     def path_cost(self) -> IOPathCost:
         return IOPathCost(guest_cpu_s=self.guest, host_cpu_s=dict(self.host), latency_s=self.latency,
@@ -243,4 +268,8 @@ class _IOSum:
                           bandwidth_factor=self.bw_factor, other_bandwidth_factor=self.bw_other,
                           bandwidth_limit_bytes_per_s=self.bw_limit,
                           write_host_cpu_s=dict(self.host_write) if self.write_differs else None,
-                          write_ops_limit_per_s=self.ops_limit_write if self.write_differs else None)
+                          write_ops_limit_per_s=self.ops_limit_write if self.write_differs else None,
+                          send_guest_cpu_per_packet_s=self.send_guest,
+                          receive_guest_cpu_per_packet_s=self.receive_guest,
+                          send_host_cpu_per_packet_s=dict(self.send_host),
+                          receive_host_cpu_per_packet_s=dict(self.receive_host))

@@ -12,12 +12,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from ..model.packets import MAX_MTU_BYTES, MIN_MTU_BYTES
 from .fields import Name, Text, integer, number, quantity
 from .power import PowerModel
 from .provenance import SourcedProfile
 
 __all__ = ["DEFAULT_DEVICES", "DEFAULT_SMT_SIBLING_FACTOR", "DeviceProfile", "DiskProfile", "HardwareProfile",
-           "NicProfile", "duplicate_names", "sockets_problem"]
+           "NicProfile", "Offload", "duplicate_names", "sockets_problem"]
 
 DEFAULT_SMT_SIBLING_FACTOR = 0.3
 """Throughput a core's second hardware thread adds, as a fraction of a core, where a machine gives none.
@@ -74,13 +75,24 @@ class DiskProfile(_Entry):
                                   "in flight); default: the device's bandwidth.")
 
 
+class Offload(_Entry):
+    """Segmentation offloads: the stack handles up to 64 KiB as one packet, the wire still carries MTU-sized ones."""
+
+    tso: bool = Field(default=True, description="TCP segmentation offload on send (default on, as Linux NICs ship).")
+    gro: bool = Field(default=True, description="Generic receive offload (default on, as Linux NICs ship).")
+
+
 class NicProfile(_Entry):
     """A network interface."""
 
     name: Name = Field(description="Interface name, unique within the host.")
     bandwidth: quantity("bandwidth", gt=0) = Field(description="Line rate, e.g. '25 Gbit/s'.")
     latency_us: number(gt=0) = Field(
-        description="One-way latency of a small transaction through the native stack, µs.")
+        description="One-way latency of a small message outside this host's CPU (wire, switch, the peer), µs.")
+    mtu_bytes: integer(ge=MIN_MTU_BYTES, le=MAX_MTU_BYTES) = Field(
+        default=1500, description="Largest IP packet, bytes (default 1500, Ethernet's); TCP carries MTU − 52 bytes "
+                                  "of payload per segment.")
+    offload: Offload = Field(default_factory=Offload, description="TSO and GRO (default: both on).")
 
 
 def duplicate_names(items) -> list[str]:

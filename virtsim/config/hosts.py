@@ -131,4 +131,5 @@ def _disk(disk: DiskProfile) -> s.DiskSpec:
 
 
 def _nic(nic: NicProfile) -> s.NicSpec:
-    return s.NicSpec(name=nic.name, bandwidth_bytes_per_s=nic.bandwidth, latency_s=nic.latency_us / _US_PER_S)
+    return s.NicSpec(name=nic.name, bandwidth_bytes_per_s=nic.bandwidth, latency_s=nic.latency_us / _US_PER_S,
+                     mtu_bytes=nic.mtu_bytes, tso=nic.offload.tso, gro=nic.offload.gro)

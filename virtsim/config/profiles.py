@@ -14,6 +14,7 @@ only way the composition of a stack reads a profile.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
@@ -107,7 +108,44 @@ class IOPath(OpCost):
                             latency_s=self.latency_us * US, write_host_cpu_s=None, ops_limit_per_s=_UNLIMITED,
                             write_ops_limit_per_s=None, bandwidth_factor=self.bandwidth_factor,
                             other_bandwidth_factor=self.receive_bandwidth_factor,
-                            bandwidth_limit_bytes_per_s=_or_unlimited(self.bandwidth_limit))
+                            bandwidth_limit_bytes_per_s=_or_unlimited(self.bandwidth_limit), per_packet=None)
+
+
+def _per_packet_us(what: str):
+    return Field(default=0.0, description=f"{what}, µs on the reference core per packet (0 if omitted).")
+
+
+def _receive_us(what: str):
+    return Field(default=None, description=f"{what}, µs per packet received (default: the per-packet-sent value).")
+
+
+class PacketCpu(_Part):
+    """CPU added per packet a network path sends or receives (the per-transaction fields are its wake-ups)."""
+
+    guest_cpu_per_packet_us: number(ge=0) = _per_packet_us(
+        "CPU burnt by the requesting VM or container per packet sent")
+    host_cpu_per_packet_us: number(ge=0) = _per_packet_us("CPU burnt by the layer's own threads per packet sent")
+    receive_guest_cpu_per_packet_us: number(ge=0) | None = _receive_us("CPU burnt by the requester")
+    receive_host_cpu_per_packet_us: number(ge=0) | None = _receive_us("CPU burnt by the layer's own threads")
+
+    def packet_cost(self) -> costs.PacketCost:
+        def either(value: float | None, default: float) -> float:
+            return default if value is None else value
+
+        return costs.PacketCost(
+            send_guest_cpu_s=self.guest_cpu_per_packet_us * US, send_host_cpu_s=self.host_cpu_per_packet_us * US,
+            receive_guest_cpu_s=either(self.receive_guest_cpu_per_packet_us, self.guest_cpu_per_packet_us) * US,
+            receive_host_cpu_s=either(self.receive_host_cpu_per_packet_us, self.host_cpu_per_packet_us) * US)
+
+
+class NetPath(PacketCpu, IOPath):
+    """Added cost per transaction (``*_cpu_us``, ``latency_us``) and per packet through a virtual NIC, and its ceilings.
+
+    ``bandwidth_limit`` caps the bytes on the wire, headers and framing included.
+    """
+
+    def cost(self) -> costs.IOCost:
+        return replace(super().cost(), per_packet=self.packet_cost())
 
 
 class DiskPath(IOPath):
@@ -131,7 +169,7 @@ class DiskPath(IOPath):
                             write_host_cpu_s=None if self.write_host_cpu_us is None else self.write_host_cpu_us * US,
                             ops_limit_per_s=_or_unlimited(self.iops_limit), write_ops_limit_per_s=self.write_iops_limit,
                             bandwidth_factor=self.bandwidth_factor, other_bandwidth_factor=self.write_bandwidth_factor,
-                            bandwidth_limit_bytes_per_s=_or_unlimited(self.bandwidth_limit))
+                            bandwidth_limit_bytes_per_s=_or_unlimited(self.bandwidth_limit), per_packet=None)
 
 
 _UNLIMITED = float("inf")
@@ -199,7 +237,7 @@ class HypervisorProfile(SourcedProfile):
     cpu: CpuFactors
     ops: OpCosts = Field(default_factory=OpCosts)
     disk: DiskPath = Field(default_factory=DiskPath)
-    net: IOPath = Field(default_factory=IOPath)
+    net: NetPath = Field(default_factory=NetPath)
     memory: HypervisorMemory
     startup: HypervisorStartup
     io_backend: choice(*IO_BACKENDS) = Field(
@@ -259,6 +297,20 @@ class NativeOps(_Part):
                                    page_fault=self.page_fault * US, fork=self.fork * US)
 
 
+class NativeNet(_Part):
+    """CPU of the OS's own network stack per packet (TCP/IP, driver, interrupts), µs on the reference core."""
+
+    send_cpu_per_packet_us: number(ge=0) = Field(
+        default=0.0, description="Per packet sent (after TSO), µs (0 if omitted).")
+    receive_cpu_per_packet_us: number(ge=0) | None = Field(
+        default=None, description="Per packet received (after GRO), µs (default: send_cpu_per_packet_us).")
+
+    def cost(self) -> costs.NativePacketCost:
+        receive = self.send_cpu_per_packet_us if self.receive_cpu_per_packet_us is None \
+            else self.receive_cpu_per_packet_us
+        return costs.NativePacketCost(send_cpu_s=self.send_cpu_per_packet_us * US, receive_cpu_s=receive * US)
+
+
 class HostApps(_Part):
     """Desktop and applications of a host OS under a Type 2 hypervisor."""
 
@@ -274,6 +326,7 @@ class OSProfile(SourcedProfile):
     memory: OSMemory
     boot: Boot
     ops: NativeOps
+    net: NativeNet = Field(default_factory=NativeNet, description="The native network stack's CPU per packet.")
     host_apps: HostApps
     source: dict[str, Text] = Field(exclude=True)
 
@@ -291,10 +344,6 @@ class ModeCost(OpCost):
     receive_bandwidth_factor: number(gt=0, le=1) | None = Field(
         default=None, description="Network modes: fraction reachable when receiving (default: bandwidth_factor).")
 
-    def network_cost(self) -> costs.IOCost:
-        """As a network mode: receives at ``receive_bandwidth_factor``; no ceilings."""
-        return self._cost(self.receive_bandwidth_factor)
-
     def storage_cost(self) -> costs.IOCost:
         """As a storage mode: writes at ``write_bandwidth_factor``; no ceilings."""
         return self._cost(self.write_bandwidth_factor)
@@ -303,7 +352,16 @@ class ModeCost(OpCost):
         return costs.IOCost(guest_cpu_s=self.guest_cpu_us * US, host_cpu_s=self.host_cpu_us * US,
                             latency_s=self.latency_us * US, write_host_cpu_s=None, ops_limit_per_s=_UNLIMITED,
                             write_ops_limit_per_s=None, bandwidth_factor=self.bandwidth_factor,
-                            other_bandwidth_factor=other_bandwidth_factor, bandwidth_limit_bytes_per_s=_UNLIMITED)
+                            other_bandwidth_factor=other_bandwidth_factor, bandwidth_limit_bytes_per_s=_UNLIMITED,
+                            per_packet=None)
+
+
+class NetModeCost(PacketCpu, ModeCost):
+    """Added cost per network transaction and per packet in one network mode."""
+
+    def network_cost(self) -> costs.IOCost:
+        """As a network mode: receives at ``receive_bandwidth_factor``; no ceilings."""
+        return replace(self._cost(self.receive_bandwidth_factor), per_packet=self.packet_cost())
 
 
 class EngineMemory(_Part):
@@ -350,7 +408,7 @@ class EngineProfile(SourcedProfile):
     description: Text = Field(exclude=True)
     cpu: CpuFactors
     ops: OpCosts = Field(default_factory=OpCosts)
-    network_modes: dict[choice(*NETWORK_MODES), ModeCost] = Field(
+    network_modes: dict[choice(*NETWORK_MODES), NetModeCost] = Field(
         description="Cost per network transaction in each supported mode.")
     storage_modes: dict[choice(*STORAGE_MODES), ModeCost] = Field(
         description="Cost per disk operation in each supported mode.")

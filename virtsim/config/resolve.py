@@ -208,7 +208,7 @@ def _demand(demand: DemandInput, cpu) -> DemandSpec:
         disk=None if disk is None else DiskDemand(ops=disk.ops, bytes=round(disk.bytes), pattern=disk.pattern,
                                                     kind=disk.kind),
         net=None if net is None else NetDemand(transactions=net.transactions, bytes=round(net.bytes),
-                                                 direction=net.direction),
+                                                 direction=net.direction, request_bytes=round(net.request_bytes)),
         holds=tuple(HoldSpec(resource=h.resource, fraction=h.fraction, through_disk=h.through_disk)
                     for h in demand.holds),
     )

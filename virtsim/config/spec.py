@@ -165,7 +165,10 @@ class NicSpec(_Spec):
 
     name: str
     bandwidth_bytes_per_s: float = Field(description="Line rate, bytes per second.")
-    latency_s: float = Field(description="One-way time of a small message through the native stack, seconds.")
+    latency_s: float = Field(description="One-way time of a small message outside the host's CPU, seconds.")
+    mtu_bytes: int = Field(default=1500, description="Largest IP packet, bytes.")
+    tso: bool = Field(default=True, description="TCP segmentation offload on send.")
+    gro: bool = Field(default=True, description="Generic receive offload.")
 
 
 class HardwareSpec(_Spec):

@@ -185,6 +185,9 @@ class NetDemandInput(_Input):
     direction: choice("send", "receive") = Field(
         default="send", description="Which way the bytes flow from the target's point of view: 'send' (default; "
                                     "a server's replies, an upload) or 'receive' (a download).")
+    request_bytes: quantity("size", ge=0) = Field(
+        default=0, description="Bytes per transaction the other way (a server's requests), default 0: a message "
+                               "of one header-only packet.")
 
 
 class HoldInput(_Input):

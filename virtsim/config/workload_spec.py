@@ -131,6 +131,7 @@ class NetDemand(FrozenSpec):
     transactions: float = Field(description="Transactions per request (mean).")
     bytes: int = Field(description="Bytes per transaction.")
     direction: Literal["send", "receive"] = Field(default="send", description="Which way the bytes flow.")
+    request_bytes: int = Field(default=0, description="Bytes per transaction the other way.")
 
 
 class SoftwareResourceSpec(FrozenSpec):

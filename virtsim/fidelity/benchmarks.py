@@ -23,7 +23,10 @@ Testbeds
     XEN's Dell 2650 with ONE 2.4 GHz Xeon (the paper's §4.1 runs) and a GbE
     NIC. The OS and Xen profiles scaled the lmbench times to the reference
     core by the clock ratio 2.4 / 2.9, so this host has ``core_speed``
-    2.4 / 2.9: its simulated µs compare directly with the paper's.
+    2.4 / 2.9: its simulated µs compare directly with the paper's. Its NIC
+    has no TSO or GRO: Linux 2.4.21's tg3 driver and Xen's 2003 virtual NIC
+    segment in software, and GRO came to Linux in 2.6.29 (2009). ttcp ran
+    at MTU 1500 and 500 (``bulk_bits_per_s(mtu=...)``).
 ``gce``
     GVISOR's GCE ``n1-standard-4`` (4 Broadwell vCPUs at 2.2 GHz, taken as a
     bare host with ``core_speed`` 2.2 / 2.9, the scaling the gVisor profile
@@ -126,7 +129,8 @@ TESTBEDS: dict[str, Testbed] = {
     "felter-1s": Testbed("felter-x3650m4", vcpus=16, guest_memory="64 GiB", guest_os="linux-server", vm_sockets=1),
     "xen2003": Testbed(
         {"cores": 1, "core_speed": round(CLOCK_2003, 6), "memory": "2 GiB",
-         "nics": [{"name": "eth0", "bandwidth": "1 Gbit/s", "latency_us": 18.8}]},
+         "nics": [{"name": "eth0", "bandwidth": "1 Gbit/s", "latency_us": 14.4,
+                   "offload": {"tso": False, "gro": False}}]},
         vcpus=1, guest_memory="1 GiB", guest_os="linux-server",
         # The 2 GiB host of 2003 under today's linux-server host profile (desktop
         # apps included) commits 2.3 GiB with the 1 GiB guest: admitted with a
@@ -142,7 +146,7 @@ TESTBEDS: dict[str, Testbed] = {
                     "write_bandwidth": "3.03 GB/s", "latency_us": 0.01, "write_latency_us": 0.01}]},
         vcpus=4, guest_memory="8 GiB", guest_os="linux-server"),
     "fc": Testbed(
-        {"profile": "server-2s-32c", "nics": [{"name": "eth0", "bandwidth": "100 Gbit/s", "latency_us": 18.8}]},
+        {"profile": "server-2s-32c", "nics": [{"name": "eth0", "bandwidth": "100 Gbit/s", "latency_us": 14.4}]},
         vcpus=2, guest_memory="4 GiB", guest_os="linux-minimal"),
     "friedman": Testbed({"cores": 4, "memory": "16 GiB"}, vcpus=4, guest_memory="8 GiB", guest_os="windows-server"),
 }
@@ -161,10 +165,13 @@ HOST_OS: dict[str, str | dict] = {
 """The host OS under a hypervisor: a Type 2's host, Hyper-V's root partition."""
 
 
-def stack_host(testbed: str, stack: str) -> tuple[dict, str]:
-    """(host mapping, target path) for ``stack`` on ``testbed``."""
+def stack_host(testbed: str, stack: str, mtu: int | None = None) -> tuple[dict, str]:
+    """(host mapping, target path) for ``stack`` on ``testbed``; ``mtu`` sets its NIC's (inline hardware only)."""
     tb = TESTBEDS[testbed]
-    host: dict = {"name": "h", "hardware": tb.hardware, "memory_overcommit": tb.memory_overcommit}
+    hardware = tb.hardware
+    if mtu is not None:
+        hardware = {**hardware, "nics": [{**nic, "mtu_bytes": mtu} for nic in hardware["nics"]]}
+    host: dict = {"name": "h", "hardware": hardware, "memory_overcommit": tb.memory_overcommit}
     if stack == "native":
         host["host_os"] = "linux-server"
         return host, "h"
@@ -184,9 +191,9 @@ def stack_host(testbed: str, stack: str) -> tuple[dict, str]:
 
 
 def experiment(testbed: str, stack: str, demand: dict, *, clients: int = 1, duration_s: float = 1.0,
-               warmup_s: float = 0.0, name: str = "fidelity") -> dict:
-    """One closed workload of ``clients`` against ``stack`` on ``testbed``."""
-    host, target = stack_host(testbed, stack)
+               warmup_s: float = 0.0, name: str = "fidelity", mtu: int | None = None) -> dict:
+    """One closed workload of ``clients`` against ``stack`` on ``testbed`` (its NIC at ``mtu``, if given)."""
+    host, target = stack_host(testbed, stack, mtu)
     exp = {
         "name": name, "seed": 1, "duration": f"{duration_s:g} s", "warmup": f"{warmup_s:g} s",
         "hosts": [host],
@@ -265,9 +272,10 @@ def fio_bandwidth(run: Runner, testbed: str, stack: str, *, clients: int = 8, ki
     return float(summary["throughput_per_s"]) * nbytes / unit
 
 
-def rr_us(run: Runner, testbed: str, stack: str, nbytes: int = 300) -> float:
-    """netperf-like request/response: 1 client, 1 transaction of ``nbytes`` (100 B + 200 B); mean µs."""
-    demand = {"cpu": TINY_CPU, "net": {"transactions": 1, "bytes": f"{nbytes} B"}}
+def rr_us(run: Runner, testbed: str, stack: str, nbytes: int = 200, request_bytes: int = 100) -> float:
+    """netperf-like request/response: 1 client, 1 transaction of a 100 B request and a 200 B response; mean µs."""
+    demand = {"cpu": TINY_CPU,
+              "net": {"transactions": 1, "bytes": f"{nbytes} B", "request_bytes": f"{request_bytes} B"}}
     return float(run.summary(experiment(testbed, stack, demand, duration_s=0.05))["response_time_mean_s"]) * 1e6
 
 
@@ -277,19 +285,21 @@ def rr_added_us(run: Runner, testbed: str, stack: str) -> float:
 
 
 def bulk_bits_per_s(run: Runner, testbed: str, stack: str, nbytes: int = 16 * MIB,
-                    direction: str = "send", duration_s: float = 0.2) -> float:
-    """Single-connection bulk TCP: one client moving ``nbytes`` per request; bits / mean response.
+                    direction: str = "send", mtu: int | None = None, duration_s: float = 1.0) -> float:
+    """Single-connection bulk TCP: one client moving ``nbytes`` of payload per request; bits / mean response.
 
-    ``duration_s`` must hold at least one transfer (16 MiB at 0.3 of GbE takes 0.41 s)."""
+    ``direction`` is the system under test's: ``send`` (it transmits, TX) or ``receive`` (RX).
+    ``duration_s`` must hold at least one transfer (16 MiB at 0.17 of GbE takes 1.3 s).
+    """
     demand = {"cpu": TINY_CPU, "net": {"transactions": 1, "bytes": f"{nbytes} B", "direction": direction}}
-    summary = run.summary(experiment(testbed, stack, demand, duration_s=duration_s))
+    summary = run.summary(experiment(testbed, stack, demand, duration_s=duration_s, mtu=mtu))
     return nbytes * 8 / float(summary["response_time_mean_s"])
 
 
 def bulk_ratio(run: Runner, testbed: str, stack: str, baseline: str = "native", direction: str = "send",
-               duration_s: float = 0.2) -> float:
-    return (bulk_bits_per_s(run, testbed, stack, direction=direction, duration_s=duration_s)
-            / bulk_bits_per_s(run, testbed, baseline, direction=direction))
+               mtu: int | None = None, duration_s: float = 1.0) -> float:
+    return (bulk_bits_per_s(run, testbed, stack, direction=direction, mtu=mtu, duration_s=duration_s)
+            / bulk_bits_per_s(run, testbed, baseline, direction=direction, mtu=mtu))
 
 
 OP_KEYS = {"syscall": "syscalls", "ctxsw": "ctx_switches", "pagefault": "page_faults", "fork": "forks"}
@@ -387,8 +397,9 @@ def _plan() -> dict:
             p[f"felter-stream-{kernel}-{stack}"] = f(cpu_ratio, testbed="felter", stack=stack, kind="stream")
     p["felter-stream1s-triad-kvm"] = f(cpu_ratio, testbed="felter-1s", stack="kvm", kind="stream")
     for stack in ("native", "docker", "kvm"):
-        for direction in ("tx", "rx"):
-            p[f"felter-nuttcp-{direction}-{stack}"] = lambda run, s=stack: bulk_bits_per_s(run, "felter", s) / 1e6
+        for direction, way in (("tx", "send"), ("rx", "receive")):
+            p[f"felter-nuttcp-{direction}-{stack}"] = (lambda run, s=stack, w=way:
+                                                        bulk_bits_per_s(run, "felter", s, direction=w) / 1e6)
         p[f"felter-fio-seqread-{stack}"] = f(fio_bandwidth, testbed="felter", stack=stack, kind="read")
         p[f"felter-fio-seqwrite-{stack}"] = f(fio_bandwidth, testbed="felter", stack=stack, kind="write")
         p[f"felter-fio-randread-{stack}"] = f(fio_iops, testbed="felter", stack=stack, kind="read")
@@ -410,11 +421,15 @@ def _plan() -> dict:
     for op in OP_KEYS:
         for stack in ("native", "xen", ws32):
             p[f"xen-lmbench-{op}-{stack.split('@')[0]}"] = f(op_time_us, testbed="xen2003", stack=stack, op=op)
-    for stack, duration_s in (("xen", 0.2), (ws32, 1.0)):
-        for mtu in ("1500", "500"):
-            for d, direction in (("tx", "send"), ("rx", "receive")):
-                p[f"xen-ttcp{mtu}-{d}-{stack.split('@')[0]}"] = f(bulk_ratio, testbed="xen2003", stack=stack,
-                                                                  direction=direction, duration_s=duration_s)
+    for mtu in (1500, 500):
+        for direction, way in (("tx", "send"), ("rx", "receive")):
+            p[f"xen-ttcp{mtu}-{direction}-native"] = (
+                lambda run, m=mtu, w=way: bulk_bits_per_s(run, "xen2003", "native", direction=w, mtu=m) / 1e6)
+            for stack, duration_s in (("xen", 1.0), (ws32, 2.0)):
+                row_id = f"xen-ttcp{mtu}-{direction}-{stack.split('@')[0]}"
+                if row_id in BY_ID:
+                    p[row_id] = f(bulk_ratio, testbed="xen2003", stack=stack, direction=way, mtu=mtu,
+                                  duration_s=duration_s)
     p["fc-cpu"] = f(cpu_ratio, testbed="fc", stack="firecracker", kind="linpack")
     p["fc-net-added-rtt"] = f(rr_added_us, testbed="fc", stack="firecracker")
     p["fc-net-bandwidth"] = lambda run: bulk_bits_per_s(run, "fc", "firecracker") / 1e9

@@ -169,6 +169,9 @@ def _rows() -> list[Row]:
               ("pagefault", "page fault", "Table 5", "page fault", (1.42, 2.73, 12.4)),
               ("fork", "fork proc", "Table 3", "fork proc", (110, 198, 874)))
           for s, label, v in zip(("native", "xen", WS32), ("L-UP", "Xen", "VMware WS"), values)],
+        *[r(f"xen-ttcp{mtu}-{way}-native", f"ttcp bulk TCP, GbE, MTU {mtu}, {way.upper()}", "native", "bandwidth",
+            "Mb/s", v, f"{_XEN}.2 XEN Table 6: TCP MTU {mtu} {way.upper()} Linux {v:g} Mb/s")
+          for mtu, way, v in ((1500, "tx", 897), (1500, "rx", 897), (500, "tx", 602), (500, "rx", 544))],
         r("xen-ttcp1500-tx-xen", "ttcp bulk TCP, GbE, MTU 1500, TX", "xen", RATIO, "ratio", 1.00,
           f"{_XEN}.2 XEN Table 6: TCP MTU 1500 TX Xen 897 (−0%) vs Linux 897 Mb/s; (a): Xen PV 1.00"),
         r("xen-ttcp1500-rx-xen", "ttcp bulk TCP, GbE, MTU 1500, RX", "xen", RATIO, "ratio", 1.00,

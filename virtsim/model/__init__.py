@@ -7,5 +7,6 @@ components (while it runs) and analysis (after) share one definition:
 * :mod:`.memory`: per-VM and per-sandbox overhead, committed memory, reclaim order;
 * :mod:`.occupancy`: which hosts are empty (and may be switched off);
 * :mod:`.host_os`: the OS under a Type 2 hypervisor, as one layer (its load, memory, boot);
-* :mod:`.power`: a host's power curve and the energy it adds up to.
+* :mod:`.power`: a host's power curve and the energy it adds up to;
+* :mod:`.packets`: a network transaction's segments, ACKs and frames at a NIC's MTU and offloads.
 """

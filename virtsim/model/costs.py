@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 __all__ = ["OP_CLASSES", "US", "CpuFactors", "HostStack", "HostStackOps", "IOCost", "LayerCost", "NativeOpCosts",
-           "OpCost", "OpCosts", "PerClass"]
+           "NativePacketCost", "OpCost", "OpCosts", "PacketCost", "PerClass"]
 
 OP_CLASSES = ("syscall", "ctx_switch", "page_fault", "fork")
 """Operation classes counted per request; their native CPU cost comes from the OS profile."""
@@ -76,6 +76,29 @@ NativeOpCosts = PerClass[float]
 
 
 @dataclass(frozen=True)
+class PacketCost:
+    """CPU a layer adds to each packet a network path sends or receives, in seconds.
+
+    "Guest" is charged to the requester (its kernel's driver, exits on its
+    vCPU), "host" to the layer's own threads (vhost, a VMM's device model, the
+    bridge and NAT in softirq, a Type 2 host's network stack).
+    """
+
+    send_guest_cpu_s: float
+    send_host_cpu_s: float
+    receive_guest_cpu_s: float
+    receive_host_cpu_s: float
+
+
+@dataclass(frozen=True)
+class NativePacketCost:
+    """CPU the native network stack of an OS spends on each packet it sends or receives, in seconds."""
+
+    send_cpu_s: float
+    receive_cpu_s: float
+
+
+@dataclass(frozen=True)
 class IOCost:
     """What a layer adds to one disk operation or network transaction, and the ceilings it puts on them.
 
@@ -96,7 +119,9 @@ class IOCost:
     other_bandwidth_factor: float | None
     """The same the other way; None: ``bandwidth_factor``."""
     bandwidth_limit_bytes_per_s: float
-    """Ceiling on bytes per second (``inf``: none)."""
+    """Ceiling on bytes per second (``inf``: none); for a network path, bytes on the wire."""
+    per_packet: PacketCost | None
+    """Network paths: CPU per packet (the fields above are per transaction); None: none (disks)."""
 
 
 @dataclass(frozen=True)

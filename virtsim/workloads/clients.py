@@ -3,15 +3,17 @@
 A benchmark's clients are not free: each request costs the load generator CPU
 (building it, its system calls, its share of the network stack), and its bytes
 leave and enter through the generator's own NIC. When a workload names a
-``client``, every request first runs the client's demand in the client's
-consumer (a host, VM or container on another host), contending there with
-whatever else runs; then it reaches the server. Its network transactions cross
-both NICs: the bytes go through the server's share and the client's share at
-once, and the transfer is over when both are through, so it proceeds at the
-slower of the two (each NIC still shares its bandwidth fairly among its own
-flows). The round trip is the server NIC's two one-way latencies as before
-(a measured round trip between two hosts already holds both ends), plus what
-the client's stack adds to a transaction (a client in a VM: its virtio path).
+``client``, every request first runs the client's part in the client's consumer
+(a host, VM or container on another host), contending there with whatever else
+runs: its CPU demand and operations, and the first packet of each transaction
+each way through the client's stack. Then it reaches the server. The packets
+after the first stream through both ends at once: the server's NIC and CPUs
+and the client's NIC and CPUs, each stage shared with everything else on it,
+the slowest setting the pace (each NIC shares its bandwidth fairly among its
+own flows). The round trip is the server NIC's two one-way latencies as
+before (a measured round trip between two hosts already holds both ends),
+plus what the client's stack adds to a transaction (a client in a VM: its
+virtio path).
 """
 
 from __future__ import annotations
@@ -19,62 +21,66 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
-from ..components.devices import DeviceShare
 from .requests import Breakdown, Demand, RequestPlan
 
 
 class ClientSide:
-    """Runs the client's part of each request of one workload, and knows what the server's part adds."""
+    """Runs the client's part of each request of one workload, and knows what it adds to the server's part."""
 
-    def __init__(self, env, consumer, cpu: Callable[[], float], template: Demand, plan: RequestPlan | None,
-                 nic: DeviceShare | None, threads: int):
-        self.env = env
+    def __init__(self, consumer, cpu: Callable[[], float], template: Demand, plan: RequestPlan | None,
+                 threads: int):
         self.consumer = consumer
         self.cpu = cpu
         """Draws the client's CPU work of one request (reference-core seconds)."""
         self.template = template
         """The client's demand less its CPU: its operations, and the server's transactions mirrored."""
         self.plan = plan
-        """How the client's work runs at its consumer (its stack's costs, no device); None: CPU only."""
-        self.nic = nic
-        """The client's NIC as its requests see it, if the requests have network transactions."""
+        """How the client's part runs at its consumer (its stack's costs, its NIC); None: CPU only."""
         self.threads = threads
-
-    @property
-    def latency_s(self) -> float:
+        streams = plan is not None and plan.nic is not None and template.net_transactions > 0
+        self.stream_parts = tuple(plan.stream_parts(template)) if streams else ()
+        """The client's stages of the packets' stream: (node, work, max rate) of its NIC and CPUs."""
+        self.latency_s = plan.path.net.latency_s if streams else 0.0
         """What the client's stack adds to each transaction's round trip."""
-        return self.plan.path.net.latency_s if self.plan is not None else 0.0
 
     def run(self, job: int, alive: Callable[[], bool], then: Callable[[Breakdown], None]) -> None:
-        """Run the client's work of one request, then call ``then(breakdown of that work alone)``."""
+        """Run the client's part of one request, then call ``then(breakdown of that part alone)``."""
         demand = replace(self.template, cpu_s=self.cpu())
         if self.plan is None:
-            seconds = demand.cpu_s / (self.threads * self.consumer.core_speed)
+            rate = self.threads * self.consumer.core_speed
+            alone = Breakdown.native(demand.cpu_s / rate)
             if demand.cpu_s > 0.0:
-                self.consumer.node.submit(demand.cpu_s, max_rate=self.threads * self.consumer.core_speed,
-                                          on_done=lambda _activity: then(Breakdown.native(seconds)))
+                self.consumer.node.submit(demand.cpu_s, max_rate=rate, on_done=lambda _activity: then(alone))
             else:
-                then(Breakdown.native(0.0))
+                then(alone)
             return
-        alone = self.plan.breakdown(demand)
-        # The plan has no NIC: its "network phase" ends at once, after the client's CPU and operations.
-        self.plan.start(demand, lambda: then(alone), alive=alive, job=job)
+        alone = self.plan.cpu_breakdown(demand)
+        self.plan.start(demand, lambda: then(alone), alive=alive, job=job, cpu_only=True)
 
-    def transfer_breakdown(self, server: Demand, server_nic: DeviceShare | None) -> Breakdown:
-        """What crossing the client's NIC adds to the server request's time alone: the slower NIC's
-        transfer instead of the server's, and the client stack's latency per transaction."""
-        if self.nic is None or not server.net_transactions:
+    def stream_breakdown(self, server_plan: RequestPlan, server: Demand) -> Breakdown:
+        """What the client adds to the server request's time alone: its stack's latency per transaction, and
+        the time by which its slowest stage of the packets' stream outlasts the server's."""
+        if not self.stream_parts or server_plan.nic is None:
             return Breakdown(0.0, 0.0, 0.0, 0.0)
-        total = server.net_transactions * server.net_bytes
         virtualization = server.net_transactions * self.latency_s
-        io = bare = 0.0
-        if server_nic is not None and total > 0.0:
-            io = total * max(0.0, 1.0 / self.nic.bytes_per_s - 1.0 / server_nic.bytes_per_s)
-            bare = total * max(0.0, 1.0 / self.nic.bare_rate - 1.0 / server_nic.bare_rate)
-        return Breakdown(0.0, virtualization, io, bare)
+        wire, cpu, server_native, bare_wire = server_plan.stream_stages_s(server)
+        own_wire, own_cpu, own_native, own_bare_wire = self.plan.stream_stages_s(self.template)
+        server_slowest, slowest = max(wire, cpu), max(own_wire, own_cpu)
+        io = native = 0.0
+        if slowest > server_slowest:
+            if own_wire >= own_cpu:
+                io = slowest - server_slowest
+            else:
+                native = min(own_native, slowest - server_slowest)
+                virtualization += slowest - server_slowest - native
+        bare = max(0.0, max(own_native, own_bare_wire) - max(server_native, bare_wire))
+        return Breakdown(native, virtualization, io, bare)
 
 
 def mirrored(template: Demand, server: Demand) -> Demand:
-    """The client's demand template with the server's transactions, their bytes flowing the other way."""
+    """The client's demand template with the server's transactions, the two messages swapped.
+
+    The server's response is what the client receives and its request what the client sends.
+    """
     return replace(template, net_transactions=server.net_transactions, net_bytes=server.net_bytes,
-                   net_receive=not server.net_receive)
+                   net_request_bytes=server.net_request_bytes, net_receive=not server.net_receive)

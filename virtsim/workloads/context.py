@@ -124,13 +124,16 @@ class Context:
         disk = {"ops": ops, "bytes": bytes, "pattern": pattern, "kind": kind}
         return self._run(Demand(cpu_s=0.0, **_disk("ctx.disk", disk)), 1)
 
-    def net(self, transactions: float = 1, *, bytes: float | str = 0, direction: str = "send") -> simpy.Event:
+    def net(self, transactions: float = 1, *, bytes: float | str = 0, direction: str = "send",
+            request_bytes: float | str = 0) -> simpy.Event:
         """An event that fires when ``transactions`` network round trips of ``bytes`` each are done.
 
-        The bytes go through the host's NIC, shared with every other flow; each
-        transaction waits for the NIC's latency both ways plus what the stack adds.
+        ``request_bytes`` go the other way. Their packets' frames go through the
+        host's NIC, shared with every other flow, and their CPU through the
+        stack; each transaction waits for the NIC's latency both ways plus what
+        the stack adds.
         """
-        net = {"transactions": transactions, "bytes": bytes, "direction": direction}
+        net = {"transactions": transactions, "bytes": bytes, "direction": direction, "request_bytes": request_bytes}
         return self._run(Demand(cpu_s=0.0, **_net("ctx.net", net)), 1)
 
     def sleep(self, seconds: float | str) -> simpy.Event:
@@ -255,7 +258,8 @@ def _net(call: str, given) -> dict:
         return {}
     return net_fields(_count(call, "net.transactions", n["transactions"]),
                       _quantity(call, "net.bytes", n["bytes"], "size"),
-                      _choice(call, "net.direction", n["direction"], _options(NetDemandInput, "direction")))
+                      _choice(call, "net.direction", n["direction"], _options(NetDemandInput, "direction")),
+                      _quantity(call, "net.request_bytes", n["request_bytes"], "size"))
 
 
 def _demand(call: str, cpu, mem_fraction, ops, disk, net) -> Demand:

@@ -23,12 +23,8 @@ class RequestPlanner:
         """Software resource name → its :class:`~virtsim.components.slots.Slots`."""
         self._shared: dict[tuple, RequestPlan | None] = {}
 
-    def plan(self, path: str, template: Demand, threads: int, *, devices: bool = True) -> RequestPlan | None:
-        """How requests shaped like ``template`` run at ``path``; None where one CPU activity says it all.
-
-        ``devices=False``: the costs of the operations only, no disk or NIC phase (a modelled client,
-        whose transactions' bytes cross its NIC within the server's request).
-        """
+    def plan(self, path: str, template: Demand, threads: int) -> RequestPlan | None:
+        """How requests shaped like ``template`` run at ``path``; None where one CPU activity says it all."""
         platform = self.platform
         cost = platform.paths[path]
         swap_ops = self.swapping.page_ins_per_request(path, template.memory_bytes)
@@ -39,9 +35,9 @@ class RequestPlanner:
         disk = nic = swap = None
         if swap_ops and platform.disks[consumer.host]:
             swap = swap_share(platform.disks[consumer.host][0], path)
-        if template.disk_ops and devices and platform.disks[consumer.host]:
+        if template.disk_ops and platform.disks[consumer.host]:
             disk = disk_share(platform.disks[consumer.host][0], path, cost, template.disk_write)
-        if template.net_transactions and devices and platform.nics[consumer.host]:
+        if template.net_transactions and platform.nics[consumer.host]:
             nic = nic_share(platform.nics[consumer.host][0], path, cost, template.net_receive)
         nodes = {where: platform.node_of(where) for where in cost.charged_consumers()}
         locks = tuple((self.software[name], fraction, through_disk) for name, fraction, through_disk in template.holds)

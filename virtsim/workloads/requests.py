@@ -15,9 +15,15 @@ turns that into work on shared resources and delays, in three phases:
    each occupies the device for ``max(1/IOPS, bytes/bandwidth)`` seconds,
    shared with every other stream on that disk, and waits for the device's
    latency plus the path's added latency.
-3. **Network**: the transactions' bytes go through the NIC, shared with every
-   other flow on it, and each transaction (a request and its response) waits
-   for the NIC's one-way latency twice plus what the path adds.
+3. **Network**: a transaction is packets (:mod:`virtsim.model.packets`: its
+   bytes in MSS-sized segments at the NIC's MTU, ACKs, offloads). The CPU of
+   its first packet each way, and what the layers charge per transaction, is
+   part of the CPU phase: one message in, one out, handled in turn. The rest
+   streams: the remaining packets' CPU (the native stack's and the layers',
+   in the requester and in the layers' threads) and the frames on the NIC
+   (shared with every other flow on it) run at once, so the slowest of them
+   sets the pace, as in a pipeline. Then each transaction waits for the NIC's
+   one-way latency twice plus what the path adds.
 
 Each request records where its time went (see :class:`Breakdown`): native work,
 virtualization overhead (the layers' CPU and the delays they add), the devices'
@@ -30,6 +36,9 @@ from dataclasses import dataclass
 
 from ..components.devices import DeviceShare
 from ..components.stack import OP_CLASSES, PathCost
+from ..model.packets import Link, TransactionPackets
+
+_DEFAULT_LINK = Link()
 
 
 @dataclass(frozen=True)
@@ -57,6 +66,8 @@ class Demand:
     """Memory resident while the request runs."""
     net_receive: bool = False
     """The bytes flow towards the requester (a download)."""
+    net_request_bytes: float = 0.0
+    """Bytes per network transaction the other way (the request of a response)."""
     holds: tuple[tuple[str, float, bool], ...] = ()
     """Software resources held, in order: (name, fraction of the CPU work, held through the disk operations)."""
 
@@ -79,9 +90,10 @@ def disk_fields(ops: float, size_bytes: float, pattern: str, kind: str) -> dict:
             "disk_sequential": pattern == "sequential"}
 
 
-def net_fields(transactions: float, size_bytes: float, direction: str) -> dict:
-    """The network part of a :class:`Demand` from a demand's ``net`` (transactions, bytes, direction)."""
-    return {"net_transactions": transactions, "net_bytes": float(size_bytes), "net_receive": direction == "receive"}
+def net_fields(transactions: float, size_bytes: float, direction: str, request_bytes: float = 0.0) -> dict:
+    """The network part of a :class:`Demand` from a demand's ``net`` (transactions, bytes, direction, request)."""
+    return {"net_transactions": transactions, "net_bytes": float(size_bytes), "net_receive": direction == "receive",
+            "net_request_bytes": float(request_bytes)}
 
 
 def demand_template(spec) -> Demand:
@@ -98,7 +110,7 @@ def demand_template(spec) -> Demand:
         memory_bytes=spec.memory_bytes,
         holds=tuple((h.resource, h.fraction, h.through_disk) for h in spec.holds),
         **(disk_fields(disk.ops, disk.bytes, disk.pattern, disk.kind) if disk else {}),
-        **(net_fields(net.transactions, net.bytes, net.direction) if net else {}),
+        **(net_fields(net.transactions, net.bytes, net.direction, net.request_bytes) if net else {}),
     )
 
 
@@ -197,7 +209,67 @@ class RequestPlan:
                     per_op[io.ops_limit_in] = max(per_op.get(io.ops_limit_in, 0.0), floor)
                 for where, work in per_op.items():
                     host[where] = host.get(where, 0.0) + work * count
+        if d.net_transactions:
+            # The first packet each way of every transaction: a message in, a message out, in turn.
+            count, net = d.net_transactions, p.net
+            send, receive = p.native_packet_cpu_s
+            native += (send + receive) * count
+            guest += (send + receive + net.send_guest_cpu_per_packet_s + net.receive_guest_cpu_per_packet_s) * count
+            for per_packet in (net.send_host_cpu_per_packet_s, net.receive_host_cpu_per_packet_s):
+                for where, work in per_packet.items():
+                    host[where] = host.get(where, 0.0) + work * count
         return native, guest, host
+
+    def packets(self, d: Demand) -> TransactionPackets:
+        """The packets of one of the request's transactions over its NIC."""
+        link = _DEFAULT_LINK if self.nic is None or self.nic.link is None else self.nic.link
+        return link.transaction(d.net_bytes, d.net_request_bytes, d.net_receive)
+
+    def stream_work(self, d: Demand) -> tuple[float, float, dict[str, float], float]:
+        """(native work, requester's work, {layer consumer: work}, bytes on the wire) of the packets after the first.
+
+        All of the request's transactions together; they stream through the
+        CPUs and the NIC at once. Work in reference-core seconds.
+        """
+        p, count = self.path, d.net_transactions
+        packets = self.packets(d)
+        sent, received = (packets.sent - 1) * count, (packets.received - 1) * count
+        send, receive = p.native_packet_cpu_s
+        net = p.net
+        native = send * sent + receive * received
+        guest = native + net.send_guest_cpu_per_packet_s * sent + net.receive_guest_cpu_per_packet_s * received
+        host: dict[str, float] = {}
+        for per_packet, n in ((net.send_host_cpu_per_packet_s, sent), (net.receive_host_cpu_per_packet_s, received)):
+            for where, work in per_packet.items():
+                host[where] = host.get(where, 0.0) + work * n
+        return native, guest, host, packets.wire_bytes * count
+
+    def stream_parts(self, d: Demand) -> list[tuple[object, float, float]]:
+        """(node, work, max rate) of each stage the packets after the first stream through: the NIC's wire, the
+        requester's CPU, each layer's thread; those with nothing to do left out."""
+        _, guest, host, wire = self.stream_work(d)
+        speed = self.consumer.core_speed
+        parts = [(self.nic.node, wire, self.nic.bytes_per_s), (self.consumer.node, guest, self.threads * speed)]
+        parts += [(self.layer_nodes[where], work, speed) for where, work in host.items()]
+        return [part for part in parts if part[1] > 0]
+
+    def stream_stages_s(self, d: Demand) -> tuple[float, float, float, float]:
+        """Alone, how long the packets after the first take at each kind of stage: (wire, slowest CPU, native CPU,
+        wire on the bare NIC), seconds."""
+        _, _, _, wire = stream = self.stream_work(d)
+        speed = self.consumer.core_speed
+        cores = self.alone_cores * speed
+        cpu_s = max([stream[1] / cores, *(w / speed for w in stream[2].values())])
+        return wire / self.nic.bytes_per_s, cpu_s, stream[0] / cores, wire / self.nic.bare_rate
+
+    def cpu_breakdown(self, d: Demand) -> Breakdown:
+        """The CPU phase alone, its work and its operations' latency (a modelled client's part of a request)."""
+        speed = self.consumer.core_speed
+        native, guest, host = self.cpu_work(d)
+        cores = self.alone_cores * speed
+        native_s = native / cores
+        cpu_alone = guest / cores + sum(w / speed for w in host.values())
+        return Breakdown(native_s, cpu_alone - native_s + self.op_latency_s(d), 0.0, native_s)
 
     def op_latency_s(self, d: Demand) -> float:
         """Added pure delay of the counted operations."""
@@ -225,7 +297,12 @@ class RequestPlan:
         return share if transfer > per_op else 1.0
 
     def breakdown(self, d: Demand) -> Breakdown:
-        """The uncontended decomposition of the request's response time."""
+        """The uncontended decomposition of the request's response time.
+
+        The streamed packets take the time of their slowest stage: the wire's
+        is device time, a CPU stage's is native work up to what bare metal
+        would spend on it, and virtualization beyond.
+        """
         speed = self.consumer.core_speed
         native, guest, host = self.cpu_work(d)
         cores = self.alone_cores * speed
@@ -243,30 +320,42 @@ class RequestPlan:
         if self.swap_ops:  # reading back what the host swapped out: disk I/O, which bare metal would not do
             swap = self.swap
             io += self.swap_ops * (1.0 / swap.ops_per_s + swap.latency_s)
+        bare_metal_s = native_s
         if d.net_transactions and self.nic is not None:
-            round_trips = 2.0 * self.nic.latency_s
-            io += d.net_transactions * (d.net_bytes / self.nic.bytes_per_s + round_trips)
-            bare_io += d.net_transactions * (d.net_bytes / self.nic.bare_rate + round_trips)
+            round_trips = d.net_transactions * 2.0 * self.nic.latency_s
+            wire_s, cpu_s, stream_native_s, bare_wire_s = self.stream_stages_s(d)
+            if wire_s >= cpu_s:
+                io += wire_s
+            else:
+                native_part = min(stream_native_s, cpu_s)
+                native_s += native_part
+                virtualization += cpu_s - native_part
+            io += round_trips
+            bare_io += round_trips + max(stream_native_s, bare_wire_s)
             virtualization += d.net_transactions * self.path.net.latency_s
-        return Breakdown(native_s, virtualization, io, native_s + bare_io)
+        return Breakdown(native_s, virtualization, io, bare_metal_s + bare_io)
 
     # -- running -----------------------------------------------------------------
 
     def start(self, d: Demand, done, alive=None, cpu_done=None, job: int = -1, waited=None,
-              peer: DeviceShare | None = None, peer_latency_s: float = 0.0) -> _Request:
+              peer_parts: tuple = (), peer_latency_s: float = 0.0, cpu_only: bool = False) -> _Request:
         """Run the request's phases; call ``done()`` when the last one ends.
 
         ``alive()`` is asked between phases: a request whose job failed stops.
         ``cpu_done()``, if given, is called when the CPU phase (with its
         operations' latency) is over, before the I/O phases. ``waited(s)`` is
         told how long the request queued for each software resource it holds
-        (``job`` names it in their queues). ``peer`` is the NIC at the other
-        end (a modelled client's): the bytes cross it too, at the same time,
-        and ``peer_latency_s`` is what its stack adds to each transaction.
+        (``job`` names it in their queues). ``peer_parts`` is what the other
+        end of the transactions (a modelled client) adds to the packets' stream,
+        (node, work, max rate) each: its NIC carries the frames too and its CPUs
+        handle the packets, all at the same time; ``peer_latency_s`` is what its
+        stack adds to each transaction. ``cpu_only``: only the CPU phase (with
+        its operations' latency) runs, then ``done()`` (a client's part).
         Returns the running request, whose ``held`` lists the software
         resources it holds at the moment.
         """
-        request = _Request(self, d, done, alive or _always, cpu_done, job, waited, peer, peer_latency_s)
+        request = _Request(self, d, done, alive or _always, cpu_done, job, waited, peer_parts, peer_latency_s,
+                           cpu_only)
         request.cpu_phase()
         return request
 
@@ -278,11 +367,11 @@ def _always() -> bool:
 class _Request:
     """The state of one request between its phases (callbacks, no process)."""
 
-    __slots__ = ("plan", "demand", "done", "alive", "cpu_done", "job", "waited", "pending", "held", "peer",
-                 "peer_latency_s", "transfers")
+    __slots__ = ("plan", "demand", "done", "alive", "cpu_done", "job", "waited", "pending", "held", "streaming",
+                 "peer_parts", "peer_latency_s", "cpu_only")
 
     def __init__(self, plan: RequestPlan, demand: Demand, done, alive, cpu_done=None, job: int = -1,
-                 waited=None, peer: DeviceShare | None = None, peer_latency_s: float = 0.0):
+                 waited=None, peer_parts: tuple = (), peer_latency_s: float = 0.0, cpu_only: bool = False):
         self.plan = plan
         self.demand = demand
         self.done = done
@@ -293,10 +382,12 @@ class _Request:
         self.pending: list = []
         self.held: list = []
         """The software resources (``Slots``) it holds now."""
-        self.peer = peer
+        self.streaming = 0
+        """Activities of the network stream still running."""
+        self.peer_parts = peer_parts
+        """What the other end adds to the stream (a modelled client: its NIC and its CPUs), (node, work, rate)."""
         self.peer_latency_s = peer_latency_s
-        self.transfers = 0
-        """Transfers of the network phase still under way (its own NIC's, and the peer's)."""
+        self.cpu_only = cpu_only
 
     def cpu_phase(self) -> None:
         plan = self.plan
@@ -354,6 +445,10 @@ class _Request:
     def _cpu_over(self, _event=None) -> None:
         if self.cpu_done is not None:
             self.cpu_done()
+        if self.cpu_only:
+            if self.alive():
+                self.done()
+            return
         self.swap_phase()
 
     def swap_phase(self, _event=None) -> None:
@@ -396,23 +491,19 @@ class _Request:
         if not d.net_transactions or plan.nic is None:
             self.done()
             return
-        total = d.net_transactions * d.net_bytes
-        if total > 0:
-            peer = self.peer
-            if peer is None:
-                plan.nic.node.submit(total, max_rate=plan.nic.bytes_per_s, on_done=self._net_latency)
-                return
-            # The bytes cross both NICs at once: over when both have carried them.
-            self.transfers = 2
-            plan.nic.node.submit(total, max_rate=plan.nic.bytes_per_s, on_done=self._transferred)
-            peer.node.submit(total, max_rate=peer.bytes_per_s, on_done=self._transferred)
-        else:
+        parts = plan.stream_parts(d) + list(self.peer_parts)
+        if not parts:
             self._net_latency(None)
+            return
+        # The packets after the first stream through the CPUs and the wires at once.
+        self.streaming = len(parts)
+        for node, work, max_rate in parts:
+            node.submit(work, max_rate=max_rate, on_done=self._streamed)
 
-    def _transferred(self, activity) -> None:
-        self.transfers -= 1
-        if not self.transfers:
-            self._net_latency(activity)
+    def _streamed(self, _activity) -> None:
+        self.streaming -= 1
+        if not self.streaming:
+            self._net_latency(None)
 
     def _net_latency(self, _activity) -> None:
         plan, d = self.plan, self.demand

@@ -153,17 +153,17 @@ class JobStarter:
         if plan is not None:
             demand = replace(self.template, cpu_s=cpu_s)
             alone = plan.breakdown(demand)
-            peer = None
+            peer_parts, peer_latency_s = (), 0.0
             if client is not None:
-                alone += self.client_alone.pop(job) + client.transfer_breakdown(demand, plan.nic)
-                if plan.nic is not None:
-                    peer = client.nic
+                alone += self.client_alone.pop(job) + client.stream_breakdown(plan, demand)
+                if plan.nic is not None and demand.net_transactions:
+                    peer_parts, peer_latency_s = client.stream_parts, client.latency_s
             self.log.breakdown[job] = alone
             failed = self.log.failed_at
             cpu_done = None if self.workers is None or self.holds_request else (lambda: self._free_worker(job))
             request = plan.start(demand, lambda: self._finish(job, self.env.now), alive=lambda: job not in failed,
-                                 cpu_done=cpu_done, job=job, waited=lambda s: self._waited(job, s), peer=peer,
-                                 peer_latency_s=client.latency_s if peer is not None else 0.0)
+                                 cpu_done=cpu_done, job=job, waited=lambda s: self._waited(job, s),
+                                 peer_parts=peer_parts, peer_latency_s=peer_latency_s)
             if plan.locks:
                 self.requests[job] = request
             return

@@ -21,7 +21,6 @@ from ..components.autoscaler import Autoscaler
 from ..components.replicas import ReplicaSet
 from ..components.startup import Startup
 from .jobs import JobLog
-from ..components.devices import nic_share
 from .clients import ClientSide, mirrored
 from .distributions import make_sampler
 from .planning import RequestPlanner
@@ -97,13 +96,9 @@ class Wiring:
         consumer = self.platform.consumer(path)
         threads = w.client.demand.threads
         template = mirrored(demand_template(w.client.demand), server)
-        plan = self.planner.plan(path, template, threads, devices=False)
-        nic = None
-        nics = self.platform.nics[consumer.host]
-        if server.net_transactions and nics:
-            nic = nic_share(nics[0], path, self.platform.paths[path], template.net_receive)
-        return ClientSide(self.env, consumer, make_sampler(w.client.demand.cpu, self.stream_of(w, "client-cpu")),
-                          template, plan, nic, threads)
+        plan = self.planner.plan(path, template, threads)
+        return ClientSide(consumer, make_sampler(w.client.demand.cpu, self.stream_of(w, "client-cpu")), template,
+                          plan, threads)
 
 
 SourceBuilder = Callable[..., object]
