@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,10 +15,12 @@ from hypothesis import strategies as st
 
 import virtsim
 from virtsim.config import ConfigError
+from virtsim.model.packets import Link
 
-RTT_S = 2 * 18.8e-6
-"""The round trip of two hosts' 10 GbE NICs (the default NIC's one-way latency twice)."""
-NIC_BYTES_PER_S = 10e9 / 8
+ROOT = Path(__file__).parents[1]
+_NET = yaml.safe_load((ROOT / "models" / "os" / "linux-server.yaml").read_text(encoding="utf-8"))["net"]
+STACK_S = (_NET["send_cpu_per_packet_us"] + _NET["receive_cpu_per_packet_us"]) * 1e-6
+"""What a one-packet-each-way transaction costs a bare Linux client's network stack (its first packet each way)."""
 
 
 def kv_experiment(*, clients: int = 1, server_cpu="100 us", client_cpu="50 us", client: bool = True,
@@ -40,20 +43,30 @@ def summary(exp: dict):
     return virtsim.run_experiment(exp).summary.iloc[0]
 
 
+def lone_response_s(duration: str = "0.3 s", **kwargs) -> float:
+    """The response time of every request of a single closed client (all alike: constant demands)."""
+    jobs = virtsim.run_experiment(kv_experiment(duration=duration, **kwargs)).jobs
+    done = jobs[jobs.counted & jobs.end_s.notna()].response_time_s
+    assert np.allclose(done, done.iloc[0], rtol=1e-12)
+    return float(done.iloc[0])
+
+
 # --- what one request costs alone ---------------------------------------------------------
 
 
 @settings(max_examples=12, deadline=None)
 @given(server_us=st.integers(1, 2000), client_us=st.integers(1, 2000), size=st.integers(0, 200_000))
 def test_a_lone_request_costs_the_clients_work_plus_the_servers(server_us, client_us, size):
-    exp = kv_experiment(server_cpu=f"{server_us} us", client_cpu=f"{client_us} us", size=f"{size} B",
-                        duration="0.3 s")
+    shape = {"server_cpu": f"{server_us} us", "size": f"{size} B"}
+    alone = lone_response_s(client=False, **shape)
+    exp = kv_experiment(client_cpu=f"{client_us} us", duration="0.3 s", **shape)
     results = virtsim.run_experiment(exp)
     jobs = results.jobs
     done = jobs[jobs.counted & jobs.end_s.notna()]
-    expected = (server_us + client_us) * 1e-6 + RTT_S + size / NIC_BYTES_PER_S
+    # The client's work and its stack's first packet each way come first; the rest streams with the server's.
+    expected = alone + client_us * 1e-6 + STACK_S
     assert np.allclose(done.response_time_s, expected, rtol=1e-9, atol=1e-12)
-    assert np.allclose(done.client_s, client_us * 1e-6, rtol=1e-9)
+    assert np.allclose(done.client_s, client_us * 1e-6 + STACK_S, rtol=1e-9)
     # Alone, the breakdown accounts for all of it: nothing is waiting.
     assert np.allclose(done.bare_metal_s, expected, rtol=1e-9) and np.allclose(done.wait_s, 0.0, atol=1e-12)
 
@@ -61,7 +74,8 @@ def test_a_lone_request_costs_the_clients_work_plus_the_servers(server_us, clien
 def test_without_a_client_nothing_changes_and_no_client_column():
     jobs = virtsim.run_experiment(kv_experiment(client=False, duration="0.3 s")).jobs
     assert "client_s" not in jobs
-    assert np.allclose(jobs.response_time_s.dropna(), 100e-6 + RTT_S + 512 / NIC_BYTES_PER_S, rtol=1e-9)
+    done = jobs[jobs.end_s.notna()]
+    assert len(done) > 100 and np.allclose(done.bare_metal_s, done.response_time_s, rtol=1e-9)
     spec = virtsim.load_experiment(kv_experiment(client=False))
     assert "client" not in spec.model_dump()["workloads"][0]  # configuration hashes stay as they were
 
@@ -81,13 +95,13 @@ def test_the_server_draws_the_same_demands_with_or_without_modelled_clients():
 
 @pytest.mark.parametrize("client_cores", [1, 2])
 def test_the_load_generator_saturates_at_its_cores_over_its_cost(client_cores):
-    """64 clients on a generator of c cores at 50 µs each: at most c / 50 µs requests per second.
+    """64 clients on a generator of c cores at 50 µs each, plus its stack's packets: c / (50 µs + stack) per second.
 
     (Exponential costs: identical constant ones would march in lock-step, all at the generator at once,
     then all at the server while the generator idles.)"""
     s = summary(kv_experiment(clients=64, client_cores=client_cores, server_cpu="10 us",
                               client_cpu={"type": "exponential", "mean": "50 us"}))
-    assert s.throughput_per_s == pytest.approx(client_cores / 50e-6, rel=0.02)
+    assert s.throughput_per_s == pytest.approx(client_cores / (50e-6 + STACK_S), rel=0.02)
 
 
 def test_a_free_generator_leaves_the_server_as_the_bottleneck():
@@ -96,19 +110,22 @@ def test_a_free_generator_leaves_the_server_as_the_bottleneck():
 
 
 def test_closed_loop_with_the_clients_cost_follows_the_response_time_law():
-    """N clients, no think time, nothing saturated: X = N / R with R = client + server + round trip.
+    """N clients, no think time, nothing saturated: X = N / R with R = the client's part + the server's.
 
-    The four identical clients move in step, so their four transfers share each NIC at once."""
+    The four identical clients move in step, on cores enough for all: the client's part adds to each
+    request what it adds to one alone."""
     s = summary(kv_experiment(clients=4))
-    r = 150e-6 + RTT_S + 4 * 512 / NIC_BYTES_PER_S
+    r = summary(kv_experiment(clients=4, client=False)).response_time_mean_s + 50e-6 + STACK_S
     assert s.response_time_mean_s == pytest.approx(r, rel=1e-6)
     assert s.throughput_per_s == pytest.approx(4 / r, rel=0.01)
 
 
 def test_a_slower_client_nic_carries_the_bytes_at_its_rate():
     size = 1_000_000
-    s = summary(kv_experiment(client_nic="1 Gbit/s", size=f"{size} B", duration="1 s"))
-    assert s.response_time_mean_s == pytest.approx(150e-6 + RTT_S + size / (1e9 / 8), rel=1e-6)
+    wire = Link().wire_bytes(size)  # the frames, at 10 GbE at the server and 1 GbE at the client
+    fast = lone_response_s(size=f"{size} B")
+    slow = lone_response_s(size=f"{size} B", client_nic="1 Gbit/s")
+    assert slow - fast == pytest.approx(wire * (8 / 1e9 - 8 / 10e9), rel=1e-3)
 
 
 def test_clients_sharing_one_generator_nic_share_its_bandwidth():
@@ -117,7 +134,11 @@ def test_clients_sharing_one_generator_nic_share_its_bandwidth():
     size = 10_000_000
     s = summary(kv_experiment(clients=2, client_nic="1 Gbit/s", size=f"{size} B", duration="3 s",
                               server_cpu="1 us", client_cpu="1 us"))
-    assert s.response_time_mean_s == pytest.approx(2e-6 + RTT_S + 2 * size / (1e9 / 8), rel=1e-6)
+    # Both transfers at once through the 1 GbE generator: each takes twice what it takes alone.
+    alone = lone_response_s(size=f"{size} B", client_nic="1 Gbit/s", server_cpu="1 us", client_cpu="1 us",
+                            duration="2 s")
+    wire_s = Link().wire_bytes(size) * 8 / 1e9
+    assert s.response_time_mean_s == pytest.approx(alone + wire_s, rel=2e-3)
 
 
 def test_a_client_in_a_vm_pays_its_stacks_network_costs():
@@ -194,5 +215,5 @@ def test_open_workloads_have_modelled_clients_too():
     exp["hosts"][1]["hardware"]["cores"] = 1
     s = summary(exp)
     # The generator's one core at 50 µs a request is 10 % busy: M/D/1 waits are small, never negative.
-    assert s.response_time_mean_s >= 150e-6 + RTT_S and math.isfinite(s.response_time_mean_s)
+    assert s.response_time_mean_s >= lone_response_s() - 1e-12 and math.isfinite(s.response_time_mean_s)
     assert s.throughput_per_s == pytest.approx(2000, rel=0.05)
