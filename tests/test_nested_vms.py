@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 import virtsim
 from virtsim.cli import main
-from virtsim.components.stack import US, Layer, compose
+from virtsim.components.stack import REQUESTER, US, Layer, compose
 from virtsim.config import ConfigError, load_experiment, load_profile
 from virtsim.config.loads import ordered_targets
 from virtsim.experiment.simulation import Simulation
@@ -112,7 +112,7 @@ BAD = [
      kvm_in_kvm(l1_vcpus=2, engine="docker", containers=[{"name": "b"}]), ["hosts[0].vms[0]", "duplicate", "'b'"]),
     ("reserved-monitor-name",
      kvm_in_kvm(l2=[{"name": "b.vmm", "vcpus": 1, "memory": "1 GiB"}]),
-     ["hosts[0].vms[0].vms[0].name: names ending in '.vmm' are reserved"]),
+     ["hosts[0].vms[0].vms[0].name: names ending in '.vmm' or '.net' are reserved"]),
     ("reserved-host-os-in-a-type-2-guest",
      kvm_in_kvm(l1="virtualbox", engine="docker", containers=[{"name": "host-os"}]),
      ["hosts[0].vms[0].containers[0].name: 'host-os' is reserved here for a Type 2 host OS's own load"]),
@@ -167,7 +167,8 @@ def test_the_json_schema_nests_vms_recursively():
 def test_an_l2_path_is_its_l1s_hypervisor_on_top_of_the_l1s_path():
     platform = Simulation(load_experiment(experiment([kvm_in_kvm()], []))).platform
     l2 = platform.paths["h/a/b"]
-    expected = compose([Layer("hypervisor", KVM, "h/a/b.vmm"), Layer("hypervisor", KVM, "h/a.vmm")], LINUX)
+    expected = compose([Layer("hypervisor", KVM, "h/a/b.vmm", net_runs_in="h/a/b.net"),
+                        Layer("hypervisor", KVM, "h/a.vmm", net_runs_in="h/a.net")], LINUX)
     assert l2 == expected
     assert l2.layers == ("kvm", "kvm") and l2.cpu_factor == pytest.approx(KVM.cpu.factor ** 2, rel=1e-15)
     # The L1 hypervisor's own thread is a consumer inside the L1, capped at one of its vCPUs.
@@ -175,6 +176,8 @@ def test_an_l2_path_is_its_l1s_hypervisor_on_top_of_the_l1s_path():
     assert vmm.node.parent is platform.consumers["h/a"].node
     assert platform.consumers["h/a/b"].node.parent is platform.consumers["h/a"].node
     assert platform.layer_consumers["h/a.vmm"].node.parent is platform.cpu["h"].root
+    # So is its vhost thread (kvm's net.host_work: thread).
+    assert platform.layer_consumers["h/a/b.net"].node.parent is platform.consumers["h/a"].node
 
 
 @pytest.mark.parametrize("mem_fraction", [0.0, 0.4])
@@ -217,10 +220,11 @@ def test_docker_in_an_l2_pays_the_engine_and_both_hypervisors():
            "containers": [{"name": "web", "network": "nat", "storage": "volume"}]}]
     host = kvm_in_kvm(l2=l2)
     platform = Simulation(load_experiment(experiment([host], []))).platform
-    modes = [Layer("network", DOCKER, "h/a/b", DOCKER.network_modes["nat"], "nat"),
+    modes = [Layer("network", DOCKER, REQUESTER, DOCKER.network_modes["nat"], "nat"),
              Layer("storage", DOCKER, "h/a/b", DOCKER.storage_modes["volume"], "volume"),
              Layer("engine", DOCKER, "h/a/b")]
-    kvms = [Layer("hypervisor", KVM, "h/a/b.vmm"), Layer("hypervisor", KVM, "h/a.vmm")]
+    kvms = [Layer("hypervisor", KVM, "h/a/b.vmm", net_runs_in="h/a/b.net"),
+            Layer("hypervisor", KVM, "h/a.vmm", net_runs_in="h/a.net")]
     assert platform.paths["h/a/b/web"] == compose(modes + kvms, LINUX)
     demand = {"cpu": "2 ms", "syscalls": 200, "net": {"transactions": 2, "bytes": "1 KiB"},
               "disk": {"ops": 2, "bytes": "4 KiB"}}

@@ -31,7 +31,7 @@ import numpy as np
 import simpy
 
 from ..model.topology import descendants, walk_vms
-from .platform import Platform
+from .platform import OWN_THREADS, Platform
 from .startup import Startup
 
 
@@ -112,7 +112,7 @@ class Failures:
         if whole:
             layers = tuple(p for p, c in layer_consumers.items() if c.host == host.name)
         else:
-            layers = tuple(f"{t}.vmm" for t in targets if f"{t}.vmm" in layer_consumers)
+            layers = tuple(f"{t}{own}" for t in targets for own in OWN_THREADS if f"{t}{own}" in layer_consumers)
             layers += tuple(self.platform.shared_layers.get((failure.layer, failure.domain), ()))
         return _Domain(host.name, targets, layers, whole)
 
@@ -149,7 +149,7 @@ class Failures:
     def kill_container(self, path: str, cause: str, restart_after_s: float) -> None:
         """A container is killed now (e.g. ``oom-kill``); its policy may restart it after the delay."""
         host = self._hosts[path.split("/", 1)[0]]
-        layers = tuple(p for p in (f"{path}.vmm",) if p in self.platform.layer_consumers)
+        layers = tuple(p for p in (f"{path}{own}" for own in OWN_THREADS) if p in self.platform.layer_consumers)
         domain = _Domain(host.name, (path,), layers, False)
         self._take_down(domain, path, "container", cause)
         self.env.timeout(restart_after_s).callbacks.append(

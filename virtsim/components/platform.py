@@ -22,13 +22,17 @@ from ..model.host_os import HostOS, host_os_of, runs_on_an_os
 from ..model.topology import walk_vms
 from .cfs import CpuQuota
 from .devices import Disk, Nic
-from .stack import Layer, PathCost, compose
+from .stack import REQUESTER, Layer, PathCost, compose
 
 #: Weight of one process that runs directly in a node next to child cgroups:
 #: the cgroup v2 default ``cpu.weight`` (100), so a process weighs as much as a
 #: default container. Next to VMs it weighs as a VM of default shares.
 PROCESS_WEIGHT_AMONG_CONTAINERS = 100.0
 PROCESS_WEIGHT_AMONG_VMS = 1000.0
+
+OWN_THREADS = (".vmm", ".net")
+"""Suffixes of the layer consumers that belong to one VM (or sandbox) and go down with it: its VMM and its
+network thread."""
 
 BACKGROUND_HORIZON_S = 1e12
 """Seconds of work given to a steady background load (longer than any run)."""
@@ -82,13 +86,18 @@ class Platform:
     """All hosts of an experiment, with a consumer for every host, VM and container.
 
     Besides the consumers users target, each host gets the consumers where the
-    layers' own work runs: one per VM for its VMM (``h1/a.vmm``, one core: the
-    VMM's I/O thread and exit handling; for a nested VM inside its parent VM,
-    ``h1/a/b.vmm``), one per host for a hypervisor whose I/O is served in its
+    layers' own work runs: one per VM for its VMM (``h1/a.vmm``, capped at the
+    disk path's ``threads``, one core by default: the VMM's I/O thread and exit
+    handling; for a nested VM inside its parent VM, ``h1/a/b.vmm``), one per VM
+    for a network thread of its own where the hypervisor's ``net.host_work`` is
+    ``thread`` (``h1/a.net``, KVM's vhost-net, capped at ``net.threads``), one
+    per host for a hypervisor whose I/O is served in its
     root partition (``h1/root-partition``, Hyper-V: shared by the host's VMs, on
     all its cores) and one for a host engine
     (``h1/docker``: its daemon and the host kernel's bridge/NAT processing).
     ``paths`` holds the composed per-operation cost of every consumer's stack.
+    Work a profile runs in the requester's own context (``host_work:
+    requester``) has no consumer of its own: it is charged to the requester.
     """
 
     def __init__(self, env: simpy.Environment, hosts, *, policy: str = "max-min"):
@@ -222,7 +231,9 @@ class Platform:
         """Layers a container adds on top of its parent, and the OS its processes see."""
         if engine is None:
             return [], None
-        layers = [Layer("network", engine, runs_in, engine.network_modes.get(ctr.network), ctr.network),
+        mode = engine.network_modes.get(ctr.network)
+        net_in = REQUESTER if mode is not None and mode.host_work == "requester" else runs_in
+        layers = [Layer("network", engine, net_in, mode, ctr.network),
                   Layer("storage", engine, runs_in, engine.storage_modes.get(ctr.storage), ctr.storage),
                   Layer("engine", engine, runs_in)]
         layers = [layer for layer in layers if layer.kind == "engine" or layer.mode is not None]
@@ -231,14 +242,24 @@ class Platform:
         # A sandbox VM (Kata): the container's own microVM, whose VMM thread is a
         # consumer of its own: on the host, or inside the VM when nested.
         inside_vm = runs_in in self.consumers and self.consumers[runs_in].kind == "vm"
-        if inside_vm:
-            vmm = self._layer_node(host, f"{runs_in}/{ctr.name}.vmm", cap_cores=1.0,
-                                   weight=PROCESS_WEIGHT_AMONG_CONTAINERS, parent=self.consumers[runs_in].node)
-        else:
-            vmm = self._layer_node(host, f"{host.name}/{ctr.name}.vmm", cap_cores=1.0,
-                                   weight=PROCESS_WEIGHT_AMONG_CONTAINERS)
-        layers.append(Layer("hypervisor", engine.composition.hypervisor, vmm))
+        parent = self.consumers[runs_in].node if inside_vm else None
+        sandbox = f"{runs_in if inside_vm else host.name}/{ctr.name}"
+        hypervisor = engine.composition.hypervisor
+        vmm = self._layer_node(host, f"{sandbox}.vmm", cap_cores=float(hypervisor.disk.threads),
+                               weight=PROCESS_WEIGHT_AMONG_CONTAINERS, parent=parent)
+        net_in = self._net_thread(host, hypervisor, sandbox, vmm, PROCESS_WEIGHT_AMONG_CONTAINERS, parent)
+        layers.append(Layer("hypervisor", hypervisor, vmm, net_runs_in=net_in))
         return layers, engine.composition.guest_os
+
+    def _net_thread(self, host, hypervisor, vm_path: str, runs_in: str, weight: float,
+                    parent: ShareNode | None) -> str | None:
+        """Where a VM's network work runs, where not with the rest of its hypervisor's (``runs_in``): a thread of
+        its own (``vm_path.net``, capped at ``net.threads``) or the requester. None: with the rest."""
+        where = hypervisor.net.host_work
+        if where == "thread":
+            return self._layer_node(host, f"{vm_path}.net", cap_cores=float(hypervisor.net.threads),
+                                    weight=weight, parent=parent)
+        return REQUESTER if where == "requester" else None
 
     def _compose_paths(self, host) -> None:
         name = host.name
@@ -252,14 +273,16 @@ class Platform:
             layers = list(vm_layers[nested.parent_path])
             if nested.hypervisor is not None:
                 parent = self.consumers[nested.parent_path].node if nested.parent_vm is not None else None
-                runs_in = self._layer_node(host, f"{path}.vmm", cap_cores=1.0, weight=vm.shares, parent=parent)
+                runs_in = self._layer_node(host, f"{path}.vmm", cap_cores=float(nested.hypervisor.disk.threads),
+                                           weight=vm.shares, parent=parent)
+                net_in = self._net_thread(host, nested.hypervisor, path, runs_in, vm.shares, parent)
                 if nested.hypervisor.io_backend == "root-partition":
                     # Hyper-V: the VM's I/O is served in the root partition, shared by every VM it hosts
                     # (the per-VM consumer above keeps the VM's worker-process memory).
                     runs_in = self._shared_layer(host, "hypervisor", nested.parent_path, "root-partition",
                                                  PROCESS_WEIGHT_AMONG_VMS, parent)
                 layers.insert(0, Layer("hypervisor", nested.hypervisor, runs_in,
-                                       host_os=self._os_under(host, nested)))
+                                       host_os=self._os_under(host, nested), net_runs_in=net_in))
             vm_layers[path] = layers
             guest_os = vm.os or host_os
             self.paths[path] = compose(layers, guest_os)

@@ -24,7 +24,12 @@ from ..model.costs import OP_CLASSES, US, IOCost, LayerCost, NativeOpCosts, Nati
 if TYPE_CHECKING:
     from ..config.profiles import EngineProfile, HypervisorProfile, ModeCost, OSProfile
 
-__all__ = ["OP_CLASSES", "US", "IOPathCost", "Layer", "PathCost", "compose", "compose_costs"]
+__all__ = ["OP_CLASSES", "REQUESTER", "US", "IOPathCost", "Layer", "PathCost", "compose", "compose_costs"]
+
+REQUESTER = "<requester>"
+"""Where a layer's own work runs when it runs in the requester's own context (a softirq on its core, its
+system call path, its vCPU): the work is charged to the requester like its guest CPU, in whatever consumer
+the request runs. Not a consumer path (no name contains '<')."""
 
 
 @dataclass(frozen=True)
@@ -79,7 +84,10 @@ class Layer:
 
     ``runs_in`` is the path of the consumer charged with ``host_cpu_us``: the
     physical host's node for the hypervisor or a host engine, the VM itself
-    for an engine inside a VM (its kernel does that work).
+    for an engine inside a VM (its kernel does that work), or
+    :data:`REQUESTER`: the requester's own context. ``net_runs_in``, where
+    given, is the same for the layer's network path alone (a VM's network
+    thread beside its VMM).
     """
 
     kind: str
@@ -92,7 +100,9 @@ class Layer:
     host_os: NativeOpCosts | None = None
     """For a hosted (Type 2) hypervisor: the native operation costs of the OS it runs on. Its device
     emulation's host-stack operations (the profile's ``host_stack``) are priced at them and charged
-    where its own work runs (``runs_in``); None: no host-stack cost."""
+    where its own work runs (``runs_in``, ``net_runs_in`` for the network's); None: no host-stack cost."""
+    net_runs_in: str | None = None
+    """Where the network path's own work runs, where it differs from ``runs_in``."""
 
     @property
     def label(self) -> str:
@@ -154,23 +164,26 @@ class PathCost:
 
 def compose(layers: Sequence[Layer], native_os: OSProfile | None) -> PathCost:
     """The path through ``layers`` (top to bottom) over a native OS (None: no native operation cost)."""
-    return compose_costs([(layer.cost, layer.runs_in) for layer in layers],
+    return compose_costs([(layer.cost, layer.runs_in) if layer.net_runs_in is None
+                          else (layer.cost, layer.runs_in, layer.net_runs_in) for layer in layers],
                          None if native_os is None else native_os.ops.cost(),
                          None if native_os is None else native_os.net.cost())
 
 
-def compose_costs(layers: Sequence[tuple[LayerCost, str]], native: NativeOpCosts | None,
-                  native_packets: NativePacketCost | None = None) -> PathCost:
+def compose_costs(layers: Sequence[tuple[LayerCost, str] | tuple[LayerCost, str, str]],
+                  native: NativeOpCosts | None, native_packets: NativePacketCost | None = None) -> PathCost:
     """Fold the costs of layers (top to bottom, each with the consumer it runs in) into one path.
 
-    Costs add up layer by layer and factors multiply, in path order (the order
-    of the floating-point operations is the results'); ceilings keep the
-    tightest, and where it sits.
+    Each layer comes with the consumer its own work runs in and, optionally, a
+    third where its network path's runs. Work that runs in :data:`REQUESTER`
+    is added to the requester's CPU. Costs add up layer by layer and factors
+    multiply, in path order (the order of the floating-point operations is the
+    results'); ceilings keep the tightest, and where it sits.
     """
     cpu_factor = memory_factor = kernel_factor = 1.0
     ops = {k: _OpSum() for k in OP_CLASSES}
     disk, net = _IOSum(), _IOSum()
-    for cost, runs_in in layers:
+    for cost, runs_in, *net_in in layers:
         if cost.cpu is not None:
             cpu_factor *= cost.cpu.factor
             memory_factor *= cost.cpu.memory_factor
@@ -181,7 +194,7 @@ def compose_costs(layers: Sequence[tuple[LayerCost, str]], native: NativeOpCosts
         if cost.disk is not None:
             disk.add(cost.disk, runs_in)
         if cost.net is not None:
-            net.add(cost.net, runs_in)
+            net.add(cost.net, net_in[0] if net_in else runs_in)
     return PathCost(
         cpu_factor=cpu_factor,
         memory_factor=memory_factor,
@@ -192,7 +205,7 @@ def compose_costs(layers: Sequence[tuple[LayerCost, str]], native: NativeOpCosts
                                                                        native_packets.receive_cpu_s),
         disk=disk.path_cost(),
         net=net.path_cost(),
-        layers=tuple(cost.name for cost, _ in layers),
+        layers=tuple(layer[0].name for layer in layers),
     )
 
 
@@ -216,7 +229,10 @@ class _OpSum:
 
     def add(self, op: OpCost, runs_in: str) -> None:
         self.guest += op.guest_cpu_s
-        _charge(self.host, runs_in, op.host_cpu_s)
+        if runs_in == REQUESTER:
+            self.guest += op.host_cpu_s
+        else:
+            _charge(self.host, runs_in, op.host_cpu_s)
         self.latency += op.latency_s
 
 
@@ -239,6 +255,9 @@ class _IOSum:
     receive_host: dict[str, float] = field(default_factory=dict)
 
     def add(self, io: IOCost, runs_in: str) -> None:
+        if runs_in == REQUESTER:
+            self._add_in_requester(io)
+            return
         self.guest += io.guest_cpu_s
         _charge(self.host, runs_in, io.host_cpu_s)
         self.latency += io.latency_s
@@ -261,6 +280,20 @@ class _IOSum:
             self.receive_guest += packet.receive_guest_cpu_s
             _charge(self.send_host, runs_in, packet.send_host_cpu_s)
             _charge(self.receive_host, runs_in, packet.receive_host_cpu_s)
+
+    def _add_in_requester(self, io: IOCost) -> None:
+        """``io``, its own work done in the requester's context: all its CPU is the requester's."""
+        if io.write_host_cpu_s is not None and io.write_host_cpu_s != io.host_cpu_s:
+            raise ValueError("a path whose writes cost its own threads differently cannot run in the requester")
+        if io.ops_limit_per_s != float("inf") or io.write_ops_limit_per_s is not None:
+            raise ValueError("a path with an operations ceiling (a thread's) cannot run in the requester")
+        self.add(replace(io, guest_cpu_s=io.guest_cpu_s + io.host_cpu_s, host_cpu_s=0.0, write_host_cpu_s=None,
+                         per_packet=None if io.per_packet is None else replace(
+                             io.per_packet,
+                             send_guest_cpu_s=io.per_packet.send_guest_cpu_s + io.per_packet.send_host_cpu_s,
+                             receive_guest_cpu_s=io.per_packet.receive_guest_cpu_s
+                             + io.per_packet.receive_host_cpu_s,
+                             send_host_cpu_s=0.0, receive_host_cpu_s=0.0)), "")
 
     def path_cost(self) -> IOPathCost:
         return IOPathCost(guest_cpu_s=self.guest, host_cpu_s=dict(self.host), latency_s=self.latency,

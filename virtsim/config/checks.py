@@ -172,14 +172,19 @@ def _check_memory_admission(host: s.HostSpec, committed: dict[str, float], loc: 
                  f"{host.memory_overcommit:g}); raise memory_overcommit or give the VMs less memory")
 
 
+_OWN_THREADS = (".vmm", ".net")
+"""Suffixes the platform gives to a VM's (or sandbox's) own layer consumers: its VMM and network thread."""
+
+
 def _check_reserved_names(engine, siblings, ctx: Context) -> None:
     """Names beside VMs (on a host or in a VM) that the simulator gives to the layers' own threads."""
     taken = {"host-os": "a Type 2 host OS's own load"}
     if engine is not None:
         taken[engine.name] = f"the host engine {engine.name!r}"
     for loc, name in siblings:
-        if name.endswith(".vmm") and loc[-3] == "vms":  # containers are checked with the others
-            ctx.add(loc, f"names ending in '.vmm' are reserved for VM monitors, got {name!r}")
+        if name.endswith(_OWN_THREADS) and loc[-3] == "vms":  # containers are checked with the others
+            ctx.add(loc, f"names ending in '.vmm' or '.net' are reserved for a VM's monitor and network "
+                         f"thread, got {name!r}")
         elif name in taken:
             ctx.add(loc, f"{name!r} is reserved here for {taken[name]}; choose another name")
 
@@ -194,8 +199,9 @@ def _check_containers(containers, loc: tuple, owner: str, parent, ctx: Context, 
         cores, memory = _threads(hw), hw.memory_bytes
         unit = "cores" if hw.threads_per_core == 1 else "hardware threads"
     for k, ctr in zip(indices, containers, strict=True):
-        if ctr.name.endswith(".vmm"):
-            ctx.add((*loc, k, "name"), f"names ending in '.vmm' are reserved for VM monitors, got {ctr.name!r}")
+        if ctr.name.endswith(_OWN_THREADS):
+            ctx.add((*loc, k, "name"), f"names ending in '.vmm' or '.net' are reserved for a VM's monitor and "
+                                       f"network thread, got {ctr.name!r}")
         if ctr.cpus is not None:
             if ctr.cpus > cores:
                 ctx.add((*loc, k, "cpus"), f"asks {_cores(ctr.cpus)} but {owner} has {cores} {unit}")

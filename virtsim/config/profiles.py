@@ -26,6 +26,8 @@ from .fields import Name, Text, choice, integer, number, quantity
 from .provenance import SourcedProfile
 
 __all__ = [
+    "ENGINE_NET_WORK",
+    "HYPERVISOR_NET_WORK",
     "IO_BACKENDS",
     "NETWORK_MODES",
     "STORAGE_MODES",
@@ -38,6 +40,12 @@ __all__ = [
 NETWORK_MODES = ("host", "bridge", "nat")
 STORAGE_MODES = ("volume", "overlay")
 IO_BACKENDS = ("vmm", "root-partition")
+HYPERVISOR_NET_WORK = ("vmm", "thread", "requester")
+"""Where a hypervisor's own network work (``net.host_cpu_*``) runs: its VMM consumer, a network thread of its
+own per VM, or the requester's own context."""
+ENGINE_NET_WORK = ("engine", "requester")
+"""Where an engine network mode's own work (``host_cpu_*``) runs: the host engine's consumer, or the
+requester's own context."""
 
 
 class _Part(BaseModel):
@@ -144,6 +152,28 @@ class NetPath(PacketCpu, IOPath):
     ``bandwidth_limit`` caps the bytes on the wire, headers and framing included.
     """
 
+    host_work: choice(*HYPERVISOR_NET_WORK) = Field(
+        default="vmm",
+        description="Where the path's own host work (host_cpu_us, host_cpu_per_packet_us and their receive "
+                    "values) runs. 'vmm' (default, as before): where the hypervisor's other work runs, its "
+                    "VMM consumer (h1/a.vmm, shared with the disk I/O thread) or Hyper-V's root partition. "
+                    "'thread': a network thread of its own per VM (h1/a.net: KVM's vhost-net kernel thread, a "
+                    "hosted VMM's network thread), capped at `threads` cores, so a serialized network path "
+                    "saturates at 1 / (its work per transaction) on its own, beside the disk thread. "
+                    "'requester': in the requesting VM's or container's own context (its vCPU, its exits), "
+                    "charged to the requester like guest_cpu_us.")
+    threads: integer(ge=1) = Field(
+        default=1,
+        description="host_work 'thread' only: the network threads per VM (vhost-net: one per virtqueue "
+                    "pair), the cores its consumer may use at once. Default 1.")
+
+    @model_validator(mode="after")
+    def _threads_need_a_thread(self):
+        if self.threads != 1 and self.host_work != "thread":
+            raise ValueError(f"threads: only a network thread of its own has a thread count (host_work: "
+                             f"'thread'); host_work is {self.host_work!r}: remove threads or set host_work: thread")
+        return self
+
     def cost(self) -> costs.IOCost:
         return replace(super().cost(), per_packet=self.packet_cost())
 
@@ -160,7 +190,14 @@ class DiskPath(IOPath):
         default=None, description="iops_limit for writes (default: iops_limit).")
 
     iops_limit: number(gt=0) | None = Field(
-        default=None, description="Operations per second the path allows, if limited.")
+        default=None, description="Operations per second the path allows, if limited (per I/O thread: "
+                                  "each operation holds one of the VMM's `threads` for 1 / iops_limit s).")
+    threads: integer(ge=1) = Field(
+        default=1,
+        description="I/O threads of the VMM that serve the disk (QEMU's I/O thread, iothreads): the cores "
+                    "its VMM consumer (h1/a.vmm) may use at once. Default 1 (one VMM thread, as before). "
+                    "Not read under io_backend 'root-partition', whose root partition uses all the host's "
+                    "cores.")
 
     def cost(self) -> costs.IOCost:
         """As a disk path: writes at their own figures where given (``receive_bandwidth_factor`` is not read)."""
@@ -254,6 +291,14 @@ class HypervisorProfile(SourcedProfile):
                     "of the VM that runs it) and charged where its host_cpu_us runs (its VMM consumer). "
                     "Default: none (no host-stack cost, as before).")
     source: dict[str, Text] = Field(exclude=True)
+
+    @model_validator(mode="after")
+    def _net_thread_needs_a_vmm(self):
+        if self.net.host_work == "thread" and self.io_backend != "vmm":
+            raise ValueError(f"net.host_work: 'thread' is a network thread per VM beside its VMM; under "
+                             f"io_backend {self.io_backend!r} the VMs' I/O is served where that backend runs: "
+                             f"use host_work 'vmm' or 'requester'")
+        return self
 
     @model_validator(mode="after")
     def _host_stack_needs_a_host_os(self):
@@ -358,6 +403,15 @@ class ModeCost(OpCost):
 
 class NetModeCost(PacketCpu, ModeCost):
     """Added cost per network transaction and per packet in one network mode."""
+
+    host_work: choice(*ENGINE_NET_WORK) = Field(
+        default="engine",
+        description="Where the mode's own host work (host_cpu_us, host_cpu_per_packet_us and their receive "
+                    "values) runs. 'engine' (default, as before): the host engine's consumer (h1/docker), "
+                    "shared by its containers and not capped by any of them; in a VM, the VM. 'requester': "
+                    "the requesting container's own context (the bridge, conntrack and NAT run in the "
+                    "softirq of the core that handles its packets, the sender's on transmit), charged to the "
+                    "container, so it counts against its cpus, its CFS quota and its weight.")
 
     def network_cost(self) -> costs.IOCost:
         """As a network mode: receives at ``receive_bandwidth_factor``; no ceilings."""
