@@ -38,13 +38,16 @@ def test_simpy_is_bounded_to_the_tested_versions():
     assert simpy_requirement.specifier.contains(simpy.__version__), (simpy.__version__, str(simpy_requirement))
 
 
+def recorder(env, order: list):
+    """``record(name)``: a callback that appends ``(now, name)`` to ``order`` when it is called."""
+    return lambda name: (lambda _event: order.append((env.now, name)))
+
+
 def test_simpy_orders_an_instant_by_priority_then_by_scheduling():
     """URGENT (a process starting), then NORMAL in the order scheduled, also during the instant."""
     env = simpy.Environment()
     order = []
-
-    def record(name):
-        return lambda event: order.append((env.now, name))
+    record = recorder(env, order)
 
     def at_one(event):
         order.append((env.now, "timeout 1"))
@@ -82,9 +85,7 @@ def test_late_calls_run_after_the_instant_and_after_what_each_schedules():
     env = simpy.Environment()
     late = late_calls(env)
     order = []
-
-    def record(name):
-        return lambda _event: order.append((env.now, name))
+    record = recorder(env, order)
 
     def first_late(_call):
         order.append((env.now, "late 1"))

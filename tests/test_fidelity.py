@@ -112,11 +112,14 @@ def test_theory_rows_tell_the_disciplines_apart(table):
     """Served by processor sharing, the FCFS rows whose answer depends on the discipline fail."""
     runner = fidelity.Runner()
     for row_id in ("queue-mm1-fcfs-p99", "queue-md1-fcfs-mean", "queue-event-loop-saturation"):
-        row, exp, column = theory.CASES[row_id]
+        row, exp, _ = theory.CASES[row_id]
         assert table.loc[row_id, "status"] == PASS
-        ps = {**exp, "workloads": [{k: v for k, v in exp["workloads"][0].items() if k != "service"}]}
-        simulated_ps = float(runner.summary(ps)[column]) * theory._SECONDS[row.unit]
+        simulated_ps = theory.simulate(runner, row_id, exp=_served_by_ps(exp))
         assert not within(row, simulated_ps), (row_id, simulated_ps, row.value)
-    row, exp, column = theory.CASES["queue-mm1-fcfs-mean"]  # M/M/1: the mean does not depend on the discipline
-    ps = {**exp, "workloads": [{k: v for k, v in exp["workloads"][0].items() if k != "service"}]}
-    assert within(row, float(runner.summary(ps)[column]) * 1e3)
+    row, exp, _ = theory.CASES["queue-mm1-fcfs-mean"]  # M/M/1: the mean does not depend on the discipline
+    assert within(row, theory.simulate(runner, "queue-mm1-fcfs-mean", exp=_served_by_ps(exp)))
+
+
+def _served_by_ps(exp: dict) -> dict:
+    """The same experiment with its workload served by processor sharing (no ``service``)."""
+    return {**exp, "workloads": [{k: v for k, v in exp["workloads"][0].items() if k != "service"}]}

@@ -119,6 +119,11 @@ def test_software_resource_names_are_unique_and_capacities_positive():
         virtsim.load_experiment(exp)
     text = str(caught.value)
     assert "software_resources[1].capacity: must be an integer ≥ 1" in text, text
+    exp["software_resources"] = [{"name": "lock", "capacity": 1}, {"name": "lock", "capacity": 2}]
+    with pytest.raises(ConfigError) as caught:
+        virtsim.load_experiment(exp)
+    text = str(caught.value)
+    assert "software_resources[1].name: duplicate software resource name 'lock'" in text, text
 
 
 def test_an_experiment_without_software_resources_dumps_as_before():

@@ -58,6 +58,12 @@ class Consumer:
     """Sockets a VM's vCPUs span (a container in a VM: its VM's); 0 on a host and in its containers, where a
     job's threads span as many as they need (``CpuTopology.sockets_for``)."""
 
+    def remote_extra(self, threads: int) -> float:
+        """What remote memory adds to the memory-intensive work of an ``interleaved`` job of ``threads`` threads
+        here, as a multiple of its local time: its memory is spread over the sockets the consumer's vCPUs (a VM)
+        or the job's own threads (on a host or in one of its containers) span."""
+        return self.topology.remote_extra(self.sockets or self.topology.sockets_for(threads))
+
 
 def topology_of(hw) -> CpuTopology:
     """The processor topology of a resolved ``HardwareSpec``."""
@@ -247,14 +253,13 @@ class Platform:
         hypervisor = engine.composition.hypervisor
         vmm = self._layer_node(host, f"{sandbox}.vmm", cap_cores=float(hypervisor.disk.threads),
                                weight=PROCESS_WEIGHT_AMONG_CONTAINERS, parent=parent)
-        net_in = self._net_thread(host, hypervisor, sandbox, vmm, PROCESS_WEIGHT_AMONG_CONTAINERS, parent)
+        net_in = self._net_thread(host, hypervisor, sandbox, PROCESS_WEIGHT_AMONG_CONTAINERS, parent)
         layers.append(Layer("hypervisor", hypervisor, vmm, net_runs_in=net_in))
         return layers, engine.composition.guest_os
 
-    def _net_thread(self, host, hypervisor, vm_path: str, runs_in: str, weight: float,
-                    parent: ShareNode | None) -> str | None:
-        """Where a VM's network work runs, where not with the rest of its hypervisor's (``runs_in``): a thread of
-        its own (``vm_path.net``, capped at ``net.threads``) or the requester. None: with the rest."""
+    def _net_thread(self, host, hypervisor, vm_path: str, weight: float, parent: ShareNode | None) -> str | None:
+        """Where a VM's network work runs, where not with the rest of its hypervisor's: a thread of its own
+        (``vm_path.net``, capped at ``net.threads``) or the requester. None: with the rest."""
         where = hypervisor.net.host_work
         if where == "thread":
             return self._layer_node(host, f"{vm_path}.net", cap_cores=float(hypervisor.net.threads),
@@ -275,7 +280,7 @@ class Platform:
                 parent = self.consumers[nested.parent_path].node if nested.parent_vm is not None else None
                 runs_in = self._layer_node(host, f"{path}.vmm", cap_cores=float(nested.hypervisor.disk.threads),
                                            weight=vm.shares, parent=parent)
-                net_in = self._net_thread(host, nested.hypervisor, path, runs_in, vm.shares, parent)
+                net_in = self._net_thread(host, nested.hypervisor, path, vm.shares, parent)
                 if nested.hypervisor.io_backend == "root-partition":
                     # Hyper-V: the VM's I/O is served in the root partition, shared by every VM it hosts
                     # (the per-VM consumer above keeps the VM's worker-process memory).

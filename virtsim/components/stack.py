@@ -215,6 +215,21 @@ def _with_host_cpu(io: IOCost, cpu_s: float) -> IOCost:
     return replace(io, host_cpu_s=io.host_cpu_s + cpu_s, write_host_cpu_s=write)
 
 
+def _in_requester(io: IOCost) -> IOCost:
+    """``io`` with its own work done in the requester's context: all its CPU is the requester's."""
+    if io.write_host_cpu_s is not None and io.write_host_cpu_s != io.host_cpu_s:
+        raise ValueError("a path whose writes cost its own threads differently cannot run in the requester")
+    if io.ops_limit_per_s != float("inf") or io.write_ops_limit_per_s is not None:
+        raise ValueError("a path with an operations ceiling (a thread's) cannot run in the requester")
+    packet = io.per_packet
+    if packet is not None:
+        packet = replace(packet, send_guest_cpu_s=packet.send_guest_cpu_s + packet.send_host_cpu_s,
+                         receive_guest_cpu_s=packet.receive_guest_cpu_s + packet.receive_host_cpu_s,
+                         send_host_cpu_s=0.0, receive_host_cpu_s=0.0)
+    return replace(io, guest_cpu_s=io.guest_cpu_s + io.host_cpu_s, host_cpu_s=0.0, write_host_cpu_s=None,
+                   per_packet=packet)
+
+
 def _charge(host: dict[str, float], where: str, cpu_s: float) -> None:
     """Add ``cpu_s`` to what ``where`` burns (nothing, not even a zero entry, when it is 0)."""
     if cpu_s:
@@ -256,8 +271,7 @@ class _IOSum:
 
     def add(self, io: IOCost, runs_in: str) -> None:
         if runs_in == REQUESTER:
-            self._add_in_requester(io)
-            return
+            io = _in_requester(io)  # no own work left: nothing below is charged to REQUESTER
         self.guest += io.guest_cpu_s
         _charge(self.host, runs_in, io.host_cpu_s)
         self.latency += io.latency_s
@@ -280,20 +294,6 @@ class _IOSum:
             self.receive_guest += packet.receive_guest_cpu_s
             _charge(self.send_host, runs_in, packet.send_host_cpu_s)
             _charge(self.receive_host, runs_in, packet.receive_host_cpu_s)
-
-    def _add_in_requester(self, io: IOCost) -> None:
-        """``io``, its own work done in the requester's context: all its CPU is the requester's."""
-        if io.write_host_cpu_s is not None and io.write_host_cpu_s != io.host_cpu_s:
-            raise ValueError("a path whose writes cost its own threads differently cannot run in the requester")
-        if io.ops_limit_per_s != float("inf") or io.write_ops_limit_per_s is not None:
-            raise ValueError("a path with an operations ceiling (a thread's) cannot run in the requester")
-        self.add(replace(io, guest_cpu_s=io.guest_cpu_s + io.host_cpu_s, host_cpu_s=0.0, write_host_cpu_s=None,
-                         per_packet=None if io.per_packet is None else replace(
-                             io.per_packet,
-                             send_guest_cpu_s=io.per_packet.send_guest_cpu_s + io.per_packet.send_host_cpu_s,
-                             receive_guest_cpu_s=io.per_packet.receive_guest_cpu_s
-                             + io.per_packet.receive_host_cpu_s,
-                             send_host_cpu_s=0.0, receive_host_cpu_s=0.0)), "")
 
     def path_cost(self) -> IOPathCost:
         return IOPathCost(guest_cpu_s=self.guest, host_cpu_s=dict(self.host), latency_s=self.latency,

@@ -63,10 +63,7 @@ def resolve_workload(
         resolved |= each.resolve_keys(wl, loc, ctx, targets)
     demand = None
     if wl.demand is not None:
-        cpu_loc = (*loc, "demand", "cpu")
-        cpu = resolve_distribution(wl.demand.cpu, cpu_loc, ctx) if wl.demand.cpu is not None else None
-        if isinstance(cpu, ConstantDist) and cpu.value_s <= 0:
-            ctx.add(cpu_loc, f"a constant CPU demand must be > 0 s, got {cpu.value_s:g} s")
+        cpu = _cpu(wl.demand, (*loc, "demand", "cpu"), ctx) if wl.demand.cpu is not None else None
         demand = _demand(wl.demand, cpu)
     service = _service(wl, loc, ctx)
     client = _client(wl, loc, ctx, targets)
@@ -131,11 +128,7 @@ def _client(wl: i.WorkloadInput, loc: tuple, ctx: Context, targets: Collection[s
     if client.demand.cpu is None:
         ctx.add((*where, "demand", "cpu"), "required key is missing (the client's CPU per request, e.g. '20 us')")
         return None
-    cpu_loc = (*where, "demand", "cpu")
-    cpu = resolve_distribution(client.demand.cpu, cpu_loc, ctx)
-    if isinstance(cpu, ConstantDist) and cpu.value_s <= 0:
-        ctx.add(cpu_loc, f"a constant CPU demand must be > 0 s, got {cpu.value_s:g} s")
-        return None
+    cpu = _cpu(client.demand, (*where, "demand", "cpu"), ctx)
     if cpu is None or not ok:
         return None
     return ClientSpec(target=client.target, demand=_demand(client.demand, cpu))
@@ -196,6 +189,15 @@ def _autoscale(a: AutoscaleInput | None) -> AutoscaleSpec | None:
         return None
     return AutoscaleSpec(min_replicas=a.min_replicas, target_utilization=a.target_utilization,
                            period_s=a.period, tolerance=a.tolerance, scale_down_delay_s=a.scale_down_delay)
+
+
+def _cpu(demand: DemandInput, loc: tuple, ctx: Context):
+    """A demand's CPU distribution, resolved; None (after saying why) if it is invalid or a constant of 0 s."""
+    cpu = resolve_distribution(demand.cpu, loc, ctx)
+    if isinstance(cpu, ConstantDist) and cpu.value_s <= 0:
+        ctx.add(loc, f"a constant CPU demand must be > 0 s, got {cpu.value_s:g} s")
+        return None
+    return cpu
 
 
 def _demand(demand: DemandInput, cpu) -> DemandSpec:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..wording import unknown
+from .checks import check_unique_names
 from .resolution import Context
 from .workload_spec import SoftwareResourceSpec, WorkloadSpec
 
@@ -11,15 +12,8 @@ __all__ = ["check_holds", "resolve_software_resources"]
 
 def resolve_software_resources(entries: list[tuple[int, object]], ctx: Context) -> tuple[SoftwareResourceSpec, ...]:
     """The top-level ``software_resources`` (``(index, entry)`` pairs), their names unique."""
-    seen: set[str] = set()
-    out = []
-    for n, entry in entries:
-        if entry.name in seen:
-            ctx.add(("software_resources", n, "name"), f"{entry.name!r} is named twice")
-            continue
-        seen.add(entry.name)
-        out.append(SoftwareResourceSpec(name=entry.name, capacity=entry.capacity))
-    return tuple(out)
+    check_unique_names(entries, "software_resources", "software resource", ctx)
+    return tuple(SoftwareResourceSpec(name=entry.name, capacity=entry.capacity) for _, entry in entries)
 
 
 def check_holds(workloads: list[tuple[int, WorkloadSpec]], resources: tuple[SoftwareResourceSpec, ...],

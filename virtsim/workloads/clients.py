@@ -61,7 +61,7 @@ class ClientSide:
         """What the client adds to the server request's time alone: its stack's latency per transaction, and
         the time by which its slowest stage of the packets' stream outlasts the server's."""
         if not self.stream_parts or server_plan.nic is None:
-            return Breakdown(0.0, 0.0, 0.0, 0.0)
+            return Breakdown.native(0.0)
         virtualization = server.net_transactions * self.latency_s
         wire, cpu, server_native, bare_wire = server_plan.stream_stages_s(server)
         own_wire, own_cpu, own_native, own_bare_wire = self.plan.stream_stages_s(self.template)

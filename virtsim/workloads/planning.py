@@ -60,5 +60,4 @@ def _pays_remote_memory(consumer, template: Demand, threads: int) -> bool:
     """Its memory-intensive work reaches another socket's memory (a bare host's CPU work is then more than itself)."""
     if not template.mem_fraction or template.mem_locality == "local":
         return False
-    topology = consumer.topology
-    return topology.remote_extra(consumer.sockets or topology.sockets_for(threads)) > 0.0
+    return consumer.remote_extra(threads) > 0.0

@@ -162,10 +162,8 @@ class RequestPlan:
         """(:class:`~virtsim.components.slots.Slots`, fraction of the requester's CPU work, held through the
         disk operations) per software resource held, in order."""
         topology = consumer.topology
-        self.remote_extra = topology.remote_extra(consumer.sockets or topology.sockets_for(threads))
-        """What remote memory adds to the memory-intensive work of an ``interleaved`` request, as a multiple of
-        its local time: its memory is spread over the sockets the consumer's vCPUs (a VM) or the job's
-        threads (on a host or in one of its containers) span."""
+        self.remote_extra = consumer.remote_extra(threads)
+        """What remote memory adds to the memory-intensive work of an ``interleaved`` request (``Consumer``)."""
         self.bare_remote_extra = topology.remote_extra(topology.sockets_for(threads))
         """The same on bare metal: the job's own threads on the bare host."""
         self.alone_cores = topology.alone_cores(threads)
@@ -196,8 +194,7 @@ class RequestPlan:
             added_guest, added_host, _ = p.ops[k]
             native += base
             guest += base + added_guest * count
-            for where, work in added_host.items():
-                host[where] = host.get(where, 0.0) + work * count
+            _add_work(host, added_host, count)
         disk = p.disk.for_write() if d.disk_write else p.disk
         for count, io in ((d.disk_ops, disk), (d.net_transactions, p.net)):
             if count:
@@ -207,8 +204,7 @@ class RequestPlan:
                     # 1/limit seconds of the layer's thread, whatever the host's core speed.
                     floor = self.consumer.core_speed / io.ops_limit_per_s
                     per_op[io.ops_limit_in] = max(per_op.get(io.ops_limit_in, 0.0), floor)
-                for where, work in per_op.items():
-                    host[where] = host.get(where, 0.0) + work * count
+                _add_work(host, per_op, count)
         if d.net_transactions:
             # The first packet each way of every transaction: a message in, a message out, in turn.
             count, net = d.net_transactions, p.net
@@ -216,8 +212,7 @@ class RequestPlan:
             native += (send + receive) * count
             guest += (send + receive + net.send_guest_cpu_per_packet_s + net.receive_guest_cpu_per_packet_s) * count
             for per_packet in (net.send_host_cpu_per_packet_s, net.receive_host_cpu_per_packet_s):
-                for where, work in per_packet.items():
-                    host[where] = host.get(where, 0.0) + work * count
+                _add_work(host, per_packet, count)
         return native, guest, host
 
     def packets(self, d: Demand) -> TransactionPackets:
@@ -240,8 +235,7 @@ class RequestPlan:
         guest = native + net.send_guest_cpu_per_packet_s * sent + net.receive_guest_cpu_per_packet_s * received
         host: dict[str, float] = {}
         for per_packet, n in ((net.send_host_cpu_per_packet_s, sent), (net.receive_host_cpu_per_packet_s, received)):
-            for where, work in per_packet.items():
-                host[where] = host.get(where, 0.0) + work * n
+            _add_work(host, per_packet, n)
         return native, guest, host, packets.wire_bytes * count
 
     def stream_parts(self, d: Demand) -> list[tuple[object, float, float]]:
@@ -256,11 +250,11 @@ class RequestPlan:
     def stream_stages_s(self, d: Demand) -> tuple[float, float, float, float]:
         """Alone, how long the packets after the first take at each kind of stage: (wire, slowest CPU, native CPU,
         wire on the bare NIC), seconds."""
-        _, _, _, wire = stream = self.stream_work(d)
+        native, guest, host, wire = self.stream_work(d)
         speed = self.consumer.core_speed
         cores = self.alone_cores * speed
-        cpu_s = max([stream[1] / cores, *(w / speed for w in stream[2].values())])
-        return wire / self.nic.bytes_per_s, cpu_s, stream[0] / cores, wire / self.nic.bare_rate
+        cpu_s = max([guest / cores, *(w / speed for w in host.values())])
+        return wire / self.nic.bytes_per_s, cpu_s, native / cores, wire / self.nic.bare_rate
 
     def cpu_breakdown(self, d: Demand) -> Breakdown:
         """The CPU phase alone, its work and its operations' latency (a modelled client's part of a request)."""
@@ -303,12 +297,8 @@ class RequestPlan:
         is device time, a CPU stage's is native work up to what bare metal
         would spend on it, and virtualization beyond.
         """
-        speed = self.consumer.core_speed
-        native, guest, host = self.cpu_work(d)
-        cores = self.alone_cores * speed
-        cpu_alone = guest / cores + sum(w / speed for w in host.values())
-        native_s = native / cores
-        virtualization = cpu_alone - native_s + self.op_latency_s(d)
+        cpu = self.cpu_breakdown(d)
+        native_s, virtualization = cpu.native_s, cpu.virtualization_s
         io = bare_io = 0.0
         if d.disk_ops and self.disk is not None:
             # Alone, the path's bandwidth ceiling (a cap on its share of the device) stretches transfers.
@@ -362,6 +352,12 @@ class RequestPlan:
 
 def _always() -> bool:
     return True
+
+
+def _add_work(host: dict[str, float], per_operation: dict[str, float], count: float) -> None:
+    """Add ``count`` operations' worth of each consumer's work in ``per_operation`` to ``host``."""
+    for where, work in per_operation.items():
+        host[where] = host.get(where, 0.0) + work * count
 
 
 class _Request:
