@@ -556,7 +556,7 @@ def test_kvm_host_and_default_guest_os():
     data["hosts"][0]["hypervisor"] = "kvm"
     del data["hosts"][0]["host_os"], data["hosts"][0]["vms"][0]["os"]
     h1 = load_experiment(data).hosts[0]
-    assert h1.hypervisor.net.latency_us == 20.4 and h1.host_os is None  # Type 1: no host OS needed
+    assert h1.hypervisor.net.wake_us == 20.4 and h1.host_os is None  # Type 1: no host OS needed
     assert h1.vms[0].os.name == "linux-server"  # the default guest under a hypervisor
 
 

@@ -158,7 +158,7 @@ def test_a_network_phase_through_kvm_adds_its_latency_at_its_bandwidth_factor():
             "hypervisor": {"profile": "kvm", "net": NO_PACKET_COST}}
     _, nic = devices_of(host)
     job = alone(host, "h/a", {"cpu": "1 ns", "net": {"transactions": 3, "bytes": "1 MB"}})
-    added = 3 * KVM.net.latency_us * US
+    added = 3 * (KVM.net.latency_us + KVM.net.wake_us) * US  # alone, the vhost thread is idle: woken each time
     io = 3 * 2 * nic.latency_s + 3 * wire_bytes(1e6) / (nic.bandwidth_bytes_per_s * KVM.net.bandwidth_factor)
     cpu = 1e-9 * KVM.cpu.factor + 3 * FIRST_PACKETS_S
     assert job["response_time_s"] == pytest.approx(cpu + added + io, abs=EXACT)
@@ -317,7 +317,7 @@ def test_a_kvm_flows_bandwidth_factor_caps_it_only_when_alone():
             "vms": [vm("a"), vm("b")]}
     _, nic = devices_of(host)
     flow = {"cpu": "1 ns", "net": {"transactions": 1, "bytes": "100 MB"}}
-    latency = 2 * nic.latency_s + KVM.net.latency_us * US
+    latency = 2 * nic.latency_s + (KVM.net.latency_us + KVM.net.wake_us) * US  # no vhost work: always woken
     cpu = 1e-9 * KVM.cpu.factor + FIRST_PACKETS_S
     jobs = virtsim.run_experiment(experiment([host], [closed("a", "h1/a", flow, think="0 s")], duration="1 s")).jobs
     assert jobs["response_time_s"].dropna().to_numpy() == pytest.approx(

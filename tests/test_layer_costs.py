@@ -111,8 +111,20 @@ def _previous_io(acc: dict) -> IOPathCost:
 def per_transaction(path: PathCost) -> PathCost:
     """``path`` without its per-packet costs (the fields the reference composition predates)."""
     net = dataclasses.replace(path.net, send_guest_cpu_per_packet_s=0.0, receive_guest_cpu_per_packet_s=0.0,
-                              send_host_cpu_per_packet_s={}, receive_host_cpu_per_packet_s={})
-    return dataclasses.replace(path, net=net, native_packet_cpu_s=(0.0, 0.0))
+                              send_host_cpu_per_packet_s={}, receive_host_cpu_per_packet_s={}, wakes=())
+    return dataclasses.replace(path, net=net, disk=dataclasses.replace(path.disk, wakes=()),
+                               native_packet_cpu_s=(0.0, 0.0))
+
+
+def wakes(layers, section: str) -> tuple:
+    """The wake-ups of a path's layers, (consumer, seconds) in path order: the reference for ``IOPathCost.wakes``
+    (a mode has none; work in the requester waits on the requester)."""
+    found = []
+    for layer in layers:
+        src = None if layer.mode is not None else getattr(layer.profile, section, None)
+        if src is not None and getattr(src, "wake_us", 0.0):
+            found.append((layer.runs_in, src.wake_us * US))
+    return tuple(found)
 
 
 def packet_costs(layers, native_os) -> tuple:
@@ -185,6 +197,8 @@ def test_compose_over_the_typed_costs_equals_the_previous_composition(layers, na
     new, old = compose(layers, native_os), previous_compose(layers, native_os)
     # repr: every float to the last bit, and the order of every mapping (the order charges are made in).
     assert repr(per_transaction(new)) == repr(old)
+    assert (new.disk.wakes, new.net.wakes) == (wakes(layers, "disk"), wakes(layers, "net"))
+    assert new.disk.coalescing == new.net.coalescing == ()  # no catalog profile coalesces (no data to fit it)
     guest, host, native = packet_costs(layers, native_os)
     net = new.net
     assert (net.send_guest_cpu_per_packet_s, net.receive_guest_cpu_per_packet_s) == pytest.approx(guest, rel=1e-12)

@@ -211,3 +211,23 @@ def test_the_catalog_command_lists_and_shows_versions():
     assert f"versions: {WS}@3.2" in current.output and "ops.ctx_switch.guest_cpu_us: 0.1" in current.output
     bad = CliRunner().invoke(main, ["catalog", f"{WS}@9"])
     assert bad.exit_code == 2 and f"its versions: {WS}@3.2" in bad.output
+
+
+# --- docker@1.0: the Docker FELTER measured ---------------------------------------------------------
+
+
+def test_docker_1_0_is_the_current_docker_without_the_seccomp_filters_cost():
+    from virtsim.fidelity.benchmarks import CLOCK_GCE, Runner, cpu_ratio, fio_iops, op_time_us, rr_us
+
+    run = Runner()
+    native = op_time_us(run, "gce", "native", "syscall")
+    assert op_time_us(run, "gce", "docker@1.0", "syscall") == pytest.approx(native, rel=1e-9)
+    current = load_profile("engines", "docker").ops.syscall.guest_cpu_us
+    assert op_time_us(run, "gce", "docker", "syscall") - native == pytest.approx(current / CLOCK_GCE, rel=1e-6)
+    old, now = load_profile("engines", "docker@1.0"), load_profile("engines", "docker")
+    assert old.network_modes == now.network_modes and old.storage_modes == now.storage_modes
+    assert old.memory == now.memory and old.startup == now.startup and old.cpu == now.cpu
+    # FELTER's own Docker rows make no system calls: they read the same on the software of their day.
+    for measure in (lambda s: rr_us(run, "felter", s), lambda s: fio_iops(run, "felter", s),
+                    lambda s: cpu_ratio(run, "felter", s, "stream")):
+        assert measure("docker@1.0") == measure("docker")

@@ -41,7 +41,7 @@ def test_every_shipped_profile_is_valid_and_every_number_sourced(kind, name):
 
 def test_quantities_are_si_and_microseconds_stay_microseconds():
     kvm = load_profile("hypervisors", "kvm")
-    assert (kvm.type, kvm.net.latency_us, kvm.net.host_cpu_per_packet_us, kvm.disk.iops_limit) == (
+    assert (kvm.type, kvm.net.wake_us, kvm.net.host_cpu_per_packet_us, kvm.disk.iops_limit) == (
         1, 20.4, 4.0, 46173.0)
     assert kvm.net.host_cpu_us == 0.0 and kvm.net.receive_host_cpu_per_packet_us is None  # omitted: 0 / as sent
     assert kvm.memory.per_vm.base == 218 * MiB and kvm.startup.vmm_start == 0.5
@@ -93,11 +93,11 @@ def problems_of(kind: str, name: str) -> str:
 
 
 def test_an_unsourced_number_is_rejected_naming_file_and_key(catalog):
-    edit(catalog / "hypervisors" / "kvm.yaml", "  net.latency_us: >-", "  net.latency_note: >-")
+    edit(catalog / "hypervisors" / "kvm.yaml", "  net.wake_us: >-", "  net.wake_note: >-")
     text = problems_of("hypervisors", "kvm")
     assert "models/hypervisors/kvm.yaml" in text
-    assert "no source for net.latency_us" in text
-    assert "names numbers the profile does not have: net.latency_note" in text
+    assert "no source for net.wake_us" in text
+    assert "names numbers the profile does not have: net.wake_note" in text
 
 
 def test_an_orphan_source_key_is_rejected(catalog):

@@ -147,7 +147,7 @@ def test_a_client_in_a_vm_pays_its_stacks_network_costs():
     in_vm = virtsim.run_experiment(kv_experiment(vm=True, client_target="lg/gen", duration="0.3 s"))
     jobs = in_vm.jobs.dropna(subset=["end_s"])
     added = jobs.response_time_s.mean() - bare.response_time_s.mean()
-    assert added > 20e-6  # kvm.yaml's net latency alone is 20.4 µs per transaction
+    assert added > 20e-6  # kvm.yaml's net wake-up alone is 20.4 µs per transaction (its vhost thread idle)
     # All of it is the client's stack: its latency and CPU, and its virtio bandwidth factor on the transfer.
     assert jobs.virtualization_s.mean() + jobs.io_latency_s.mean() - bare.io_latency_s.mean() == pytest.approx(
         added, rel=1e-9)

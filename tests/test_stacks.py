@@ -77,11 +77,13 @@ INF = float("inf")
 
 
 def one_packet_each_way_us(net) -> float:
-    """CPU and delay a net section adds to a transaction of one packet each way (a small request/response), µs."""
+    """CPU and delay a net section adds to a transaction of one packet each way (a small request/response), µs;
+    alone, so its threads are idle and it pays their wake-up."""
     def receive(value, sent):
         return sent if value is None else value
 
-    return (net.guest_cpu_us + net.host_cpu_us + net.latency_us + net.guest_cpu_per_packet_us
+    return (net.guest_cpu_us + net.host_cpu_us + net.latency_us + getattr(net, "wake_us", 0.0)
+            + net.guest_cpu_per_packet_us
             + receive(net.receive_guest_cpu_per_packet_us, net.guest_cpu_per_packet_us)
             + net.host_cpu_per_packet_us + receive(net.receive_host_cpu_per_packet_us, net.host_cpu_per_packet_us))
 
@@ -110,7 +112,7 @@ def _io(guest: float = 0.0, host: float = 0.0, latency: float = 0.0, *, write_ho
     """
     per_packet = None if packet is None else costs.PacketCost(*(value * US for value in packet))
     return costs.IOCost(guest * US, host * US, latency * US, None if write_host is None else write_host * US, limit,
-                        write_limit, factor, other, bandwidth_limit, per_packet)
+                        write_limit, factor, other, bandwidth_limit, per_packet, None)
 
 
 def _layer(name: str, *, cpu: tuple[float, ...] | None = None, ops: costs.OpCosts | None = None,

@@ -24,12 +24,30 @@ from ..model.costs import OP_CLASSES, US, IOCost, LayerCost, NativeOpCosts, Nati
 if TYPE_CHECKING:
     from ..config.profiles import EngineProfile, HypervisorProfile, ModeCost, OSProfile
 
-__all__ = ["OP_CLASSES", "REQUESTER", "US", "IOPathCost", "Layer", "PathCost", "compose", "compose_costs"]
+__all__ = ["OP_CLASSES", "REQUESTER", "US", "Coalescing", "IOPathCost", "Layer", "PathCost", "compose", "compose_costs"]
 
 REQUESTER = "<requester>"
 """Where a layer's own work runs when it runs in the requester's own context (a softirq on its core, its
 system call path, its vCPU): the work is charged to the requester like its guest CPU, in whatever consumer
 the request runs. Not a consumer path (no name contains '<')."""
+
+
+@dataclass(frozen=True)
+class Coalescing:
+    """The one layer of a path whose per-operation CPU is coalesced under load (``model.costs.LoadDependence``)."""
+
+    runs_in: str
+    """The queue's consumer: where the layer's own work runs (:data:`REQUESTER` for the requester's)."""
+    window_s: float
+    saved_guest_cpu_s: float
+    """What a batched operation does not pay of the requester's CPU: (1 − batched fraction) × the layer's."""
+    saved_host_cpu_s: float
+    """The same of the layer's own thread (``runs_in``); of a disk read."""
+    saved_write_host_cpu_s: float
+    """The same for a disk write."""
+
+    def for_write(self) -> Coalescing:
+        return replace(self, saved_host_cpu_s=self.saved_write_host_cpu_s)
 
 
 @dataclass(frozen=True)
@@ -66,6 +84,11 @@ class IOPathCost:
     """Network: CPU per packet sent charged to each layer's own consumer, by consumer path."""
     receive_host_cpu_per_packet_s: dict[str, float] = field(default_factory=dict)
     """Network: the same per packet received."""
+    wakes: tuple[tuple[str, float], ...] = ()
+    """(consumer, seconds) per layer with a wake-up: the delay an operation pays when it finds that consumer
+    (where the layer's work runs; :data:`REQUESTER`: the requester's) idle on arrival."""
+    coalescing: tuple[Coalescing, ...] = ()
+    """The layers whose per-operation CPU an operation batched at their queue pays only in part."""
 
     def for_write(self) -> IOPathCost:
         """The costs a write pays (a read's, where no write figure is given)."""
@@ -73,6 +96,7 @@ class IOPathCost:
             return self
         return replace(self, host_cpu_s=self.write_host_cpu_s if self.write_host_cpu_s is not None
                        else self.host_cpu_s,
+                       coalescing=tuple(c.for_write() for c in self.coalescing),
                        ops_limit_per_s=self.write_ops_limit_per_s if self.write_ops_limit_per_s is not None
                        else self.ops_limit_per_s,
                        write_host_cpu_s=None, write_ops_limit_per_s=None)
@@ -154,6 +178,8 @@ class PathCost:
             where |= set(io.host_cpu_s)
             if io.ops_limit_in is not None:
                 where.add(io.ops_limit_in)
+            where |= {w for w, _ in io.wakes if w != REQUESTER}
+            where |= {c.runs_in for c in io.coalescing if c.runs_in != REQUESTER}
         return where
 
     @property
@@ -268,10 +294,14 @@ class _IOSum:
     receive_guest: float = 0.0
     send_host: dict[str, float] = field(default_factory=dict)
     receive_host: dict[str, float] = field(default_factory=dict)
+    wakes: list[tuple[str, float]] = field(default_factory=list)
+    coalescing: list[Coalescing] = field(default_factory=list)
 
     def add(self, io: IOCost, runs_in: str) -> None:
         if runs_in == REQUESTER:
             io = _in_requester(io)  # no own work left: nothing below is charged to REQUESTER
+        if io.load is not None:
+            self._add_load(io, runs_in)
         self.guest += io.guest_cpu_s
         _charge(self.host, runs_in, io.host_cpu_s)
         self.latency += io.latency_s
@@ -295,6 +325,18 @@ class _IOSum:
             _charge(self.send_host, runs_in, packet.send_host_cpu_s)
             _charge(self.receive_host, runs_in, packet.receive_host_cpu_s)
 
+    def _add_load(self, io: IOCost, runs_in: str) -> None:
+        load = io.load
+        if load.wake_s:
+            self.wakes.append((runs_in, load.wake_s))
+        if not load.coalesces:
+            return
+        saved = 1.0 - load.batched_fraction
+        write_host = io.host_cpu_s if io.write_host_cpu_s is None else io.write_host_cpu_s
+        self.coalescing.append(Coalescing(runs_in=runs_in, window_s=load.coalesce_window_s,
+                                     saved_guest_cpu_s=saved * io.guest_cpu_s, saved_host_cpu_s=saved * io.host_cpu_s,
+                                     saved_write_host_cpu_s=saved * write_host))
+
     def path_cost(self) -> IOPathCost:
         return IOPathCost(guest_cpu_s=self.guest, host_cpu_s=dict(self.host), latency_s=self.latency,
                           ops_limit_per_s=self.ops_limit, ops_limit_in=self.ops_limit_in,
@@ -305,4 +347,5 @@ class _IOSum:
                           send_guest_cpu_per_packet_s=self.send_guest,
                           receive_guest_cpu_per_packet_s=self.receive_guest,
                           send_host_cpu_per_packet_s=dict(self.send_host),
-                          receive_host_cpu_per_packet_s=dict(self.receive_host))
+                          receive_host_cpu_per_packet_s=dict(self.receive_host),
+                          wakes=tuple(self.wakes), coalescing=tuple(self.coalescing))

@@ -99,8 +99,39 @@ class CpuFactors(_Part):
                                 kernel_factor=self.kernel_factor)
 
 
+class Coalesce(_Part):
+    """Notifications shared by operations that arrive close together at one queue (``LoadDependence``)."""
+
+    window_us: number(gt=0) = Field(
+        description="An operation arriving within this many µs of the previous one at the same queue (the "
+                    "same VM's path through this layer) shares its notification.")
+    batched_fraction: number(gt=0, le=1) = Field(
+        description="The fraction of the layer's per-operation CPU (guest_cpu_us and host_cpu_us; per-packet "
+                    "CPU is not scaled) a batched operation pays. For Poisson arrivals at rate λ the mean is "
+                    "c(λ) = c · (b + (1 − b) · exp(−λ · window)).")
+
+
 class IOPath(OpCost):
     """Added cost per operation through a virtual NIC or disk path, and its ceilings."""
+
+    wake_us: number(ge=0) = Field(
+        default=0.0,
+        description="Delay an operation pays when it finds the thread that serves it idle (a sleeping I/O "
+                    "thread to wake, a halted vCPU to re-enter), µs; none when that thread is busy. Counted "
+                    "per operation like latency_us, decided when the request arrives. Default 0: none (as "
+                    "before).")
+    coalesce: Coalesce | None = Field(
+        default=None,
+        description="Per-operation CPU that falls with the arrival rate at this queue (virtio event "
+                    "suppression, NAPI polling, interrupt coalescing). Default: none, the cost is the same "
+                    "at every load (as before).")
+
+    def load_dependence(self) -> costs.LoadDependence | None:
+        if not self.wake_us and self.coalesce is None:
+            return None
+        window, fraction = (0.0, 1.0) if self.coalesce is None else (self.coalesce.window_us * US,
+                                                                      self.coalesce.batched_fraction)
+        return costs.LoadDependence(wake_s=self.wake_us * US, coalesce_window_s=window, batched_fraction=fraction)
 
     bandwidth_factor: number(gt=0, le=1) = Field(
         default=1.0, description="Fraction of the device bandwidth reachable (disk reads; network sends).")
@@ -116,7 +147,8 @@ class IOPath(OpCost):
                             latency_s=self.latency_us * US, write_host_cpu_s=None, ops_limit_per_s=_UNLIMITED,
                             write_ops_limit_per_s=None, bandwidth_factor=self.bandwidth_factor,
                             other_bandwidth_factor=self.receive_bandwidth_factor,
-                            bandwidth_limit_bytes_per_s=_or_unlimited(self.bandwidth_limit), per_packet=None)
+                            bandwidth_limit_bytes_per_s=_or_unlimited(self.bandwidth_limit), per_packet=None,
+                            load=self.load_dependence())
 
 
 def _per_packet_us(what: str):
@@ -206,7 +238,8 @@ class DiskPath(IOPath):
                             write_host_cpu_s=None if self.write_host_cpu_us is None else self.write_host_cpu_us * US,
                             ops_limit_per_s=_or_unlimited(self.iops_limit), write_ops_limit_per_s=self.write_iops_limit,
                             bandwidth_factor=self.bandwidth_factor, other_bandwidth_factor=self.write_bandwidth_factor,
-                            bandwidth_limit_bytes_per_s=_or_unlimited(self.bandwidth_limit), per_packet=None)
+                            bandwidth_limit_bytes_per_s=_or_unlimited(self.bandwidth_limit), per_packet=None,
+                            load=self.load_dependence())
 
 
 _UNLIMITED = float("inf")
@@ -398,7 +431,7 @@ class ModeCost(OpCost):
                             latency_s=self.latency_us * US, write_host_cpu_s=None, ops_limit_per_s=_UNLIMITED,
                             write_ops_limit_per_s=None, bandwidth_factor=self.bandwidth_factor,
                             other_bandwidth_factor=other_bandwidth_factor, bandwidth_limit_bytes_per_s=_UNLIMITED,
-                            per_packet=None)
+                            per_packet=None, load=None)
 
 
 class NetModeCost(PacketCpu, ModeCost):

@@ -153,7 +153,7 @@ TESTBEDS: dict[str, Testbed] = {
 
 HYPERVISORS = {"kvm", "kvm (untuned)", "xen", "firecracker", "vmware-workstation", "vmware-workstation@3.2",
                "hyper-v", "esxi"}
-ENGINES = {"docker", "gvisor", "podman", "containerd"}
+ENGINES = {"docker", "docker@1.0", "gvisor", "podman", "containerd"}
 HOST_OS: dict[str, str | dict] = {
     "vmware-workstation": "linux-server",
     # XEN's benchmark host ran VMware Workstation 3.2 on Linux 2.4 with nothing else to do: the

@@ -13,11 +13,12 @@ there, never a default taken silently. Times are seconds on the reference core.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-__all__ = ["OP_CLASSES", "US", "CpuFactors", "HostStack", "HostStackOps", "IOCost", "LayerCost", "NativeOpCosts",
-           "NativePacketCost", "OpCost", "OpCosts", "PacketCost", "PerClass"]
+__all__ = ["OP_CLASSES", "US", "CpuFactors", "HostStack", "HostStackOps", "IOCost", "LayerCost", "LoadDependence",
+           "NativeOpCosts", "NativePacketCost", "OpCost", "OpCosts", "PacketCost", "PerClass", "coalesced_cost_s"]
 
 OP_CLASSES = ("syscall", "ctx_switch", "page_fault", "fork")
 """Operation classes counted per request; their native CPU cost comes from the OS profile."""
@@ -99,6 +100,44 @@ class NativePacketCost:
 
 
 @dataclass(frozen=True)
+class LoadDependence:
+    """How a layer's cost per disk operation or network transaction depends on the load at its queue.
+
+    At low load every operation pays a notification (a VM exit, an interrupt) and wakes the thread that
+    serves it; under load, notifications are coalesced (virtio event suppression, NAPI polling, interrupt
+    coalescing) and the thread is already running. Two mechanisms, each off at its default:
+
+    * **wake-up**: an operation that finds the thread serving it idle (no work in progress) waits
+      ``wake_s`` more, pure delay; one that finds it busy does not;
+    * **coalescing**: an operation that arrives within ``coalesce_window_s`` of the previous one at the
+      same queue shares its notification, and pays ``batched_fraction`` of the layer's per-operation CPU
+      (``guest_cpu_s`` and ``host_cpu_s``, the per-transaction fields; per-packet CPU is not scaled). For
+      Poisson arrivals at rate λ the mean is :func:`coalesced_cost_s`.
+    """
+
+    wake_s: float
+    coalesce_window_s: float
+    """0: no coalescing."""
+    batched_fraction: float
+    """In (0, 1]; 1: no coalescing."""
+
+    @property
+    def coalesces(self) -> bool:
+        return self.coalesce_window_s > 0.0 and self.batched_fraction < 1.0
+
+
+def coalesced_cost_s(single_s: float, batched_fraction: float, window_s: float, rate_per_s: float) -> float:
+    """Mean per-operation CPU of a coalescing layer under Poisson arrivals at ``rate_per_s``.
+
+    An operation is batched when the previous arrival lies within ``window_s``, which for a Poisson stream
+    happens with probability ``1 − exp(−λτ)``; so c(λ) = c₁ · (b + (1 − b) · exp(−λτ)), falling from c₁ at
+    λ → 0 to b · c₁ as λτ grows. Three parameters: the cost alone c₁, the batched fraction b, the window τ.
+    """
+    b = batched_fraction
+    return single_s * (b + (1.0 - b) * math.exp(-rate_per_s * window_s))
+
+
+@dataclass(frozen=True)
 class IOCost:
     """What a layer adds to one disk operation or network transaction, and the ceilings it puts on them.
 
@@ -122,6 +161,8 @@ class IOCost:
     """Ceiling on bytes per second (``inf``: none); for a network path, bytes on the wire."""
     per_packet: PacketCost | None
     """Network paths: CPU per packet (the fields above are per transaction); None: none (disks)."""
+    load: LoadDependence | None
+    """How the costs above depend on the load at the layer's queue; None: they do not."""
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ the slowest setting the pace (each NIC shares its bandwidth fairly among its
 own flows). The round trip is the server NIC's two one-way latencies as
 before (a measured round trip between two hosts already holds both ends),
 plus what the client's stack adds to a transaction (a client in a VM: its
-virtio path).
+virtio path, and the wake-ups of its threads that the request found idle).
 """
 
 from __future__ import annotations
@@ -41,28 +41,34 @@ class ClientSide:
         self.stream_parts = tuple(plan.stream_parts(template)) if streams else ()
         """The client's stages of the packets' stream: (node, work, max rate) of its NIC and CPUs."""
         self.latency_s = plan.path.net.latency_s if streams else 0.0
-        """What the client's stack adds to each transaction's round trip."""
+        """What the client's stack adds to each transaction's round trip, wake-ups apart."""
 
-    def run(self, job: int, alive: Callable[[], bool], then: Callable[[Breakdown], None]) -> None:
-        """Run the client's part of one request, then call ``then(breakdown of that part alone)``."""
+    def run(self, job: int, alive: Callable[[], bool], then: Callable[[Breakdown, float], None]) -> None:
+        """Run the client's part of one request, then call ``then(breakdown of that part alone, wake_s)``.
+
+        ``wake_s`` is the delay per transaction of the client stack's wake-ups that the request found idle.
+        """
         demand = replace(self.template, cpu_s=self.cpu())
         if self.plan is None:
             rate = self.threads * self.consumer.core_speed
             alone = Breakdown.native(demand.cpu_s / rate)
             if demand.cpu_s > 0.0:
-                self.consumer.node.submit(demand.cpu_s, max_rate=rate, on_done=lambda _activity: then(alone))
+                self.consumer.node.submit(demand.cpu_s, max_rate=rate, on_done=lambda _activity: then(alone, 0.0))
             else:
-                then(alone)
+                then(alone, 0.0)
             return
-        alone = self.plan.cpu_breakdown(demand)
-        self.plan.start(demand, lambda: then(alone), alive=alive, job=job, cpu_only=True)
+        arrival = self.plan.arrive(demand)
+        alone = self.plan.cpu_breakdown(demand, arrival)
+        wake_s = arrival.net_wake_s if self.stream_parts else 0.0
+        self.plan.start(demand, lambda: then(alone, wake_s), alive=alive, job=job, cpu_only=True, arrival=arrival)
 
-    def stream_breakdown(self, server_plan: RequestPlan, server: Demand) -> Breakdown:
-        """What the client adds to the server request's time alone: its stack's latency per transaction, and
-        the time by which its slowest stage of the packets' stream outlasts the server's."""
+    def stream_breakdown(self, server_plan: RequestPlan, server: Demand, wake_s: float = 0.0) -> Breakdown:
+        """What the client adds to the server request's time alone: its stack's latency per transaction (with
+        ``wake_s``, the wake-ups it met), and the time by which its slowest stage of the packets' stream
+        outlasts the server's."""
         if not self.stream_parts or server_plan.nic is None:
             return Breakdown.native(0.0)
-        virtualization = server.net_transactions * self.latency_s
+        virtualization = server.net_transactions * (self.latency_s + wake_s)
         wire, cpu, server_native, bare_wire = server_plan.stream_stages_s(server)
         own_wire, own_cpu, own_native, own_bare_wire = self.plan.stream_stages_s(self.template)
         server_slowest, slowest = max(wire, cpu), max(own_wire, own_cpu)

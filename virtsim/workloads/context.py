@@ -164,14 +164,16 @@ class Context:
         plan = self._plan_for(demand, threads)  # None only for CPU work on a bare host
         speed = self.consumer.core_speed
         job = self.job
+        arrival = plan.arrive(demand) if plan is not None else None
         if job is not None:
             self._log.add_cpu(job, demand.cpu_s)
             alone = self.consumer.topology.alone_cores(threads) * speed
-            self._add_breakdown(plan.breakdown(demand) if plan is not None
+            self._add_breakdown(plan.breakdown(demand, arrival) if plan is not None
                                 else Breakdown.native(demand.cpu_s / alone))
         if plan is not None:
             failed = self._log.failed_at
-            plan.start(demand, done.succeed, alive=(lambda: job not in failed) if job is not None else None)
+            plan.start(demand, done.succeed, alive=(lambda: job not in failed) if job is not None else None,
+                       arrival=arrival)
         elif demand.cpu_s > 0:
             self.consumer.node.submit(demand.cpu_s, max_rate=threads * speed,
                                       on_done=lambda _activity: done.succeed())

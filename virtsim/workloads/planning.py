@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from ..components.devices import disk_share, nic_share
 from ..components.memory import Swapping, swap_share
-from .requests import Demand, RequestPlan
+from ..components.stack import REQUESTER
+from .requests import ArrivalClock, Demand, RequestPlan
 
 
 class RequestPlanner:
@@ -22,6 +23,8 @@ class RequestPlanner:
         self.software = software or {}
         """Software resource name → its :class:`~virtsim.components.slots.Slots`."""
         self._shared: dict[tuple, RequestPlan | None] = {}
+        self._clocks: dict[tuple[str, str, int], ArrivalClock] = {}
+        """(queue consumer, 'disk' or 'net', layer) → the last arrival there, shared by every plan through it."""
 
     def plan(self, path: str, template: Demand, threads: int) -> RequestPlan | None:
         """How requests shaped like ``template`` run at ``path``; None where one CPU activity says it all."""
@@ -41,7 +44,18 @@ class RequestPlanner:
             nic = nic_share(platform.nics[consumer.host][0], path, cost, template.net_receive)
         nodes = {where: platform.node_of(where) for where in cost.charged_consumers()}
         locks = tuple((self.software[name], fraction, through_disk) for name, fraction, through_disk in template.holds)
-        return RequestPlan(self.env, consumer, cost, nodes, threads, disk, nic, swap, swap_ops, locks)
+        return RequestPlan(self.env, consumer, cost, nodes, threads, disk, nic, swap, swap_ops, locks,
+                           self._clocks_of(path, cost))
+
+    def _clocks_of(self, path: str, cost) -> dict[str, tuple[ArrivalClock, ...]]:
+        """The arrival clocks of the path's coalescing queues: one per VM's (or container's) path through each
+        coalescing layer, whichever workload's requests arrive there."""
+        clocks = {}
+        for kind, io in (("disk", cost.disk), ("net", cost.net)):
+            clocks[kind] = tuple(
+                self._clocks.setdefault((path if c.runs_in == REQUESTER else c.runs_in, kind, i), ArrivalClock())
+                for i, c in enumerate(io.coalescing))
+        return clocks
 
     def shared_plan(self, path: str, demand: Demand, threads: int) -> RequestPlan | None:
         """The plan a custom request of ``demand`` runs by at ``path``: the built-in workloads' own.

@@ -32,10 +32,11 @@ own service and latency, and waiting for contended resources (the rest).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from ..components.devices import DeviceShare
-from ..components.stack import OP_CLASSES, PathCost
+from ..components.stack import OP_CLASSES, REQUESTER, PathCost
 from ..model.packets import Link, TransactionPackets
 
 _DEFAULT_LINK = Link()
@@ -141,12 +142,46 @@ class Breakdown:
                          self.io_latency_s + other.io_latency_s, self.bare_metal_s + other.bare_metal_s)
 
 
+@dataclass(frozen=True)
+class Arrival:
+    """What a request found when it arrived at its consumer: the wake-ups it pays, whether it is batched.
+
+    Decided once, on arrival, for all of the request's operations of each kind
+    (``model.costs.LoadDependence``). Alone, a request finds every thread idle
+    and nothing to share a notification with: it pays every wake-up, unbatched.
+    """
+
+    disk_wake_s: float
+    """Delay per disk operation: the wake-ups of the path's threads that were idle."""
+    net_wake_s: float
+    """The same per network transaction."""
+    disk_batched: tuple[bool, ...] = ()
+    """Per coalescing layer of the disk path (``IOPathCost.coalescing``): batched at its queue."""
+    net_batched: tuple[bool, ...] = ()
+
+
+class ArrivalClock:
+    """The last arrival at one coalescing queue: a VM's path through a layer, shared by its workloads' plans."""
+
+    __slots__ = ("last_s",)
+
+    def __init__(self):
+        self.last_s = -math.inf
+
+    def arrive(self, now: float, window_s: float) -> bool:
+        """Record an arrival at ``now``; True when it falls within ``window_s`` of the previous one."""
+        batched = now - self.last_s < window_s
+        self.last_s = now
+        return batched
+
+
 class RequestPlan:
     """Executes requests of one workload at one consumer (path costs composed once)."""
 
     def __init__(self, env, consumer, path: PathCost, layer_nodes: dict[str, object], threads: int,
                  disk: DeviceShare | None = None, nic: DeviceShare | None = None, swap: DeviceShare | None = None,
-                 swap_ops: float = 0.0, locks: tuple = ()):
+                 swap_ops: float = 0.0, locks: tuple = (),
+                 clocks: dict[str, tuple[ArrivalClock, ...]] | None = None):
         self.env = env
         self.consumer = consumer
         self.path = path
@@ -168,11 +203,38 @@ class RequestPlan:
         """The same on bare metal: the job's own threads on the bare host."""
         self.alone_cores = topology.alone_cores(threads)
         """Cores' worth the request's threads get with the host to themselves (SMT siblings add less)."""
+        self._wake_nodes = {kind: tuple((consumer.node if where == REQUESTER else layer_nodes[where], wake_s)
+                                        for where, wake_s in io.wakes)
+                            for kind, io in (("disk", path.disk), ("net", path.net))}
+        self.alone = Arrival(disk_wake_s=sum((s for _, s in self._wake_nodes["disk"]), 0.0),
+                             net_wake_s=sum((s for _, s in self._wake_nodes["net"]), 0.0))
+        """What a request finds alone: every wake-up, no batching."""
+        self._clocks = clocks or {}
+        """'disk' and 'net' → one clock per coalescing layer of that path."""
+        self._load_dependent = any(self._wake_nodes.values()) or bool(path.disk.coalescing or path.net.coalescing)
+
+    def arrive(self, d: Demand) -> Arrival:
+        """What a request of demand ``d`` arriving now finds (and, at a coalescing queue, its arrival recorded)."""
+        if not self._load_dependent:
+            return self.alone
+        now, path = self.env.now, self.path
+        wakes = [0.0, 0.0]
+        batched = [(), ()]
+        for i, (kind, count, io) in enumerate((("disk", d.disk_ops, path.disk), ("net", d.net_transactions, path.net))):
+            if not count:
+                continue
+            wakes[i] = sum((wake_s for node, wake_s in self._wake_nodes[kind] if not node.demand > 0.0), 0.0)
+            if io.coalescing:
+                batched[i] = tuple(clock.arrive(now, c.window_s) for clock, c in zip(self._clocks[kind], io.coalescing))
+        return Arrival(disk_wake_s=wakes[0], net_wake_s=wakes[1], disk_batched=batched[0], net_batched=batched[1])
 
     # -- costs -------------------------------------------------------------------
 
-    def cpu_work(self, d: Demand) -> tuple[float, float, dict[str, float]]:
-        """(native work, requester's work, {layer consumer: work}) in reference-core seconds."""
+    def cpu_work(self, d: Demand, arrival: Arrival | None = None) -> tuple[float, float, dict[str, float]]:
+        """(native work, requester's work, {layer consumer: work}) in reference-core seconds.
+
+        ``arrival`` (default: alone) says whether the operations are batched at a coalescing layer.
+        """
         p = self.path
         m, k = d.mem_fraction, d.kernel_fraction
         remote = bare_remote = 0.0
@@ -196,10 +258,17 @@ class RequestPlan:
             guest += base + added_guest * count
             _add_work(host, added_host, count)
         disk = p.disk.for_write() if d.disk_write else p.disk
-        for count, io in ((d.disk_ops, disk), (d.net_transactions, p.net)):
+        arrival = arrival or self.alone
+        for count, io, batched in ((d.disk_ops, disk, arrival.disk_batched),
+                                   (d.net_transactions, p.net, arrival.net_batched)):
             if count:
                 guest += io.guest_cpu_s * count
                 per_op = dict(io.host_cpu_s)
+                for saved, shared in zip(io.coalescing, batched):
+                    if shared:  # the notification was shared: part of that layer's cost is not paid
+                        guest -= saved.saved_guest_cpu_s * count
+                        if saved.saved_host_cpu_s:
+                            per_op[saved.runs_in] -= saved.saved_host_cpu_s
                 if io.ops_limit_in is not None:
                     # 1/limit seconds of the layer's thread, whatever the host's core speed.
                     floor = self.consumer.core_speed / io.ops_limit_per_s
@@ -256,10 +325,13 @@ class RequestPlan:
         cpu_s = max([guest / cores, *(w / speed for w in host.values())])
         return wire / self.nic.bytes_per_s, cpu_s, native / cores, wire / self.nic.bare_rate
 
-    def cpu_breakdown(self, d: Demand) -> Breakdown:
-        """The CPU phase alone, its work and its operations' latency (a modelled client's part of a request)."""
+    def cpu_breakdown(self, d: Demand, arrival: Arrival | None = None) -> Breakdown:
+        """The CPU phase alone, its work and its operations' latency (a modelled client's part of a request).
+
+        ``arrival``: what the request found (default: alone).
+        """
         speed = self.consumer.core_speed
-        native, guest, host = self.cpu_work(d)
+        native, guest, host = self.cpu_work(d, arrival)
         cores = self.alone_cores * speed
         native_s = native / cores
         cpu_alone = guest / cores + sum(w / speed for w in host.values())
@@ -290,14 +362,16 @@ class RequestPlan:
         transfer = d.disk_bytes / self.disk.bytes_per_s
         return share if transfer > per_op else 1.0
 
-    def breakdown(self, d: Demand) -> Breakdown:
+    def breakdown(self, d: Demand, arrival: Arrival | None = None) -> Breakdown:
         """The uncontended decomposition of the request's response time.
 
         The streamed packets take the time of their slowest stage: the wire's
         is device time, a CPU stage's is native work up to what bare metal
-        would spend on it, and virtualization beyond.
+        would spend on it, and virtualization beyond. ``arrival`` (default:
+        alone) gives the wake-ups and batching the request met on arrival.
         """
-        cpu = self.cpu_breakdown(d)
+        arrival = arrival or self.alone
+        cpu = self.cpu_breakdown(d, arrival)
         native_s, virtualization = cpu.native_s, cpu.virtualization_s
         io = bare_io = 0.0
         if d.disk_ops and self.disk is not None:
@@ -306,7 +380,7 @@ class RequestPlan:
             io += d.disk_ops * (device_s + self.disk.latency_s)
             bare_rate = self.disk_rate(d, self.disk.bare_request_share)
             bare_io += d.disk_ops * (self.disk_device_s(d, bare=True) / bare_rate + self.disk.latency_s)
-            virtualization += d.disk_ops * self.path.disk.latency_s
+            virtualization += d.disk_ops * (self.path.disk.latency_s + arrival.disk_wake_s)
         if self.swap_ops:  # reading back what the host swapped out: disk I/O, which bare metal would not do
             swap = self.swap
             io += self.swap_ops * (1.0 / swap.ops_per_s + swap.latency_s)
@@ -322,13 +396,14 @@ class RequestPlan:
                 virtualization += cpu_s - native_part
             io += round_trips
             bare_io += round_trips + max(stream_native_s, bare_wire_s)
-            virtualization += d.net_transactions * self.path.net.latency_s
+            virtualization += d.net_transactions * (self.path.net.latency_s + arrival.net_wake_s)
         return Breakdown(native_s, virtualization, io, bare_metal_s + bare_io)
 
     # -- running -----------------------------------------------------------------
 
     def start(self, d: Demand, done, alive=None, cpu_done=None, job: int = -1, waited=None,
-              peer_parts: tuple = (), peer_latency_s: float = 0.0, cpu_only: bool = False) -> _Request:
+              peer_parts: tuple = (), peer_latency_s: float = 0.0, cpu_only: bool = False,
+              arrival: Arrival | None = None) -> _Request:
         """Run the request's phases; call ``done()`` when the last one ends.
 
         ``alive()`` is asked between phases: a request whose job failed stops.
@@ -341,11 +416,12 @@ class RequestPlan:
         handle the packets, all at the same time; ``peer_latency_s`` is what its
         stack adds to each transaction. ``cpu_only``: only the CPU phase (with
         its operations' latency) runs, then ``done()`` (a client's part).
+        ``arrival`` is what :meth:`arrive` found for it (default: asked now).
         Returns the running request, whose ``held`` lists the software
         resources it holds at the moment.
         """
         request = _Request(self, d, done, alive or _always, cpu_done, job, waited, peer_parts, peer_latency_s,
-                           cpu_only)
+                           cpu_only, self.arrive(d) if arrival is None else arrival)
         request.cpu_phase()
         return request
 
@@ -364,10 +440,11 @@ class _Request:
     """The state of one request between its phases (callbacks, no process)."""
 
     __slots__ = ("plan", "demand", "done", "alive", "cpu_done", "job", "waited", "pending", "held", "streaming",
-                 "peer_parts", "peer_latency_s", "cpu_only")
+                 "peer_parts", "peer_latency_s", "cpu_only", "arrival")
 
     def __init__(self, plan: RequestPlan, demand: Demand, done, alive, cpu_done=None, job: int = -1,
-                 waited=None, peer_parts: tuple = (), peer_latency_s: float = 0.0, cpu_only: bool = False):
+                 waited=None, peer_parts: tuple = (), peer_latency_s: float = 0.0, cpu_only: bool = False,
+                 arrival: Arrival | None = None):
         self.plan = plan
         self.demand = demand
         self.done = done
@@ -384,10 +461,11 @@ class _Request:
         """What the other end adds to the stream (a modelled client: its NIC and its CPUs), (node, work, rate)."""
         self.peer_latency_s = peer_latency_s
         self.cpu_only = cpu_only
+        self.arrival = plan.alone if arrival is None else arrival
 
     def cpu_phase(self) -> None:
         plan = self.plan
-        _, guest, host = plan.cpu_work(self.demand)
+        _, guest, host = plan.cpu_work(self.demand, self.arrival)
         consumer = plan.consumer
         speed = consumer.core_speed
         rate = plan.threads * speed
@@ -475,7 +553,7 @@ class _Request:
 
     def _disk_latency(self, _activity) -> None:
         plan, d = self.plan, self.demand
-        delay = d.disk_ops * (plan.disk.latency_s + plan.path.disk.latency_s)
+        delay = d.disk_ops * (plan.disk.latency_s + plan.path.disk.latency_s + self.arrival.disk_wake_s)
         plan.env.timeout(delay).callbacks.append(self.net_phase)
 
     def net_phase(self, _event=None) -> None:
@@ -505,5 +583,6 @@ class _Request:
         plan, d = self.plan, self.demand
         # A transaction is a round trip: the NIC's one-way latency twice, plus what the path adds
         # (and, with a modelled client, what the client's stack adds).
-        delay = d.net_transactions * (2.0 * plan.nic.latency_s + plan.path.net.latency_s + self.peer_latency_s)
+        delay = d.net_transactions * (2.0 * plan.nic.latency_s + plan.path.net.latency_s + self.peer_latency_s
+                                      + self.arrival.net_wake_s)
         plan.env.timeout(delay).callbacks.append(lambda _e: self.done() if self.alive() else None)

@@ -60,7 +60,8 @@ class JobStarter:
         self.client = client
         """The :class:`~virtsim.workloads.clients.ClientSide` each request passes through first, if modelled."""
         self.client_alone: dict[int, object] = {}
-        """Per job past its client and not yet started at the server: the client part's time alone."""
+        """Per job past its client and not yet started at the server: the client part's time alone, and the
+        wake-ups per transaction its stack met (``ClientSide.run``)."""
         self.pools: dict[int, Slots] = {}
         self.requests: dict[int, object] = {}
         """Running requests that hold software resources, by job (their ``held`` is freed if the job fails)."""
@@ -83,18 +84,18 @@ class JobStarter:
         if self.client is not None:  # the client's part first, at the client
             failed = self.log.failed_at
             self.client.run(job, lambda: job not in failed,
-                            lambda alone: self._from_client(consumer, target, cpu_s, job, now, alone))
+                            lambda alone, wake_s: self._from_client(consumer, target, cpu_s, job, now, alone, wake_s))
             return
         self._reach(consumer, target, cpu_s, job, now)
 
     def _from_client(self, consumer: Consumer, target: int, cpu_s: float, job: int, sent: float,
-                     alone) -> None:
+                     alone, wake_s: float) -> None:
         """The client has done its part of the job: the request reaches the server."""
         now = self.env.now
         self.log.client_time[job] = now - sent
         if job in self.log.failed_at:  # its target failed meanwhile
             return
-        self.client_alone[job] = alone
+        self.client_alone[job] = (alone, wake_s)
         self._reach(consumer, target, cpu_s, job, now)
 
     def _reach(self, consumer: Consumer, target: int, cpu_s: float, job: int, now: float) -> None:
@@ -152,23 +153,25 @@ class JobStarter:
         client = self.client
         if plan is not None:
             demand = replace(self.template, cpu_s=cpu_s)
-            alone = plan.breakdown(demand)
+            arrival = plan.arrive(demand)
+            alone = plan.breakdown(demand, arrival)
             peer_parts, peer_latency_s = (), 0.0
             if client is not None:
-                alone += self.client_alone.pop(job) + client.stream_breakdown(plan, demand)
+                client_alone, wake_s = self.client_alone.pop(job)
+                alone += client_alone + client.stream_breakdown(plan, demand, wake_s)
                 if plan.nic is not None and demand.net_transactions:
-                    peer_parts, peer_latency_s = client.stream_parts, client.latency_s
+                    peer_parts, peer_latency_s = client.stream_parts, client.latency_s + wake_s
             self.log.breakdown[job] = alone
             failed = self.log.failed_at
             cpu_done = None if self.workers is None or self.holds_request else (lambda: self._free_worker(job))
             request = plan.start(demand, lambda: self._finish(job, self.env.now), alive=lambda: job not in failed,
                                  cpu_done=cpu_done, job=job, waited=lambda s: self._waited(job, s),
-                                 peer_parts=peer_parts, peer_latency_s=peer_latency_s)
+                                 peer_parts=peer_parts, peer_latency_s=peer_latency_s, arrival=arrival)
             if plan.locks:
                 self.requests[job] = request
             return
         if client is not None:  # CPU work only at the server: its time alone is the client's and its own
-            self.log.breakdown[job] = self.client_alone.pop(job) + Breakdown.native(
+            self.log.breakdown[job] = self.client_alone.pop(job)[0] + Breakdown.native(
                 cpu_s / (self.threads * consumer.core_speed))
         if cpu_s > 0.0:
             consumer.node.submit(cpu_s, max_rate=self.threads * consumer.core_speed,
