@@ -40,13 +40,16 @@ cancelled, a link's capacity changes) recomputes only the *connected
 component* of the changed links: the links it touches, the flows on them, the
 links of those flows, and so on transitively. Progressive filling over a
 component of F flows crossing L links, each flow crossing at most k links,
-costs O(F·k·log(F·k) + L) (a heap of saturation levels), and planning the next
-completion O(log of all active flows). The cost of an event is thus
-O(size of that component × its links), independent of how many hosts, links or
-flows the network holds elsewhere. (When traffic makes one component of the
-whole fabric, e.g. every host talking to every other through shared spine
-links, the component is the fabric: that is what max-min fairness across
-links means, not a shortcut missed.)
+costs O(F·k·log(F·k) + L) (a heap of saturation levels). Each flow whose rate
+changed then moves in the network's heap of finish times, O(log N) for N
+flows in all: the one term that sees the rest of the network, and only
+logarithmically. The cost of an event is thus O(size of that component × its
+links), independent of how many hosts or links the network has, and of the
+flows elsewhere but for that logarithm (``benchmarks/flow_events.py``
+measures it on leaf-spines of 10 to 1,000 hosts). When traffic makes one
+component of the whole fabric, e.g. every host talking to every other through
+shared spine links, the component is the fabric: that is what max-min
+fairness across links means, not a shortcut missed.
 
 Events happen only at changes, as in :mod:`virtsim.engine._sharing`: one plain
 SimPy ``Timeout`` per wake-up, for the network's next completion, taken from a
