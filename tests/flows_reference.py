@@ -150,9 +150,10 @@ def simulate(capacity: dict[str, float], flows: list[dict],
              changes: list[tuple[float, str, float]] = ()) -> list[float]:
     """Completion time of each flow, step by step.
 
-    A flow also has ``amount`` and ``start`` (s). ``changes`` are
-    ``(time, link, capacity)``. A flow whose rate stays 0 forever never
-    completes (``inf``).
+    A flow also has ``amount`` and ``start`` (s), and optionally
+    ``cancel`` (s), when it stops unfinished. ``changes`` are
+    ``(time, link, capacity)``. A flow cancelled, or whose rate stays 0
+    forever, never completes (``inf``).
     """
     capacity = dict(capacity)
     n = len(flows)
@@ -161,10 +162,12 @@ def simulate(capacity: dict[str, float], flows: list[dict],
     pending = sorted(changes)
     now = 0.0
     while True:
-        active = [i for i in range(n) if flows[i]["start"] <= now and finish[i] == math.inf]
+        active = [i for i in range(n) if flows[i]["start"] <= now < flows[i].get("cancel", math.inf)
+                  and finish[i] == math.inf]
         rates = maxmin_rates(capacity, [flows[i] for i in active]) if active else []
-        # The next event: a start, a capacity change or a completion.
+        # The next event: a start, a cancellation, a capacity change or a completion.
         t_next = min([flows[i]["start"] for i in range(n) if flows[i]["start"] > now] + [math.inf])
+        t_next = min([t_next] + [flows[i]["cancel"] for i in active if "cancel" in flows[i]])
         if pending:
             t_next = min(t_next, pending[0][0])
         for i, r in zip(active, rates):
