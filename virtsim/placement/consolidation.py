@@ -17,7 +17,7 @@ emptied hosts off comes with the simulation wiring.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -60,13 +60,12 @@ def consolidation_round(hosts: Sequence[HostState], select: Selection, *, overlo
     over = [h.id for h in states if h.vms and overloaded(h)]
     sources: dict[int, str] = {}
     leaving = []
-    for index, host in enumerate(states):
+    for host in states:
         if host.id not in over:
             continue
 
         def still(left, host=host):
-            return overloaded(HostState(host.id, host.cpu_capacity, host.memory_capacity_bytes, host.power,
-                                        tuple(left), host.threshold, host.bandwidth_bytes_per_s))
+            return overloaded(replace(host, vms=tuple(left)))
 
         chosen = vms_to_migrate(host.vms, select, still, rng)
         for vm in chosen:
