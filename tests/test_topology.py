@@ -234,6 +234,39 @@ def test_a_route_is_a_shortest_path_of_links_that_exist(case):
             assert route == network.route(src, dst, key)  # stable for its key
 
 
+@st.composite
+def any_networks(draw):
+    """Switches and hosts joined at random, often in several parts, with links between hosts too."""
+    rng = random.Random(draw(st.integers(0, 2**32 - 1)))
+    graph = nx.DiGraph()
+    switches = [f"s{n}" for n in range(draw(st.integers(0, 6)))]
+    hosts = [f"h{n}" for n in range(draw(st.integers(2, 7)))]
+    for name in switches:
+        net.add_switch(graph, name)
+    for name in hosts:
+        net.add_host(graph, name)
+    nodes = switches + hosts
+    for _ in range(draw(st.integers(0, 12))):
+        a, b = rng.sample(nodes, 2)
+        if not graph.has_edge(a, b):
+            net.add_link(graph, a, b, 1e9)
+    return graph, hosts
+
+
+@settings(max_examples=80, deadline=None)
+@given(any_networks())
+def test_unreachable_pairs_are_those_networkx_finds_no_switch_path_for(case):
+    graph, hosts = case
+    switches = set(net.switches_of(graph))
+    expected = [(a, b) for i, a in enumerate(hosts) for b in hosts[i + 1:]
+                if not nx.has_path(graph.subgraph(switches | {a, b}), a, b)]
+    assert net.unreachable_pairs(graph, hosts) == expected
+    network = net.Network(graph)
+    for a, b in expected:
+        with pytest.raises(ValueError, match="no route"):
+            network.route(a, b)
+
+
 # --- the experiment file -------------------------------------------------------------------------
 
 

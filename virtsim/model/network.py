@@ -265,17 +265,21 @@ def unreachable_pairs(graph: nx.DiGraph, hosts: Iterable[str]) -> list[tuple[str
 
     Two hosts talk when a path joins them through switches only (or a direct
     link). Hosts are grouped by the parts of the switch graph they attach to,
-    so the check costs O(graph + groups²), not a search per pair.
+    so a connected network costs O(graph + groups²), not a search per pair.
     """
     hosts = list(hosts)
     switch_graph = graph.subgraph(switches_of(graph)).to_undirected(as_view=True)
     part = {node: n for n, component in enumerate(nx.connected_components(switch_graph)) for node in component}
     reaches = {host: frozenset(part[v] for v in graph.successors(host) if v in part) for host in hosts}
+    groups = list(dict.fromkeys(reaches.values()))
+    apart = {(x, y) for x in groups for y in groups if not (x & y)}
+    if not apart:
+        return []
     direct = {host: {v for v in graph.successors(host) if graph.nodes[v].get("kind") == HOST} for host in hosts}
     pairs = []
     for i, a in enumerate(hosts):
         for b in hosts[i + 1:]:
-            if not (reaches[a] & reaches[b]) and b not in direct[a]:
+            if (reaches[a], reaches[b]) in apart and b not in direct[a]:
                 pairs.append((a, b))
     return pairs
 

@@ -115,7 +115,9 @@ def plot_topology(graph_or_spec, utilization=None, ax=None):
             width=[0.8 + 2.4 * rate / fastest for _, rate, _ in members])
         collection.set_gid(f"links:{tiers[0]}-{tiers[1]}")
         collection.set_zorder(1)
-    hosts, switches = net.hosts_of(graph), net.switches_of(graph)
+    hosts = net.hosts_of(graph)
+    host_set = set(hosts)
+    switches = [node for node in graph if node not in host_set]  # a node of no kind is drawn as a switch
     size = 300 if graph.number_of_nodes() <= _MAX_LABELS else 60
     for nodes, shape, colour in ((hosts, "s", _HOST_COLOUR), (switches, "o", _SWITCH_COLOUR)):
         if nodes:
