@@ -466,3 +466,15 @@ def test_virtsim_plot_draws_the_network_of_a_result_folder(tmp_path):
                         {"summary": summary})
     with pytest.raises(LookupError, match="no network section"):
         PICTURES["topology"](bare, None)
+
+
+def test_a_misspelt_tag_of_any_union_is_reported_at_its_own_key(tmp_path):
+    """``kind`` tells the topologies apart as ``model`` tells the power models: both are reported at their key."""
+    path = tmp_path / "power.yaml"
+    path.write_text("name: p\nduration: 10 s\nhosts:\n"
+                    "  - {name: h1, hardware: {cores: 2, memory: 4 GiB, power: {model: lineer, idle_w: 10, max_w: 20}}}\n",
+                    encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_experiment(path)
+    problem = only(caught.value.problems, "hosts[0].hardware.power.model")
+    assert "must be one of 'linear', 'table', got 'lineer'; did you mean 'linear'?" in problem.message
