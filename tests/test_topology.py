@@ -160,19 +160,16 @@ def test_without_ecmp_every_flow_of_a_pair_takes_the_first_path():
 
 
 def test_candidate_paths_are_found_once_per_pair(monkeypatch):
-    calls = []
-    found = nx.all_shortest_paths
-
-    def counting(*args, **kwargs):
-        calls.append(args[1:3])
-        return found(*args, **kwargs)
-
-    monkeypatch.setattr(net.nx, "all_shortest_paths", counting)
+    pairs = []
+    find = net.Network._find
+    monkeypatch.setattr(net.Network, "_find", lambda self, a, b: pairs.append((a, b)) or find(self, a, b))
     network = net.Network(net.fat_tree(4), ecmp=True)
     for key in range(100):
         network.route("host1", "host16", key)
         network.route("host16", "host1", key)
-    assert calls == [("host1", "host16"), ("host16", "host1")]
+        network.route("host2", "host16", key)
+    assert pairs == [("host1", "host16"), ("host16", "host1"), ("host2", "host16")]
+    assert len(network._hops) == 2  # one search per destination
 
 
 def test_hosts_do_not_forward():
@@ -261,10 +258,16 @@ def test_unreachable_pairs_are_those_networkx_finds_no_switch_path_for(case):
     expected = [(a, b) for i, a in enumerate(hosts) for b in hosts[i + 1:]
                 if not nx.has_path(graph.subgraph(switches | {a, b}), a, b)]
     assert net.unreachable_pairs(graph, hosts) == expected
-    network = net.Network(graph)
-    for a, b in expected:
-        with pytest.raises(ValueError, match="no route"):
-            network.route(a, b)
+    network = net.Network(graph, ecmp=True)
+    for a in hosts:
+        for b in hosts:
+            if (a, b) in expected or (b, a) in expected:
+                with pytest.raises(ValueError, match="no route"):
+                    network.route(a, b)
+                continue
+            forwarding = graph.subgraph(switches | {a, b})
+            routes = network.candidates(a, b)
+            assert {r.nodes for r in routes} == {tuple(p) for p in nx.all_shortest_paths(forwarding, a, b)}
 
 
 # --- the experiment file -------------------------------------------------------------------------

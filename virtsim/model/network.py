@@ -255,11 +255,6 @@ def graph_from_spec(spec) -> nx.DiGraph:
     return graph
 
 
-def _forwarding_view(graph: nx.DiGraph, src: str, dst: str):
-    """The graph through which ``src`` reaches ``dst``: switches and the two hosts (hosts do not forward)."""
-    return nx.subgraph_view(graph, filter_node=lambda n: n in (src, dst) or graph.nodes[n].get("kind") != HOST)
-
-
 def unreachable_pairs(graph: nx.DiGraph, hosts: Iterable[str]) -> list[tuple[str, str]]:
     """Pairs of ``hosts`` (graph nodes) that no route joins, each pair once, in the order of ``hosts``.
 
@@ -307,13 +302,16 @@ class Network:
     ``route(src, dst, flow_key)`` gives a :class:`Route`. The candidate paths
     of a pair are found once and kept; with ``ecmp`` the flow's key picks one
     by CRC-32 (stable across processes, unlike Python's salted ``hash``),
-    without it every flow of the pair takes the first in name order.
+    without it every flow of the pair takes the first in name order. The hop
+    counts towards each destination are found once too (a breadth-first search
+    over the graph), so a new pair costs O(its paths), not a search.
     """
 
     def __init__(self, graph: nx.DiGraph, *, ecmp: bool = False):
         self.graph = graph
         self.ecmp = ecmp
         self._candidates: dict[tuple[str, str], tuple[Route, ...]] = {}
+        self._hops: dict[str, dict[str, int]] = {}
 
     @classmethod
     def from_spec(cls, spec) -> Network:
@@ -348,16 +346,43 @@ class Network:
                 raise KeyError(f"{node!r} is not a host of the network")
         if src == dst:
             return (Route((), 0.0, (src,)),)
-        view = _forwarding_view(self.graph, src, dst)
-        try:
-            paths = sorted(tuple(path) for path in nx.all_shortest_paths(view, src, dst))
-        except nx.NetworkXNoPath:
-            raise ValueError(f"no route joins hosts {src!r} and {dst!r}") from None
+        hops = self._hops_to(dst)
+        if src not in hops:
+            raise ValueError(f"no route joins hosts {src!r} and {dst!r}")
+        nodes = self.graph.nodes
+        paths, partial = [], [(src,)]
+        while partial:  # every path one hop nearer to dst at each step, through switches only
+            path = partial.pop()
+            here = path[-1]
+            if here == dst:
+                paths.append(path)
+                continue
+            nearer = hops[here] - 1
+            partial.extend((*path, v) for v in self.graph.successors(here)
+                           if hops.get(v) == nearer and (v == dst or nodes[v].get("kind") != HOST))
         edges = self.graph.edges
         return tuple(Route(tuple(edges[u, v]["link"] for u, v in zip(path, path[1:])),
                            sum(edges[u, v]["latency_s"] for u, v in zip(path, path[1:])), path)
-                     for path in paths)
+                     for path in sorted(paths))
 
+    def _hops_to(self, dst: str) -> dict[str, int]:
+        """The fewest links from each node to host ``dst`` through switches only: a breadth-first search
+        backwards from ``dst`` that goes on from switches, never from a host (kept per ``dst``)."""
+        found = self._hops.get(dst)
+        if found is None:
+            nodes, before = self.graph.nodes, self.graph.pred
+            found, frontier = {dst: 0}, [dst]
+            while frontier:
+                onward = []
+                for v in frontier:
+                    for u in before[v]:
+                        if u not in found:
+                            found[u] = found[v] + 1
+                            if nodes[u].get("kind") != HOST:
+                                onward.append(u)
+                frontier = onward
+            self._hops[dst] = found
+        return found
 
 def flow_hash(flow_key: object) -> int:
     """CRC-32 of the key's bytes (a string as UTF-8, anything else by ``str``): the same in every process."""
