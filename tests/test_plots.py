@@ -49,7 +49,8 @@ def ax():
 def test_the_public_functions():
     assert virtsim.plots is plots
     assert set(plots.__all__) == {"response_time_vs_load", "utilization_over_time", "time_breakdown",
-                                  "sweep_heatmap", "stack_diagram", "scenario_breakdown", "energy_by_policy"}
+                                  "sweep_heatmap", "stack_diagram", "scenario_breakdown", "energy_by_policy",
+                                  "plot_topology"}
 
 
 # --- response time vs load -------------------------------------------------------------

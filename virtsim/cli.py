@@ -530,7 +530,8 @@ def fidelity(output: str | None) -> None:
 def plot(folder: str, output: str | None) -> None:
     """Draw every picture the result FOLDER (of virtsim run -o) allows, as PNG files for slides.
 
-    The stack diagram (identical hosts drawn once), where the response time
+    The stack diagram (identical hosts drawn once), the network (when the
+    experiment has a network section), where the response time
     went (per scenario for a sweep, with 95 % CIs over replications),
     utilization and steal over time (when the experiment had sample_interval),
     response time against load and a heatmap (when the results span a sweep),

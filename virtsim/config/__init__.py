@@ -11,6 +11,7 @@ from ..data.arrivals_file import ArrivalsTable, load_arrivals_file
 from .catalog import catalog_names, load_catalog_entry, load_profile
 from .errors import ConfigError, Problem
 from .loader import dump_resolved, load_arrivals, load_experiment
+from .network import NetworkSpec
 from .profiles import EngineProfile, HypervisorProfile, OSProfile
 from .spec import (
     ConstantDist,
@@ -54,6 +55,7 @@ __all__ = [
     "HypervisorProfile",
     "LognormalDist",
     "NetDemand",
+    "NetworkSpec",
     "NicSpec",
     "OSProfile",
     "PoissonArrivals",

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 from .fields import Name, Text, choice, integer, number, quantity
 from .host_inputs import ContainerInput, HardwareInput, HostInput, ProfileInput, VMInput
 from .load_inputs import LoadInput
+from .network_inputs import NetworkInput
 from .placement_inputs import PlacementInput
 from .power import EnergyInput
 from .theory import TheoryInput
@@ -44,6 +45,7 @@ __all__ = [
     "HardwareInput",
     "HostInput",
     "NetDemandInput",
+    "NetworkInput",
     "ProfileInput",
     "ServiceInput",
     "SoftwareResourceInput",
@@ -183,6 +185,11 @@ class ExperimentInput(_Input):
     hosts: list[HostInput] = Field(min_length=1, description="Physical hosts (at least one).")
     placement: PlacementInput | None = Field(
         default=None, description="VMs and containers for the loader to place on the hosts by a policy.")
+    network: NetworkInput | None = Field(
+        default=None,
+        description="The switches and links between the hosts (a named topology or explicit links) and how flows "
+                    "are routed; validated and built into a graph (virtsim plot draws it). Absent: no network "
+                    "graph, and every result is as without it.")
     energy: EnergyInput | None = Field(
         default=None, description="Switching empty hosts off, and the cost of a host-hour.")
     failures: list[FailureInput] = Field(

@@ -20,6 +20,8 @@ from .failures import resolve_failures
 from .hosts import resolve_host
 from .load_inputs import LoadInput
 from .loads import resolve_loads
+from .network import resolve_network
+from .network_inputs import LinkInput
 from .pool import PoolOutcome, RehomingContext, place_pool
 from .resolution import Context
 from .resolve import check_client_failures, resolve_workload
@@ -94,6 +96,7 @@ def load_raw(raw: object, lines: LineIndex | None, name: str, folder: Path) -> E
         targets |= {target for host in placed for target in target_cores([host.spec])}
         workloads, failure_inputs = _aim_at_placed(outcome, workloads, failure_inputs)
     check_hosts(placed, ctx)
+    network = _resolve_network(raw, placed, ctx)
     workload_specs = [(n, spec) for n, wl in workloads
                       if (spec := resolve_workload(wl, ("workloads", n), ctx, targets))]
     check_workloads(workload_specs, [host.spec for host in placed], ctx)
@@ -128,6 +131,7 @@ def load_raw(raw: object, lines: LineIndex | None, name: str, folder: Path) -> E
         workloads=tuple(spec for _, spec in workload_specs),
         failures=failures,
         placement=outcome.spec if outcome is not None else None,
+        network=network,
         energy=parsed.energy,
         software_resources=software,
         loads=loads,
@@ -182,6 +186,35 @@ def _validate(raw: dict, ctx: Context):
     workloads = _parsed_items(raw.get("workloads"), i.WorkloadInput)
     top = {key: _parsed_field(raw, key) for key in _STOPPING_KEYS}
     return None, hosts, workloads, top
+
+
+def _resolve_network(raw: dict, placed: list[PlacedHost], ctx: Context):
+    """The ``network`` section over the resolved hosts; left to later when a host has problems of its own
+    (its name would then look unknown to the network)."""
+    section, link_indices = _parsed_network(raw.get("network"))
+    raw_hosts = raw.get("hosts")
+    if section is None or not isinstance(raw_hosts, list) or {p.index for p in placed} != set(range(len(raw_hosts))):
+        return None
+    return resolve_network(section, [host.spec for host in placed], ctx, link_indices)
+
+
+def _parsed_network(raw: object) -> tuple[i.NetworkInput | None, list[int] | None]:
+    """The section, or (when some links are invalid) the section without them and the file indices of those
+    kept; (None, None) when it is absent or invalid otherwise."""
+    if not isinstance(raw, dict):
+        return None, None
+    try:
+        return i.NetworkInput.model_validate(raw), None
+    except ValidationError:
+        pass  # already reported by the whole-file validation
+    kept = _parsed_items(raw.get("links"), LinkInput)
+    if not kept or len(kept) == len(raw.get("links")):
+        return None, None
+    try:
+        return i.NetworkInput.model_validate({**raw, "links": [raw["links"][n] for n, _ in kept]}), \
+            [n for n, _ in kept]
+    except ValidationError:
+        return None, None
 
 
 def _aim_at_placed(outcome: PoolOutcome, workloads: list, failures: list) -> tuple[list, list]:

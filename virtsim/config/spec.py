@@ -14,6 +14,7 @@ from pydantic import BaseModel, BeforeValidator, Field, SerializeAsAny, WrapVali
 from .fields import RESOLVED
 from .hardware import DEFAULT_SMT_SIBLING_FACTOR
 from .load_spec import LoadSpec
+from .network import NetworkSpec
 from .power import EnergyInput, PowerModel
 from .profiles import NETWORK_MODES, STORAGE_MODES
 from .profiles import EngineProfile as _Engine
@@ -60,6 +61,7 @@ __all__ = [
     "HostSpec",
     "LognormalDist",
     "NetDemand",
+    "NetworkSpec",
     "NicSpec",
     "PlacementSpec",
     "OnOffArrivals",
@@ -290,6 +292,8 @@ class ExperimentSpec(_Spec):
     failures: tuple[FailureSpec, ...] = ()
     placement: PlacementSpec | None = Field(
         default=None, description="Where the placement policy put each pool item, and what it could not place.")
+    network: NetworkSpec | None = Field(
+        default=None, description="The switches, host attachments and links between the hosts; None: no network.")
     energy: EnergyInput | None = Field(default=None, description="Switching empty hosts off; cost of a host-hour.")
     software_resources: tuple[SoftwareResourceSpec, ...] = Field(
         default=(), description="Locks, pools and commit paths requests hold for part of their work.")
@@ -301,5 +305,5 @@ class ExperimentSpec(_Spec):
 
     @model_serializer(mode="wrap")
     def _omit_absent_options(self, handler):
-        return _without_absent(handler(self), none=("sample_interval_s", "placement", "energy", "comparison"),
+        return _without_absent(handler(self), none=("sample_interval_s", "placement", "network", "energy", "comparison"),
                                empty=("loads", "software_resources"))

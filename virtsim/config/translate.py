@@ -60,11 +60,21 @@ def _is_model(annotation: Any) -> bool:
     return isinstance(annotation, type) and issubclass(annotation, BaseModel)
 
 
+_TAG_KEYS = ("type", "kind", "model")
+"""The keys that tell the members of a union apart (``Field(discriminator=...)``), in the order tried."""
+
+
 def _tag(model: Any) -> str | None:
-    field = model.model_fields.get("type") if _is_model(model) else None
-    if field is not None and get_origin(field.annotation) is Literal:
-        return get_args(field.annotation)[0]
+    for key in _TAG_KEYS:
+        field = model.model_fields.get(key) if _is_model(model) else None
+        if field is not None and get_origin(field.annotation) is Literal:
+            return get_args(field.annotation)[0]
     return None
+
+
+def _tag_key(ctx: dict) -> str:
+    """The union's discriminator key as pydantic names it (quoted) in an error's context."""
+    return str(ctx.get("discriminator", "'type'")).strip("'\"") or "type"
 
 
 def _walk(model: type[BaseModel], loc: tuple) -> tuple[tuple, type | None, Any]:
@@ -104,14 +114,15 @@ def _message(item: dict, loc: tuple, owner: type | None, node: Any) -> tuple[tup
         hint = did_you_mean(loc[-1], keys) if loc else ""
         return loc, f"unknown key{hint or ('; valid keys: ' + listing(keys) if keys else '')}"
     if kind in ("union_tag_invalid", "union_tag_not_found"):
-        tags = [_tag(member) for member in node] if isinstance(node, tuple) else []
+        tags = [tag for member in node if (tag := _tag(member)) is not None] if isinstance(node, tuple) else []
         listed = ", ".join(repr(tag) for tag in tags)
+        key = _tag_key(ctx)
         if kind == "union_tag_not_found":
             if not isinstance(value, dict):
-                return loc, f"must be a mapping with a 'type' key, got {got}"
-            return (*loc, "type"), f"required key is missing (one of {listed})"
+                return loc, f"must be a mapping with a {key!r} key, got {got}"
+            return (*loc, key), f"required key is missing (one of {listed})"
         tag = ctx.get("tag")
-        return (*loc, "type"), f"must be one of {listed}, got {tag!r}{did_you_mean(str(tag), tags)}"
+        return (*loc, key), f"must be one of {listed}, got {tag!r}{did_you_mean(str(tag), tags)}"
     if kind in ("model_type", "model_attributes_type", "dict_type"):
         return loc, f"must be a mapping, got {got}"
     if kind in ("list_type", "tuple_type"):

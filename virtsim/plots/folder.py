@@ -16,7 +16,7 @@ import pandas as pd
 
 __all__ = ["NotAResultFolder", "ResultFolder", "read_result_folder"]
 
-_TABLES = ("summary", "workloads", "stacks", "consumers", "jobs", "timeseries", "placement")
+_TABLES = ("summary", "workloads", "stacks", "consumers", "jobs", "timeseries", "placement", "links")
 """The CSVs read when present (others, and columns not drawn, are left alone)."""
 
 

@@ -18,6 +18,7 @@ from .placement_energy import energy_by_policy
 from .response import response_time_vs_load
 from .scenario_breakdown import scenario_breakdown
 from .timeseries import utilization_over_time
+from .topology import plot_topology
 
 __all__ = ["Picture", "plot_folder", "sweep_axes"]
 
@@ -146,8 +147,18 @@ def _energy(result: ResultFolder, ax):
     return energy_by_policy(summary, by=policy_columns(summary, result.axes) or None, label=label, ax=ax)
 
 
+def _topology(result: ResultFolder, ax):
+    network = (result.config or {}).get("network")
+    if not network:
+        raise LookupError("the experiment has no network section")
+    links = result.tables.get("links")
+    usable = links is not None and {"link", "utilization"} <= set(links.columns)
+    return plot_topology(network, utilization=links if usable else None, ax=ax)
+
+
 PICTURES: dict[str, Callable] = {
     "stack-diagram": _diagram,
+    "topology": _topology,
     "breakdown": _breakdown,
     "breakdown-by-scenario": _scenario_breakdown,
     "utilization": _utilization,
