@@ -42,7 +42,7 @@ SCENARIOS_FILE = "scenarios.csv"
 SWEEP_FILES = (SCENARIOS_FILE,)
 """Files only a sweep writes besides its tables and marker."""
 PLOT_FILES = ("stack-diagram.png", "breakdown.png", "utilization.png", "response-vs-load.png", "heatmap.png",
-              "breakdown-by-scenario.png", "energy-by-policy.png")
+              "breakdown-by-scenario.png", "energy-by-policy.png", "topology.png")
 """What ``virtsim plot DIR`` writes into DIR (``virtsim.plots.report.PICTURES``; a test keeps them equal)."""
 _POINT = re.compile(rf"[0-9a-f]{{64}}|{re.escape(POINT_TMP_PREFIX)}.*")
 _ATOMIC_TMP = re.compile(r"\..+\.[^.]+")  # what an atomic write leaves when killed: .summary.csv.k2j3l
