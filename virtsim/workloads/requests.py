@@ -25,6 +25,12 @@ turns that into work on shared resources and delays, in three phases:
    sets the pace, as in a pipeline. Then each transaction waits for the NIC's
    one-way latency twice plus what the path adds.
 
+Some costs depend on the load at their queue (``model.costs.LoadDependence``):
+on arrival a request finds the threads that serve its paths busy or idle, and
+pays the wake-ups of the idle ones; at a coalescing layer it is batched when
+the previous request arrived within the window (:meth:`RequestPlan.arrive`,
+:class:`Arrival`).
+
 Each request records where its time went (see :class:`Breakdown`): native work,
 virtualization overhead (the layers' CPU and the delays they add), the devices'
 own service and latency, and waiting for contended resources (the rest).
