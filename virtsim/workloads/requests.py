@@ -307,23 +307,54 @@ class RequestPlan:
             _add_work(host, per_packet, n)
         return native, guest, host, packets.wire_bytes * count
 
-    def stream_parts(self, d: Demand) -> list[tuple[object, float, float]]:
+    def wire_split(self, d: Demand) -> tuple[float, float]:
+        """Bytes on the wire of all the request's transactions (frames' headers and framing included): (what
+        the requester sends, what it receives)."""
+        link = _DEFAULT_LINK if self.nic is None or self.nic.link is None else self.nic.link
+        out, back = (d.net_request_bytes, d.net_bytes) if d.net_receive else (d.net_bytes, d.net_request_bytes)
+        return link.wire_bytes(out) * d.net_transactions, link.wire_bytes(back) * d.net_transactions
+
+    def _wire_parts(self, d: Demand, wire: float, ports) -> list[tuple[object, float, float]]:
+        """The wire's stage: the NIC's node carrying both messages, or under a network one flow each way
+        (``ports``: the stages out and back, default the NIC's own to the world beyond its switch)."""
+        ports = self.nic.ports if ports is None else ports
+        if ports is None:
+            return [(self.nic.node, wire, self.nic.bytes_per_s)]
+        out, back = self.wire_split(d)
+        return [(ports[0], out, math.inf), (ports[1], back, math.inf)]
+
+    def stream_parts(self, d: Demand, ports=None, wire: bool = True) -> list[tuple[object, float, float]]:
         """(node, work, max rate) of each stage the packets after the first stream through: the NIC's wire, the
-        requester's CPU, each layer's thread; those with nothing to do left out."""
-        _, guest, host, wire = self.stream_work(d)
+        requester's CPU, each layer's thread; those with nothing to do left out.
+
+        ``ports``: under a network, the stages out and back the wire's bytes take (default: to the world
+        beyond the host's switch port); ``wire``: False leaves the wire out (a modelled client's, which the
+        server's route carries)."""
+        _, guest, host, total = self.stream_work(d)
         speed = self.consumer.core_speed
-        parts = [(self.nic.node, wire, self.nic.bytes_per_s), (self.consumer.node, guest, self.threads * speed)]
+        parts = self._wire_parts(d, total, ports) if wire else []
+        parts.append((self.consumer.node, guest, self.threads * speed))
         parts += [(self.layer_nodes[where], work, speed) for where, work in host.items()]
         return [part for part in parts if part[1] > 0]
 
-    def stream_stages_s(self, d: Demand) -> tuple[float, float, float, float]:
+    def stream_stages_s(self, d: Demand, ports=None, wire: bool = True) -> tuple[float, float, float, float]:
         """Alone, how long the packets after the first take at each kind of stage: (wire, slowest CPU, native CPU,
-        wire on the bare NIC), seconds."""
-        native, guest, host, wire = self.stream_work(d)
+        wire on the bare NIC), seconds. ``ports`` and ``wire`` as for :meth:`stream_parts`: under a network the
+        wire's time is that of the slower direction."""
+        native, guest, host, total = self.stream_work(d)
         speed = self.consumer.core_speed
         cores = self.alone_cores * speed
         cpu_s = max([guest / cores, *(w / speed for w in host.values())])
-        return wire / self.nic.bytes_per_s, cpu_s, native / cores, wire / self.nic.bare_rate
+        ports = self.nic.ports if ports is None else ports
+        if not wire:
+            wire_s = bare_s = 0.0
+        elif ports is None:
+            wire_s, bare_s = total / self.nic.bytes_per_s, total / self.nic.bare_rate
+        else:
+            out, back = self.wire_split(d)
+            wire_s = max(out / ports[0].rate, back / ports[1].rate)
+            bare_s = max(out, back) / self.nic.bare_rate
+        return wire_s, cpu_s, native / cores, bare_s
 
     def cpu_breakdown(self, d: Demand, arrival: Arrival | None = None) -> Breakdown:
         """The CPU phase alone, its work and its operations' latency (a modelled client's part of a request).
@@ -403,7 +434,7 @@ class RequestPlan:
 
     def start(self, d: Demand, done, alive=None, cpu_done=None, job: int = -1, waited=None,
               peer_parts: tuple = (), peer_latency_s: float = 0.0, cpu_only: bool = False,
-              arrival: Arrival | None = None) -> _Request:
+              arrival: Arrival | None = None, peer_ports=None) -> _Request:
         """Run the request's phases; call ``done()`` when the last one ends.
 
         ``alive()`` is asked between phases: a request whose job failed stops.
@@ -417,11 +448,13 @@ class RequestPlan:
         stack adds to each transaction. ``cpu_only``: only the CPU phase (with
         its operations' latency) runs, then ``done()`` (a client's part).
         ``arrival`` is what :meth:`arrive` found for it (default: asked now).
+        ``peer_ports``: under a network, the stages to the client and back
+        that the wire's bytes take in place of the NIC's own.
         Returns the running request, whose ``held`` lists the software
         resources it holds at the moment.
         """
         request = _Request(self, d, done, alive or _always, cpu_done, job, waited, peer_parts, peer_latency_s,
-                           cpu_only, self.arrive(d) if arrival is None else arrival)
+                           cpu_only, self.arrive(d) if arrival is None else arrival, peer_ports)
         request.cpu_phase()
         return request
 
@@ -440,11 +473,11 @@ class _Request:
     """The state of one request between its phases (callbacks, no process)."""
 
     __slots__ = ("plan", "demand", "done", "alive", "cpu_done", "job", "waited", "pending", "held", "streaming",
-                 "peer_parts", "peer_latency_s", "cpu_only", "arrival")
+                 "peer_parts", "peer_latency_s", "cpu_only", "arrival", "peer_ports")
 
     def __init__(self, plan: RequestPlan, demand: Demand, done, alive, cpu_done=None, job: int = -1,
                  waited=None, peer_parts: tuple = (), peer_latency_s: float = 0.0, cpu_only: bool = False,
-                 arrival: Arrival | None = None):
+                 arrival: Arrival | None = None, peer_ports=None):
         self.plan = plan
         self.demand = demand
         self.done = done
@@ -462,6 +495,7 @@ class _Request:
         self.peer_latency_s = peer_latency_s
         self.cpu_only = cpu_only
         self.arrival = plan.alone if arrival is None else arrival
+        self.peer_ports = peer_ports
 
     def cpu_phase(self) -> None:
         plan = self.plan
@@ -565,7 +599,7 @@ class _Request:
         if not d.net_transactions or plan.nic is None:
             self.done()
             return
-        parts = plan.stream_parts(d) + list(self.peer_parts)
+        parts = plan.stream_parts(d, self.peer_ports) + list(self.peer_parts)
         if not parts:
             self._net_latency(None)
             return
