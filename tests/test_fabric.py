@@ -242,3 +242,16 @@ def test_run_and_plot_an_experiment_with_a_network_through_the_cli(tmp_path):
     assert links.set_index("link").loc["spine1->leaf1", "bytes"] > 0
     subprocess.run([*cli, "plot", str(out)], check=True, capture_output=True, cwd=ROOT)
     assert (out / "topology.png").stat().st_size > 0
+
+
+def test_a_sweep_over_a_network_writes_every_points_links(tmp_path):
+    exp = racks([pair("cross", "s1", "c1", "64 KiB", rate="500 /s")], duration="0.2 s")
+    exp["sweep"] = {"workloads[0].arrivals.rate": ["500 /s", "1000 /s"]}
+    path = tmp_path / "sweep.yaml"
+    path.write_text(yaml.safe_dump(exp), encoding="utf-8")
+    run = virtsim.run_sweep(virtsim.load_sweep(path), tmp_path / "out")
+    links = pd.read_csv(tmp_path / "out" / "links.csv")
+    assert len(links) == 2 * 16 and set(links.scenario) == {0, 1}
+    busy = links[links.link == "s1->leaf2"].set_index("scenario").bytes
+    assert busy[1] > 1.5 * busy[0]  # twice the requests, twice the responses' bytes (about)
+    assert run is not None
