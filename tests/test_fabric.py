@@ -255,3 +255,17 @@ def test_a_sweep_over_a_network_writes_every_points_links(tmp_path):
     busy = links[links.link == "s1->leaf2"].set_index("scenario").bytes
     assert busy[1] > 1.5 * busy[0]  # twice the requests, twice the responses' bytes (about)
     assert run is not None
+
+
+def test_alone_the_breakdown_holds_the_routes_wire_and_latency():
+    # One request at a time per pair: the breakdown of a request alone is all of its response time, whether
+    # its route stays in the rack (a host link is the slowest) or crosses the spine with 1 us per link.
+    exp = racks([pair("cross", "s1", "c1", "1 MB", think="1 ms"), pair("same", "s3", "c3", "1 MB", think="1 ms")],
+                oversubscription=8.0, duration="0.2 s")  # uplinks at half a host link
+    exp["network"]["topology"]["link"] = {"bandwidth": "10 Gbit/s", "latency": "1 us"}
+    results = virtsim.run_experiment(exp)
+    jobs = results.jobs[results.jobs.end_s.notna()]
+    assert np.allclose(jobs.wait_s, 0.0, atol=1e-12)
+    cross, same = lone(results, "cross"), lone(results, "same")
+    # Twice as long on the wire through the slower uplink, and 2 more links each way at 1 us.
+    assert cross - same == pytest.approx(wire(1_000_000) / NIC + 2 * 2e-6, rel=1e-9)

@@ -59,10 +59,11 @@ class Stage:
 
     It has the interface of a sharing node's ``submit`` (``work`` bytes,
     ``max_rate``, ``on_done``), so a request's network phase starts it as it
-    would a NIC's. ``rate`` is the most it moves alone (its slowest link).
+    would a NIC's. ``rate`` is the most it moves alone (its slowest link), ``bare_rate`` the same without the
+    consumers' cap links.
     """
 
-    __slots__ = ("fabric", "links", "owners", "max_rate", "rate", "latency_s")
+    __slots__ = ("fabric", "links", "owners", "max_rate", "rate", "bare_rate", "latency_s")
 
     def __init__(self, fabric: Fabric, links: tuple, owners: tuple[str, ...], max_rate: float, latency_s: float):
         self.fabric = fabric
@@ -72,6 +73,8 @@ class Stage:
         self.max_rate = max_rate
         """A limit of its own (a flow over no link: the host's NIC rate); inf otherwise."""
         self.rate = min([max_rate, *(link.capacity for link in links)])
+        self.bare_rate = min([max_rate, *(link.capacity for link in links if link.name in fabric.ends)])
+        """The most it moves alone on bare metal: its slowest link of the network (no consumer's cap link)."""
         self.latency_s = latency_s
         """One-way propagation latency of its links, seconds."""
 

@@ -94,10 +94,14 @@ class ClientSide:
         if not self.streams or server_plan.nic is None:
             return Breakdown.native(0.0)
         virtualization = server.net_transactions * (self.latency_s + wake_s)
-        ports, extra_s = self.route_to(server_plan.consumer.path)
-        wire, cpu, server_native, bare_wire = server_plan.stream_stages_s(server, ports)
+        wire, cpu, server_native, bare_wire = server_plan.stream_stages_s(server)
         own_wire, own_cpu, own_native, own_bare_wire = self.plan.stream_stages_s(self.template,
                                                                                   wire=self.fabric is None)
+        ports, extra_s = self.route_to(server_plan.consumer.path)
+        if ports is not None:
+            # The server's own breakdown holds its wire to its switch; the route to the client may be slower.
+            route_wire, _, _, route_bare = server_plan.stream_stages_s(server, ports)
+            own_wire, own_bare_wire = max(own_wire, route_wire), max(own_bare_wire, route_bare)
         server_slowest, slowest = max(wire, cpu), max(own_wire, own_cpu)
         io = native = 0.0
         if slowest > server_slowest:

@@ -353,7 +353,7 @@ class RequestPlan:
         else:
             out, back = self.wire_split(d)
             wire_s = max(out / ports[0].rate, back / ports[1].rate)
-            bare_s = max(out, back) / self.nic.bare_rate
+            bare_s = max(out / ports[0].bare_rate, back / ports[1].bare_rate)
         return wire_s, cpu_s, native / cores, bare_s
 
     def cpu_breakdown(self, d: Demand, arrival: Arrival | None = None) -> Breakdown:
