@@ -269,3 +269,21 @@ def test_alone_the_breakdown_holds_the_routes_wire_and_latency():
     cross, same = lone(results, "cross"), lone(results, "same")
     # Twice as long on the wire through the slower uplink, and 2 more links each way at 1 us.
     assert cross - same == pytest.approx(wire(1_000_000) / NIC + 2 * 2e-6, rel=1e-9)
+
+
+def test_a_transfer_between_two_consumers_crosses_their_route_and_arrives():
+    exp = racks([pair("cross", "s1", "c1", "64 KiB", rate="1 /s")], duration="1 s")
+    exp["network"]["routing"] = {"ecmp": True}
+    exp["network"]["topology"] |= {"spines": 2, "oversubscription": 2.0}
+    sim = Simulation(virtsim.load_experiment(exp))
+    fabric = sim.platform.fabric
+    links, latency_s = fabric.route("c1", "s1", "k")
+    assert links[0] == "c1->leaf1" and links[-1] == "leaf2->s1" and len(links) == 4 and latency_s == 0.0
+    arrived = []
+    flows = [fabric.transfer("c1", "s1", 1e6, key=k, on_done=arrived.append) for k in range(8)]
+    assert {f.links[1].name for f in flows} == {"leaf1->spine1", "leaf1->spine2"}  # ECMP spreads them
+    sim.env.run(until=0.1)
+    assert arrived == flows
+    # Eight flows of 1 MB share c1's 10 Gbit/s link: all arrive together, after 8 MB at its rate.
+    assert max(f.finished_at for f in flows) == pytest.approx(8e6 / NIC, rel=1e-12)
+    assert not fabric._live.get("c1") and not fabric._live.get("s1")

@@ -203,12 +203,20 @@ class Fabric:
 
     def transfer(self, src_path: str, dst_path: str, nbytes: float, key: object = None,
                  on_done: Callable | None = None) -> Flow:
-        """Move ``nbytes`` from consumer ``src_path`` to consumer ``dst_path`` over their route now.
+        """Move ``nbytes`` from consumer ``src_path`` to consumer ``dst_path`` over their route now; returns the flow.
 
-        ``key`` is unused when the pair's stage exists (one route per pair of consumers); kept for callers
-        that name a flow.
+        ``key`` picks the route among equal-cost ones (ECMP); None: the pair's own route, as
+        :meth:`between`. ``on_done(flow)`` is called when it arrives; a failure of either end cancels it.
         """
-        return self.between(src_path, dst_path).submit(nbytes, on_done=on_done, data=key)
+        stage = self.between(src_path, dst_path)
+        if key is not None and stage.links and self.network.ecmp:
+            a, b = self.platform.consumer(src_path).host, self.platform.consumer(dst_path).host
+            names, latency_s = self.route(a, b, key)
+            first, last = self.cap_link(src_path, True), self.cap_link(dst_path, False)
+            links = (*(() if first is None else (first,)), *(self.flows.link(n) for n in names),
+                     *(() if last is None else (last,)))
+            stage = Stage(self, links, (src_path, dst_path), INF, latency_s)
+        return stage.submit(nbytes, on_done=on_done, data=key)
 
     # -- flows --------------------------------------------------------------------------------
 
