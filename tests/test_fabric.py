@@ -287,3 +287,27 @@ def test_a_transfer_between_two_consumers_crosses_their_route_and_arrives():
     # Eight flows of 1 MB share c1's 10 Gbit/s link: all arrive together, after 8 MB at its rate.
     assert max(f.finished_at for f in flows) == pytest.approx(8e6 / NIC, rel=1e-12)
     assert not fabric._live.get("c1") and not fabric._live.get("s1")
+
+
+def test_a_bitbrains_network_load_crosses_the_hosts_link(tmp_path):
+    import gzip
+
+    header = ("vm_id,timestamp_s,cpu_cores,cpu_capacity_mhz,cpu_usage_mhz,cpu_usage_pct,mem_capacity_kb,"
+              "mem_usage_kb,disk_read_kBps,disk_write_kBps,net_rx_kBps,net_tx_kBps")
+    t0 = 1372629804
+    rows = [f"8,{t0},2,5200,2600,50,8388608,1000,0,0,0,0", f"8,{t0 + 300},2,5200,5200,100,8388608,1000,0,0,64,64",
+            f"8,{t0 + 600},2,5200,0,0,8388608,1000,0,0,0,0"]
+    trace = tmp_path / "bb.csv.gz"
+    trace.write_bytes(gzip.compress(("\n".join([header, *rows]) + "\n").encode()))
+    exp = {"name": "bb", "duration": "900 s", "cold_start": False,
+           "hosts": [{"name": "h", "hardware": "server-1s-16c",
+                      "vms": [{"name": "a", "vcpus": 2, "memory": "8 GiB"}]}],
+           "loads": [{"name": "bb", "type": "utilization", "format": "bitbrains", "path": str(trace),
+                      "targets": "h/a", "rows": [8]}],
+           "network": {"topology": {"kind": "star"}}}
+    sim = Simulation(virtsim.load_experiment(exp)).run()
+    links = collect(sim).links.set_index("link")
+    # 64 KiB/s received plus 64 KiB/s sent from 300 s to 600 s, all over the VM's host's link out.
+    assert links.loc["h->switch", "bytes"] == pytest.approx(2 * 64 * 1024 * 300, rel=1e-12)
+    assert links.loc["switch->h", "bytes"] == 0.0
+    assert not sim.platform.nics["h"][0].nodes  # the NIC's own tree is not used

@@ -83,6 +83,36 @@ class Stage:
         return self.fabric._start(self, work, min(max_rate, self.max_rate), on_done, data)
 
 
+class FabricLoad:
+    """A steady load of ``rate`` bytes per second over a stage, changed with :meth:`set_rate` (a traced NIC load).
+
+    Each change ends the flow that ran at the old rate and starts one limited to the new rate: O(1) flows per
+    change. A flow ended by a failure stays ended until the rate falls to 0, as a NIC's fluid load does.
+    """
+
+    def __init__(self, stage: Stage, horizon_s: float):
+        self.stage = stage
+        self.max_rate = stage.rate
+        self.rate = 0.0
+        self._horizon_s = horizon_s
+        self._flow: Flow | None = None
+
+    def set_rate(self, rate: float) -> None:
+        rate = min(rate, self.max_rate)
+        if rate == self.rate:
+            return
+        self.rate = rate
+        flow = self._flow
+        if flow is not None and flow.cancelled and rate > 0.0:
+            return  # ended by a failure
+        if flow is not None:
+            self.stage.fabric.cancel_flow(flow)
+            self._flow = None
+        if rate > 0.0:
+            # Never completes: at its rate for longer than any run.
+            self._flow = self.stage.submit(self._horizon_s * self.max_rate, max_rate=rate)
+
+
 class Fabric:
     """The network of a run: its flow network, the routes between hosts, and the stages consumers send by.
 
@@ -249,9 +279,13 @@ class Fabric:
             if not flows:
                 continue
             for flow in list(flows):
-                self.flows.cancel(flow)
-                for owner in self._owners.pop(flow):
-                    del self._live[owner][flow]
+                self.cancel_flow(flow)
+
+    def cancel_flow(self, flow: Flow) -> None:
+        """End one flow now (it does not arrive)."""
+        self.flows.cancel(flow)
+        for owner in self._owners.pop(flow, ()):
+            del self._live[owner][flow]
 
     # -- accounting ---------------------------------------------------------------------------
 
@@ -280,4 +314,4 @@ class Fabric:
         return columns
 
 
-__all__ = ["Fabric", "Stage"]
+__all__ = ["Fabric", "FabricLoad", "Stage"]
