@@ -19,7 +19,6 @@ from ..components import Platform
 from ..components.failures import Failures, JobsInFlight
 from ..components.memory import MemoryUse, Swapping, killable_containers, memory_chains
 from ..components.metering import energy_meters, switched_off
-from ..components.network import Fabric
 from ..components.replicas import gate_replicas, held_replicas
 from ..components.slots import Slots
 from ..components.startup import Startup
@@ -73,6 +72,8 @@ class Simulation:
         self.env = env = simpy.Environment()
         self.platform = platform = Platform(env, spec.hosts)
         if spec.network is not None:  # the hosts' traffic crosses the network's links
+            from ..components.network import Fabric  # only a run with a network loads the flow engine
+
             platform.fabric = Fabric(env, spec.network, platform, spec.hosts)
         self.targets = list(platform.consumers)
         self._target_code = {path: i for i, path in enumerate(self.targets)}

@@ -10,13 +10,16 @@ each way through the client's stack. Then it reaches the server. The packets
 after the first stream through both ends at once: the server's NIC and CPUs
 and the client's NIC and CPUs, each stage shared with everything else on it,
 the slowest setting the pace (each NIC shares its bandwidth fairly among its
-own flows). With a ``network`` section, the two NICs are no longer separate
-stages: each direction of the wire's bytes is one flow over the route
-between the two hosts, both hosts' links and the switch links included
-(``components.network``), and the route's latency adds to the round trip. The round trip is the server NIC's two one-way latencies as
+own flows). The round trip is the server NIC's two one-way latencies as
 before (a measured round trip between two hosts already holds both ends),
 plus what the client's stack adds to a transaction (a client in a VM: its
 virtio path, and the wake-ups of its threads that the request found idle).
+
+With a ``network`` section the two NICs are no longer separate stages: each
+direction of the wire's bytes is one flow over the route between the two
+hosts, both hosts' links and the switch links included
+(``components.network``), and the latency of the route's links beyond the
+server's own adds to the round trip.
 """
 
 from __future__ import annotations

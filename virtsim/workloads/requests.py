@@ -23,7 +23,9 @@ turns that into work on shared resources and delays, in three phases:
    in the requester and in the layers' threads) and the frames on the NIC
    (shared with every other flow on it) run at once, so the slowest of them
    sets the pace, as in a pipeline. Then each transaction waits for the NIC's
-   one-way latency twice plus what the path adds.
+   one-way latency twice plus what the path adds. Under a ``network`` section
+   the frames are two flows over the network's links instead, one each way
+   (:mod:`virtsim.components.network`), and the stage ends when both have.
 
 Each request records where its time went (see :class:`Breakdown`): native work,
 virtualization overhead (the layers' CPU and the delays they add), the devices'
