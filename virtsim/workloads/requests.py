@@ -214,6 +214,10 @@ class RequestPlan:
         self._clocks = clocks or {}
         """'disk' and 'net' → one clock per coalescing layer of that path."""
         self._load_dependent = any(self._wake_nodes.values()) or bool(path.disk.coalescing or path.net.coalescing)
+        self.peer_ports = None
+        """Under a network, for a workload with a modelled client: the stages from this consumer to the client
+        and back that its wire's bytes take in place of its own to the world beyond its switch (one client per
+        workload, so per plan; set by the job starter)."""
 
     def arrive(self, d: Demand) -> Arrival:
         """What a request of demand ``d`` arriving now finds (and, at a coalescing queue, its arrival recorded)."""
@@ -436,7 +440,7 @@ class RequestPlan:
 
     def start(self, d: Demand, done, alive=None, cpu_done=None, job: int = -1, waited=None,
               peer_parts: tuple = (), peer_latency_s: float = 0.0, cpu_only: bool = False,
-              arrival: Arrival | None = None, peer_ports=None) -> _Request:
+              arrival: Arrival | None = None) -> _Request:
         """Run the request's phases; call ``done()`` when the last one ends.
 
         ``alive()`` is asked between phases: a request whose job failed stops.
@@ -450,13 +454,11 @@ class RequestPlan:
         stack adds to each transaction. ``cpu_only``: only the CPU phase (with
         its operations' latency) runs, then ``done()`` (a client's part).
         ``arrival`` is what :meth:`arrive` found for it (default: asked now).
-        ``peer_ports``: under a network, the stages to the client and back
-        that the wire's bytes take in place of the NIC's own.
         Returns the running request, whose ``held`` lists the software
         resources it holds at the moment.
         """
         request = _Request(self, d, done, alive or _always, cpu_done, job, waited, peer_parts, peer_latency_s,
-                           cpu_only, self.arrive(d) if arrival is None else arrival, peer_ports)
+                           cpu_only, self.arrive(d) if arrival is None else arrival)
         request.cpu_phase()
         return request
 
@@ -475,11 +477,11 @@ class _Request:
     """The state of one request between its phases (callbacks, no process)."""
 
     __slots__ = ("plan", "demand", "done", "alive", "cpu_done", "job", "waited", "pending", "held", "streaming",
-                 "peer_parts", "peer_latency_s", "cpu_only", "arrival", "peer_ports")
+                 "peer_parts", "peer_latency_s", "cpu_only", "arrival")
 
     def __init__(self, plan: RequestPlan, demand: Demand, done, alive, cpu_done=None, job: int = -1,
                  waited=None, peer_parts: tuple = (), peer_latency_s: float = 0.0, cpu_only: bool = False,
-                 arrival: Arrival | None = None, peer_ports=None):
+                 arrival: Arrival | None = None):
         self.plan = plan
         self.demand = demand
         self.done = done
@@ -497,7 +499,6 @@ class _Request:
         self.peer_latency_s = peer_latency_s
         self.cpu_only = cpu_only
         self.arrival = plan.alone if arrival is None else arrival
-        self.peer_ports = peer_ports
 
     def cpu_phase(self) -> None:
         plan = self.plan
@@ -601,7 +602,7 @@ class _Request:
         if not d.net_transactions or plan.nic is None:
             self.done()
             return
-        parts = plan.stream_parts(d, self.peer_ports) + list(self.peer_parts)
+        parts = plan.stream_parts(d, plan.peer_ports) + list(self.peer_parts)
         if not parts:
             self._net_latency(None)
             return

@@ -155,22 +155,21 @@ class JobStarter:
             demand = replace(self.template, cpu_s=cpu_s)
             arrival = plan.arrive(demand)
             alone = plan.breakdown(demand, arrival)
-            peer_parts, peer_latency_s, peer_ports = (), 0.0, None
+            peer_parts, peer_latency_s = (), 0.0
             if client is not None:
                 client_alone, wake_s = self.client_alone.pop(job)
                 alone += client_alone + client.stream_breakdown(plan, demand, wake_s)
                 if plan.nic is not None and demand.net_transactions:
                     peer_parts, peer_latency_s = client.stream_parts, client.latency_s + wake_s
                     if client.fabric is not None:  # the route to the client carries the wire's bytes
-                        peer_ports, route_s = client.route_to(consumer.path)
+                        plan.peer_ports, route_s = client.route_to(consumer.path)
                         peer_latency_s += route_s
             self.log.breakdown[job] = alone
             failed = self.log.failed_at
             cpu_done = None if self.workers is None or self.holds_request else (lambda: self._free_worker(job))
             request = plan.start(demand, lambda: self._finish(job, self.env.now), alive=lambda: job not in failed,
                                  cpu_done=cpu_done, job=job, waited=lambda s: self._waited(job, s),
-                                 peer_parts=peer_parts, peer_latency_s=peer_latency_s, arrival=arrival,
-                                 peer_ports=peer_ports)
+                                 peer_parts=peer_parts, peer_latency_s=peer_latency_s, arrival=arrival)
             if plan.locks:
                 self.requests[job] = request
             return
