@@ -11,6 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import virtsim
 from virtsim.experiment.results import collect
@@ -56,9 +58,8 @@ def racks(workloads: list[dict], *, oversubscription: float = 4.0, duration: str
 
 def responses(results, workload: str) -> pd.Series:
     jobs = results.jobs
-    names = results.workloads.workload.tolist()
     done = jobs[jobs.end_s.notna()]
-    return done[done.workload == workload].response_time_s if "workload" in done else done.response_time_s
+    return done[done.workload == workload].response_time_s
 
 
 def lone(results, workload: str) -> float:
@@ -311,3 +312,19 @@ def test_a_bitbrains_network_load_crosses_the_hosts_link(tmp_path):
     assert links.loc["h->switch", "bytes"] == pytest.approx(2 * 64 * 1024 * 300, rel=1e-12)
     assert links.loc["switch->h", "bytes"] == 0.0
     assert not sim.platform.nics["h"][0].nodes  # the NIC's own tree is not used
+
+
+@settings(max_examples=10, deadline=None)
+@given(size=st.integers(0, 3_000_000), request=st.integers(0, 3_000_000), receive=st.booleans())
+def test_alone_a_transaction_streams_at_its_slower_direction_instead_of_both_in_turn(size, request, receive):
+    # Property: a lone request's wire stage goes from (out + in) / NIC on the NIC to max(out, in) / NIC over the
+    # network's two directions, whichever way its bytes go; nothing else changes, when the wire is its
+    # stream's slowest stage (bytes this size on a bare host).
+    def run(network: bool) -> float:
+        exp = local("s", f"{size} B", network=network)
+        exp["duration"] = "0.05 s"
+        exp["workloads"][0]["demand"]["net"] |= {"request_bytes": f"{request} B",
+                                                 "direction": "receive" if receive else "send"}
+        return lone(virtsim.run_experiment(exp), "w")
+
+    assert run(True) == pytest.approx(run(False) - min(wire(size), wire(request)) / NIC, rel=0, abs=1e-9)
