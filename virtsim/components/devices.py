@@ -81,6 +81,11 @@ class DeviceShare:
     """``request_share`` on the bare device (the per-request rate over its own bandwidth)."""
     link: Link | None = None
     """NICs: the MTU and offloads that turn a transaction's bytes into packets."""
+    ports: tuple | None = None
+    """A NIC under a network (``components.network``): the stages of what the consumer sends to and receives
+    from the world beyond its switch port, each a flow per use; None: ``node`` carries both ways."""
+    fabric: object = None
+    """The network's :class:`~virtsim.components.network.Fabric` those stages belong to, if any."""
 
     @property
     def bare_rate(self) -> float:

@@ -175,6 +175,8 @@ class Failures:
         for path in domain.layer_paths:
             platform.layer_nodes[path].cancel_all()
         keys = None if domain.whole_host else set(fresh)
+        if platform.fabric is not None:  # its transfers over the network end too
+            platform.fabric.cancel(fresh, host=domain.host if keys is None else None)
         for device in (*platform.disks[domain.host], *platform.nics[domain.host]):
             for key, node in device.nodes.items():
                 if keys is None or key in keys:

@@ -121,6 +121,9 @@ class Platform:
         """Each host's sockets, cores and hardware threads, by host name."""
         self.quotas: dict[str, CpuQuota] = {}
         """The containers whose ``cpus`` is a CFS quota per period, by path."""
+        self.fabric = None
+        """With a ``network`` section, its :class:`~virtsim.components.network.Fabric`: the hosts' NICs and
+        the switch links as one flow network, which the attached hosts' traffic crosses instead of their NICs."""
         specs = {host.name: host for host in hosts}
         # Devices are built on first use: a run that never touches a disk or a
         # NIC keeps only the CPU trees, close together in memory.

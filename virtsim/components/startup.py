@@ -178,7 +178,12 @@ class Startup:
             gate = self._pulls.get(key)
             if gate is None:
                 gate = self._pulls[key] = Gate(self.env.now)
-                if pull.image > 0 and nics:
+                fabric = self.platform.fabric
+                if pull.image > 0 and fabric is not None and fabric.attached(host.name):
+                    # From the registry beyond the host's switch port, over the network.
+                    fabric.outside(cache, False).submit(pull.image, max_rate=pull.bandwidth,
+                                                        on_done=lambda _a: gate.open(self.env.now))
+                elif pull.image > 0 and nics:
                     nic = nics[0]
                     nic.node_for(cache).submit(pull.image, max_rate=pull.bandwidth,
                                                on_done=lambda _a: gate.open(self.env.now))

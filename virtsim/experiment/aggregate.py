@@ -64,6 +64,8 @@ class SweepResults:
     """With a ``placement`` section: each point's usable hosts, prefixed like the other tables; else None."""
     unplaced: pd.DataFrame | None = None
     """With a ``placement`` section: each point's items left out, and why; else None."""
+    links: pd.DataFrame | None = None
+    """With a ``network`` section: each point's links (``links.csv``), prefixed like the other tables; else None."""
     _jobs: pd.DataFrame | None = field(default=None, repr=False)
 
     @property

@@ -48,6 +48,8 @@ class Results:
     """With a ``placement`` section: one row per host the pool could use, its capacities and commitments."""
     differences: pd.DataFrame | None = None
     """With a ``compare`` section: each stack's paired difference from the baseline, per compared workload."""
+    links: pd.DataFrame | None = None
+    """With a ``network`` section: one row per directed link, its bytes, utilization and time saturated."""
 
     def tables(self) -> dict[str, pd.DataFrame]:
         tables = {"summary": self.summary, "workloads": self.workloads, "stacks": self.stacks,
@@ -61,6 +63,8 @@ class Results:
             tables["placement"] = self.placement
         if self.differences is not None:
             tables["differences"] = self.differences
+        if self.links is not None:
+            tables["links"] = self.links
         return tables
 
 
@@ -102,6 +106,8 @@ def collect(sim: Simulation) -> Results:
     if spec.comparison is not None:  # one replication: the differences, without an interval
         paired = paired_rows(workloads, spec.comparison.model_dump(mode="json"))
         differences = summarize_differences(paired, [], spec.comparison.level)
+    fabric = sim.platform.fabric
+    links = pd.DataFrame(fabric.links_table(sim.warmup.links, sim.end.links)) if fabric is not None else None
     return Results(pd.DataFrame([summary]), workloads, consumers, pd.DataFrame(jobs, copy=False),
                    stack_table(jobs), events, scaling, timeseries=timeseries, unplaced=unplaced, placement=placement,
-                   differences=differences)
+                   differences=differences, links=links)

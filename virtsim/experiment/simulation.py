@@ -54,6 +54,8 @@ class Snapshot:
     """Joules drawn so far by each host with a metered (table) power model."""
     throttled: dict[str, tuple[float, int]] = field(default_factory=dict)
     """Per container under a CFS quota: (seconds throttled, periods throttled) so far."""
+    links: dict[str, tuple[float, float, float]] = field(default_factory=dict)
+    """With a network: per link, (bytes, ∫ capacity dt, seconds saturated) so far (``Fabric.link_stats``)."""
 
 
 class Simulation:
@@ -69,6 +71,10 @@ class Simulation:
         self.seed = spec.seed if seed is None else seed
         self.env = env = simpy.Environment()
         self.platform = platform = Platform(env, spec.hosts)
+        if spec.network is not None:  # the hosts' traffic crosses the network's links
+            from ..components.network import Fabric  # only a run with a network loads the flow engine
+
+            platform.fabric = Fabric(env, spec.network, platform, spec.hosts)
         self.targets = list(platform.consumers)
         self._target_code = {path: i for i, path in enumerate(self.targets)}
         self.log = JobLog([w.name for w in spec.workloads], self.targets)
@@ -156,7 +162,8 @@ class Simulation:
                         {name: cpu.root.overload_time(now) for name, cpu in self.platform.cpu.items()},
                         {name: meter.energy_at(now) for name, meter in self.meters.items()},
                         {path: (quota.throttled_s(now), quota.throttled_periods)
-                         for path, quota in self.platform.quotas.items()})
+                         for path, quota in self.platform.quotas.items()},
+                        self.platform.fabric.link_stats() if self.platform.fabric is not None else {})
 
     def _take_warmup(self, _event=None) -> None:
         self.warmup = self._snapshot()

@@ -34,8 +34,9 @@ TABLES = ("summary", "workloads", "stacks", "consumers", "jobs")
 """The tables every point has."""
 SMALL_TABLES = ("summary", "workloads", "stacks", "consumers")
 """The tables of every point aggregated into CSVs; ``jobs`` (one row per job) stays in the points."""
-OPTIONAL_TABLES = ("placement", "unplaced")
-"""Tables a point has only when its experiment has a ``placement`` section; aggregated like the small ones."""
+OPTIONAL_TABLES = ("placement", "unplaced", "links")
+"""Tables a point has only when its experiment has a ``placement`` (or ``network``) section; aggregated like the
+small ones."""
 STORED_TABLES = (*TABLES, *OPTIONAL_TABLES)
 """Every table a point can hold."""
 AGGREGATED_TABLES = (*SMALL_TABLES, *OPTIONAL_TABLES)

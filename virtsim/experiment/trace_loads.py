@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..components.platform import BACKGROUND_HORIZON_S
 from ..config.loads import load_trace
 from ..workloads.fluid import FluidLoad, StepReplay
 
@@ -47,7 +48,14 @@ class TraceLoads:
             load_ = FluidLoad(node, load.name, node.cap)
             self.replays.append(StepReplay(env, row.disk_bytes_per_s, load_.set_rate,
                                            1.0 / disk.spec.bandwidth_bytes_per_s, offset))
-        if row.net_bytes_per_s is not None and platform.nics[consumer.host]:
+        fabric = platform.fabric
+        if row.net_bytes_per_s is not None and fabric is not None and fabric.attached(consumer.host):
+            # Over the network: what it sends and receives (the trace sums them) leaves by its host's link.
+            from ..components.network import FabricLoad  # only with a network, as the simulation's Fabric
+
+            load_ = FabricLoad(fabric.outside(target, True), BACKGROUND_HORIZON_S)
+            self.replays.append(StepReplay(env, row.net_bytes_per_s, load_.set_rate, 1.0, offset))
+        elif row.net_bytes_per_s is not None and platform.nics[consumer.host]:
             nic = platform.nics[consumer.host][0]
             node = nic.node_for(target)
             load_ = FluidLoad(node, load.name, node.cap)

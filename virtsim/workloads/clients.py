@@ -14,6 +14,12 @@ own flows). The round trip is the server NIC's two one-way latencies as
 before (a measured round trip between two hosts already holds both ends),
 plus what the client's stack adds to a transaction (a client in a VM: its
 virtio path, and the wake-ups of its threads that the request found idle).
+
+With a ``network`` section the two NICs are no longer separate stages: each
+direction of the wire's bytes is one flow over the route between the two
+hosts, both hosts' links and the switch links included
+(``components.network``), and the latency of the route's links beyond the
+server's own adds to the round trip.
 """
 
 from __future__ import annotations
@@ -38,8 +44,15 @@ class ClientSide:
         """How the client's part runs at its consumer (its stack's costs, its NIC); None: CPU only."""
         self.threads = threads
         streams = plan is not None and plan.nic is not None and template.net_transactions > 0
-        self.stream_parts = tuple(plan.stream_parts(template)) if streams else ()
-        """The client's stages of the packets' stream: (node, work, max rate) of its NIC and CPUs."""
+        self.streams = streams
+        """Its requests' transactions stream through a NIC (the client's part of the packets' stream counts)."""
+        self.fabric = plan.nic.fabric if streams else None
+        """Under a network, its Fabric: the server's route to the client carries the wire's bytes."""
+        wire = self.fabric is None
+        self.stream_parts = tuple(plan.stream_parts(template, wire=wire)) if streams else ()
+        """The client's stages of the packets' stream: (node, work, max rate) of its NIC (without a network)
+        and CPUs."""
+        self._routes: dict[str, tuple] = {}
         self.latency_s = plan.path.net.latency_s if streams else 0.0
         """What the client's stack adds to each transaction's round trip, wake-ups apart."""
 
@@ -59,18 +72,39 @@ class ClientSide:
             return
         arrival = self.plan.arrive(demand)
         alone = self.plan.cpu_breakdown(demand, arrival)
-        wake_s = arrival.net_wake_s if self.stream_parts else 0.0
+        wake_s = arrival.net_wake_s if self.streams else 0.0
         self.plan.start(demand, lambda: then(alone, wake_s), alive=alive, job=job, cpu_only=True, arrival=arrival)
+
+    def route_to(self, server_path: str) -> tuple[tuple | None, float]:
+        """Under a network, the stages from the server at ``server_path`` to the client and back (its
+        ``peer_ports``), and the propagation latency per transaction they add to the server's own link's, both
+        ways; (None, 0) without a network."""
+        if self.fabric is None:
+            return None, 0.0
+        found = self._routes.get(server_path)
+        if found is None:
+            client = self.consumer.path
+            out, back = self.fabric.between(server_path, client), self.fabric.between(client, server_path)
+            own = self.fabric.outside(server_path, True).latency_s
+            found = self._routes[server_path] = ((out, back), out.latency_s + back.latency_s - 2.0 * own)
+        return found
 
     def stream_breakdown(self, server_plan: RequestPlan, server: Demand, wake_s: float = 0.0) -> Breakdown:
         """What the client adds to the server request's time alone: its stack's latency per transaction (with
         ``wake_s``, the wake-ups it met), and the time by which its slowest stage of the packets' stream
-        outlasts the server's."""
-        if not self.stream_parts or server_plan.nic is None:
+        outlasts the server's. Under a network, the server's wire stage is the route to the client and back,
+        and the route's latency beyond the server's own link is the wire's."""
+        if not self.streams or server_plan.nic is None:
             return Breakdown.native(0.0)
         virtualization = server.net_transactions * (self.latency_s + wake_s)
         wire, cpu, server_native, bare_wire = server_plan.stream_stages_s(server)
-        own_wire, own_cpu, own_native, own_bare_wire = self.plan.stream_stages_s(self.template)
+        own_wire, own_cpu, own_native, own_bare_wire = self.plan.stream_stages_s(self.template,
+                                                                                  wire=self.fabric is None)
+        ports, extra_s = self.route_to(server_plan.consumer.path)
+        if ports is not None:
+            # The server's own breakdown holds its wire to its switch; the route to the client may be slower.
+            route_wire, _, _, route_bare = server_plan.stream_stages_s(server, ports)
+            own_wire, own_bare_wire = max(own_wire, route_wire), max(own_bare_wire, route_bare)
         server_slowest, slowest = max(wire, cpu), max(own_wire, own_cpu)
         io = native = 0.0
         if slowest > server_slowest:
@@ -80,6 +114,9 @@ class ClientSide:
                 native = min(own_native, slowest - server_slowest)
                 virtualization += slowest - server_slowest - native
         bare = max(0.0, max(own_native, own_bare_wire) - max(server_native, bare_wire))
+        if extra_s:
+            io += server.net_transactions * extra_s
+            bare += server.net_transactions * extra_s
         return Breakdown(native, virtualization, io, bare)
 
 

@@ -40,7 +40,10 @@ class RequestPlanner:
             swap = swap_share(platform.disks[consumer.host][0], path)
         if template.disk_ops and platform.disks[consumer.host]:
             disk = disk_share(platform.disks[consumer.host][0], path, cost, template.disk_write)
-        if template.net_transactions and platform.nics[consumer.host]:
+        fabric = platform.fabric
+        if template.net_transactions and fabric is not None and fabric.attached(consumer.host):
+            nic = fabric.nic_share(path, cost, template.net_receive)  # its traffic crosses the network
+        elif template.net_transactions and platform.nics[consumer.host]:
             nic = nic_share(platform.nics[consumer.host][0], path, cost, template.net_receive)
         nodes = {where: platform.node_of(where) for where in cost.charged_consumers()}
         locks = tuple((self.software[name], fraction, through_disk) for name, fraction, through_disk in template.holds)

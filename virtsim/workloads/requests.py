@@ -23,7 +23,9 @@ turns that into work on shared resources and delays, in three phases:
    in the requester and in the layers' threads) and the frames on the NIC
    (shared with every other flow on it) run at once, so the slowest of them
    sets the pace, as in a pipeline. Then each transaction waits for the NIC's
-   one-way latency twice plus what the path adds.
+   one-way latency twice plus what the path adds. Under a ``network`` section
+   the frames are two flows over the network's links instead, one each way
+   (:mod:`virtsim.components.network`), and the stage ends when both have.
 
 Some costs depend on the load at their queue (``model.costs.LoadDependence``):
 on arrival a request finds the threads that serve its paths busy or idle, and
@@ -218,6 +220,10 @@ class RequestPlan:
         self._clocks = clocks or {}
         """'disk' and 'net' → one clock per coalescing layer of that path."""
         self._load_dependent = any(self._wake_nodes.values()) or bool(path.disk.coalescing or path.net.coalescing)
+        self.peer_ports = None
+        """Under a network, for a workload with a modelled client: the stages from this consumer to the client
+        and back that its wire's bytes take in place of its own to the world beyond its switch (one client per
+        workload, so per plan; set by the job starter)."""
 
     def arrive(self, d: Demand) -> Arrival:
         """What a request of demand ``d`` arriving now finds (and, at a coalescing queue, its arrival recorded)."""
@@ -313,23 +319,54 @@ class RequestPlan:
             _add_work(host, per_packet, n)
         return native, guest, host, packets.wire_bytes * count
 
-    def stream_parts(self, d: Demand) -> list[tuple[object, float, float]]:
+    def wire_split(self, d: Demand) -> tuple[float, float]:
+        """Bytes on the wire of all the request's transactions (frames' headers and framing included): (what
+        the requester sends, what it receives)."""
+        link = _DEFAULT_LINK if self.nic is None or self.nic.link is None else self.nic.link
+        out, back = (d.net_request_bytes, d.net_bytes) if d.net_receive else (d.net_bytes, d.net_request_bytes)
+        return link.wire_bytes(out) * d.net_transactions, link.wire_bytes(back) * d.net_transactions
+
+    def _wire_parts(self, d: Demand, wire: float, ports) -> list[tuple[object, float, float]]:
+        """The wire's stage: the NIC's node carrying both messages, or under a network one flow each way
+        (``ports``: the stages out and back, default the NIC's own to the world beyond its switch)."""
+        ports = self.nic.ports if ports is None else ports
+        if ports is None:
+            return [(self.nic.node, wire, self.nic.bytes_per_s)]
+        out, back = self.wire_split(d)
+        return [(ports[0], out, math.inf), (ports[1], back, math.inf)]
+
+    def stream_parts(self, d: Demand, ports=None, wire: bool = True) -> list[tuple[object, float, float]]:
         """(node, work, max rate) of each stage the packets after the first stream through: the NIC's wire, the
-        requester's CPU, each layer's thread; those with nothing to do left out."""
-        _, guest, host, wire = self.stream_work(d)
+        requester's CPU, each layer's thread; those with nothing to do left out.
+
+        ``ports``: under a network, the stages out and back the wire's bytes take (default: to the world
+        beyond the host's switch port); ``wire``: False leaves the wire out (a modelled client's, which the
+        server's route carries)."""
+        _, guest, host, total = self.stream_work(d)
         speed = self.consumer.core_speed
-        parts = [(self.nic.node, wire, self.nic.bytes_per_s), (self.consumer.node, guest, self.threads * speed)]
+        parts = self._wire_parts(d, total, ports) if wire else []
+        parts.append((self.consumer.node, guest, self.threads * speed))
         parts += [(self.layer_nodes[where], work, speed) for where, work in host.items()]
         return [part for part in parts if part[1] > 0]
 
-    def stream_stages_s(self, d: Demand) -> tuple[float, float, float, float]:
+    def stream_stages_s(self, d: Demand, ports=None, wire: bool = True) -> tuple[float, float, float, float]:
         """Alone, how long the packets after the first take at each kind of stage: (wire, slowest CPU, native CPU,
-        wire on the bare NIC), seconds."""
-        native, guest, host, wire = self.stream_work(d)
+        wire on the bare NIC), seconds. ``ports`` and ``wire`` as for :meth:`stream_parts`: under a network the
+        wire's time is that of the slower direction."""
+        native, guest, host, total = self.stream_work(d)
         speed = self.consumer.core_speed
         cores = self.alone_cores * speed
         cpu_s = max([guest / cores, *(w / speed for w in host.values())])
-        return wire / self.nic.bytes_per_s, cpu_s, native / cores, wire / self.nic.bare_rate
+        ports = self.nic.ports if ports is None else ports
+        if not wire:
+            wire_s = bare_s = 0.0
+        elif ports is None:
+            wire_s, bare_s = total / self.nic.bytes_per_s, total / self.nic.bare_rate
+        else:
+            out, back = self.wire_split(d)
+            wire_s = max(out / ports[0].rate, back / ports[1].rate)
+            bare_s = max(out / ports[0].bare_rate, back / ports[1].bare_rate)
+        return wire_s, cpu_s, native / cores, bare_s
 
     def cpu_breakdown(self, d: Demand, arrival: Arrival | None = None) -> Breakdown:
         """The CPU phase alone, its work and its operations' latency (a modelled client's part of a request).
@@ -571,7 +608,7 @@ class _Request:
         if not d.net_transactions or plan.nic is None:
             self.done()
             return
-        parts = plan.stream_parts(d) + list(self.peer_parts)
+        parts = plan.stream_parts(d, plan.peer_ports) + list(self.peer_parts)
         if not parts:
             self._net_latency(None)
             return

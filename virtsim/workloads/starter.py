@@ -161,6 +161,9 @@ class JobStarter:
                 alone += client_alone + client.stream_breakdown(plan, demand, wake_s)
                 if plan.nic is not None and demand.net_transactions:
                     peer_parts, peer_latency_s = client.stream_parts, client.latency_s + wake_s
+                    if client.fabric is not None:  # the route to the client carries the wire's bytes
+                        plan.peer_ports, route_s = client.route_to(consumer.path)
+                        peer_latency_s += route_s
             self.log.breakdown[job] = alone
             failed = self.log.failed_at
             cpu_done = None if self.workers is None or self.holds_request else (lambda: self._free_worker(job))
