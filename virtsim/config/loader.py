@@ -17,6 +17,7 @@ from .checks import PlacedHost, check_hosts, check_unique_names, check_workloads
 from .comparison import resolve_comparison
 from .errors import ConfigError, Problem, from_data_error
 from .failures import resolve_failures
+from .migration import MigrationEntryInput, MigrationInput, resolve_migrations
 from .hosts import resolve_host
 from .load_inputs import LoadInput
 from .loads import resolve_loads
@@ -115,6 +116,11 @@ def load_raw(raw: object, lines: LineIndex | None, name: str, folder: Path) -> E
     load_inputs = (list(enumerate(parsed.loads)) if parsed is not None
                    else _parsed_loads(raw.get("loads")))
     loads = resolve_loads(load_inputs, [host.spec for host in placed], ctx)
+    migration_entries = (list(enumerate(parsed.migrations)) if parsed is not None
+                         else _parsed_items(raw.get("migrations"), MigrationEntryInput))
+    migration = resolve_migrations(parsed.migration if parsed is not None else _parsed_field(raw, "migration"),
+                                   migration_entries, [host.spec for host in placed],
+                                   parsed.duration if parsed is not None else _parsed_field(raw, "duration"), ctx)
 
     if ctx.problems:
         raise ConfigError(_ordered(ctx.problems), name)
@@ -132,6 +138,7 @@ def load_raw(raw: object, lines: LineIndex | None, name: str, folder: Path) -> E
         failures=failures,
         placement=outcome.spec if outcome is not None else None,
         network=network,
+        migration=migration,
         energy=parsed.energy,
         software_resources=software,
         loads=loads,
