@@ -17,6 +17,7 @@ from ..analysis.paired import paired_rows, summarize_differences
 from ..analysis.placement import fragmentation, placement_table, unplaced_table
 from ..analysis.summary import run_summary
 from ..analysis.workload_rows import overall_stability, workload_rows
+from ..components.migration import MIGRATION_COLUMNS
 from .simulation import Simulation
 from .timeseries import timeseries_table
 
@@ -48,6 +49,8 @@ class Results:
     """With a ``placement`` section: one row per host the pool could use, its capacities and commitments."""
     differences: pd.DataFrame | None = None
     """With a ``compare`` section: each stack's paired difference from the baseline, per compared workload."""
+    migrations: pd.DataFrame | None = None
+    """With ``migrations``: one row per live migration that ended (``components.migration``); else None."""
 
     def tables(self) -> dict[str, pd.DataFrame]:
         tables = {"summary": self.summary, "workloads": self.workloads, "stacks": self.stacks,
@@ -61,6 +64,8 @@ class Results:
             tables["placement"] = self.placement
         if self.differences is not None:
             tables["differences"] = self.differences
+        if self.migrations is not None:
+            tables["migrations"] = self.migrations
         return tables
 
 
@@ -102,6 +107,9 @@ def collect(sim: Simulation) -> Results:
     if spec.comparison is not None:  # one replication: the differences, without an interval
         paired = paired_rows(workloads, spec.comparison.model_dump(mode="json"))
         differences = summarize_differences(paired, [], spec.comparison.level)
+    migrations = None
+    if sim.migrations is not None:
+        migrations = pd.DataFrame([vars(r) for r in sim.migrations.records], columns=MIGRATION_COLUMNS)
     return Results(pd.DataFrame([summary]), workloads, consumers, pd.DataFrame(jobs, copy=False),
                    stack_table(jobs), events, scaling, timeseries=timeseries, unplaced=unplaced, placement=placement,
-                   differences=differences)
+                   differences=differences, migrations=migrations)
