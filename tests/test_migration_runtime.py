@@ -234,6 +234,20 @@ def test_bad_inputs_are_located_errors(tmp_path, change, where, words):
     assert words in text, text
 
 
+def test_a_vm_driven_by_a_trace_load_cannot_migrate_yet(tmp_path):
+    raw = _experiment()
+    trace = EXAMPLE.parents[1] / "data" / "traces" / "bitbrains-rnd" / "rnd_2013-07_vm47-68-96-386.csv.gz"
+    raw["loads"] = [{"name": "rnd", "type": "utilization", "format": "bitbrains", "path": [str(trace)],
+                     "targets": ["h1/a"], "rows": [386]}]
+    path = tmp_path / "loaded.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    with pytest.raises(ConfigError, match=r"migrations: VM 'h1/a' \(move 1\) runs a trace load"):
+        load_experiment(path)
+    raw["migrations"] = [{"vm": "h1/b", "to": "h2", "at": "50 s"}]
+    path.write_text(yaml.safe_dump(raw))
+    assert load_experiment(path).migration.moves[0].vm == "h1/b"
+
+
 def test_the_example_runs_through_the_cli(tmp_path):
     out = tmp_path / "out"
     result = CliRunner().invoke(main, ["run", str(EXAMPLE), "-o", str(out)])
