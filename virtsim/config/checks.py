@@ -103,6 +103,9 @@ def _check_vm(vm: s.VMSpec, loc: tuple, path: str, parent, inside: dict[str, flo
         if vm.memory_bytes > hw.memory_bytes:
             ctx.add((*loc, "memory"),
                     f"asks {_size(vm.memory_bytes)} but host {parent.name!r} has {_size(hw.memory_bytes)}")
+    if vm.writable_working_set_bytes is not None and vm.writable_working_set_bytes > vm.memory_bytes:
+        ctx.add((*loc, "writable_working_set"),
+                f"{_size(vm.writable_working_set_bytes)} is more than the VM's memory ({_size(vm.memory_bytes)})")
     if vm.active_memory_bytes is not None and vm.active_memory_bytes > vm.memory_bytes:
         ctx.add((*loc, "active_memory"),
                 f"{_size(vm.active_memory_bytes)} is more than the VM's memory ({_size(vm.memory_bytes)})")

@@ -101,6 +101,13 @@ class VMInput(_Input):
     active_memory: quantity("size", gt=0) | None = Field(
         default=None, description="Memory the guest keeps actively in use (at most memory; default: all of it). "
                                   "Under host overcommit a balloon driver can reclaim the rest before the host swaps.")
+    dirty_rate: quantity("bandwidth", ge=0) = Field(
+        default=0.0, description="Bytes of memory the running guest dirties per second, e.g. '50 MB/s' (read only "
+                                 "by a live migration's pre-copy rounds); default 0: an idle guest, which migrates "
+                                 "in one round. No calibration row gives a default.")
+    writable_working_set: quantity("size", gt=0) | None = Field(
+        default=None, description="The pages the guest keeps writing: at most this much is dirty again after a "
+                                  "pre-copy round (at most memory); default: all of its memory.")
     shares: number(gt=0) = Field(default=1000, description="Proportional-share weight against sibling VMs.")
     cap: number(gt=0) | None = Field(default=None, description="CPU limit in cores; at most vcpus.")
     reservation: number(ge=0) = Field(default=0, description="Guaranteed CPU in cores; at most cap and vcpus.")

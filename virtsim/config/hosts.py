@@ -49,6 +49,8 @@ def _vm(vm: i.VMInput, loc: tuple, runs_under: i.ProfileInput | None, ctx: Conte
     return s.VMSpec(
         name=vm.name, vcpus=vm.vcpus, sockets=vm.sockets, memory_bytes=round(vm.memory),
         active_memory_bytes=round(vm.active_memory) if vm.active_memory is not None else None, shares=vm.shares,
+        dirty_rate_bytes_per_s=vm.dirty_rate,
+        writable_working_set_bytes=round(vm.writable_working_set) if vm.writable_working_set is not None else None,
         cap_cores=vm.cap, reservation_cores=vm.reservation, os=layers.os, engine=layers.engine,
         containers=tuple(_container(ctr) for ctr in vm.containers), restart=vm.restart,
         hypervisor=layers.hypervisor, vms=tuple(nested),

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 from .fields import Name, Text, choice, integer, number, quantity
 from .host_inputs import ContainerInput, HardwareInput, HostInput, ProfileInput, VMInput
 from .load_inputs import LoadInput
+from .migration import MigrationEntryInput, MigrationInput
 from .network_inputs import NetworkInput
 from .placement_inputs import PlacementInput
 from .power import EnergyInput
@@ -194,6 +195,13 @@ class ExperimentInput(_Input):
         default=None, description="Switching empty hosts off, and the cost of a host-hour.")
     failures: list[FailureInput] = Field(
         default_factory=list, description="Failure domains that fail and are repaired during the run.")
+    migration: MigrationInput | None = Field(
+        default=None, description="How VMs live-migrate: the model (precopy, postcopy, cloudsim) and QEMU's "
+                                  "parameters; read only with 'migrations'.")
+    migrations: list[MigrationEntryInput] = Field(
+        default_factory=list,
+        description="Live migrations at given times: a VM to a host, or every VM of a host drained for "
+                    "maintenance (migrations.csv). Absent: nothing moves, and every result is as without it.")
     workloads: list[WorkloadInput] = Field(
         default_factory=list,
         description="Workloads. May be empty when custom workloads are added in Python (virtsim.Simulation.context).",

@@ -17,6 +17,7 @@ from .checks import PlacedHost, check_hosts, check_unique_names, check_workloads
 from .comparison import resolve_comparison
 from .errors import ConfigError, Problem, from_data_error
 from .failures import resolve_failures
+from .migration import MigrationEntryInput, MigrationInput, resolve_migrations
 from .hosts import resolve_host
 from .load_inputs import LoadInput
 from .loads import resolve_loads
@@ -115,6 +116,12 @@ def load_raw(raw: object, lines: LineIndex | None, name: str, folder: Path) -> E
     load_inputs = (list(enumerate(parsed.loads)) if parsed is not None
                    else _parsed_loads(raw.get("loads")))
     loads = resolve_loads(load_inputs, [host.spec for host in placed], ctx)
+    migration_entries = (list(enumerate(parsed.migrations)) if parsed is not None
+                         else _parsed_items(raw.get("migrations"), MigrationEntryInput))
+    migration = resolve_migrations(parsed.migration if parsed is not None else _parsed_field(raw, "migration"),
+                                   migration_entries, [host.spec for host in placed],
+                                   parsed.duration if parsed is not None else _parsed_field(raw, "duration"), ctx)
+    _check_moved_loads(migration, loads, ctx)
 
     if ctx.problems:
         raise ConfigError(_ordered(ctx.problems), name)
@@ -132,6 +139,7 @@ def load_raw(raw: object, lines: LineIndex | None, name: str, folder: Path) -> E
         failures=failures,
         placement=outcome.spec if outcome is not None else None,
         network=network,
+        migration=migration,
         energy=parsed.energy,
         software_resources=software,
         loads=loads,
@@ -263,6 +271,18 @@ def _check_stopping(top: dict, raw: dict, ctx: Context) -> None:
     interval = top.get("sample_interval")
     if duration is not None and interval is not None and interval > duration:
         ctx.add(("sample_interval",), f"must be at most duration ({duration:g} s), got {interval:g} s")
+
+
+def _check_moved_loads(migration, loads, ctx: Context) -> None:
+    """A VM that a trace load drives cannot migrate yet (its load is a consumer of its own under the VM)."""
+    if migration is None:
+        return
+    loaded = {target for load in loads for target in load.targets}
+    for move in migration.moves:
+        if move.vm in loaded or any(t.startswith(f"{move.vm}/") for t in loaded):
+            where = next(n for n, e in enumerate(migration.moves) if e.vm == move.vm)
+            ctx.add(("migrations",), f"VM {move.vm!r} (move {where + 1}) runs a trace load ('loads'): migrating a "
+                                     f"VM with a trace load is not supported yet")
 
 
 def _parsed_loads(items: object) -> list[tuple[int, Any]]:

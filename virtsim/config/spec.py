@@ -14,6 +14,7 @@ from pydantic import BaseModel, BeforeValidator, Field, SerializeAsAny, WrapVali
 from .fields import RESOLVED
 from .hardware import DEFAULT_SMT_SIBLING_FACTOR
 from .load_spec import LoadSpec
+from .migration import MigrationSpec
 from .network import NetworkSpec
 from .power import EnergyInput, PowerModel
 from .profiles import NETWORK_MODES, STORAGE_MODES
@@ -129,6 +130,10 @@ class VMSpec(_Spec):
         default=None, description="Host sockets it is pinned to; None: the fewest that hold its vCPUs.")
     memory_bytes: int = Field(description="Guest memory in bytes.")
     active_memory_bytes: int | None = Field(default=None, description="Memory in active use; None: all of it.")
+    dirty_rate_bytes_per_s: float = Field(default=0.0, description="Bytes the guest dirties per second "
+                                                                   "(a live migration's pre-copy).")
+    writable_working_set_bytes: int | None = Field(
+        default=None, description="The guest's writable working set; None: all its memory.")
     shares: float = Field(default=1000.0, description="Proportional-share weight (dimensionless).")
     cap_cores: float | None = Field(default=None, description="CPU limit in cores; None for no limit.")
     reservation_cores: float = Field(default=0.0, description="Guaranteed CPU in cores.")
@@ -144,7 +149,11 @@ class VMSpec(_Spec):
 
     @model_serializer(mode="wrap")
     def _omit_nesting(self, handler):
-        return _without_absent(handler(self), none=("hypervisor", "sockets"), empty=("vms",))
+        out = _without_absent(handler(self), none=("hypervisor", "sockets", "writable_working_set_bytes"),
+                              empty=("vms",))
+        if not out.get("dirty_rate_bytes_per_s", 1):
+            del out["dirty_rate_bytes_per_s"]  # the default: dumps as before
+        return out
 
 
 class DiskSpec(_Spec):
@@ -294,6 +303,8 @@ class ExperimentSpec(_Spec):
         default=None, description="Where the placement policy put each pool item, and what it could not place.")
     network: NetworkSpec | None = Field(
         default=None, description="The switches, host attachments and links between the hosts; None: no network.")
+    migration: MigrationSpec | None = Field(
+        default=None, description="The live-migration model and the VMs moved; None: no migrations.")
     energy: EnergyInput | None = Field(default=None, description="Switching empty hosts off; cost of a host-hour.")
     software_resources: tuple[SoftwareResourceSpec, ...] = Field(
         default=(), description="Locks, pools and commit paths requests hold for part of their work.")
@@ -305,5 +316,6 @@ class ExperimentSpec(_Spec):
 
     @model_serializer(mode="wrap")
     def _omit_absent_options(self, handler):
-        return _without_absent(handler(self), none=("sample_interval_s", "placement", "network", "energy", "comparison"),
+        return _without_absent(handler(self), none=("sample_interval_s", "placement", "network", "energy", "comparison",
+                                                          "migration"),
                                empty=("loads", "software_resources"))

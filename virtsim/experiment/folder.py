@@ -36,7 +36,8 @@ POINT_TMP_PREFIX = ".tmp-"
 TABLE_FILES = {"summary": "summary.csv", "workloads": "workloads.csv", "stacks": "stacks.csv",
                "consumers": "consumers.csv", "jobs": "jobs.csv", "failures": "failures.csv",
                "scaling": "scaling.csv", "timeseries": "timeseries.csv", "unplaced": "unplaced.csv",
-               "placement": "placement.csv", "differences": "differences.csv", "links": "links.csv"}
+               "placement": "placement.csv", "differences": "differences.csv", "links": "links.csv",
+               "migrations": "migrations.csv"}
 """The file of each table a run (or a sweep) writes; a sweep's ``failures.csv`` lists its failed points."""
 SCENARIOS_FILE = "scenarios.csv"
 SWEEP_FILES = (SCENARIOS_FILE,)

@@ -17,6 +17,7 @@ from ..analysis.paired import paired_rows, summarize_differences
 from ..analysis.placement import fragmentation, placement_table, unplaced_table
 from ..analysis.summary import run_summary
 from ..analysis.workload_rows import overall_stability, workload_rows
+from ..components.migration import MIGRATION_COLUMNS
 from .simulation import Simulation
 from .timeseries import timeseries_table
 
@@ -50,6 +51,8 @@ class Results:
     """With a ``compare`` section: each stack's paired difference from the baseline, per compared workload."""
     links: pd.DataFrame | None = None
     """With a ``network`` section: one row per directed link, its bytes, utilization and time saturated."""
+    migrations: pd.DataFrame | None = None
+    """With ``migrations``: one row per live migration that ended (``components.migration``); else None."""
 
     def tables(self) -> dict[str, pd.DataFrame]:
         tables = {"summary": self.summary, "workloads": self.workloads, "stacks": self.stacks,
@@ -65,6 +68,8 @@ class Results:
             tables["differences"] = self.differences
         if self.links is not None:
             tables["links"] = self.links
+        if self.migrations is not None:
+            tables["migrations"] = self.migrations
         return tables
 
 
@@ -108,6 +113,9 @@ def collect(sim: Simulation) -> Results:
         differences = summarize_differences(paired, [], spec.comparison.level)
     fabric = sim.platform.fabric
     links = pd.DataFrame(fabric.links_table(sim.warmup.links, sim.end.links)) if fabric is not None else None
+    migrations = None
+    if sim.migrations is not None:
+        migrations = pd.DataFrame([vars(r) for r in sim.migrations.records], columns=MIGRATION_COLUMNS)
     return Results(pd.DataFrame([summary]), workloads, consumers, pd.DataFrame(jobs, copy=False),
                    stack_table(jobs), events, scaling, timeseries=timeseries, unplaced=unplaced, placement=placement,
-                   differences=differences, links=links)
+                   differences=differences, links=links, migrations=migrations)

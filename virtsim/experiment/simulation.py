@@ -18,6 +18,7 @@ import simpy
 from ..components import Platform
 from ..components.failures import Failures, JobsInFlight
 from ..components.memory import MemoryUse, Swapping, killable_containers, memory_chains
+from ..components.migration import Migrations
 from ..components.metering import energy_meters, switched_off
 from ..components.replicas import gate_replicas, held_replicas
 from ..components.slots import Slots
@@ -100,6 +101,8 @@ class Simulation:
         self.memory = MemoryUse(env, chains, self.failures.oom_kill, self.failures.process_killed) if chains else None
         for path in killable_containers(chains):
             self.startup.gate(path)  # an OOM-killed container is down while it restarts
+        for move in spec.migration.moves if spec.migration is not None else ():
+            self.startup.gate(move.vm)  # closed during a migration's downtime: arrivals wait for the resume
         software = {r.name: Slots(r.capacity, self.log.failed_at) for r in spec.software_resources}
         self._planner = RequestPlanner(env, platform, swapping, software)
         wiring = Wiring(env, self.log, platform, self._target_code, self._stream, self._planner, self.startup,
@@ -111,6 +114,10 @@ class Simulation:
         """Autoscaling decisions: (time_s, workload, replicas before, after, utilization)."""
         self.autoscalers = wiring.autoscalers
         self.trace_loads = TraceLoads(env, platform, spec.loads)
+        self.migrations = (Migrations(env, platform, spec.hosts, spec.migration, self._planner.rebind,
+                                      self.startup.gates)
+                           if spec.migration is not None else None)
+        """The scheduled live migrations, when the spec has any (their records: the migrations table)."""
         self.warmup: Snapshot | None = None
         self.end: Snapshot | None = None
         self.sampler: Sampler | None = None
@@ -182,6 +189,8 @@ class Simulation:
         self.trace_loads.start()
         if self.failures is not None:
             self.failures.start()
+        if self.migrations is not None:
+            self.migrations.start()
         if spec.warmup_s > 0:
             self.env.timeout(spec.warmup_s).callbacks.append(self._take_warmup)
         else:

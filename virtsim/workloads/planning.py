@@ -23,6 +23,8 @@ class RequestPlanner:
         self.software = software or {}
         """Software resource name → its :class:`~virtsim.components.slots.Slots`."""
         self._shared: dict[tuple, RequestPlan | None] = {}
+        self._built: list[tuple[str, Demand, int, RequestPlan]] = []
+        """Every plan built, with what it was built from: a VM that migrates has its plans rebuilt in place."""
         self._clocks: dict[tuple[str, str, int], ArrivalClock] = {}
         """(queue consumer, 'disk' or 'net', layer) → the last arrival there, shared by every plan through it."""
 
@@ -47,8 +49,22 @@ class RequestPlanner:
             nic = nic_share(platform.nics[consumer.host][0], path, cost, template.net_receive)
         nodes = {where: platform.node_of(where) for where in cost.charged_consumers()}
         locks = tuple((self.software[name], fraction, through_disk) for name, fraction, through_disk in template.holds)
-        return RequestPlan(self.env, consumer, cost, nodes, threads, disk, nic, swap, swap_ops, locks,
+        plan = RequestPlan(self.env, consumer, cost, nodes, threads, disk, nic, swap, swap_ops, locks,
                            self._clocks_of(path, cost))
+        self._built.append((path, template, threads, plan))
+        return plan
+
+    def rebind(self, path: str) -> None:
+        """Rebuild in place the plans of the consumer ``path`` from the platform as it is now (after its VM
+        migrated: its CPU node, its layers' nodes and its device shares are on another host), so the workloads
+        holding them send their next requests there."""
+        built, self._built = self._built, []
+        for at, template, threads, plan in built:
+            if at == path:
+                fresh = self.plan(path, template, threads)
+                if fresh is not None:
+                    plan.__dict__.update(fresh.__dict__)
+        self._built = built
 
     def _clocks_of(self, path: str, cost) -> dict[str, tuple[ArrivalClock, ...]]:
         """The arrival clocks of the path's coalescing queues: one per VM's (or container's) path through each
