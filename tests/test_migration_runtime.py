@@ -261,3 +261,17 @@ def test_the_example_runs_through_the_cli(tmp_path):
     assert consumers.loc["h1/web", "host"] == "h2"
     jobs = pd.read_csv(out / "jobs.csv")
     assert (jobs["end_s"] > table["end_s"].max()).sum() > 100
+
+
+def test_migrations_over_a_network_section_are_refused_until_flows_carry_them(tmp_path):
+    from virtsim.config import load_experiment
+    from virtsim.config.errors import ConfigError
+
+    exp = yaml.safe_load(EXAMPLE.read_text())
+    exp["network"] = {"topology": {"kind": "star"}}
+    path = tmp_path / "drain-on-a-network.yaml"
+    path.write_text(yaml.safe_dump(exp))
+    with pytest.raises(ConfigError) as info:
+        load_experiment(path)
+    problems = {p.path: p.message for p in info.value.problems}
+    assert "not supported yet" in problems["migrations"] and "network" in problems["migrations"]

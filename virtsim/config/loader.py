@@ -122,6 +122,11 @@ def load_raw(raw: object, lines: LineIndex | None, name: str, folder: Path) -> E
                                    migration_entries, [host.spec for host in placed],
                                    parsed.duration if parsed is not None else _parsed_field(raw, "duration"), ctx)
     _check_moved_loads(migration, loads, ctx)
+    if migration is not None and migration.moves and network is not None:
+        # The fabric carries the VM's flows; moving them (and the migration's own bytes) over it is not built.
+        ctx.add(("migrations",), "live migration in an experiment with a 'network' section is not supported yet: "
+                                 "a migrating VM's flows and the migration's bytes over the network's links are "
+                                 "not modelled; remove 'network' or 'migrations'")
 
     if ctx.problems:
         raise ConfigError(_ordered(ctx.problems), name)
