@@ -27,6 +27,10 @@ turns that into work on shared resources and delays, in three phases:
    the frames are two flows over the network's links instead, one each way
    (:mod:`virtsim.components.network`), and the stage ends when both have.
 
+A request whose demand lists ``calls`` makes them between the CPU phase and
+the disk phase (:mod:`virtsim.workloads.calls`): it waits for its callees'
+jobs and the calls' bytes on the network, then goes on.
+
 Some costs depend on the load at their queue (``model.costs.LoadDependence``):
 on arrival a request finds the threads that serve its paths busy or idle, and
 pays the wake-ups of the idle ones; at a coalescing layer it is batched when
