@@ -276,3 +276,15 @@ def test_run_an_experiment_with_calls_through_the_cli(tmp_path):
     assert np.allclose(web.remote_s, 200e-6 + route_s(1024, 12 * 1024), atol=1e-9) and (web.calls == 1).all()
     stacks = pd.read_csv(out / "stacks.csv")
     assert "remote_mean_s" in stacks
+
+
+def test_the_breakdown_plot_draws_the_time_in_calls():
+    import matplotlib
+    matplotlib.use("Agg")
+    from virtsim.plots.breakdown import parts_of, time_breakdown
+    results = virtsim.run_experiment(experiment([caller("a", [call()]), service("db", "a")], duration="0.05 s"))
+    assert "remote_mean_s" in parts_of(results.stacks)
+    ax = time_breakdown(results.stacks)
+    assert "calls to services" in [t.get_text() for t in ax.get_legend().get_texts()]
+    plain = virtsim.run_experiment(experiment([caller("a", [])], duration="0.05 s"))
+    assert "remote_mean_s" not in parts_of(plain.stacks)
