@@ -288,3 +288,14 @@ def test_the_breakdown_plot_draws_the_time_in_calls():
     assert "calls to services" in [t.get_text() for t in ax.get_legend().get_texts()]
     plain = virtsim.run_experiment(experiment([caller("a", [])], duration="0.05 s"))
     assert "remote_mean_s" not in parts_of(plain.stacks)
+
+
+@pytest.mark.parametrize("holds,expected_s", [("request", 2 * 1.1e-3), ("cpu", 1.1e-3)])
+def test_a_fcfs_callers_worker_is_free_during_its_calls_unless_it_holds_the_request(holds, expected_s):
+    web = caller("a", [call()], cpu="100 us") | {"clients": 2, "service": {"discipline": "fcfs", "workers": 1,
+                                                                            "holds": holds}}
+    results = virtsim.run_experiment(experiment([web, service("db", "a", cpu="1 ms")], duration="0.5 s"))
+    # Two clients, one worker: blocked, the second waits for the first's whole request; otherwise only for
+    # its 100 us of CPU, and the two calls (each alone on its own core) overlap.
+    steady = done(results, "web").response_time_s.iloc[10:]
+    assert steady.mean() == pytest.approx(expected_s, rel=0.05)
