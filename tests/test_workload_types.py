@@ -129,6 +129,6 @@ def test_an_unregistered_type_is_named_with_the_known_ones():
 
 
 def test_the_built_in_types_are_registered_on_both_sides():
-    assert list(workload_registry.WORKLOAD_KINDS) == list(registry.WORKLOAD_TYPES) == ["open", "closed", "batch"]
+    assert list(workload_registry.WORKLOAD_KINDS) == list(registry.WORKLOAD_TYPES) == ["open", "closed", "batch", "service"]
     for name, kind in workload_registry.WORKLOAD_KINDS.items():
         assert kind.name == name and kind.spec.model_fields["type"].default == name

@@ -12,7 +12,9 @@ BREAKDOWN = ("native_s", "virtualization_s", "io_latency_s", "startup_s", "failu
 added (CPU overhead and the latency of operations and I/O paths), the devices'
 own service and latency (swap page-ins included), waiting for its target to boot or start, waiting for
 it to come back after a failure (repair and restart), and the rest: waiting for
-contended resources."""
+contended resources. A run whose requests call other workloads' services
+(``demand.calls``) has one more part, ``remote_s``: the time in those calls
+(the callees' and the network's), before ``wait_s``; a job without calls has 0."""
 
 
 def add_breakdown(jobs: dict, log, platform, threads: dict[str, int]) -> None:
@@ -49,6 +51,13 @@ def add_breakdown(jobs: dict, log, platform, threads: dict[str, int]) -> None:
     wait -= io
     wait -= startup
     wait -= failure
+    remote = None
+    if log.remote_time:  # calls to other workloads' services: their time (callees and network) is its own part
+        remote, calls = np.zeros(len(native)), np.zeros(len(native), dtype=np.int64)
+        ids = np.fromiter(log.remote_time, dtype=np.int64, count=len(log.remote_time))
+        remote[ids] = np.fromiter(log.remote_time.values(), dtype=float, count=len(ids))
+        calls[ids] = np.fromiter((log.calls[j] for j in log.remote_time), dtype=np.int64, count=len(ids))
+        wait -= remote
     if log.startup_wait or log.failure_wait:  # held jobs start when their target is ready
         jobs["start_s"] = jobs["arrival_s"] + np.nan_to_num(startup) + np.nan_to_num(failure)
     jobs["stack"] = pd.Categorical.from_codes(stack_of_target[tg], categories=labels)
@@ -58,6 +67,9 @@ def add_breakdown(jobs: dict, log, platform, threads: dict[str, int]) -> None:
     jobs["startup_s"] = startup
     jobs["failure_s"] = failure
     jobs["wait_s"] = wait
+    if remote is not None:
+        jobs["remote_s"] = remote
+        jobs["calls"] = calls
     if log.queue_wait:  # an FCFS server's queue: the part of wait_s spent before a worker took the job
         queue = np.full(len(native), np.nan)
         ids = np.fromiter(log.queue_wait, dtype=np.int64, count=len(log.queue_wait))
@@ -91,7 +103,8 @@ def stack_table(jobs: dict) -> pd.DataFrame:
     table = {"stack": pd.Categorical.from_codes(present // n_workloads, categories=stacks.categories),
              "workload": pd.Categorical.from_codes(present % n_workloads, categories=workloads.categories),
              "jobs_completed": counts[present]}
-    for column in ("response_time_s", *BREAKDOWN):
+    parts = (*BREAKDOWN[:-1], "remote_s", BREAKDOWN[-1]) if "remote_s" in jobs else BREAKDOWN
+    for column in ("response_time_s", *parts):
         sums = np.bincount(group, weights=jobs[column][done], minlength=size)
         table[f"{column[:-2]}_mean_s"] = sums[present] / counts[present]
     # The mean slowdown over the jobs that have one (those with work to do).

@@ -26,6 +26,7 @@ from .network_inputs import LinkInput
 from .pool import PoolOutcome, RehomingContext, place_pool
 from .resolution import Context
 from .resolve import check_client_failures, resolve_workload
+from .calls import check_calls
 from .software import check_holds, resolve_software_resources
 from .spec import ExperimentSpec, UnplacedItem, WorkloadSpec
 from .translate import problems_from
@@ -105,6 +106,7 @@ def load_raw(raw: object, lines: LineIndex | None, name: str, folder: Path) -> E
                                           else _parsed_items(raw.get("software_resources"),
                                                              i.SoftwareResourceInput), ctx)
     check_holds(workload_specs, software, ctx)
+    check_calls(workload_specs, network, ctx)
     comparison = None
     compare = _parsed_field(raw, "compare")
     if compare is not None:

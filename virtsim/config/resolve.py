@@ -21,6 +21,7 @@ from .workload_inputs import AutoscaleInput, DemandInput
 from .workload_registry import WORKLOAD_KINDS, check_type_keys, workload_kind
 from .workload_spec import (
     AutoscaleSpec,
+    CallSpec,
     ClientSpec,
     ConstantDist,
     DemandSpec,
@@ -94,6 +95,7 @@ _NOT_AT_CLIENT = {
            "received through the client's NIC",
     "disk": "a client does no disk I/O in the model",
     "holds": "software resources are the server's",
+    "calls": "a client's calls are the server's requests",
     "memory": "a client's memory is not modelled per request",
 }
 
@@ -213,4 +215,6 @@ def _demand(demand: DemandInput, cpu) -> DemandSpec:
                                                  direction=net.direction, request_bytes=round(net.request_bytes)),
         holds=tuple(HoldSpec(resource=h.resource, fraction=h.fraction, through_disk=h.through_disk)
                     for h in demand.holds),
+        calls=tuple(CallSpec(service=c.service, count=c.count, request_bytes=round(c.request_bytes),
+                             response_bytes=round(c.response_bytes), parallel=c.parallel) for c in demand.calls),
     )

@@ -201,6 +201,21 @@ class HoldInput(_Input):
                                    "its log under the lock); needs 'disk' and must be the last hold.")
 
 
+class CallInput(_Input):
+    """Calls from each request to another workload's service (a web tier calling its database)."""
+
+    service: Text = Field(description="Name of the workload called (the callee): its target serves each call as "
+                                      "one of its requests, with its own demand, queue and calls.")
+    count: integer(ge=0) = Field(default=1, description="Calls per request, default 1.")
+    request_bytes: quantity("size", ge=0) = Field(
+        default=0, description="Bytes each call sends to the callee, default 0 (only the route's latency).")
+    response_bytes: quantity("size", ge=0) = Field(
+        default=0, description="Bytes each call's response brings back, default 0.")
+    parallel: bool = Field(
+        default=False, description="The 'count' calls all at once (fan-out: the slowest sets the time) instead of "
+                                   "one after another (default).")
+
+
 class SoftwareResourceInput(_Input):
     """Something only ``capacity`` requests hold at once, with one first-come, first-served queue.
 
@@ -245,6 +260,11 @@ class DemandInput(_Input):
         default_factory=list,
         description="Software resources the request holds, one after another, for fractions of its CPU work "
                     "(done after the rest of it), e.g. [{resource: row-locks, fraction: 0.3}].")
+    calls: list[CallInput] = Field(
+        default_factory=list,
+        description="Calls to other workloads' services after the CPU phase, one entry after another, e.g. "
+                    "[{service: db, count: 3, request_bytes: 1 KiB, response_bytes: 12 KiB}]. Default none: "
+                    "requests run as before.")
 
     @model_validator(mode="after")
     def _fractions_fit(self):

@@ -14,11 +14,12 @@ from .batch_workload import BATCH
 from .closed_workload import CLOSED
 from .open_workload import OPEN
 from .resolution import Context
+from .service_workload import SERVICE
 from .workload_kind import WorkloadKind
 
 __all__ = ["WORKLOAD_KINDS", "check_type_keys", "register", "workload_kind"]
 
-WORKLOAD_KINDS: dict[str, WorkloadKind] = {kind.name: kind for kind in (OPEN, CLOSED, BATCH)}
+WORKLOAD_KINDS: dict[str, WorkloadKind] = {kind.name: kind for kind in (OPEN, CLOSED, BATCH, SERVICE)}
 
 
 def register(kind: WorkloadKind) -> WorkloadKind:

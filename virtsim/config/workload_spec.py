@@ -17,6 +17,7 @@ from .spec_base import FrozenSpec, without_absent
 __all__ = [
     "ArrivalsSpec",
     "AutoscaleSpec",
+    "CallSpec",
     "ClientSpec",
     "ConstantDist",
     "CurveArrivals",
@@ -149,6 +150,16 @@ class HoldSpec(FrozenSpec):
     through_disk: bool = Field(default=False, description="Held through the request's disk operations too.")
 
 
+class CallSpec(FrozenSpec):
+    """Calls from each request to the workload ``service``."""
+
+    service: str = Field(description="Name of the workload called.")
+    count: int = Field(default=1, description="Calls per request.")
+    request_bytes: int = Field(default=0, description="Bytes sent to the callee per call.")
+    response_bytes: int = Field(default=0, description="Bytes of each call's response.")
+    parallel: bool = Field(default=False, description="All at once (fan-out) instead of one after another.")
+
+
 class DemandSpec(FrozenSpec):
     """What each job asks for; operation counts are per request."""
 
@@ -168,11 +179,12 @@ class DemandSpec(FrozenSpec):
     disk: DiskDemand | None = Field(default=None, description="Disk operations per request; None for none.")
     net: NetDemand | None = Field(default=None, description="Network transactions per request; None for none.")
     holds: tuple[HoldSpec, ...] = Field(default=(), description="Software resources held, in order.")
+    calls: tuple[CallSpec, ...] = Field(default=(), description="Calls to other workloads, in order.")
 
     @model_serializer(mode="wrap")
     def _omit_no_holds(self, handler):
         """Left out when empty (or at their defaults), so manifests and configuration hashes stay as they were."""
-        data = without_absent(handler(self), empty=("holds",))
+        data = without_absent(handler(self), empty=("holds", "calls"))
         if data.get("kernel_fraction") == 0.0:
             del data["kernel_fraction"]
         if data.get("mem_locality") == "interleaved":

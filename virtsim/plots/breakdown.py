@@ -16,15 +16,26 @@ _LABELS = {"native_s": "native work", "virtualization_s": "virtualization", "io_
            "startup_s": "start-up", "failure_s": "failure and restart", "wait_s": "waiting"}
 BREAKDOWN_PARTS = {f"{column[:-2]}_mean_s": _LABELS[column] for column in BREAKDOWN}
 """The ``stacks`` table's mean breakdown columns, bottom to top, with their legend labels."""
+REMOTE_PART = ("remote_mean_s", "calls to services")
+"""The part a run whose requests call other workloads' services has too, drawn before waiting."""
+
+
+def parts_of(stacks: pd.DataFrame) -> dict[str, str]:
+    """The breakdown columns of ``stacks`` to draw, with their labels: the time in calls too, if it has it."""
+    if REMOTE_PART[0] not in stacks.columns:
+        return BREAKDOWN_PARTS
+    items = list(BREAKDOWN_PARTS.items())
+    return dict([*items[:-1], REMOTE_PART, items[-1]])
 
 
 def draw_stacked_bars(ax, labels: list[str], parts: np.ndarray, *, normalize: bool, title: str,
-                      errors: np.ndarray | None = None):
+                      errors: np.ndarray | None = None, names: dict[str, str] | None = None):
     """One horizontal bar per label, top to bottom, stacked from ``parts`` (rows × BREAKDOWN_PARTS, seconds).
 
     ``errors``, the half-width of each row's 95 % CI on its total (NaN: none),
     becomes an error bar at the bar's end. The legend lists the parts that
-    some row has, above the Axes. Returns the Axes.
+    some row has, above the Axes. ``names``: the parts' columns and labels (default ``BREAKDOWN_PARTS``).
+    Returns the Axes.
     """
     # A part the run does not know (custom workloads) adds nothing.
     parts = np.nan_to_num(np.asarray(parts, dtype=float))
@@ -33,7 +44,7 @@ def draw_stacked_bars(ax, labels: list[str], parts: np.ndarray, *, normalize: bo
     y = np.arange(len(labels))[::-1]
     left = np.zeros(len(labels))
     shown = []
-    for (label, width), present in zip(zip(BREAKDOWN_PARTS.values(), values.T), (parts > 0).any(axis=0)):
+    for (label, width), present in zip(zip((names or BREAKDOWN_PARTS).values(), values.T), (parts > 0).any(axis=0)):
         bars = ax.barh(y, width, left=left, label=label, height=0.7)
         if present:
             shown.append(bars)
@@ -82,6 +93,7 @@ def time_breakdown(stacks: pd.DataFrame, *, normalize: bool = False, ax=None):
     labels = _row_labels(stacks)
     lines = sum(label.count("\n") + 1 for label in labels)
     ax = axes_or_new(ax, figsize=(10.0, 2.2 + 0.3 * lines + 0.25 * len(labels)))
-    parts = stacks[list(BREAKDOWN_PARTS)].to_numpy(dtype=float)
+    names = parts_of(stacks)
+    parts = stacks[list(names)].to_numpy(dtype=float)
     title = "Where the response time went" + (" (shares; the mean at the right)" if normalize else "")
-    return draw_stacked_bars(ax, labels, parts, normalize=normalize, title=title)
+    return draw_stacked_bars(ax, labels, parts, normalize=normalize, title=title, names=names)

@@ -34,6 +34,11 @@ class JobLog:
         """Per job served by an FCFS server: how long it waited for a worker, seconds."""
         self.client_time: dict[int, float] = {}
         """Per job of a workload with modelled clients: how long its client's part took, seconds."""
+        self.remote_time: dict[int, float] = {}
+        """Per job whose request calls other workloads' services: from its first call's send to its last
+        response's arrival, seconds."""
+        self.calls: dict[int, int] = {}
+        """Per job whose request calls other workloads' services: how many calls it made."""
         self.failed_at: dict[int, float] = {}
         """Per job that failed (its target went down while it ran): when, seconds."""
         self.breakdown: dict[int, object] = {}

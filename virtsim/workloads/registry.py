@@ -12,11 +12,12 @@ from __future__ import annotations
 from .batch import BATCH
 from .closed_loop import CLOSED
 from .open_loop import OPEN
+from .service import SERVICE
 from .wiring import Wiring, WorkloadType
 
 __all__ = ["WORKLOAD_TYPES", "build_sources", "register", "workload_type"]
 
-WORKLOAD_TYPES: dict[str, WorkloadType] = {kind.name: kind for kind in (OPEN, CLOSED, BATCH)}
+WORKLOAD_TYPES: dict[str, WorkloadType] = {kind.name: kind for kind in (OPEN, CLOSED, BATCH, SERVICE)}
 
 
 def register(kind: WorkloadType) -> WorkloadType:
@@ -34,7 +35,12 @@ def workload_type(name: str) -> WorkloadType:
 
 def build_sources(workloads, wiring: Wiring) -> list:
     """The source of each workload, in order (its index is its place in the job log)."""
-    return [_build(index, w, wiring) for index, w in enumerate(workloads)]
+    wiring.workloads = tuple(workloads)
+    sources = wiring.sources
+    sources.clear()
+    for index, w in enumerate(workloads):
+        sources.append(_build(index, w, wiring))
+    return list(sources)
 
 
 def _build(index: int, w, wiring: Wiring):

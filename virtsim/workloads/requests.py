@@ -27,6 +27,10 @@ turns that into work on shared resources and delays, in three phases:
    the frames are two flows over the network's links instead, one each way
    (:mod:`virtsim.components.network`), and the stage ends when both have.
 
+A request whose demand lists ``calls`` makes them between the CPU phase and
+the disk phase (:mod:`virtsim.workloads.calls`): it waits for its callees'
+jobs and the calls' bytes on the network, then goes on.
+
 Some costs depend on the load at their queue (``model.costs.LoadDependence``):
 on arrival a request finds the threads that serve its paths busy or idle, and
 pays the wake-ups of the idle ones; at a coalescing layer it is batched when
@@ -79,12 +83,13 @@ class Demand:
     """Bytes per network transaction the other way (the request of a response)."""
     holds: tuple[tuple[str, float, bool], ...] = ()
     """Software resources held, in order: (name, fraction of the CPU work, held through the disk operations)."""
-
+    calls: int = 0
+    """Entries of calls to other workloads' services, made after the CPU phase (``workloads.calls``)."""
 
     @property
     def has_operations(self) -> bool:
         """True if anything beyond user CPU work is asked for."""
-        return bool(any(self.ops) or self.disk_ops or self.net_transactions)
+        return bool(any(self.ops) or self.disk_ops or self.net_transactions or self.calls)
 
     @property
     def plan_shape(self) -> tuple:
@@ -118,6 +123,7 @@ def demand_template(spec) -> Demand:
         ops=(spec.syscalls, spec.ctx_switches, spec.page_faults, spec.forks),
         memory_bytes=spec.memory_bytes,
         holds=tuple((h.resource, h.fraction, h.through_disk) for h in spec.holds),
+        calls=len(spec.calls),
         **(disk_fields(disk.ops, disk.bytes, disk.pattern, disk.kind) if disk else {}),
         **(net_fields(net.transactions, net.bytes, net.direction, net.request_bytes) if net else {}),
     )
@@ -446,7 +452,7 @@ class RequestPlan:
 
     def start(self, d: Demand, done, alive=None, cpu_done=None, job: int = -1, waited=None,
               peer_parts: tuple = (), peer_latency_s: float = 0.0, cpu_only: bool = False,
-              arrival: Arrival | None = None) -> _Request:
+              arrival: Arrival | None = None, calls=None) -> _Request:
         """Run the request's phases; call ``done()`` when the last one ends.
 
         ``alive()`` is asked between phases: a request whose job failed stops.
@@ -460,11 +466,14 @@ class RequestPlan:
         stack adds to each transaction. ``cpu_only``: only the CPU phase (with
         its operations' latency) runs, then ``done()`` (a client's part).
         ``arrival`` is what :meth:`arrive` found for it (default: asked now).
+        ``calls``: the request's calls to other workloads' services
+        (a :class:`~virtsim.workloads.calls.CallPlan`), made after the CPU
+        phase and before the swap and disk phases.
         Returns the running request, whose ``held`` lists the software
         resources it holds at the moment.
         """
         request = _Request(self, d, done, alive or _always, cpu_done, job, waited, peer_parts, peer_latency_s,
-                           cpu_only, self.arrive(d) if arrival is None else arrival)
+                           cpu_only, self.arrive(d) if arrival is None else arrival, calls)
         request.cpu_phase()
         return request
 
@@ -483,11 +492,11 @@ class _Request:
     """The state of one request between its phases (callbacks, no process)."""
 
     __slots__ = ("plan", "demand", "done", "alive", "cpu_done", "job", "waited", "pending", "held", "streaming",
-                 "peer_parts", "peer_latency_s", "cpu_only", "arrival")
+                 "peer_parts", "peer_latency_s", "cpu_only", "arrival", "calls")
 
     def __init__(self, plan: RequestPlan, demand: Demand, done, alive, cpu_done=None, job: int = -1,
                  waited=None, peer_parts: tuple = (), peer_latency_s: float = 0.0, cpu_only: bool = False,
-                 arrival: Arrival | None = None):
+                 arrival: Arrival | None = None, calls=None):
         self.plan = plan
         self.demand = demand
         self.done = done
@@ -505,6 +514,8 @@ class _Request:
         self.peer_latency_s = peer_latency_s
         self.cpu_only = cpu_only
         self.arrival = plan.alone if arrival is None else arrival
+        self.calls = calls
+        """Its calls to other workloads' services (a ``CallPlan``), if any."""
 
     def cpu_phase(self) -> None:
         plan = self.plan
@@ -565,6 +576,10 @@ class _Request:
         if self.cpu_only:
             if self.alive():
                 self.done()
+            return
+        if self.calls is not None and self.alive():
+            # Calls after the request's own CPU work (its handler decides what to ask), before its disk I/O.
+            self.calls.run(self.job, self.swap_phase)
             return
         self.swap_phase()
 

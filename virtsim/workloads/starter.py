@@ -34,7 +34,7 @@ class JobStarter:
                  then: Callable[[], None] | None = None, plans: dict | None = None,
                  template: Demand | None = None, gates: dict | None = None, memory=None,
                  memory_bytes: float = 0.0, refuse_when_down: bool = False, replicas=None,
-                 workers: int | None = None, holds_request: bool = False, client=None):
+                 workers: int | None = None, holds_request: bool = False, client=None, calls=None):
         self.env = env
         self.log = log
         self.workload = workload
@@ -59,6 +59,10 @@ class JobStarter:
         """A worker stays busy for the whole request (blocking I/O), not only its CPU phase."""
         self.client = client
         """The :class:`~virtsim.workloads.clients.ClientSide` each request passes through first, if modelled."""
+        self.calls = calls or {}
+        """Target code → the :class:`~virtsim.workloads.calls.CallPlan` of its requests' calls, if they make any."""
+        self.ends: dict[int, Callable[[], None]] = {}
+        """Per job that is a call from another workload's request: what to tell when it ends (done or failed)."""
         self.client_alone: dict[int, object] = {}
         """Per job past its client and not yet started at the server: the client part's time alone, and the
         wake-ups per transaction its stack met (``ClientSide.run``)."""
@@ -69,7 +73,7 @@ class JobStarter:
         """Jobs on a worker, and whose."""
         # Every job is one CPU activity in the consumer it was sent to: nothing else to decide.
         self._direct = (not self.plans and not self.gates and memory is None and replicas is None
-                        and workers is None and client is None)
+                        and workers is None and client is None and not self.calls)
         self._on_done = self._done
 
     def start(self, consumer: Consumer, target: int, cpu_s: float, now: float) -> None:
@@ -82,6 +86,19 @@ class JobStarter:
                                  on_done=self._on_done, data=job)
             return
         if self.client is not None:  # the client's part first, at the client
+            failed = self.log.failed_at
+            self.client.run(job, lambda: job not in failed,
+                            lambda alone, wake_s: self._from_client(consumer, target, cpu_s, job, now, alone, wake_s))
+            return
+        self._reach(consumer, target, cpu_s, job, now)
+
+    def call(self, consumer: Consumer, target: int, cpu_s: float, on_end: Callable[[], None]) -> None:
+        """A call from another workload's request arrives at ``consumer`` now, as one of this workload's jobs of
+        ``cpu_s``; ``on_end()`` when it ends (its response leaves, or it failed)."""
+        now = self.env.now
+        job = self.log.arrive(self.workload, target, now, cpu_s)
+        self.ends[job] = on_end
+        if self.client is not None:
             failed = self.log.failed_at
             self.client.run(job, lambda: job not in failed,
                             lambda alone, wake_s: self._from_client(consumer, target, cpu_s, job, now, alone, wake_s))
@@ -169,7 +186,8 @@ class JobStarter:
             cpu_done = None if self.workers is None or self.holds_request else (lambda: self._free_worker(job))
             request = plan.start(demand, lambda: self._finish(job, self.env.now), alive=lambda: job not in failed,
                                  cpu_done=cpu_done, job=job, waited=lambda s: self._waited(job, s),
-                                 peer_parts=peer_parts, peer_latency_s=peer_latency_s, arrival=arrival)
+                                 peer_parts=peer_parts, peer_latency_s=peer_latency_s, arrival=arrival,
+                                 calls=self.calls.get(target) if self.calls else None)
             if plan.locks:
                 self.requests[job] = request
             return
@@ -193,6 +211,9 @@ class JobStarter:
             self._free_worker(job)
         if self.requests:
             self.requests.pop(job, None)
+        if self.ends and job in self.ends:  # a call: its response goes back to the caller
+            self.ends.pop(job)()
+            return
         if self.then is not None:
             self.then()
 
@@ -214,5 +235,8 @@ class JobStarter:
             # Once the instant's failures are all recorded: a failure fails the queue behind
             # this job too, and none of it may take the slot in between.
             self.env.timeout(0.0).callbacks.append(lambda _event, slots=slots: slots.give_back())
+        if self.ends and job in self.ends:  # a call: the caller has its (failed) answer
+            self.ends.pop(job)()
+            return
         if self.then is not None:
             self.then()

@@ -21,6 +21,7 @@ from ..components.autoscaler import Autoscaler
 from ..components.replicas import ReplicaSet
 from ..components.startup import Startup
 from .jobs import JobLog
+from .calls import Callee, CallPlan, CallStep
 from .clients import ClientSide, mirrored
 from .distributions import make_sampler
 from .planning import RequestPlanner
@@ -49,6 +50,11 @@ class Wiring:
     scaling: list = field(default_factory=list)
     """Where autoscalers record their decisions."""
     autoscalers: dict[str, Autoscaler] = field(default_factory=dict)
+    workloads: tuple = ()
+    """Every workload's spec, in order (callees are found by name)."""
+    sources: list = field(default_factory=list)
+    """Every workload's source, in order, as they are built (a call reaches its callee's)."""
+    callees: dict = field(default_factory=dict)
 
     def first_target(self, w) -> tuple[Consumer, int]:
         """The consumer and code a workload's jobs go to (the first replica's, when a balancer picks)."""
@@ -82,6 +88,8 @@ class Wiring:
             options |= {"workers": w.service.workers, "holds_request": w.service.holds == "request"}
         if w.client is not None:
             options["client"] = self.client_side(w, template)
+        if w.demand is not None and w.demand.calls:
+            options["calls"] = {self.target_code[p]: self.call_plan(w, p) for p in paths}
         if self.memory is not None and template.memory_bytes > 0:
             options |= {"memory": self.memory, "memory_bytes": template.memory_bytes}
         gates = {code: gate for p in paths if (gate := self.gates.get(code := self.target_code[p]))}
@@ -89,6 +97,25 @@ class Wiring:
             return options
         return options | {"gates": gates, "refuse_when_down": w.when_down == "refuse"}
 
+    def call_plan(self, w, path: str) -> CallPlan:
+        """The calls of ``w``'s requests at ``path`` to the workloads they name."""
+        steps = tuple(CallStep(self.callee(c.service), c.count, c.request_bytes, c.response_bytes, c.parallel)
+                      for c in w.demand.calls)
+        return CallPlan(self.env, self.log, self.platform.fabric, path, steps)
+
+    def callee(self, name: str) -> Callee:
+        """The workload ``name`` as a service: where its calls go, and its CPU work per call."""
+        found = self.callees.get(name)
+        if found is None:
+            index = next(i for i, w in enumerate(self.workloads) if w.name == name)
+            w = self.workloads[index]
+            consumer, code = self.first_target(w)
+            # A service's jobs are all calls: its own CPU stream; another workload's calls draw from a stream
+            # of their own, so its own arrivals' demands stay as they were.
+            stream = self.stream_of(w, "cpu" if w.type == "service" else "call-cpu")
+            found = self.callees[name] = Callee(self.env, self.sources, index, consumer, code,
+                                                make_sampler(w.demand.cpu, stream))
+        return found
 
     def client_side(self, w, server: Demand) -> ClientSide:
         """The modelled clients of ``w``: their consumer, their CPU stream, their stack and their NIC."""
