@@ -28,6 +28,9 @@ What crosses it:
   consumers (their paths are the ECMP key, as one connection).
 * Between two consumers of the same host, no link of the network: a flow
   over their cap links, at most the host's NIC rate.
+* **A remote disk** (``components.remote_storage``): a consumer's disk
+  operations as flows between it and the storage host (:meth:`Fabric.with_host`):
+  its cap link and the route between the two hosts.
 
 A transaction's stage on the wire is two flows, one each way (the response
 bytes one way, the request bytes the other, each with its frames' headers
@@ -217,6 +220,26 @@ class Fabric:
                 names, latency_s = self.route(a, b, f"{src}|{dst}")
                 links = (*caps, *(self.flows.link(name) for name in names), *ends)
                 stage = Stage(self, links, (src, dst), INF, latency_s)
+            self._stages[key] = stage
+        return stage
+
+    def with_host(self, path: str, host: str, outbound: bool) -> Stage:
+        """What consumer ``path`` sends to host ``host`` itself (``outbound``: a storage host's target software) or
+        receives from it: its cap link and the route between the two hosts; on its own host, its cap link alone
+        at the NIC's rate."""
+        key = ("host", path, host, outbound)
+        stage = self._stages.get(key)
+        if stage is None:
+            own = self.platform.consumer(path).host
+            cap = self.cap_link(path, outbound)
+            caps = () if cap is None else (cap,)
+            if own == host:
+                stage = Stage(self, caps, (path,), self.nic[own].bandwidth_bytes_per_s, 0.0)
+            else:
+                names, latency_s = self.route(own, host, f"{path}|{host}") if outbound else \
+                    self.route(host, own, f"{path}|{host}")
+                route = tuple(self.flows.link(name) for name in names)
+                stage = Stage(self, (*caps, *route) if outbound else (*route, *caps), (path,), INF, latency_s)
             self._stages[key] = stage
         return stage
 

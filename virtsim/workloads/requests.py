@@ -14,7 +14,9 @@ turns that into work on shared resources and delays, in three phases:
 2. **Disk**: the operations run one after another (queue depth 1 per request):
    each occupies the device for ``max(1/IOPS, bytes/bandwidth)`` seconds,
    shared with every other stream on that disk, and waits for the device's
-   latency plus the path's added latency.
+   latency plus the path's added latency. On a remote disk
+   (``components.remote_storage``) each also crosses the network to the
+   storage host and back, and is served by that host's disk.
 3. **Network**: a transaction is packets (:mod:`virtsim.model.packets`: its
    bytes in MSS-sized segments at the NIC's MTU, ACKs, offloads). The CPU of
    its first packet each way, and what the layers charge per transaction, is
@@ -189,7 +191,7 @@ class RequestPlan:
     def __init__(self, env, consumer, path: PathCost, layer_nodes: dict[str, object], threads: int,
                  disk: DeviceShare | None = None, nic: DeviceShare | None = None, swap: DeviceShare | None = None,
                  swap_ops: float = 0.0, locks: tuple = (),
-                 clocks: dict[str, tuple[ArrivalClock, ...]] | None = None):
+                 clocks: dict[str, tuple[ArrivalClock, ...]] | None = None, remote=None):
         self.env = env
         self.consumer = consumer
         self.path = path
@@ -197,6 +199,8 @@ class RequestPlan:
         self.threads = threads
         self.disk = disk
         self.nic = nic
+        self.remote = remote
+        """A disk on a storage host (``components.remote_storage.RemoteDisk``) in place of ``disk``; None: local."""
         self.swap = swap
         """The host disk as the VM's swap, if the host swapped part of it out."""
         self.swap_ops = swap_ops if swap is not None else 0.0
@@ -424,6 +428,12 @@ class RequestPlan:
             bare_rate = self.disk_rate(d, self.disk.bare_request_share)
             bare_io += d.disk_ops * (self.disk_device_s(d, bare=True) / bare_rate + self.disk.latency_s)
             virtualization += d.disk_ops * (self.path.disk.latency_s + arrival.disk_wake_s)
+        elif d.disk_ops and self.remote is not None:
+            # The same remote disk on bare metal: the requester's layers add only their path's latency here.
+            remote_s = d.disk_ops * self.remote.alone_op_s(d.disk_bytes, d.disk_sequential)
+            io += remote_s
+            bare_io += remote_s
+            virtualization += d.disk_ops * (self.path.disk.latency_s + arrival.disk_wake_s)
         if self.swap_ops:  # reading back what the host swapped out: disk I/O, which bare metal would not do
             swap = self.swap
             io += self.swap_ops * (1.0 / swap.ops_per_s + swap.latency_s)
@@ -587,6 +597,9 @@ class _Request:
         if not self.alive():
             return
         plan, d = self.plan, self.demand
+        if d.disk_ops and plan.remote is not None:
+            _RemoteOps(self, plan.remote)
+            return
         if not d.disk_ops or plan.disk is None:
             self.net_phase()
             return
@@ -597,6 +610,12 @@ class _Request:
     def _disk_latency(self, _activity) -> None:
         plan, d = self.plan, self.demand
         delay = d.disk_ops * (plan.disk.latency_s + plan.path.disk.latency_s + self.arrival.disk_wake_s)
+        plan.env.timeout(delay).callbacks.append(self.net_phase)
+
+    def remote_done(self) -> None:
+        """The remote disk's replicas that the operations wait for are done: the path's own latency, then on."""
+        plan, d = self.plan, self.demand
+        delay = d.disk_ops * (plan.path.disk.latency_s + self.arrival.disk_wake_s)
         plan.env.timeout(delay).callbacks.append(self.net_phase)
 
     def net_phase(self, _event=None) -> None:
@@ -629,3 +648,45 @@ class _Request:
         delay = d.net_transactions * (2.0 * plan.nic.latency_s + plan.path.net.latency_s + self.peer_latency_s
                                       + self.arrival.net_wake_s)
         plan.env.timeout(delay).callbacks.append(lambda _e: self.done() if self.alive() else None)
+
+
+class _RemoteOps:
+    """A request's disk operations on a remote disk: at each replica used, the requests' bytes over the route,
+    the device service on the storage host's disk, the responses back and the latencies, in turn; the request
+    goes on when ``needed`` replicas are done (``components.remote_storage``)."""
+
+    __slots__ = ("request", "remote", "left")
+
+    def __init__(self, request: _Request, remote):
+        self.request = request
+        self.remote = remote
+        self.left = remote.needed
+        d = request.demand
+        ops = d.disk_ops
+        out_bytes, back_bytes = ops * remote.request_bytes(d.disk_bytes), ops * remote.response_bytes(d.disk_bytes)
+        for target in remote.used:
+            device = ops * target.device_s(d.disk_bytes, d.disk_sequential)
+            rate = target.device_rate(d.disk_bytes, d.disk_sequential)
+            wait = ops * target.latency_s()
+            target.out.submit(out_bytes, on_done=self._served(target, device, rate, back_bytes, wait))
+
+    def _served(self, target, device: float, rate: float, back_bytes: float, wait: float):
+        env = self.request.plan.env
+
+        def sent(_flow) -> None:
+            if self.request.alive():
+                target.disk.node.submit(device, max_rate=rate, on_done=answered)
+
+        def answered(_activity) -> None:
+            if self.request.alive():
+                target.back.submit(back_bytes, on_done=arrived)
+
+        def arrived(_flow) -> None:
+            env.timeout(wait).callbacks.append(self._replica_done)
+
+        return sent
+
+    def _replica_done(self, _event) -> None:
+        self.left -= 1
+        if self.left == 0 and self.request.alive():
+            self.request.remote_done()
