@@ -3,16 +3,18 @@
 A consumer whose ``storage`` names a remote disk (``RemoteStorageSpec``) does its disk operations there. Each
 operation, at queue depth 1 per request as a local one, is
 
-1. the request over the route to the storage host (:meth:`Fabric.with_host
-   <virtsim.components.network.Fabric.with_host>`): a command header of
-   :data:`COMMAND_HEADER_BYTES`, and a write's data;
+1. the request over the route from the requester's host to the storage host
+   (:meth:`Fabric.with_host <virtsim.components.network.Fabric.with_host>`,
+   the hosts' links: the host attaches the disk, so a VM's or container's own
+   network cap does not hold it): a command header of
+   :data:`COMMAND_HEADER_BYTES`, and a write's data; then the route's one-way
+   latency;
 2. the device service on the storage host's disk: ``max(1/IOPS, bytes/bandwidth)``
    device-seconds (sequential: the transfer alone) in the requester's own node
    of that disk's tree, sharing it with the host's local users and every other
    remote one, then the device's latency;
 3. the response back: a status header of :data:`COMMAND_HEADER_BYTES`, and a
-   read's data;
-4. the route's one-way propagation latency, each way.
+   read's data; then the route's latency back.
 
 A request's operations go as one flow, one device activity and one flow (their
 sum; alone, the same time as one after another), so its cost stays O(1) events.

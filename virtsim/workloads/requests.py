@@ -667,22 +667,32 @@ class _RemoteOps:
         for target in remote.used:
             device = ops * target.device_s(d.disk_bytes, d.disk_sequential)
             rate = target.device_rate(d.disk_bytes, d.disk_sequential)
-            wait = ops * target.latency_s()
-            target.out.submit(out_bytes, on_done=self._served(target, device, rate, back_bytes, wait))
+            target.out.submit(out_bytes, on_done=self._steps(target, ops, device, rate, back_bytes))
 
-    def _served(self, target, device: float, rate: float, back_bytes: float, wait: float):
-        env = self.request.plan.env
+    def _steps(self, target, ops: float, device: float, rate: float, back_bytes: float):
+        """The steps at one replica after its request is sent: the route's latency, the device's service and
+        latency, the response, the route's latency back (``ops`` operations' worth of each)."""
+        request = self.request
+        env = request.plan.env
 
         def sent(_flow) -> None:
-            if self.request.alive():
-                target.disk.node.submit(device, max_rate=rate, on_done=answered)
+            if request.alive():
+                env.timeout(ops * target.out.latency_s).callbacks.append(arrived)
 
-        def answered(_activity) -> None:
-            if self.request.alive():
-                target.back.submit(back_bytes, on_done=arrived)
+        def arrived(_event) -> None:
+            if request.alive():
+                target.disk.node.submit(device, max_rate=rate, on_done=served)
 
-        def arrived(_flow) -> None:
-            env.timeout(wait).callbacks.append(self._replica_done)
+        def served(_activity) -> None:
+            if request.alive():
+                env.timeout(ops * target.disk.latency_s).callbacks.append(answer)
+
+        def answer(_event) -> None:
+            if request.alive():
+                target.back.submit(back_bytes, on_done=answered)
+
+        def answered(_flow) -> None:
+            env.timeout(ops * target.back.latency_s).callbacks.append(self._replica_done)
 
         return sent
 
