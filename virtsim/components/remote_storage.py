@@ -99,8 +99,16 @@ class RemoteDisk:
         return COMMAND_HEADER_BYTES + (0.0 if self.write else nbytes)
 
     def alone_s(self, target: RemoteTarget, nbytes: float, sequential: bool) -> float:
-        """One operation alone at ``target``: request, service, response and latencies, in sequence."""
-        return (self.request_bytes(nbytes) / target.out.rate
+        """One operation alone at ``target``: request, service, response and latencies, in sequence.
+
+        A write's copies leave together: those whose routes start on the same link (the requester's host's own)
+        share it equally, which holds exactly where that link is their bottleneck."""
+        out_rate = target.out.rate
+        if len(self.used) > 1 and target.out.links:
+            first = target.out.links[0]
+            sharing = sum(1 for t in self.used if t.out.links and t.out.links[0] is first)
+            out_rate = min(out_rate, first.capacity / sharing)
+        return (self.request_bytes(nbytes) / out_rate
                 + target.device_s(nbytes, sequential) / min(target.device_rate(nbytes, sequential), target.disk.node.cap)
                 + self.response_bytes(nbytes) / target.back.rate + target.latency_s())
 
