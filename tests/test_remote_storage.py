@@ -7,6 +7,8 @@ import copy
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import virtsim
 from virtsim.components.remote_storage import COMMAND_HEADER_BYTES
@@ -90,6 +92,24 @@ def test_a_remote_read_alone_is_the_routes_wire_both_ways_the_latencies_and_the_
     spec, results = remote_run({"mode": "overlay", "remote": "nas2/nvme0"}, "read", f"{size} B", ops=3)
     expected = CPU_S + 3 * replica_s(spec, "nas2", size, write=False)
     assert lone(results, "w") == pytest.approx(expected, rel=0, abs=1e-9)
+
+
+@settings(max_examples=12, deadline=None)
+@given(size=st.integers(min_value=512, max_value=4 << 20), ops=st.integers(min_value=1, max_value=4),
+       write=st.booleans(), sequential=st.booleans(), target=st.sampled_from(["nas1", "nas2", "nas3"]))
+def test_alone_a_remote_operation_is_its_closed_form_for_any_size_count_direction_and_host(size, ops, write,
+                                                                                            sequential, target):
+    exp = with_storage(star([disk_io("w", "app/db", "write" if write else "read", f"{size} B", ops,
+                                     "sequential" if sequential else "random")], duration="0.2 s"),
+                       "app", {"remote": target})
+    spec = load_experiment(exp)
+    one = replica_s(spec, target, size, write)
+    if sequential:  # no per-operation floor: the transfer alone
+        disk = spec.hosts[1].hardware.disks[0]
+        iops = disk.write_iops if write else disk.iops
+        bandwidth = disk.write_bandwidth_bytes_per_s if write else disk.bandwidth_bytes_per_s
+        one += size / bandwidth - max(1.0 / iops, size / bandwidth)
+    assert lone(virtsim.run_experiment(exp), "w") == pytest.approx(CPU_S + ops * one, rel=0, abs=1e-9)
 
 
 def test_a_remote_write_alone_carries_its_data_out_and_a_status_back():

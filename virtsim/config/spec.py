@@ -106,7 +106,8 @@ class RemoteStorageSpec(_Spec):
     cross the network to. A live migration of its VM moves only memory."""
 
     targets: tuple[tuple[str, str], ...] = Field(
-        description="(storage host, disk name) per replica, in the order written; a read goes to the first.")
+        description="(storage host, disk name) per replica, in the order written; a read goes to the first. "
+                    "An empty disk name: the host's first disk.")
     write: Literal["all", "quorum"] = Field(
         default="all", description="A write is done when all replicas are, or ('quorum') a majority.")
 
