@@ -118,6 +118,55 @@ class RemoteDisk:
         return times[self.needed - 1]
 
 
+    def run(self, env, ops: float, nbytes: float, sequential: bool, alive, on_done) -> None:
+        """Do ``ops`` operations of ``nbytes`` now; ``on_done()`` when the replicas they wait for are done.
+
+        ``alive()`` is asked between steps: a request whose job failed stops."""
+        out_bytes, back_bytes = ops * self.request_bytes(nbytes), ops * self.response_bytes(nbytes)
+        left = [self.needed]
+
+        def replica_done(_event) -> None:
+            left[0] -= 1
+            if left[0] == 0 and alive():
+                on_done()
+
+        for target in self.used:
+            steps = _Steps(env, target, ops, ops * target.device_s(nbytes, sequential),
+                           target.device_rate(nbytes, sequential), back_bytes, alive, replica_done)
+            target.out.submit(out_bytes, on_done=steps.sent)
+
+
+class _Steps:
+    """One replica's steps after the request is sent: the route's latency, the device's service and latency,
+    the response, the route's latency back (``ops`` operations' worth of each)."""
+
+    __slots__ = ("env", "target", "ops", "device", "rate", "back_bytes", "alive", "done")
+
+    def __init__(self, env, target: RemoteTarget, ops: float, device: float, rate: float, back_bytes: float,
+                 alive, done):
+        self.env, self.target, self.ops, self.device, self.rate = env, target, ops, device, rate
+        self.back_bytes, self.alive, self.done = back_bytes, alive, done
+
+    def sent(self, _flow) -> None:
+        if self.alive():
+            self.env.timeout(self.ops * self.target.out.latency_s).callbacks.append(self._arrived)
+
+    def _arrived(self, _event) -> None:
+        if self.alive():
+            self.target.disk.node.submit(self.device, max_rate=self.rate, on_done=self._served)
+
+    def _served(self, _activity) -> None:
+        if self.alive():
+            self.env.timeout(self.ops * self.target.disk.latency_s).callbacks.append(self._answer)
+
+    def _answer(self, _event) -> None:
+        if self.alive():
+            self.target.back.submit(self.back_bytes, on_done=self._answered)
+
+    def _answered(self, _flow) -> None:
+        self.env.timeout(self.ops * self.target.back.latency_s).callbacks.append(self.done)
+
+
 def remote_disk(platform, path: str, storage, write: bool) -> RemoteDisk:
     """The remote disk ``storage`` (a ``RemoteStorageSpec``) as consumer ``path`` reads or ``write``-s it."""
     fabric = platform.fabric

@@ -598,7 +598,7 @@ class _Request:
             return
         plan, d = self.plan, self.demand
         if d.disk_ops and plan.remote is not None:
-            _RemoteOps(self, plan.remote)
+            plan.remote.run(plan.env, d.disk_ops, d.disk_bytes, d.disk_sequential, self.alive, self.remote_done)
             return
         if not d.disk_ops or plan.disk is None:
             self.net_phase()
@@ -648,55 +648,3 @@ class _Request:
         delay = d.net_transactions * (2.0 * plan.nic.latency_s + plan.path.net.latency_s + self.peer_latency_s
                                       + self.arrival.net_wake_s)
         plan.env.timeout(delay).callbacks.append(lambda _e: self.done() if self.alive() else None)
-
-
-class _RemoteOps:
-    """A request's disk operations on a remote disk: at each replica used, the requests' bytes over the route,
-    the device service on the storage host's disk, the responses back and the latencies, in turn; the request
-    goes on when ``needed`` replicas are done (``components.remote_storage``)."""
-
-    __slots__ = ("request", "remote", "left")
-
-    def __init__(self, request: _Request, remote):
-        self.request = request
-        self.remote = remote
-        self.left = remote.needed
-        d = request.demand
-        ops = d.disk_ops
-        out_bytes, back_bytes = ops * remote.request_bytes(d.disk_bytes), ops * remote.response_bytes(d.disk_bytes)
-        for target in remote.used:
-            device = ops * target.device_s(d.disk_bytes, d.disk_sequential)
-            rate = target.device_rate(d.disk_bytes, d.disk_sequential)
-            target.out.submit(out_bytes, on_done=self._steps(target, ops, device, rate, back_bytes))
-
-    def _steps(self, target, ops: float, device: float, rate: float, back_bytes: float):
-        """The steps at one replica after its request is sent: the route's latency, the device's service and
-        latency, the response, the route's latency back (``ops`` operations' worth of each)."""
-        request = self.request
-        env = request.plan.env
-
-        def sent(_flow) -> None:
-            if request.alive():
-                env.timeout(ops * target.out.latency_s).callbacks.append(arrived)
-
-        def arrived(_event) -> None:
-            if request.alive():
-                target.disk.node.submit(device, max_rate=rate, on_done=served)
-
-        def served(_activity) -> None:
-            if request.alive():
-                env.timeout(ops * target.disk.latency_s).callbacks.append(answer)
-
-        def answer(_event) -> None:
-            if request.alive():
-                target.back.submit(back_bytes, on_done=answered)
-
-        def answered(_flow) -> None:
-            env.timeout(ops * target.back.latency_s).callbacks.append(self._replica_done)
-
-        return sent
-
-    def _replica_done(self, _event) -> None:
-        self.left -= 1
-        if self.left == 0 and self.request.alive():
-            self.request.remote_done()
