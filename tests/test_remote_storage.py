@@ -277,3 +277,25 @@ def test_a_vms_storage_takes_no_mode():
     vm = {"name": "db", "vcpus": 2, "memory": "2 GiB", "storage": {"mode": "volume"}}
     exp = star([disk_io("w", "app/db")], hosts=[host("app", hypervisor="kvm", vms=[vm]), host("nas1")])
     assert any(path.startswith("hosts[0].vms[0].storage") for path in problems(exp))
+
+
+def test_a_requester_not_attached_to_the_network_is_located():
+    exp = with_storage(star([disk_io("w", "app/db")], hosts=[host("app"), host("nas1")]), "app", {"remote": "nas1"})
+    exp["network"]["isolated"] = ["app"]
+    exp["network"]["links"] = [link for link in exp["network"]["links"] if link["a"] != "app"]
+    found = problems(exp)
+    assert "host 'app' is not attached" in found["hosts[0].containers[0].storage.remote"]
+
+
+def test_a_container_in_a_vm_uses_its_vms_remote_image_unless_it_names_a_volume_of_its_own():
+    vm = {"name": "db", "vcpus": 2, "memory": "2 GiB", "engine": "docker", "storage": {"remote": "nas1"},
+          "containers": [{"name": "own", "storage": {"mode": "volume", "remote": "nas2"}}, {"name": "inherits"}]}
+    exp = star([disk_io("a", "app/db/own"), disk_io("b", "app/db/inherits")],
+               hosts=[host("app", hypervisor="kvm", vms=[vm]), host("nas1"), host("nas2")])
+    results = virtsim.run_experiment(exp)
+    links = results.links.set_index("link").bytes
+    # Each container's reads come back from its own storage host: 64 KiB and a header per operation.
+    a, b = (len(results.jobs[results.jobs.workload == w]) for w in ("a", "b"))
+    assert links["nas2->sw"] >= (a - 1) * 2 * (65536 + COMMAND_HEADER_BYTES)
+    assert links["nas1->sw"] >= (b - 1) * 2 * (65536 + COMMAND_HEADER_BYTES)
+    assert links["nas1->sw"] < (b + 1) * 2 * (65536 + COMMAND_HEADER_BYTES)
