@@ -28,6 +28,10 @@ What crosses it:
   consumers (their paths are the ECMP key, as one connection).
 * Between two consumers of the same host, no link of the network: a flow
   over their cap links, at most the host's NIC rate.
+* **A remote disk** (``components.remote_storage``): a consumer's disk
+  operations as flows between its host and the storage host
+  (:meth:`Fabric.with_host`): the route between the two hosts, without the
+  consumer's cap link (its host attaches the disk, not the guest's NIC).
 
 A transaction's stage on the wire is two flows, one each way (the response
 bytes one way, the request bytes the other, each with its frames' headers
@@ -217,6 +221,23 @@ class Fabric:
                 names, latency_s = self.route(a, b, f"{src}|{dst}")
                 links = (*caps, *(self.flows.link(name) for name in names), *ends)
                 stage = Stage(self, links, (src, dst), INF, latency_s)
+            self._stages[key] = stage
+        return stage
+
+    def with_host(self, path: str, host: str, outbound: bool) -> Stage:
+        """What consumer ``path``'s host sends for it to host ``host`` itself (``outbound``: to a storage host's
+        target) or receives from it: the route between the two hosts, without the consumer's cap link (a VM's
+        image or a container's volume is attached by its host, not through the guest's NIC); on its own host,
+        no link, at the NIC's rate."""
+        key = ("host", path, host, outbound)
+        stage = self._stages.get(key)
+        if stage is None:
+            own = self.platform.consumer(path).host
+            if own == host:
+                stage = Stage(self, (), (path,), self.nic[own].bandwidth_bytes_per_s, 0.0)
+            else:
+                names, latency_s = self.route(*((own, host) if outbound else (host, own)), f"{path}|{host}")
+                stage = Stage(self, tuple(self.flows.link(name) for name in names), (path,), INF, latency_s)
             self._stages[key] = stage
         return stage
 

@@ -121,6 +121,9 @@ class Platform:
         """Each host's sockets, cores and hardware threads, by host name."""
         self.quotas: dict[str, CpuQuota] = {}
         """The containers whose ``cpus`` is a CFS quota per period, by path."""
+        self.remote_storage: dict[str, object] = {}
+        """The consumers whose disk is on another host (``RemoteStorageSpec``), by path: a VM with a remote image,
+        its containers and nested VMs unless they name their own, a container with a remote volume."""
         self.fabric = None
         """With a ``network`` section, its :class:`~virtsim.components.network.Fabric`: the hosts' NICs and
         the switch links as one flow network, which the attached hosts' traffic crosses instead of their NICs."""
@@ -294,15 +297,22 @@ class Platform:
             vm_layers[path] = layers
             guest_os = vm.os or host_os
             self.paths[path] = compose(layers, guest_os)
+            self._remote(path, vm.remote_storage or self.remote_storage.get(nested.parent_path))
             for ctr in vm.containers:
                 extra, sandbox_os = self._engine_layers(host, vm.engine, ctr, path)
                 self.paths[f"{path}/{ctr.name}"] = compose(extra + layers, sandbox_os or guest_os)
+                self._remote(f"{path}/{ctr.name}", ctr.remote_storage or self.remote_storage.get(path))
         engine = host.engine
         runs_in = name if engine is None else self._shared_layer(
             host, "engine", name, engine.name, PROCESS_WEIGHT_AMONG_CONTAINERS)
         for ctr in host.containers:
             extra, sandbox_os = self._engine_layers(host, engine, ctr, runs_in)
             self.paths[f"{name}/{ctr.name}"] = compose(extra, sandbox_os or host_os)
+            self._remote(f"{name}/{ctr.name}", ctr.remote_storage)
+
+    def _remote(self, path: str, storage) -> None:
+        if storage is not None:
+            self.remote_storage[path] = storage
 
     @staticmethod
     def _os_under(host, nested):

@@ -16,11 +16,52 @@ from .profiles import NETWORK_MODES, STORAGE_MODES
 
 RESTART_POLICIES = ("on-failure", "never")
 
-__all__ = ["COUNT_DESCRIPTION", "ContainerInput", "HardwareInput", "HostInput", "ProfileInput", "ProfileRef", "VMInput"]
+__all__ = ["COUNT_DESCRIPTION", "ContainerInput", "ContainerStorageInput", "StorageInput", "HardwareInput", "HostInput", "ProfileInput", "ProfileRef", "VMInput"]
 
 
 class _Input(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+REMOTE_WRITES = ("all", "quorum")
+
+_REMOTE = ("A disk on another host, 'HOST/DISK' ('nas1/disk0'; 'nas1' alone: its first disk), or a list of them for "
+           "a replicated target: a write goes to every one, a read to the first listed. The disk's operations then "
+           "cross the network to that host and are served by its disk, shared with its own users; needs a "
+           "'network' section with every host involved attached. A live migration of a VM whose disk is remote "
+           "moves only its memory. Absent (default): the host's first local disk, as before.")
+_WRITE = ("A replicated target: a write is done when 'all' (default) of its disks are done, or a majority "
+          "('quorum', the second fastest of three).")
+
+
+def _remote_list(value: Any) -> Any:
+    return [value] if isinstance(value, str) else value
+
+
+_DISK_REF = r"^[^/\s](?:[^/]*[^/\s])?(?:/[^/\s](?:[^/]*[^/\s])?)?$"
+RemoteRefs = Annotated[list[Annotated[str, Field(pattern=_DISK_REF)]], BeforeValidator(_remote_list),
+                       Field(min_length=1), OrAlso({"type": "string", "pattern": _DISK_REF})]
+
+
+class StorageInput(_Input):
+    """Where a VM's image lives: ``{remote: nas1/disk0}`` or ``{remote: [h1/disk0, h2/disk0], write: quorum}``."""
+
+    remote: RemoteRefs | None = Field(default=None, description=_REMOTE)
+    write: choice(*REMOTE_WRITES) = Field(default="all", description=_WRITE)
+
+
+class ContainerStorageInput(StorageInput):
+    """A container's storage: its mode in the engine and, optionally, a remote volume."""
+
+    mode: choice(*STORAGE_MODES) = Field(
+        default="overlay", description="Storage mode: 'volume' or 'overlay' (default); the engine must offer it.")
+
+
+def _storage_mode(value: Any) -> Any:
+    return {"mode": value} if isinstance(value, str) else value
+
+
+_STORAGE_MODE = {"type": "string", "enum": list(STORAGE_MODES), "description": "a storage mode alone"}
 
 
 class ContainerInput(_Input):
@@ -38,8 +79,10 @@ class ContainerInput(_Input):
     memory: quantity("size", gt=0) | None = Field(default=None, description="Memory limit, e.g. '1 GiB'.")
     network: choice(*NETWORK_MODES) = Field(
         default="bridge", description="Network mode: 'host', 'bridge' (default) or 'nat'; the engine must offer it.")
-    storage: choice(*STORAGE_MODES) = Field(
-        default="overlay", description="Storage mode: 'volume' or 'overlay' (default); the engine must offer it.")
+    storage: Annotated[ContainerStorageInput, BeforeValidator(_storage_mode), OrAlso(_STORAGE_MODE)] = Field(
+        default_factory=ContainerStorageInput,
+        description="Storage mode, 'volume' or 'overlay' (default), which the engine must offer; or "
+                    "{mode, remote, write} for a volume on another host (a VM's 'storage').")
     restart: choice(*RESTART_POLICIES) = Field(
         default="on-failure",
         description="After a failure that takes it down: 'on-failure' (default) starts it again once the "
@@ -121,6 +164,11 @@ class VMInput(_Input):
         default="on-failure",
         description="After a failure that takes it down: 'on-failure' (default) boots it again once the "
                     "failed layer is repaired; 'never' leaves it down.")
+    storage: StorageInput = Field(
+        default_factory=StorageInput,
+        description="Where its image lives: {remote: HOST/DISK} or {remote: [targets], write: all | quorum} "
+                    "for a disk on a storage host (a live migration then moves only memory); default: the host's "
+                    "first local disk.")
     hypervisor: ProfileRef | None = Field(
         default=None, description="Hypervisor run in the guest (models/hypervisors), a name or {profile, "
         "...overrides}, for nested VMs; a Type 2 one runs on the VM's os. Only in a VM that itself runs under "

@@ -53,7 +53,7 @@ def _vm(vm: i.VMInput, loc: tuple, runs_under: i.ProfileInput | None, ctx: Conte
         writable_working_set_bytes=round(vm.writable_working_set) if vm.writable_working_set is not None else None,
         cap_cores=vm.cap, reservation_cores=vm.reservation, os=layers.os, engine=layers.engine,
         containers=tuple(_container(ctr) for ctr in vm.containers), restart=vm.restart,
-        hypervisor=layers.hypervisor, vms=tuple(nested),
+        hypervisor=layers.hypervisor, vms=tuple(nested), remote_storage=_remote(vm.storage),
     )
 
 
@@ -61,7 +61,17 @@ def _container(ctr: i.ContainerInput) -> s.ContainerSpec:
     memory = round(ctr.memory) if ctr.memory is not None else None
     return s.ContainerSpec(name=ctr.name, cpus=ctr.cpus, cpu_weight=ctr.cpu_weight,
                            cpu_quota_period_s=ctr.cpu_quota_period, memory_bytes=memory,
-                           network=ctr.network, storage=ctr.storage, restart=ctr.restart)
+                           network=ctr.network, storage=ctr.storage.mode, restart=ctr.restart,
+                           remote_storage=_remote(ctr.storage))
+
+
+def _remote(storage: i.StorageInput) -> s.RemoteStorageSpec | None:
+    """The remote disk a VM's or container's ``storage`` names, as (host, disk) pairs; the disk is checked with
+    the network (``config.storage``). A bare host name is its first disk, filled in there."""
+    if storage.remote is None:
+        return None
+    targets = tuple(tuple(ref.split("/", 1)) if "/" in ref else (ref, "") for ref in storage.remote)
+    return s.RemoteStorageSpec(targets=targets, write=storage.write)
 
 
 # --- hardware --------------------------------------------------------------------------

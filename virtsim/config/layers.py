@@ -150,9 +150,14 @@ def check_modes(containers: list[i.ContainerInput], indices, engine: EngineProfi
     for k, ctr in zip(indices, containers, strict=True):
         for key, modes in (("network", engine.network_modes), ("storage", engine.storage_modes)):
             mode = getattr(ctr, key)
+            where = (*loc, k, key)
+            if key == "storage":
+                mode, set_ = mode.mode, "mode" in mode.model_fields_set and key in ctr.model_fields_set
+            else:
+                set_ = key in ctr.model_fields_set
             if mode not in modes:
-                default = "" if key in ctr.model_fields_set else " (the default)"
-                ctx.add((*loc, k, key), f"{key} mode {mode!r}{default} is not offered by engine {engine.name!r}; "
+                default = "" if set_ else " (the default)"
+                ctx.add(where, f"{key} mode {mode!r}{default} is not offered by engine {engine.name!r}; "
                                         f"valid modes: {listing(modes)}")
 
 

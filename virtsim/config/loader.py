@@ -29,6 +29,7 @@ from .resolve import check_client_failures, resolve_workload
 from .calls import check_calls
 from .software import check_holds, resolve_software_resources
 from .spec import ExperimentSpec, UnplacedItem, WorkloadSpec
+from .storage import check_remote_storage
 from .translate import problems_from
 from .yaml_source import LineIndex, read_yaml
 
@@ -99,6 +100,7 @@ def load_raw(raw: object, lines: LineIndex | None, name: str, folder: Path) -> E
         workloads, failure_inputs = _aim_at_placed(outcome, workloads, failure_inputs)
     check_hosts(placed, ctx)
     network = _resolve_network(raw, placed, ctx)
+    check_remote_storage(placed, network, isinstance(raw.get("network"), dict), ctx)
     workload_specs = [(n, spec) for n, wl in workloads
                       if (spec := resolve_workload(wl, ("workloads", n), ctx, targets))]
     check_workloads(workload_specs, [host.spec for host in placed], ctx)

@@ -102,6 +102,17 @@ AnyWorkload = Annotated[SerializeAsAny[WorkloadSpec], BeforeValidator(_workload_
 """A workload of any registered type, dumped with its own fields."""
 
 
+class RemoteStorageSpec(_Spec):
+    """A disk on another host (or a replicated target over several), which a VM's or container's disk operations
+    cross the network to. A live migration of its VM moves only memory."""
+
+    targets: tuple[tuple[str, str], ...] = Field(
+        description="(storage host, disk name) per replica, in the order written; a read goes to the first. "
+                    "An empty disk name: the host's first disk.")
+    write: Literal["all", "quorum"] = Field(
+        default="all", description="A write is done when all replicas are, or ('quorum') a majority.")
+
+
 class ContainerSpec(_Spec):
     """A container (cgroup)."""
 
@@ -113,12 +124,14 @@ class ContainerSpec(_Spec):
     memory_bytes: int | None = Field(default=None, description="Memory limit in bytes; None for no limit.")
     network: Literal[NETWORK_MODES] = Field(default="bridge", description="Network mode in its engine.")
     storage: Literal[STORAGE_MODES] = Field(default="overlay", description="Storage mode in its engine.")
+    remote_storage: RemoteStorageSpec | None = Field(
+        default=None, description="Its volume on another host; None: the host's first local disk.")
     restart: Literal["on-failure", "never"] = Field(
         default="on-failure", description="Whether it starts again after a failure that took it down.")
 
     @model_serializer(mode="wrap")
     def _omit_quota(self, handler):
-        return _without_absent(handler(self), none=("cpu_quota_period_s",))
+        return _without_absent(handler(self), none=("cpu_quota_period_s", "remote_storage"))
 
 
 class VMSpec(_Spec):
@@ -146,10 +159,14 @@ class VMSpec(_Spec):
     hypervisor: HypervisorProfile | None = Field(
         default=None, description="Hypervisor run in the guest for nested VMs; None: none.")
     vms: tuple[VMSpec, ...] = Field(default=(), description="VMs nested in this one, under its hypervisor.")
+    remote_storage: RemoteStorageSpec | None = Field(
+        default=None, description="Its image on another host (a migration then moves only memory); None: the "
+                                  "host's first local disk.")
 
     @model_serializer(mode="wrap")
     def _omit_nesting(self, handler):
-        out = _without_absent(handler(self), none=("hypervisor", "sockets", "writable_working_set_bytes"),
+        out = _without_absent(handler(self),
+                              none=("hypervisor", "sockets", "writable_working_set_bytes", "remote_storage"),
                               empty=("vms",))
         if not out.get("dirty_rate_bytes_per_s", 1):
             del out["dirty_rate_bytes_per_s"]  # the default: dumps as before

@@ -1,7 +1,8 @@
 """How requests of one shape run at one consumer: the :class:`RequestPlan` built from the components.
 
 A plan composes the consumer's stack (its :class:`~virtsim.components.stack.PathCost`),
-its shares of the host's first disk and NIC (``components.devices``) and, in a
+its shares of the host's first disk (or of a remote disk, ``components.remote_storage``) and NIC
+(``components.devices``) and, in a
 VM the host swapped part of, the host disk as its swap (``components.memory``).
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 from ..components.devices import disk_share, nic_share
 from ..components.memory import Swapping, swap_share
+from ..components.remote_storage import remote_disk
 from ..components.stack import REQUESTER
 from .requests import ArrivalClock, Demand, RequestPlan
 
@@ -37,10 +39,13 @@ class RequestPlanner:
         if (cost.is_native and not template.has_operations and not swap_ops and not template.holds
                 and not _pays_remote_memory(consumer, template, threads)):
             return None
-        disk = nic = swap = None
+        disk = nic = swap = remote = None
         if swap_ops and platform.disks[consumer.host]:
             swap = swap_share(platform.disks[consumer.host][0], path)
-        if template.disk_ops and platform.disks[consumer.host]:
+        storage = platform.remote_storage.get(path)
+        if template.disk_ops and storage is not None and platform.fabric is not None:
+            remote = remote_disk(platform, path, storage, template.disk_write)  # on a storage host
+        elif template.disk_ops and platform.disks[consumer.host]:
             disk = disk_share(platform.disks[consumer.host][0], path, cost, template.disk_write)
         fabric = platform.fabric
         if template.net_transactions and fabric is not None and fabric.attached(consumer.host):
@@ -50,7 +55,7 @@ class RequestPlanner:
         nodes = {where: platform.node_of(where) for where in cost.charged_consumers()}
         locks = tuple((self.software[name], fraction, through_disk) for name, fraction, through_disk in template.holds)
         plan = RequestPlan(self.env, consumer, cost, nodes, threads, disk, nic, swap, swap_ops, locks,
-                           self._clocks_of(path, cost))
+                           self._clocks_of(path, cost), remote)
         self._built.append((path, template, threads, plan))
         return plan
 

@@ -14,7 +14,9 @@ turns that into work on shared resources and delays, in three phases:
 2. **Disk**: the operations run one after another (queue depth 1 per request):
    each occupies the device for ``max(1/IOPS, bytes/bandwidth)`` seconds,
    shared with every other stream on that disk, and waits for the device's
-   latency plus the path's added latency.
+   latency plus the path's added latency. On a remote disk
+   (``components.remote_storage``) each also crosses the network to the
+   storage host and back, and is served by that host's disk.
 3. **Network**: a transaction is packets (:mod:`virtsim.model.packets`: its
    bytes in MSS-sized segments at the NIC's MTU, ACKs, offloads). The CPU of
    its first packet each way, and what the layers charge per transaction, is
@@ -195,7 +197,7 @@ class RequestPlan:
     def __init__(self, env, consumer, path: PathCost, layer_nodes: dict[str, object], threads: int,
                  disk: DeviceShare | None = None, nic: DeviceShare | None = None, swap: DeviceShare | None = None,
                  swap_ops: float = 0.0, locks: tuple = (),
-                 clocks: dict[str, tuple[ArrivalClock, ...]] | None = None):
+                 clocks: dict[str, tuple[ArrivalClock, ...]] | None = None, remote=None):
         self.env = env
         self.consumer = consumer
         self.path = path
@@ -203,6 +205,8 @@ class RequestPlan:
         self.threads = threads
         self.disk = disk
         self.nic = nic
+        self.remote = remote
+        """A disk on a storage host (``components.remote_storage.RemoteDisk``) in place of ``disk``; None: local."""
         self.swap = swap
         """The host disk as the VM's swap, if the host swapped part of it out."""
         self.swap_ops = swap_ops if swap is not None else 0.0
@@ -430,6 +434,12 @@ class RequestPlan:
             bare_rate = self.disk_rate(d, self.disk.bare_request_share)
             bare_io += d.disk_ops * (self.disk_device_s(d, bare=True) / bare_rate + self.disk.latency_s)
             virtualization += d.disk_ops * (self.path.disk.latency_s + arrival.disk_wake_s)
+        elif d.disk_ops and self.remote is not None:
+            # The same remote disk on bare metal: the requester's layers add only their path's latency here.
+            remote_s = d.disk_ops * self.remote.alone_op_s(d.disk_bytes, d.disk_sequential)
+            io += remote_s
+            bare_io += remote_s
+            virtualization += d.disk_ops * (self.path.disk.latency_s + arrival.disk_wake_s)
         if self.swap_ops:  # reading back what the host swapped out: disk I/O, which bare metal would not do
             swap = self.swap
             io += self.swap_ops * (1.0 / swap.ops_per_s + swap.latency_s)
@@ -602,6 +612,9 @@ class _Request:
         if not self.alive():
             return
         plan, d = self.plan, self.demand
+        if d.disk_ops and plan.remote is not None:
+            plan.remote.run(plan.env, d.disk_ops, d.disk_bytes, d.disk_sequential, self.alive, self.remote_done)
+            return
         if not d.disk_ops or plan.disk is None:
             self.net_phase()
             return
@@ -612,6 +625,12 @@ class _Request:
     def _disk_latency(self, _activity) -> None:
         plan, d = self.plan, self.demand
         delay = d.disk_ops * (plan.disk.latency_s + plan.path.disk.latency_s + self.arrival.disk_wake_s)
+        plan.env.timeout(delay).callbacks.append(self.net_phase)
+
+    def remote_done(self) -> None:
+        """The remote disk's replicas that the operations wait for are done: the path's own latency, then on."""
+        plan, d = self.plan, self.demand
+        delay = d.disk_ops * (plan.path.disk.latency_s + self.arrival.disk_wake_s)
         plan.env.timeout(delay).callbacks.append(self.net_phase)
 
     def net_phase(self, _event=None) -> None:
