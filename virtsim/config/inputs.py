@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 from .fields import Name, Text, choice, integer, number, quantity
 from .host_inputs import ContainerInput, HardwareInput, HostInput, ProfileInput, VMInput
 from .load_inputs import LoadInput
+from .consolidation import ConsolidationInput
 from .migration import MigrationEntryInput, MigrationInput
 from .network_inputs import NetworkInput
 from .placement_inputs import PlacementInput
@@ -202,6 +203,11 @@ class ExperimentInput(_Input):
         default_factory=list,
         description="Live migrations at given times: a VM to a host, or every VM of a host drained for "
                     "maintenance (migrations.csv). Absent: nothing moves, and every result is as without it.")
+    consolidation: ConsolidationInput | None = Field(
+        default=None,
+        description="A controller that consolidates the VMs every interval (Beloglazov & Buyya 2012): overload "
+                    "detection, VM selection, PABFD placement, underloaded hosts evacuated and switched off "
+                    "(consolidation.csv). Absent: nothing is consolidated, and every result is as without it.")
     workloads: list[WorkloadInput] = Field(
         default_factory=list,
         description="Workloads. May be empty when custom workloads are added in Python (virtsim.Simulation.context).",

@@ -15,6 +15,7 @@ from . import inputs as i
 from .catalog import require_catalog
 from .checks import PlacedHost, check_hosts, check_unique_names, check_workloads, target_cores, target_names
 from .comparison import resolve_comparison
+from .consolidation import resolve_consolidation
 from .errors import ConfigError, Problem, from_data_error
 from .failures import resolve_failures
 from .migration import MigrationEntryInput, MigrationInput, resolve_migrations
@@ -126,6 +127,14 @@ def load_raw(raw: object, lines: LineIndex | None, name: str, folder: Path) -> E
                                    migration_entries, [host.spec for host in placed],
                                    parsed.duration if parsed is not None else _parsed_field(raw, "duration"), ctx)
     _check_moved_loads(migration, loads, ctx)
+    consolidation = resolve_consolidation(
+        parsed.consolidation if parsed is not None else _parsed_field(raw, "consolidation"),
+        [host.spec for host in placed], parsed.duration if parsed is not None else _parsed_field(raw, "duration"),
+        ctx)
+    if consolidation is not None and network is not None:
+        ctx.add(("consolidation",), "consolidation in an experiment with a 'network' section is not supported yet: "
+                                    "its migrations would cross the network's links, which is not modelled; remove "
+                                    "'network' or 'consolidation'")
     if migration is not None and migration.moves and network is not None:
         # The fabric carries the VM's flows; moving them (and the migration's own bytes) over it is not built.
         ctx.add(("migrations",), "live migration in an experiment with a 'network' section is not supported yet: "
@@ -149,6 +158,7 @@ def load_raw(raw: object, lines: LineIndex | None, name: str, folder: Path) -> E
         placement=outcome.spec if outcome is not None else None,
         network=network,
         migration=migration,
+        consolidation=consolidation,
         energy=parsed.energy,
         software_resources=software,
         loads=loads,

@@ -14,6 +14,7 @@ from pydantic import BaseModel, BeforeValidator, Field, SerializeAsAny, WrapVali
 from .fields import RESOLVED
 from .hardware import DEFAULT_SMT_SIBLING_FACTOR
 from .load_spec import LoadSpec
+from .consolidation import ConsolidationSpec
 from .migration import MigrationSpec
 from .network import NetworkSpec
 from .power import EnergyInput, PowerModel
@@ -322,6 +323,8 @@ class ExperimentSpec(_Spec):
         default=None, description="The switches, host attachments and links between the hosts; None: no network.")
     migration: MigrationSpec | None = Field(
         default=None, description="The live-migration model and the VMs moved; None: no migrations.")
+    consolidation: ConsolidationSpec | None = Field(
+        default=None, description="The consolidation controller's settings; None: nothing is consolidated.")
     energy: EnergyInput | None = Field(default=None, description="Switching empty hosts off; cost of a host-hour.")
     software_resources: tuple[SoftwareResourceSpec, ...] = Field(
         default=(), description="Locks, pools and commit paths requests hold for part of their work.")
@@ -334,5 +337,5 @@ class ExperimentSpec(_Spec):
     @model_serializer(mode="wrap")
     def _omit_absent_options(self, handler):
         return _without_absent(handler(self), none=("sample_interval_s", "placement", "network", "energy", "comparison",
-                                                          "migration"),
+                                                          "migration", "consolidation"),
                                empty=("loads", "software_resources"))
