@@ -18,6 +18,7 @@ import simpy
 from ..components import Platform
 from ..components.failures import Failures, JobsInFlight
 from ..components.memory import MemoryUse, Swapping, killable_containers, memory_chains
+from ..components.consolidation import Consolidation
 from ..components.migration import Migrations
 from ..components.metering import energy_meters, switched_off
 from ..components.replicas import gate_replicas, held_replicas
@@ -29,8 +30,16 @@ from ..workloads.jobs import JobLog
 from ..workloads.planning import RequestPlanner
 from ..workloads.registry import build_sources
 from ..workloads.wiring import Wiring
+from ..config.migration import MigrationSpec
 from .timeseries import Sampler
 from .trace_loads import TraceLoads
+
+
+def _loaded_vms(spec) -> set[str]:
+    """The VMs a trace load drives (their own or a container's): they stay where they are for now."""
+    targets = {target for load in spec.loads for target in load.targets}
+    return {f"{h.name}/{vm.name}" for h in spec.hosts for vm in h.vms
+            if any(t == f"{h.name}/{vm.name}" or t.startswith(f"{h.name}/{vm.name}/") for t in targets)}
 
 
 def random_stream(seed: int, name: str) -> np.random.Generator:
@@ -103,6 +112,10 @@ class Simulation:
             self.startup.gate(path)  # an OOM-killed container is down while it restarts
         for move in spec.migration.moves if spec.migration is not None else ():
             self.startup.gate(move.vm)  # closed during a migration's downtime: arrivals wait for the resume
+        if spec.consolidation is not None:
+            for host in spec.hosts:
+                for vm in host.vms:
+                    self.startup.gate(f"{host.name}/{vm.name}")  # any VM may move
         software = {r.name: Slots(r.capacity, self.log.failed_at) for r in spec.software_resources}
         self._planner = RequestPlanner(env, platform, swapping, software)
         wiring = Wiring(env, self.log, platform, self._target_code, self._stream, self._planner, self.startup,
@@ -118,6 +131,14 @@ class Simulation:
                                       self.startup.gates)
                            if spec.migration is not None else None)
         """The scheduled live migrations, when the spec has any (their records: the migrations table)."""
+        if spec.consolidation is not None and self.migrations is None:
+            self.migrations = Migrations(env, platform, spec.hosts, MigrationSpec(), self._planner.rebind,
+                                         self.startup.gates)
+        self.consolidation = (Consolidation(env, platform, spec.hosts, spec.consolidation, self.migrations,
+                                            self.meters, random_stream(self.seed, "consolidation/selection"),
+                                            _loaded_vms(spec))
+                              if spec.consolidation is not None else None)
+        """The consolidation controller, with a ``consolidation`` section."""
         self.warmup: Snapshot | None = None
         self.end: Snapshot | None = None
         self.sampler: Sampler | None = None
@@ -191,6 +212,8 @@ class Simulation:
             self.failures.start()
         if self.migrations is not None:
             self.migrations.start()
+        if self.consolidation is not None:
+            self.consolidation.start()
         if spec.warmup_s > 0:
             self.env.timeout(spec.warmup_s).callbacks.append(self._take_warmup)
         else:
