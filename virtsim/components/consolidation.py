@@ -103,6 +103,8 @@ class Consolidation:
         self._vm0: dict[str, tuple[float, float]] = {}
         self._moving: set[str] = set()
         self.intervals: list[HostInterval] = []
+        self.vm_intervals: list[tuple[str, str, float, float, float, float]] = []
+        """(vm, host, start_s, end_s, demanded core-s, allocated core-s) per VM per interval."""
         self.windows: list[MigrationWindow] = []
         self.rounds = 0
 
@@ -168,8 +170,10 @@ class Consolidation:
             self._close_interval(host, now)
         for path, vm in self._vm_specs.items():
             demand, alloc = self._vm_integrals(path, now)
-            d0, _a0 = self._vm0[path]
+            d0, a0 = self._vm0[path]
             speed = self.platform.consumers[path].core_speed
+            self.vm_intervals.append((path, self.migrations.host_of[path], now - dt, now, (demand - d0) / speed,
+                                      (alloc - a0) / speed))
             history = self._history[path]
             history.append(min(1.0, (demand - d0) / dt / speed / vm.vcpus))
             del history[:-HISTORY_LENGTH]

@@ -37,7 +37,7 @@ TABLE_FILES = {"summary": "summary.csv", "workloads": "workloads.csv", "stacks":
                "consumers": "consumers.csv", "jobs": "jobs.csv", "failures": "failures.csv",
                "scaling": "scaling.csv", "timeseries": "timeseries.csv", "unplaced": "unplaced.csv",
                "placement": "placement.csv", "differences": "differences.csv", "links": "links.csv",
-               "migrations": "migrations.csv"}
+               "migrations": "migrations.csv", "consolidation": "consolidation.csv"}
 """The file of each table a run (or a sweep) writes; a sweep's ``failures.csv`` lists its failed points."""
 SCENARIOS_FILE = "scenarios.csv"
 SWEEP_FILES = (SCENARIOS_FILE,)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from ..analysis.cloudsim_metrics import CONSOLIDATION_COLUMNS, cloudsim_row
 from ..analysis.breakdown import add_breakdown, stack_table
 from ..analysis.consumers import consumer_rows
 from ..analysis.jobs import job_columns
@@ -53,6 +54,8 @@ class Results:
     """With a ``network`` section: one row per directed link, its bytes, utilization and time saturated."""
     migrations: pd.DataFrame | None = None
     """With ``migrations``: one row per live migration that ended (``components.migration``); else None."""
+    consolidation: pd.DataFrame | None = None
+    """With a ``consolidation`` section: one row, CloudSim's metrics and virtsim's (``analysis.cloudsim_metrics``)."""
 
     def tables(self) -> dict[str, pd.DataFrame]:
         tables = {"summary": self.summary, "workloads": self.workloads, "stacks": self.stacks,
@@ -70,6 +73,8 @@ class Results:
             tables["links"] = self.links
         if self.migrations is not None:
             tables["migrations"] = self.migrations
+        if self.consolidation is not None:
+            tables["consolidation"] = self.consolidation
         return tables
 
 
@@ -116,6 +121,11 @@ def collect(sim: Simulation) -> Results:
     migrations = None
     if sim.migrations is not None:
         migrations = pd.DataFrame([vars(r) for r in sim.migrations.records], columns=MIGRATION_COLUMNS)
+    consolidation = None
+    if sim.consolidation is not None:
+        sim.consolidation.finish(sim.end.time_s)
+        consolidation = pd.DataFrame([cloudsim_row(sim.consolidation, sim.migrations.records, workloads)],
+                                     columns=CONSOLIDATION_COLUMNS)
     return Results(pd.DataFrame([summary]), workloads, consumers, pd.DataFrame(jobs, copy=False),
                    stack_table(jobs), events, scaling, timeseries=timeseries, unplaced=unplaced, placement=placement,
-                   differences=differences, links=links, migrations=migrations)
+                   differences=differences, links=links, migrations=migrations, consolidation=consolidation)
