@@ -17,8 +17,8 @@ drawing its idle power, and the move starts once it is up.
 The controller keeps, per interval and per host, what the CloudSim metrics need
 (:mod:`virtsim.analysis.cloudsim_metrics`): the host's state, its energy, its
 time with demand above capacity, and each VM's demand and allocation during
-its migrations. A VM that runs containers or nested VMs, or whose demand
-follows a trace load, is never selected (those moves are not supported yet).
+its migrations. A VM that runs containers or nested VMs is never selected
+(those moves are not supported yet); a VM's trace load follows it.
 """
 
 from __future__ import annotations

@@ -293,15 +293,17 @@ def _check_stopping(top: dict, raw: dict, ctx: Context) -> None:
 
 
 def _check_moved_loads(migration, loads, ctx: Context) -> None:
-    """A VM that a trace load drives cannot migrate yet (its load is a consumer of its own under the VM)."""
+    """A VM whose trace load is on the VM itself migrates with it; one whose load is on something inside it
+    (a container, a nested VM) cannot yet."""
     if migration is None:
         return
     loaded = {target for load in loads for target in load.targets}
     for move in migration.moves:
-        if move.vm in loaded or any(t.startswith(f"{move.vm}/") for t in loaded):
+        if any(t.startswith(f"{move.vm}/") for t in loaded):
             where = next(n for n, e in enumerate(migration.moves) if e.vm == move.vm)
-            ctx.add(("migrations",), f"VM {move.vm!r} (move {where + 1}) runs a trace load ('loads'): migrating a "
-                                     f"VM with a trace load is not supported yet")
+            ctx.add(("migrations",), f"VM {move.vm!r} (move {where + 1}) holds the target of a trace load "
+                                     f"('loads') inside it: migrating a VM whose containers or nested VMs replay "
+                                     f"a trace is not supported yet (a load on the VM itself follows it)")
 
 
 def _parsed_loads(items: object) -> list[tuple[int, Any]]:

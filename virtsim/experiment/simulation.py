@@ -35,13 +35,6 @@ from .timeseries import Sampler
 from .trace_loads import TraceLoads
 
 
-def _loaded_vms(spec) -> set[str]:
-    """The VMs a trace load drives (their own or a container's): they stay where they are for now."""
-    targets = {target for load in spec.loads for target in load.targets}
-    return {f"{h.name}/{vm.name}" for h in spec.hosts for vm in h.vms
-            if any(t == f"{h.name}/{vm.name}" or t.startswith(f"{h.name}/{vm.name}/") for t in targets)}
-
-
 def random_stream(seed: int, name: str) -> np.random.Generator:
     """An independent generator for the source called ``name``.
 
@@ -127,16 +120,15 @@ class Simulation:
         """Autoscaling decisions: (time_s, workload, replicas before, after, utilization)."""
         self.autoscalers = wiring.autoscalers
         self.trace_loads = TraceLoads(env, platform, spec.loads)
-        self.migrations = (Migrations(env, platform, spec.hosts, spec.migration, self._planner.rebind,
+        self.migrations = (Migrations(env, platform, spec.hosts, spec.migration, self._rebind_moved,
                                       self.startup.gates)
                            if spec.migration is not None else None)
         """The scheduled live migrations, when the spec has any (their records: the migrations table)."""
         if spec.consolidation is not None and self.migrations is None:
-            self.migrations = Migrations(env, platform, spec.hosts, MigrationSpec(), self._planner.rebind,
+            self.migrations = Migrations(env, platform, spec.hosts, MigrationSpec(), self._rebind_moved,
                                          self.startup.gates)
         self.consolidation = (Consolidation(env, platform, spec.hosts, spec.consolidation, self.migrations,
-                                            self.meters, random_stream(self.seed, "consolidation/selection"),
-                                            _loaded_vms(spec))
+                                            self.meters, random_stream(self.seed, "consolidation/selection"))
                               if spec.consolidation is not None else None)
         """The consolidation controller, with a ``consolidation`` section."""
         self.warmup: Snapshot | None = None
@@ -145,6 +137,11 @@ class Simulation:
         """Integrals at every ``sample_interval`` boundary, when the spec asks for them."""
         self._stop = env.event()
         self._contexts: dict[tuple[str, str], int] = {}
+
+    def _rebind_moved(self, path: str) -> None:
+        """A VM now runs on another host: its workloads' plans and its trace loads follow it."""
+        self._planner.rebind(path)
+        self.trace_loads.moved(path)
 
     # -- random streams ------------------------------------------------------------
 

@@ -19,6 +19,9 @@ class TraceLoads:
     def __init__(self, env, platform, loads):
         self.replays: list[StepReplay] = []
         self.memory: dict[str, tuple] = {}
+        self._platform = platform
+        self._by_target: dict[str, list[tuple[str, int, FluidLoad, float]]] = {}
+        """Per target: (kind, device index, load, its core speed or device bandwidth where it was built)."""
         for load in loads:
             trace = load_trace(load)
             for target, row in zip(load.targets, trace.rows):
@@ -39,6 +42,8 @@ class TraceLoads:
             scale, offset, most = size, load.start_s, size
         cpu = FluidLoad(consumer.node, f"{load.name}:{row.name}", most)
         self.replays.append(StepReplay(env, row.cpu, cpu.set_rate, scale, offset))
+        mine = self._by_target.setdefault(target, [])
+        mine.append(("cpu", 0, cpu, consumer.core_speed))
         if row.memory_bytes is not None:
             self.memory[target] = (row.memory_bytes, offset)
         if row.disk_bytes_per_s is not None and platform.disks[consumer.host]:
@@ -48,6 +53,7 @@ class TraceLoads:
             load_ = FluidLoad(node, load.name, node.cap)
             self.replays.append(StepReplay(env, row.disk_bytes_per_s, load_.set_rate,
                                            1.0 / disk.spec.bandwidth_bytes_per_s, offset))
+            mine.append(("disk", 0, load_, disk.spec.bandwidth_bytes_per_s))
         fabric = platform.fabric
         if row.net_bytes_per_s is not None and fabric is not None and fabric.attached(consumer.host):
             # Over the network: what it sends and receives (the trace sums them) leaves by its host's link.
@@ -60,6 +66,25 @@ class TraceLoads:
             node = nic.node_for(target)
             load_ = FluidLoad(node, load.name, node.cap)
             self.replays.append(StepReplay(env, row.net_bytes_per_s, load_.set_rate, 1.0, offset))
+            mine.append(("nic", 0, load_, 1.0))
+
+    def moved(self, path: str) -> None:
+        """The VM ``path`` now runs on another host (a live migration): its loads follow it there.
+
+        Its CPU load becomes a child of its new CPU node, scaled by the two hosts' core speeds (the series is
+        a fraction of the VM's vCPUs); its disk load a child of its share of the new host's disk, scaled by
+        the two disks' bandwidths (the series is bytes per second); its NIC load of its new NIC share.
+        """
+        platform = self._platform
+        consumer = platform.consumers[path]
+        for kind, d, load, built in self._by_target.get(path, ()):
+            if kind == "cpu":
+                load.move_to(consumer.node, consumer.core_speed / built)
+            elif kind == "disk" and platform.disks[consumer.host]:
+                disk = platform.disks[consumer.host][min(d, len(platform.disks[consumer.host]) - 1)]
+                load.move_to(disk.node_for(path), built / disk.spec.bandwidth_bytes_per_s)
+            elif kind == "nic" and platform.nics[consumer.host]:
+                load.move_to(platform.nics[consumer.host][0].node_for(path), 1.0)
 
     def start(self) -> None:
         for replay in self.replays:

@@ -24,9 +24,13 @@ class FluidLoad:
     """
 
     def __init__(self, parent: ShareNode, name: str, max_rate: float):
+        self.name = name
         self.node = parent.add_child(name, weight=parent.task_weight, cap=max_rate)
         self.max_rate = max_rate
         self.rate = 0.0
+        self.gain = 1.0
+        """Work units in its parent per unit of rate: 1 where it was built; a live migration to a host of
+        another core speed (or device bandwidth) changes it, so the replayed series keeps its meaning."""
         self._activity: Activity | None = None
 
     def set_rate(self, rate: float) -> None:
@@ -38,10 +42,22 @@ class FluidLoad:
             self.node.resource.cancel(self._activity)
             self._activity = None
             return
-        self.node.set_cap(rate)
+        self.node.set_cap(rate * self.gain)
         if self._activity is None:
             # Never completes: at most max_rate for longer than any run.
-            self._activity = self.node.submit(BACKGROUND_HORIZON_S * self.max_rate, max_rate=self.max_rate)
+            most = self.max_rate * self.gain
+            self._activity = self.node.submit(BACKGROUND_HORIZON_S * most, max_rate=most)
+
+    def move_to(self, parent: ShareNode, gain: float) -> None:
+        """Carry on in ``parent`` (its VM's node on another host after a live migration) at ``gain``."""
+        rate = self.rate
+        if self._activity is not None:
+            self.node.resource.cancel(self._activity)
+            self._activity = None
+        self.node = parent.add_child(self.name, weight=parent.task_weight, cap=self.max_rate * gain)
+        self.gain = gain
+        self.rate = 0.0
+        self.set_rate(rate)
 
 
 class StepReplay:
