@@ -7,6 +7,8 @@ from __future__ import annotations
 import copy
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from virtsim.analysis.cloudsim_metrics import pdm, slatah
 from virtsim.components.consolidation import HostInterval, MigrationWindow
@@ -140,3 +142,25 @@ def test_a_host_without_a_hypervisor_is_located():
     with pytest.raises(ConfigError) as err:
         load_experiment(raw)
     assert "hosts[2]:" in str(err.value) and "no hypervisor" in str(err.value)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["on", "off", "booting"]), st.floats(0, 50), st.floats(0, 1)),
+                min_size=1, max_size=20))
+def test_slatah_is_a_fraction_of_the_active_time(rows):
+    intervals = [HostInterval("h", 10.0 * k, 10.0 * (k + 1), state, 0.0, busy, 10.0 * share)
+                 for k, (state, busy, share) in enumerate(rows)]
+    got = slatah(intervals)
+    if any(i.state == "on" and i.busy_core_s > 0 for i in intervals):
+        assert 0.0 <= got <= 1.0
+    else:
+        assert got != got  # NaN: no active time
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.floats(0, 10), st.floats(0, 1)), min_size=1, max_size=10))
+def test_pdm_is_between_0_and_1_when_the_windows_are_within_the_demand(windows):
+    recs = [MigrationWindow("a", 0, 0, 0, 1, demand=d, alloc=d * share) for d, share in windows]
+    total = sum(d for d, _ in windows) + 1.0
+    got = pdm(recs, {"a": total}, {"a": 1.0})
+    assert 0.0 <= got <= 1.0

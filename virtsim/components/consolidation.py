@@ -191,11 +191,13 @@ class Consolidation:
     # -- one round -----------------------------------------------------------------------
 
     def _states(self) -> list[HostState]:
-        where = self.migrations.host_of
+        by_host: dict[str, list[str]] = {name: [] for name in self._hosts}
+        for p, h in self.migrations.host_of.items():
+            by_host[h].append(p)
         states = []
         for name, host in self._hosts.items():
             hw = host.spec.hardware
-            paths = [p for p, h in where.items() if h == name]
+            paths = by_host[name]
             vm_bytes = sum(self.migrations._vm_bytes[p] for p in paths)
             other = self.migrations.committed_bytes[name] - vm_bytes  # the host OS's and what is not a VM's
             records = tuple(VmRecord(p, self.migrations._vm_bytes[p],
@@ -222,8 +224,9 @@ class Consolidation:
                 continue
             self._start_move(move.vm, move.source, move.target, move.reason)
         if spec.switch_off:
+            occupied = set(self.migrations.host_of.values())
             for name, host in self._hosts.items():
-                if host.state == "on" and host.incoming == 0 and not self._vms_on(name):
+                if host.state == "on" and host.incoming == 0 and name not in occupied:
                     self._switch(host, "off")
 
     def _vms_on(self, name: str) -> list[str]:
