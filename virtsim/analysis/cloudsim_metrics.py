@@ -87,9 +87,9 @@ def cloudsim_row(controller, records, workloads) -> dict:
                  for vm, total in demand_by_vm.items() if total > 0]
     s = slatah(intervals)
     overloaded = {(i.host, i.start_s) for i in intervals if i.overload_s > 0}
-    lost_overload = sum(max(0.0, d - a) for vm, host, start, _e, d, a in controller.vm_intervals
-                        if (host, start) in overloaded)
-    lost_migration = sum(max(0.0, w.demand - w.alloc) / speeds[w.vm] for w in controller.windows)
+    lost_overload = float(sum(max(0.0, d - a) for vm, host, start, _e, d, a in controller.vm_intervals
+                        if (host, start) in overloaded))
+    lost_migration = float(sum(max(0.0, w.demand - w.alloc) / speeds[w.vm] for w in controller.windows))
     reasons = [r.reason for r in records]
     p99 = workloads["response_time_p99_s"] if workloads is not None and "response_time_p99_s" in workloads else []
     return {
