@@ -41,8 +41,9 @@ component* of the changed links: the links it touches, the flows on them, the
 links of those flows, and so on transitively. Progressive filling over a
 component of F flows crossing L links, each flow crossing at most k links,
 costs O(F·k·log(F·k) + L) (a heap of saturation levels). Each flow whose rate
-changed then moves in the network's heap of finish times, O(log N) for N
-flows in all: the one term that sees the rest of the network, and only
+changed then gets a new entry in the network's heap of finish times (its
+old entry goes stale and is dropped when it reaches the top: Python's
+``heapq``, no index kept per flow), O(log N) for N entries: the one term that sees the rest of the network, and only
 logarithmically. The cost of an event is thus O(size of that component × its
 links), independent of how many hosts or links the network has, and of the
 flows elsewhere but for that logarithm (``benchmarks/flow_events.py``
@@ -71,6 +72,7 @@ load is piecewise constant between events.
 from __future__ import annotations
 
 import difflib
+import itertools
 import math
 from collections.abc import Callable, Iterable
 from heapq import heappop, heappush
@@ -149,7 +151,7 @@ class Flow:
 
     __slots__ = ("network", "amount", "links", "max_rate", "weight", "on_done", "data", "done",
                  "started_at", "finished_at", "seq", "rate", "cancelled",
-                 "_rem", "_t", "_t_finish", "_slot", "_live", "_seen", "_frozen", "_new")
+                 "_rem", "_t", "_t_finish", "_live", "_seen", "_frozen", "_new")
 
     def __repr__(self) -> str:
         state = "live" if self._live else ("cancelled" if self.cancelled else "done")
@@ -168,11 +170,6 @@ class Flow:
         return rem if rem > 0.0 else 0.0
 
 
-def _earlier(a: Flow, b: Flow) -> bool:
-    """``a`` completes before ``b``: sooner, or as soon and started first."""
-    return a._t_finish < b._t_finish or (a._t_finish == b._t_finish and a.seq < b.seq)
-
-
 class FlowNetwork:
     """Links and the flows over them, on a SimPy environment; see the module's docstring.
 
@@ -184,7 +181,10 @@ class FlowNetwork:
         self.env = env
         self.name = name
         self.links: dict[str, Link] = {}
-        self._plan: list[Flow] = []  # the flows with a finite finish time, a binary heap by (t_finish, seq)
+        # (t_finish, seq, flow) of the flows with a finite finish time, a binary heap; an entry whose time is no
+        # longer its flow's (rate changed, flow ended) is stale and dropped when it reaches the top.
+        self._plan: list[tuple[float, int, int, Flow]] = []
+        self._pushes = itertools.count()  # breaks ties between two entries of one flow at one time
         self._seq = 0
         self._search = 0  # numbers the component searches (marks instead of sets)
         self._pending: simpy.Event | None = None  # the one wake-up that counts
@@ -197,7 +197,7 @@ class FlowNetwork:
         self.flows_solved = 0
 
     def __repr__(self) -> str:
-        return f"<FlowNetwork {self.name}: {len(self.links)} links, {len(self._plan)} flows planned>"
+        return f"<FlowNetwork {self.name}: {len(self.links)} links>"
 
     # -- links -------------------------------------------------------------------
 
@@ -273,7 +273,6 @@ class FlowNetwork:
         flow._rem = flow.amount
         flow._t = now
         flow._t_finish = INF
-        flow._slot = -1
         flow._live = True
         flow._seen = 0
         flow._frozen = False
@@ -299,7 +298,7 @@ class FlowNetwork:
         flow.cancelled = True
         flow.finished_at = now
         flow.rate = 0.0
-        self._unplan(flow)
+        flow._t_finish = INF  # its entry in the plan is stale now
         for link in flow.links:
             del link.flows[flow]
         self._changed(flow.links, now)
@@ -309,7 +308,7 @@ class FlowNetwork:
         out: dict[Flow, None] = {}
         for link in self.links.values():
             out.update(link.flows)
-        out.update({f: None for f in self._plan if not f.links})
+        out.update({f: None for t, _, _, f in self._plan if not f.links and f._live and t == f._t_finish})
         return sorted(out, key=_SEQ)
 
     # -- statistics --------------------------------------------------------------
@@ -414,23 +413,25 @@ class FlowNetwork:
         f.rate = rate
         t_finish = now + f._rem / rate if rate > 0.0 else INF
         if t_finish != f._t_finish:
-            if f._slot >= 0:
-                f._t_finish = t_finish
-                if t_finish == INF:
-                    self._unplan_at(f)
-                else:
-                    self._replan(f, f._slot)
-            else:
-                f._t_finish = t_finish
-                if t_finish < INF:
-                    plan = self._plan
-                    plan.append(f)
-                    self._sift_up(f, len(plan) - 1)
+            f._t_finish = t_finish  # any entry of the old time is stale now
+            if t_finish < INF:
+                heappush(self._plan, (t_finish, f.seq, next(self._pushes), f))
 
     # -- completions -------------------------------------------------------------
 
+    def _top(self) -> Flow | None:
+        """The planned flow due first, stale entries dropped on the way."""
+        plan = self._plan
+        while plan:
+            t, _, _, f = plan[0]
+            if f._live and t == f._t_finish:
+                return f
+            heappop(plan)
+        return None
+
     def _plan_wakeup(self, now: float) -> None:
-        best = self._plan[0]._t_finish if self._plan else INF
+        top = self._top()
+        best = top._t_finish if top is not None else INF
         # A pending wake-up at or before the new plan is kept: when it fires
         # early it only re-plans.
         if best >= self._pending_time:
@@ -446,16 +447,13 @@ class FlowNetwork:
         self._pending = None
         self._pending_time = INF
         now = self.env.now
-        plan = self._plan
-        if not plan:
-            return
         horizon = now + REL_TOLERANCE * (now if now > 1.0 else 1.0)
         finished: list[Flow] = []
-        while plan:
-            f = plan[0]
+        while (f := self._top()) is not None:
             if f._t_finish > horizon and f.remaining(now) > REL_TOLERANCE * (f.amount if f.amount > 1.0 else 1.0):
                 break
-            self._unplan_at(f)
+            heappop(self._plan)
+            f._t_finish = INF
             finished.append(f)
         if not finished:
             self._plan_wakeup(now)  # planned earlier, since postponed
@@ -486,62 +484,6 @@ class FlowNetwork:
             if dirty:
                 self._reshare(dirty, now)
             self._plan_wakeup(now)
-
-    # -- the heap of finish times --------------------------------------------------
-
-    def _unplan(self, f: Flow) -> None:
-        if f._slot >= 0:
-            self._unplan_at(f)
-        f._t_finish = INF
-
-    def _unplan_at(self, f: Flow) -> None:
-        plan = self._plan
-        last = plan.pop()
-        i = f._slot
-        f._slot = -1
-        if last is not f:  # the last one fills the gap
-            plan[i] = last
-            self._replan(last, i)
-
-    def _replan(self, f: Flow, i: int) -> None:
-        if i > 0 and _earlier(f, self._plan[(i - 1) >> 1]):
-            self._sift_up(f, i)
-        else:
-            self._sift_down(f, i)
-
-    def _sift_up(self, f: Flow, i: int) -> None:
-        plan = self._plan
-        while i > 0:
-            up = (i - 1) >> 1
-            parent = plan[up]
-            if not _earlier(f, parent):
-                break
-            plan[i] = parent
-            parent._slot = i
-            i = up
-        plan[i] = f
-        f._slot = i
-
-    def _sift_down(self, f: Flow, i: int) -> None:
-        plan = self._plan
-        size = len(plan)
-        while True:
-            c = 2 * i + 1
-            if c >= size:
-                break
-            child = plan[c]
-            if c + 1 < size:
-                right = plan[c + 1]
-                if _earlier(right, child):
-                    c += 1
-                    child = right
-            if not _earlier(child, f):
-                break
-            plan[i] = child
-            child._slot = i
-            i = c
-        plan[i] = f
-        f._slot = i
 
 
 def _SEQ(f: Flow) -> int:
